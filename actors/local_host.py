@@ -1,0 +1,263 @@
+"""What every in-memory host shares: the process table, monitors, links, exits and cascades.
+
+The Python host and the Lua host differ only in how they run a process's code; everything
+Erlang-shaped lives here once. Exits are applied synchronously and through a queue: when a
+process dies, its monitors get EXIT and its links are told before the call that killed it
+returns, and a long chain of linked processes cascades without deep recursion.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import attrs
+
+from actors import errors
+from actors.errors import Error, process_not_found
+from actors.host import Host, SpawnRequest
+from actors.mailbox import Mailbox
+from actors.messages import Event, Message, cancel_event, exit_event, link_down_event
+from actors.pid import PID, SYSTEM, local_id
+from actors.values import copy_value
+
+log = logging.getLogger(__name__)
+
+
+def terminated_error() -> Error:
+    return Error("process terminated", errors.CANCELED, False)
+
+
+def cascade_error(peer: PID, cause: Error) -> Error:
+    """The error of a process that died because a linked peer failed (lua-api §4.5)."""
+    return Error(
+        f"linked process failed: {peer}",
+        errors.CANCELED,
+        False,
+        {"linked_pid": str(peer), "cause": cause.message},
+    )
+
+
+@attrs.define(eq=False)
+class LocalProcess:
+    """Bookkeeping for one live process. Subclasses add how its code runs."""
+
+    pid: PID
+    mailbox: Mailbox = attrs.field(factory=Mailbox)
+    context: dict[str, Any] = attrs.field(factory=dict)
+    trap_links: bool = False
+    links: set[PID] = attrs.field(factory=set)
+    watchers: set[PID] = attrs.field(factory=set)
+    watching: set[PID] = attrs.field(factory=set)
+    alive: bool = True
+
+
+class LocalHostBase(Host):
+    """A host whose processes live in this Python process.
+
+    Subclasses implement `_create` (make the process record), `_run` (start its code) and
+    `_halt` (stop its code after it has been marked dead) and call `_exit` when the code
+    ends by itself.
+    """
+
+    def __init__(self, name: str, max_processes: int | None = None) -> None:
+        self.name = name
+        self.max_processes = max_processes
+        self.processes: dict[PID, LocalProcess] = {}
+        self._counter = 0
+        self._dying: deque[tuple[LocalProcess, Any, Error | None]] = deque()
+        self._draining = False
+        self._idle: anyio.Event | None = None
+        self._exit_waiters: dict[PID, list[Callable[[Event], None]]] = {}
+
+    # -- subclass hooks ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _create(self, pid: PID, request: SpawnRequest) -> LocalProcess: ...
+
+    @abc.abstractmethod
+    def _run(self, process: LocalProcess, request: SpawnRequest) -> None: ...
+
+    @abc.abstractmethod
+    def _halt(self, process: LocalProcess) -> None:
+        """Stop the code of a process already marked dead (terminate or cascade)."""
+
+    # -- spawning ---------------------------------------------------------------------------
+
+    def new_pid(self) -> PID:
+        self._counter += 1
+        return PID(self.name, local_id(self._counter), self.node.name)
+
+    async def spawn(self, request: SpawnRequest) -> PID:
+        if self.max_processes is not None and len(self.processes) >= self.max_processes:
+            raise errors.error(
+                errors.UNAVAILABLE, f"host {self.name} is at max_processes={self.max_processes}"
+            )
+        pid = self.new_pid()
+        process = self._create(pid, request)
+        self.processes[pid] = process
+        try:
+            if request.name is not None:
+                self.node.register(request.name, pid)
+            parent = request.parent
+            if parent is not None and request.link:
+                await self.node.link(parent, pid)
+            if parent is not None and request.monitor:
+                await self.node.monitor(parent, pid)
+        except BaseException:
+            del self.processes[pid]
+            self.node.process_exited(pid)
+            raise
+        for topic, payload in request.messages:
+            process.mailbox.deliver(Message(topic, copy_value(payload), request.parent))
+        self._run(process, request)
+        return pid
+
+    # -- operations from the node -----------------------------------------------------------
+
+    def _live(self, pid: PID) -> LocalProcess:
+        process = self.processes.get(pid)
+        if process is None:
+            raise process_not_found(pid)
+        return process
+
+    def is_alive(self, pid: PID) -> bool:
+        return pid in self.processes
+
+    async def send(self, target: PID, message: Message) -> None:
+        self._live(target).mailbox.deliver(message)
+
+    async def terminate(self, target: PID, requester: PID | None) -> None:
+        self.kill(self._live(target), terminated_error())
+
+    async def cancel(self, target: PID, requester: PID, reason: str) -> None:
+        self._live(target).mailbox.deliver_event(cancel_event(requester, reason))
+
+    async def monitor(self, target: PID, watcher: PID) -> None:
+        process = self.processes.get(target)
+        if process is None:
+            self.node.deliver_event(
+                watcher, exit_event(target, error=process_not_found(target).error)
+            )
+        else:
+            process.watchers.add(watcher)
+
+    def unmonitor(self, target: PID, watcher: PID) -> None:
+        process = self.processes.get(target)
+        if process is not None:
+            process.watchers.discard(watcher)
+
+    def track_monitor(self, watcher: PID, target: PID) -> None:
+        process = self.processes.get(watcher)
+        if process is not None:
+            process.watching.add(target)
+
+    def untrack_monitor(self, watcher: PID, target: PID) -> None:
+        process = self.processes.get(watcher)
+        if process is not None:
+            process.watching.discard(target)
+
+    async def link(self, target: PID, peer: PID) -> None:
+        self._live(target).links.add(peer)
+
+    def unlink(self, target: PID, peer: PID) -> None:
+        process = self.processes.get(target)
+        if process is not None:
+            process.links.discard(peer)
+
+    def deliver_event(self, target: PID, event: Event) -> None:
+        process = self.processes.get(target)
+        if process is not None:
+            process.mailbox.deliver_event(event)
+
+    def link_down(self, target: PID, source: PID, error: Error) -> None:
+        process = self.processes.get(target)
+        if process is None or source not in process.links:
+            return
+        process.links.discard(source)
+        if process.trap_links:
+            process.mailbox.deliver_event(link_down_event(source, error))
+        else:
+            self.kill(process, cascade_error(source, error))
+
+    def link_released(self, target: PID, source: PID) -> None:
+        process = self.processes.get(target)
+        if process is not None:
+            process.links.discard(source)
+
+    # -- exits ------------------------------------------------------------------------------
+
+    def kill(self, process: LocalProcess, error: Error) -> None:
+        """Forced exit (terminate, cascade): dead at once, its code stopped afterwards."""
+        if process.alive:
+            self._exit(process, None, error)
+            self._halt(process)
+
+    def _exit(self, process: LocalProcess, value: Any, error: Error | None) -> None:
+        """Record the exit and tell everyone who asked; idempotent."""
+        if not process.alive:
+            return
+        process.alive = False
+        self._dying.append((process, value, error))
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._dying:
+                self._notify(*self._dying.popleft())
+        finally:
+            self._draining = False
+
+    def _notify(self, process: LocalProcess, value: Any, error: Error | None) -> None:
+        pid = process.pid
+        self.processes.pop(pid, None)
+        node = self.node
+        node.process_exited(pid)
+        for target in process.watching:
+            node.forget_monitor(target, pid)
+        for watcher in process.watchers:
+            node.deliver_event(watcher, exit_event(pid, value, error))
+        for peer in process.links:
+            if error is None:
+                node.link_released(peer, pid)
+            else:
+                node.link_down(peer, pid, error)
+        for callback in self._exit_waiters.pop(pid, ()):
+            callback(exit_event(pid, value, error))
+        if not self.processes and self._idle is not None:
+            self._idle.set()
+
+    async def wait_exit(self, pid: PID) -> Event:
+        """The EXIT event of `pid`, for code outside any process (CLI, tests, benchmarks)."""
+        if pid not in self.processes:
+            return exit_event(pid, error=process_not_found(pid).error)
+        done = anyio.Event()
+        outcome: list[Event] = []
+
+        def record(event: Event) -> None:
+            outcome.append(event)
+            done.set()
+
+        self._exit_waiters.setdefault(pid, []).append(record)
+        await done.wait()
+        return outcome[0]
+
+    # -- shutdown ---------------------------------------------------------------------------
+
+    async def stop(self, grace: float) -> None:
+        """CANCEL every process (sender `{|topology}`), wait up to `grace`, then terminate."""
+        if not self.processes:
+            return
+        for process in list(self.processes.values()):
+            process.mailbox.deliver_event(cancel_event(SYSTEM, "shutdown"))
+        self._idle = anyio.Event()
+        with anyio.move_on_after(grace):
+            await self._idle.wait()
+        for process in list(self.processes.values()):
+            self.kill(process, terminated_error())
+        if self.processes:
+            log.warning("host %s: %d processes did not stop", self.name, len(self.processes))

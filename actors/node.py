@@ -1,0 +1,228 @@
+"""The Node: owns the hosts and routes every process operation by PID.
+
+Processes never talk to a host directly. They ask the Node, which resolves names, checks
+topics, copies values at the sender (so a value that cannot cross fails there, with a clear
+error) and hands the operation to the host that owns the target. Hosts report exits back
+through the Node, so a local process can watch a workflow and the reverse without either
+host knowing the other.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from actors.errors import Error, invalid, not_found, process_not_found
+from actors.host import Host, SpawnRequest
+from actors.mailbox import check_topic
+from actors.messages import Event, Message, exit_event
+from actors.names import LOCAL, NameRegistry
+from actors.pid import PID
+from actors.values import copy_value
+
+log = logging.getLogger(__name__)
+
+
+class Node:
+    def __init__(self, name: str = "", shutdown_grace: float = 5.0) -> None:
+        self.name = name
+        self.names = NameRegistry()
+        self.shutdown_grace = shutdown_grace
+        self._hosts: dict[str, Host] = {}
+        self._routes: dict[str, Host] = {}
+        self._task_group: TaskGroup | None = None
+
+    # -- hosts and routing ----------------------------------------------------------------
+
+    def add_host(self, host: Host, *, node_route: str | None = None) -> Host:
+        """Register `host` under its name; `node_route` also routes that PID node part to it
+        (a Temporal client is the node part of every workflow PID)."""
+        if host.name in self._hosts:
+            raise invalid(f"host already registered: {host.name}")
+        host.attach(self)
+        self._hosts[host.name] = host
+        if node_route:
+            self._routes[node_route] = host
+        if self._task_group is not None:
+            self.start_soon(host.start)
+        return host
+
+    def host(self, name: str) -> Host:
+        host = self._hosts.get(name)
+        if host is None:
+            raise not_found(f"host not found: {name}")
+        return host
+
+    @property
+    def hosts(self) -> dict[str, Host]:
+        return dict(self._hosts)
+
+    def route(self, pid: PID) -> Host | None:
+        """The host that owns `pid`, or None when nothing here can reach it."""
+        if pid.node and pid.node != self.name:
+            return self._routes.get(pid.node)
+        return self._hosts.get(pid.host)
+
+    def resolve(self, dest: str | PID) -> PID:
+        """A PID string, a PID or a registered name; raises `Invalid` / `NotFound`."""
+        if isinstance(dest, PID):
+            return dest
+        if not isinstance(dest, str) or not dest:
+            raise invalid("destination must be a PID or a registered name")
+        if PID.is_pid_string(dest):
+            return PID.parse(dest)
+        return self.names.lookup(dest)
+
+    def _owner(self, pid: PID) -> Host:
+        host = self.route(pid)
+        if host is None:
+            raise process_not_found(pid)
+        return host
+
+    # -- operations -------------------------------------------------------------------------
+
+    async def send(
+        self,
+        sender: PID | None,
+        dest: str | PID,
+        topic: str,
+        payload: Any = None,
+        *,
+        private: bool = False,
+    ) -> None:
+        """Send one message. `private=True` means the caller already made a fresh copy."""
+        check_topic(topic)
+        target = dest if type(dest) is PID else self.resolve(dest)
+        host = self.route(target)
+        if host is None:
+            raise process_not_found(target)
+        await host.send(target, Message(topic, payload if private else copy_value(payload), sender))
+
+    async def spawn(self, host_name: str, request: SpawnRequest) -> PID:
+        return await self.host(host_name).spawn(request)
+
+    async def terminate(self, requester: PID | None, dest: str | PID) -> None:
+        target = self.resolve(dest)
+        await self._owner(target).terminate(target, requester)
+
+    async def cancel(self, requester: PID, dest: str | PID, reason: str = "") -> None:
+        target = self.resolve(dest)
+        await self._owner(target).cancel(target, requester, reason)
+
+    async def monitor(self, watcher: PID, dest: str | PID) -> None:
+        """Monitoring a dead or unknown PID succeeds and queues EXIT (NotFound) at once,
+        as Erlang's `noproc`, so "spawn, then monitor" has no race."""
+        target = self.resolve(dest)
+        host = self.route(target)
+        if host is None:
+            self.deliver_event(watcher, exit_event(target, error=process_not_found(target).error))
+            return
+        await host.monitor(target, watcher)
+        watcher_host = self.route(watcher)
+        if watcher_host is not None:
+            watcher_host.track_monitor(watcher, target)
+
+    async def unmonitor(self, watcher: PID, dest: str | PID) -> None:
+        target = self.resolve(dest)
+        host = self.route(target)
+        if host is not None:
+            host.unmonitor(target, watcher)
+        watcher_host = self.route(watcher)
+        if watcher_host is not None:
+            watcher_host.untrack_monitor(watcher, target)
+
+    async def link(self, peer: PID, dest: str | PID) -> None:
+        """Bidirectional: each side's host records the other. Linking a dead PID fails with
+        `NotFound`, since there is no exit left to propagate."""
+        target = self.resolve(dest)
+        if target == peer:
+            return
+        await self._owner(target).link(target, peer)
+        await self._owner(peer).link(peer, target)
+
+    async def unlink(self, peer: PID, dest: str | PID) -> None:
+        target = self.resolve(dest)
+        for side, other in ((target, peer), (peer, target)):
+            host = self.route(side)
+            if host is not None:
+                host.unlink(side, other)
+
+    # -- names ------------------------------------------------------------------------------
+
+    def register(self, name: str, pid: PID, scope: int = LOCAL) -> None:
+        if not isinstance(name, str) or not name:
+            raise invalid("name cannot be empty")
+        if PID.is_pid_string(name):
+            raise invalid(f"a name cannot look like a PID: {name}")
+        host = self.route(pid)
+        if host is None or not host.is_alive(pid):
+            raise process_not_found(pid)
+        self.names.register(name, pid, scope)
+
+    # -- reports from hosts -----------------------------------------------------------------
+
+    def deliver_event(self, target: PID, event: Event) -> None:
+        host = self.route(target)
+        if host is not None:
+            host.deliver_event(target, event)
+
+    def link_down(self, target: PID, source: PID, error: Error) -> None:
+        host = self.route(target)
+        if host is not None:
+            host.link_down(target, source, error)
+
+    def link_released(self, target: PID, source: PID) -> None:
+        host = self.route(target)
+        if host is not None:
+            host.link_released(target, source)
+
+    def forget_monitor(self, target: PID, watcher: PID) -> None:
+        """The watcher exited: the target's host may drop its record."""
+        host = self.route(target)
+        if host is not None:
+            host.unmonitor(target, watcher)
+
+    def process_exited(self, pid: PID) -> None:
+        self.names.release(pid)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start_soon(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        if self._task_group is None:
+            raise RuntimeError("the node is not running: use `async with Node() as node`")
+        self._task_group.start_soon(fn, *args)
+
+    async def __aenter__(self) -> Node:
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        for host in list(self._hosts.values()):
+            await host.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._task_group is not None
+        with anyio.CancelScope(shield=True):
+            await self.shutdown()
+        self._task_group.cancel_scope.cancel()
+        task_group, self._task_group = self._task_group, None
+        return await task_group.__aexit__(exc_type, exc, tb)
+
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop hosts in reverse order of registration: CANCEL first, then terminate."""
+        grace = self.shutdown_grace if grace is None else grace
+        for host in reversed(list(self._hosts.values())):
+            try:
+                await host.stop(grace if math.isfinite(grace) else 3600.0)
+            except Exception:
+                log.exception("host %s failed to stop cleanly", host.name)

@@ -1,0 +1,26 @@
+"""`python -m benchmarks NAME [NAME...]` (or `all`): each prints `name metric value`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "py_pingpong": "benchmarks.py_pingpong",
+    "py_spawn": "benchmarks.py_spawn",
+}
+
+
+def main(argv: list[str]) -> int:
+    names = list(BENCHMARKS) if argv in ([], ["all"]) else argv
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 2
+    for name in names:
+        importlib.import_module(BENCHMARKS[name]).main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
