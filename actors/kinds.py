@@ -1,0 +1,100 @@
+"""Entry kinds as plugins.
+
+`actors` must load an app without importing Lua or Temporal code, yet it has to know which
+kinds some installed host can run (to warn about the others). Each package that serves kinds
+therefore publishes a `KindPlugin` under the entry-point group `actors.kinds`, e.g.
+
+    [project.entry-points."actors.kinds"]
+    lua = "lua_bindings.plugin:KINDS"
+
+and this module only discovers them. A plugin that fails to import is logged and skipped: one
+broken optional host must not stop the apps that do not use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+
+import attrs
+
+from actors.registry import Entry, LoadError, Registry
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "actors.kinds"
+
+Checker = Callable[[Entry], Iterable[str]]
+
+
+@attrs.frozen
+class KindPlugin:
+    """The kinds one package serves, plus an optional per-entry check.
+
+    `check(entry)` returns human-readable problems (an empty iterable when the entry is fine);
+    it runs at load time so a missing `method` or `source` is reported before anything starts.
+    """
+
+    kinds: frozenset[str] = attrs.field(converter=frozenset)
+    name: str = ""
+    check: Checker | None = None
+
+    def validate(self, entry: Entry) -> list[str]:
+        """Problems with an entry of one of this plugin's kinds (none when there is no check)."""
+        return list(self.check(entry)) if self.check is not None else []
+
+
+def discover_kind_plugins(group: str = ENTRY_POINT_GROUP) -> list[KindPlugin]:
+    """Load the installed plugins, sorted by entry-point name so the order is deterministic."""
+    plugins: list[KindPlugin] = []
+    for point in sorted(entry_points(group=group), key=lambda ep: ep.name):
+        plugin = _load_plugin(point)
+        if plugin is not None:
+            plugins.append(plugin)
+    return plugins
+
+
+def _load_plugin(point: EntryPoint) -> KindPlugin | None:
+    """Resolve one entry point to a plugin: an instance or a zero-argument factory of one."""
+    try:
+        obj = point.load()
+        if not isinstance(obj, KindPlugin) and callable(obj):
+            obj = obj()
+    except Exception as exc:
+        logger.warning("kind plugin %s (%s) failed to load: %s", point.name, point.value, exc)
+        return None
+    if not isinstance(obj, KindPlugin):
+        logger.warning("kind plugin %s (%s) is not a KindPlugin: %r", point.name, point.value, obj)
+        return None
+    return obj if obj.name else attrs.evolve(obj, name=point.name)
+
+
+def known_kinds(plugins: Iterable[KindPlugin]) -> frozenset[str]:
+    """Every kind some plugin serves."""
+    kinds: set[str] = set()
+    for plugin in plugins:
+        kinds |= plugin.kinds
+    return frozenset(kinds)
+
+
+def validate_entries(registry: Registry, plugins: Iterable[KindPlugin]) -> list[LoadError]:
+    """Run each plugin's check on the entries of its kinds; a crashing check is one more error."""
+    plugin_list = list(plugins)
+    errors: list[LoadError] = []
+    for entry in registry:
+        for plugin in plugin_list:
+            if entry.kind in plugin.kinds:
+                errors.extend(_check(plugin, entry))
+    return errors
+
+
+def _check(plugin: KindPlugin, entry: Entry) -> list[LoadError]:
+    file = entry.file if entry.file is not None else Path("<registry>")
+    try:
+        problems = plugin.validate(entry)
+    except Exception as exc:
+        logger.warning("kind plugin %s crashed validating %s", plugin.name, entry.id, exc_info=True)
+        problems = [f"validation by plugin {plugin.name or '?'} failed: {exc}"]
+    return [LoadError(file, entry.name, problem) for problem in problems]
