@@ -47,6 +47,9 @@ class Host(abc.ABC):
 
     name: str
     node: Node
+    in_memory: bool = False
+    """True when every operation completes without suspending (local hosts), so callers on a
+    hot path may drive them synchronously."""
 
     def attach(self, node: Node) -> None:
         self.node = node
@@ -102,6 +105,10 @@ class Host(abc.ABC):
 
     @abc.abstractmethod
     def is_alive(self, pid: PID) -> bool: ...
+
+    async def wait_exit(self, pid: PID) -> Event:
+        """The EXIT event of `pid` for code that is not a process (exec, CLI, tests)."""
+        raise NotImplementedError
 
     def track_monitor(self, watcher: PID, target: PID) -> None:
         """`watcher` (ours) now monitors `target`; hosts that clean up on exit record it."""

@@ -20,8 +20,15 @@ import attrs
 from actors import errors
 from actors.errors import Error, process_not_found
 from actors.host import Host, SpawnRequest
-from actors.mailbox import Mailbox
-from actors.messages import Event, Message, cancel_event, exit_event, link_down_event
+from actors.mailbox import Mailbox, check_topic
+from actors.messages import (
+    EXIT,
+    Event,
+    Message,
+    cancel_event,
+    exit_event,
+    link_down_event,
+)
 from actors.pid import PID, SYSTEM, local_id
 from actors.values import copy_value
 
@@ -64,6 +71,8 @@ class LocalHostBase(Host):
     ends by itself.
     """
 
+    in_memory = True
+
     def __init__(self, name: str, max_processes: int | None = None) -> None:
         self.name = name
         self.max_processes = max_processes
@@ -97,6 +106,12 @@ class LocalHostBase(Host):
             raise errors.error(
                 errors.UNAVAILABLE, f"host {self.name} is at max_processes={self.max_processes}"
             )
+        # Startup messages are checked and copied before the process exists: failing later
+        # would leave a registered, linked, monitored process that never runs.
+        startup = [
+            Message(check_topic(topic), copy_value(payload), request.parent)
+            for topic, payload in request.messages
+        ]
         pid = self.new_pid()
         process = self._create(pid, request)
         self.processes[pid] = process
@@ -112,8 +127,8 @@ class LocalHostBase(Host):
             del self.processes[pid]
             self.node.process_exited(pid)
             raise
-        for topic, payload in request.messages:
-            process.mailbox.deliver(Message(topic, copy_value(payload), request.parent))
+        for message in startup:
+            process.mailbox.deliver(message)
         self._run(process, request)
         return pid
 
@@ -172,6 +187,10 @@ class LocalHostBase(Host):
     def deliver_event(self, target: PID, event: Event) -> None:
         process = self.processes.get(target)
         if process is not None:
+            if event.kind == EXIT:
+                # An EXIT ends the monitor; without this a long-lived supervisor would keep
+                # every child it ever monitored in `watching`.
+                process.watching.discard(event.source)
             process.mailbox.deliver_event(event)
 
     def link_down(self, target: PID, source: PID, error: Error) -> None:
@@ -198,7 +217,10 @@ class LocalHostBase(Host):
             self._halt(process)
 
     def _exit(self, process: LocalProcess, value: Any, error: Error | None) -> None:
-        """Record the exit and tell everyone who asked; idempotent."""
+        """Record the exit and tell everyone who asked; idempotent.
+
+        `value` must already be a private copy: the first watcher receives it as is.
+        """
         if not process.alive:
             return
         process.alive = False
@@ -219,15 +241,19 @@ class LocalHostBase(Host):
         node.process_exited(pid)
         for target in process.watching:
             node.forget_monitor(target, pid)
-        for watcher in process.watchers:
-            node.deliver_event(watcher, exit_event(pid, value, error))
+        # Each watcher gets its own copy of the result (processes share nothing); the first
+        # takes the copy the host already made when the process returned.
+        for n, watcher in enumerate(process.watchers):
+            node.deliver_event(
+                watcher, exit_event(pid, value if n == 0 else copy_value(value), error)
+            )
         for peer in process.links:
             if error is None:
                 node.link_released(peer, pid)
             else:
                 node.link_down(peer, pid, error)
         for callback in self._exit_waiters.pop(pid, ()):
-            callback(exit_event(pid, value, error))
+            callback(exit_event(pid, copy_value(value), error))
         if not self.processes and self._idle is not None:
             self._idle.set()
 

@@ -1,0 +1,80 @@
+"""The catalog of Lua modules: one file per module in this package.
+
+A module file defines `MODULE = LuaModule(...)`: a factory building its Python functions
+once per host, and optionally Lua source (`<name>.lua` beside it) that wraps them into the
+module table, typically to yield for blocking calls. A module with no Lua source is the
+table of its Python functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from lua_bindings.host import LuaHost
+    from lua_bindings.state import LuaState
+
+Functions = dict[str, Any]
+
+
+@attrs.frozen
+class LuaModule:
+    name: str
+    functions: Callable[[LuaHost], Functions]
+    lua: bool = True
+    """Whether `<name>.lua` exists; it is run as `(rt, py)` and returns the module table."""
+
+
+MODULE_NAMES = (
+    "process", "payload", "time", "funcs", "ctx", "json", "uuid", "crypto", "events",
+    "security", "registry", "io", "logger", "workflow",
+)
+
+
+@functools.cache
+def _module(name: str) -> LuaModule | None:
+    try:
+        return importlib.import_module(f"lua_bindings.modules.{name}").MODULE
+    except ModuleNotFoundError as exc:
+        if exc.name == f"lua_bindings.modules.{name}":
+            return None
+        raise
+
+
+@functools.cache
+def _lua_source(name: str) -> str:
+    return resources.files(__name__).joinpath(f"{name}.lua").read_text(encoding="utf-8")
+
+
+class ModuleCatalog:
+    """The modules a host offers. Python functions are built once per host and shared by
+    all its states; Lua wrappers are run once per state that requires the module."""
+
+    def __init__(self, host: LuaHost, overrides: dict[str, LuaModule] | None = None) -> None:
+        self.host = host
+        self._overrides = overrides or {}
+        self._functions: dict[str, Any] = {}
+
+    def spec(self, name: str) -> LuaModule | None:
+        return self._overrides.get(name) or (_module(name) if name in MODULE_NAMES else None)
+
+    def has(self, name: str) -> bool:
+        return self.spec(name) is not None
+
+    def load(self, name: str, state: LuaState) -> Any:
+        spec = self.spec(name)
+        if spec is None:
+            raise KeyError(name)
+        functions = self._functions.get(name)
+        if functions is None:
+            functions = self._functions[name] = spec.functions(self.host)
+        table = state.to_lua(functions)
+        if not spec.lua:
+            return table
+        return state.run_module_source(_lua_source(spec.name), f"=[module {name}]", state.rt, table)

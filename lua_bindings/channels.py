@@ -1,0 +1,210 @@
+"""Channels (lua-api §5): Go-style channels between the coroutines of one Lua process.
+
+The process's inbox, events and `listen` topics are channels too, backed by the mailbox
+queue, so they mix freely with ordinary channels, timers and futures in one `select`.
+Every operation first tries to complete at once; only when it cannot does it register the
+current task's `Waiter` and report "parked" (status 0) to the Lua wrapper, which yields.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from actors.mailbox import MailQueue
+from lua_bindings.scheduler import Scheduler, Waiter
+
+PARKED = 0
+DONE = 1
+
+_CLOSED_SEND = "send on closed channel"
+
+
+class Channel:
+    """A channel. `capacity` 0 is unbuffered (send and receive rendezvous).
+
+    `source`, when set, is a mailbox queue this channel reads from; `convert` turns a queued
+    item into the Lua value(s) a receiver gets. Such channels are never closed by app code
+    in practice, and sends to them are refused.
+    """
+
+    __slots__ = ("buffer", "capacity", "closed", "convert", "receivers", "senders", "source")
+
+    def __init__(
+        self,
+        capacity: int = 0,
+        source: MailQueue | None = None,
+        convert: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.capacity = capacity
+        self.buffer: deque[Any] = deque()
+        self.closed = False
+        self.receivers: deque[tuple[Waiter, int]] = deque()
+        self.senders: deque[tuple[Waiter, int, Any]] = deque()
+        self.source = source
+        self.convert = convert
+
+    # -- immediate attempts -----------------------------------------------------------------
+
+    def try_receive(self) -> tuple[bool, Any, bool]:
+        """(True, value, ok) when a receive can complete now, else (False, None, False)."""
+        if self.buffer:
+            value = self.buffer.popleft()
+            self._refill_from_sender()
+            return True, value, True
+        while self.senders:
+            waiter, index, value = self.senders.popleft()
+            if waiter.live:
+                waiter.fire(index, value, True)
+                return True, value, True
+        source = self.source
+        if source is not None and source.items:
+            item = source.items.popleft()
+            return True, self.convert(item) if self.convert else item, True
+        if self.closed:
+            return True, None, False
+        return False, None, False
+
+    def try_send(self, value: Any) -> bool | None:
+        """True when sent now, False when it must wait, None when the channel is closed."""
+        if self.closed:
+            return None
+        while self.receivers:
+            waiter, index = self.receivers.popleft()
+            if waiter.live:
+                waiter.fire(index, value, True)
+                return True
+        if len(self.buffer) < self.capacity:
+            self.buffer.append(value)
+            return True
+        return False
+
+    def _refill_from_sender(self) -> None:
+        while self.senders and len(self.buffer) < self.capacity:
+            waiter, index, value = self.senders.popleft()
+            if waiter.live:
+                self.buffer.append(value)
+                waiter.fire(index, value, True)
+
+    # -- waiting ------------------------------------------------------------------------------
+
+    def wait_receive(self, waiter: Waiter, index: int) -> None:
+        entry = (waiter, index)
+        self.receivers.append(entry)
+        waiter.cleanup.append(lambda: _discard(self.receivers, entry))
+        if self.source is not None:
+            self.source.waiter = self._on_item
+
+    def wait_send(self, waiter: Waiter, index: int, value: Any) -> None:
+        entry = (waiter, index, value)
+        self.senders.append(entry)
+        waiter.cleanup.append(lambda: _discard(self.senders, entry))
+
+    def _on_item(self) -> None:
+        """The mailbox queue got an item while receivers wait: hand it to the first live one."""
+        source = self.source
+        assert source is not None
+        while source.items and self.receivers:
+            waiter, index = self.receivers.popleft()
+            if waiter.live:
+                item = source.items.popleft()
+                waiter.fire(index, self.convert(item) if self.convert else item, True)
+        if self.receivers:
+            source.waiter = self._on_item
+
+    def close(self) -> None:
+        """Receivers get (nil, false); blocked senders raise "send on closed channel"."""
+        if self.closed:
+            return
+        self.closed = True
+        while self.receivers:
+            waiter, index = self.receivers.popleft()
+            waiter.fire(index, None, False)
+        while self.senders:
+            waiter, index, _ = self.senders.popleft()
+            waiter.fire(-index, _CLOSED_SEND, False)
+
+    def __len__(self) -> int:
+        return len(self.buffer) + (len(self.source.items) if self.source is not None else 0)
+
+
+def _discard(queue: deque[Any], entry: Any) -> None:
+    try:
+        queue.remove(entry)
+    except ValueError:
+        pass
+
+
+class ChannelOps:
+    """The Python half of the Lua channel API; `Scheduler.current` is the calling process.
+
+    Return shapes are what `core.lua` expects: a leading status (0 = parked, 1 = done)
+    followed by the answer. A parked task is resumed with `(case index, value, ok)`, or
+    `(-index, message, false)` when the channel it was sending on was closed.
+    """
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+
+    def new(self, size: Any = 0) -> Channel:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError("channel.new: size must be a non-negative integer")
+        return Channel(size)
+
+    def receive(self, channel: Channel) -> tuple[Any, ...]:
+        ready, value, ok = channel.try_receive()
+        if ready:
+            return DONE, value, ok
+        channel.wait_receive(self.scheduler.park(), 1)
+        return (PARKED,)
+
+    def send(self, channel: Channel, value: Any) -> tuple[Any, ...]:
+        if channel.source is not None:
+            return DONE, False, "cannot send to a process channel"
+        sent = channel.try_send(value)
+        if sent is None:
+            return DONE, False, _CLOSED_SEND
+        if sent:
+            return DONE, True
+        channel.wait_send(self.scheduler.park(), 1, value)
+        return (PARKED,)
+
+    def select(self, cases: Any, has_default: bool) -> tuple[Any, ...]:
+        """Perform the first ready case in the order given (deterministic, as the reference);
+        otherwise wait on all of them."""
+        resolved: list[tuple[Channel, bool, Any]] = []
+        for index in range(1, len(cases) + 1):
+            case = cases[index]
+            channel, is_send = case["channel"], bool(case["send"])
+            value = case["value"] if is_send else None
+            resolved.append((channel, is_send, value))
+            if is_send:
+                if channel.source is not None:
+                    raise ValueError("channel.select: cannot send to a process channel")
+                sent = channel.try_send(value)
+                if sent is None:
+                    raise ValueError(_CLOSED_SEND)
+                if sent:
+                    return DONE, index, value, True
+            else:
+                ready, received, ok = channel.try_receive()
+                if ready:
+                    return DONE, index, received, ok
+        if has_default:
+            return DONE, 0, None, True
+        waiter = self.scheduler.park()
+        for index, (channel, is_send, value) in enumerate(resolved, start=1):
+            if is_send:
+                channel.wait_send(waiter, index, value)
+            else:
+                channel.wait_receive(waiter, index)
+        return (PARKED,)
+
+    @staticmethod
+    def close(channel: Channel) -> None:
+        channel.close()
+
+    @staticmethod
+    def length(channel: Channel) -> int:
+        return len(channel)

@@ -1,0 +1,319 @@
+-- The runtime core, run once in every process's Lua state before any app code.
+--
+-- It receives `py`, a table of Python callables, and returns `rt`, the Lua functions the
+-- Python side drives the state with. It builds the sandboxed environment app code runs in,
+-- gives runtime objects (errors, channels, times...) their Lua methods, and implements the
+-- one scheduler rule every blocking API follows: a Python call either answers at once or
+-- registers the current task as a waiter and says so, and then the Lua wrapper yields PARK.
+-- Python resumes the task later with the answer.
+
+local py, sample = ...
+
+local co_create, co_resume, co_yield, co_status, co_running =
+  coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running
+local pack, unpack, select, type, tostring, setmetatable, error, rawequal, pairs, next =
+  table.pack, table.unpack, select, type, tostring, setmetatable, error, rawequal, pairs, next
+local traceback, dsetmetatable = debug.traceback, debug.setmetatable
+local load = load
+
+local PARK = setmetatable({}, {__name = "park"})
+local rt = {PARK = PARK}
+
+-----------------------------------------------------------------------------------------
+-- Runtime objects: Python objects appear as userdata; their methods are Lua functions.
+-----------------------------------------------------------------------------------------
+
+local KIND = setmetatable({}, {__mode = "k"})   -- userdata -> methods table (or false)
+local METHODS = {}                               -- kind name -> methods table
+rt.METHODS = METHODS
+local kind_of, py_tostring, py_same = py.kind_of, py.tostring, py.same
+
+local function methods_of(o)
+  local m = KIND[o]
+  if m == nil then
+    local kind = kind_of(o)
+    m = kind and METHODS[kind] or false
+    KIND[o] = m
+  end
+  return m
+end
+rt.methods_of = methods_of
+
+local ud_mt = getmetatable(sample)
+ud_mt.__index = function(o, key)
+  local m = methods_of(o)
+  if m then return m[key] end
+  return nil -- never expose Python attributes to app code
+end
+ud_mt.__newindex = function() error("runtime objects are read-only", 2) end
+ud_mt.__tostring = function(o) return py_tostring(o) end
+ud_mt.__concat = function(a, b) return tostring(a) .. tostring(b) end
+ud_mt.__eq = function(a, b) return py_same(a, b) end
+ud_mt.__len = function(o)
+  local m = methods_of(o)
+  local f = m and m.__len
+  if f then return f(o) end
+  error("attempt to get length of a " .. (kind_of(o) or "userdata") .. " value", 2)
+end
+ud_mt.__lt = function(a, b) return py.compare(a, b) < 0 end
+ud_mt.__le = function(a, b) return py.compare(a, b) <= 0 end
+ud_mt.__metatable = false
+
+local function is_kind(v, kind)
+  return type(v) == "userdata" and kind_of(v) == kind
+end
+rt.is_kind = is_kind
+
+-----------------------------------------------------------------------------------------
+-- Tasks: the coroutines the scheduler owns (main, and every coroutine.spawn).
+-----------------------------------------------------------------------------------------
+
+local TASKS = {}
+local next_task = 0
+
+function rt.new_task(fn)
+  next_task = next_task + 1
+  TASKS[next_task] = co_create(fn)
+  return next_task
+end
+
+-- Resume task `id`; always three values (lupa returns one value unpacked):
+-- "park", "done", v, e, or "error", err, traceback.
+function rt.step(id, ...)
+  local co = TASKS[id]
+  local ok, a, b = co_resume(co, ...)
+  if not ok then
+    TASKS[id] = nil
+    if not is_kind(a, "error") then a = tostring(a) end
+    return "error", a, traceback(co)
+  end
+  if co_status(co) == "dead" then
+    TASKS[id] = nil
+    return "done", a, b
+  end
+  return "park", false, false
+end
+
+function rt.drop_tasks()
+  TASKS = {}
+end
+
+-- The wrapper every blocking API uses: `status` 0 means Python parked the current task.
+local function await(status, ...)
+  if status == 0 then return co_yield(PARK) end
+  return ...
+end
+rt.await = await
+
+-- A user coroutine that calls a blocking API yields PARK to the user's resume. These
+-- replacements pass such yields outward to the scheduler and feed the answer back in, so
+-- only the user's own yields reach the user.
+local function forward(co, ok, first, ...)
+  if ok and rawequal(first, PARK) and co_status(co) == "suspended" then
+    return forward(co, co_resume(co, co_yield(PARK)))
+  end
+  return ok, first, ...
+end
+
+local user_coroutine = {}
+for k, v in pairs(coroutine) do user_coroutine[k] = v end
+user_coroutine.resume = function(co, ...)
+  return forward(co, co_resume(co, ...))
+end
+user_coroutine.wrap = function(fn)
+  local co = co_create(fn)
+  return function(...)
+    local r = pack(forward(co, co_resume(co, ...)))
+    if not r[1] then error(r[2], 0) end
+    return unpack(r, 2, r.n)
+  end
+end
+user_coroutine.spawn = function(fn)
+  if type(fn) ~= "function" then error("coroutine.spawn expects a function", 2) end
+  py.spawn_task(rt.new_task(fn))
+end
+
+-----------------------------------------------------------------------------------------
+-- Errors (lua-api §9)
+-----------------------------------------------------------------------------------------
+
+local E = {}
+METHODS.error = E
+function E.kind(e) return py.err_get(e, "kind") end
+function E.message(e) return py.err_get(e, "message") end
+function E.retryable(e) return py.err_get(e, "retryable") end
+function E.details(e) return py.err_get(e, "details") end
+function E.stack(e) return py.err_get(e, "stack") end
+
+local errors = {}
+for name, value in pairs(py.error_kinds) do errors[name] = value end
+function errors.new(a, b)
+  if type(a) == "table" then
+    if a.message == nil then error("errors.new: message is required", 2) end
+    return py.err_new(a.message, a.kind, a.retryable, a.details)
+  end
+  if type(a) == "string" and type(b) == "string" then return py.err_new(b, a) end
+  if is_kind(a, "error") then return a end
+  return py.err_new(tostring(a))
+end
+function errors.wrap(e, context)
+  if e == nil then return nil end
+  if not is_kind(e, "error") then e = py.err_new(tostring(e)) end
+  return py.err_wrap(e, tostring(context))
+end
+function errors.is(x, kind)
+  return is_kind(x, "error") and py.err_get(x, "kind") == kind
+end
+function errors.call_stack(e)
+  if not is_kind(e, "error") then return nil end
+  return py.err_call_stack(e)
+end
+rt.errors = errors
+
+-- string functions accept errors where a subject string is expected (lua-api §9.2)
+local string_lib = {}
+for k, v in pairs(string) do string_lib[k] = v end
+for _, name in ipairs({"find", "match", "gmatch", "gsub", "sub", "len", "upper", "lower",
+                       "rep", "byte", "reverse", "format"}) do
+  local f = string[name]
+  string_lib[name] = function(s, ...)
+    if type(s) == "userdata" then s = tostring(s) end
+    return f(s, ...)
+  end
+end
+local function cast(type_name, check)
+  return function(_, v)
+    local r = check(v)
+    if r == nil then
+      error(py.err_new("cannot cast " .. type(v) .. " to " .. type_name, "Invalid", false), 2)
+    end
+    return r
+  end
+end
+setmetatable(string_lib, {__call = cast("string", function(v)
+  if type(v) == "string" then return v end
+end)})
+-- strings index the real `string` table; app code gets the same functions through both
+getmetatable("").__index = string_lib
+
+-----------------------------------------------------------------------------------------
+-- Channels (lua-api §5). Channel state lives in Python; blocking goes through `await`.
+-----------------------------------------------------------------------------------------
+
+local C = {}
+METHODS.channel = C
+local ch_send, ch_recv, ch_close, ch_select = py.ch_send, py.ch_recv, py.ch_close, py.ch_select
+function C.send(ch, v)
+  local status, ok, err = ch_send(ch, v)
+  if status == 0 then
+    local index
+    index, err, ok = co_yield(PARK)
+    ok = index > 0
+  end
+  if not ok then error(err, 2) end
+  return true
+end
+function C.receive(ch)
+  local status, v, ok = ch_recv(ch)
+  if status == 0 then
+    local _
+    _, v, ok = co_yield(PARK)
+  end
+  return v, ok
+end
+function C.close(ch) ch_close(ch) end
+function C.case_send(ch, v) return {channel = ch, send = true, value = v} end
+function C.case_receive(ch) return {channel = ch, send = false} end
+C.__len = function(ch) return py.ch_len(ch) end
+
+local channel = {}
+function channel.new(size) return py.ch_new(size or 0) end
+function channel.select(cases)
+  if type(cases) ~= "table" then error("channel.select expects a table of cases", 2) end
+  local list = {}
+  for i, c in ipairs(cases) do
+    if type(c) ~= "table" or not is_kind(c.channel, "channel") then
+      error("channel.select: case " .. i .. " is not a select case", 2)
+    end
+    list[i] = c
+  end
+  local status, index, value, ok = ch_select(list, cases.default == true)
+  if status == 0 then index, value, ok = co_yield(PARK) end
+  if index < 0 then error(value, 2) end
+  if index == 0 then return {default = true, ok = true} end
+  local c = list[index]
+  if c.send then value = c.value end
+  return {channel = c.channel, value = value, ok = ok}
+end
+rt.channel = channel
+
+-----------------------------------------------------------------------------------------
+-- The app-code environment (lua-api §3.2, §17.5)
+-----------------------------------------------------------------------------------------
+
+local GLOBALS = {
+  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawset",
+  "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "xpcall",
+  "_VERSION",
+}
+
+local function copy_table(t)
+  local r = {}
+  for k, v in pairs(t) do r[k] = v end
+  return r
+end
+
+function rt.make_env(globals)
+  local env = {}
+  for _, name in ipairs(GLOBALS) do env[name] = _G[name] end
+  env.string = string_lib
+  env.table = copy_table(table)
+  env.table.create = function() return {} end
+  env.math = copy_table(math)
+  env.coroutine = copy_table(user_coroutine)
+  env.os = {time = os.time, date = os.date, clock = os.clock, difftime = os.difftime}
+  env.errors = errors
+  env.channel = channel
+  env.integer = setmetatable({}, {__call = cast("integer", math.tointeger)})
+  env.number = setmetatable({}, {__call = cast("number", function(v)
+    if type(v) == "number" then return v end
+  end)})
+  env.boolean = setmetatable({}, {__call = cast("boolean", function(v)
+    if type(v) == "boolean" then return v end
+  end)})
+  for k, v in pairs(globals) do env[k] = v end
+  env._G = env
+  return env
+end
+
+-- The main task of a process: run the entry's chunk, find the entry point, call it.
+function rt.entry_task(chunk, method)
+  return rt.new_task(function(...)
+    local mod = chunk()
+    local fn = mod
+    if type(mod) == "table" then fn = mod[method] end
+    if type(fn) ~= "function" then
+      error(py.err_new("method not found: " .. tostring(method), "NotFound", false), 0)
+    end
+    return fn(...)
+  end)
+end
+
+-- Compile app code into `env`; returns the chunk or nil, message.
+function rt.compile(source, chunkname, env)
+  local fn, err = load(source, chunkname, "t", env)
+  return fn or false, err or false
+end
+
+-- Compile runtime module code: it sees the full runtime (`rt`, `py`) and real globals.
+function rt.compile_module(source, chunkname)
+  local fn, err = load(source, chunkname, "t", _G)
+  if not fn then error(err, 0) end
+  return fn
+end
+
+rt.pack, rt.unpack = pack, unpack
+rt.py = py
+
+-- Nothing in the real globals may reach app code: it only ever sees its own env.
+return rt

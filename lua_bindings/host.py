@@ -1,0 +1,245 @@
+"""The Lua host: runs `process.lua` entries (and function invocations) as local processes.
+
+It is a `LocalHostBase`, so links, monitors, exits and names behave exactly as for every
+other in-memory host; what it adds is the Lua state per process and the scheduler that runs
+them all in one task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import attrs
+
+from actors import errors
+from actors.errors import ActorError, Error
+from actors.host import SpawnRequest
+from actors.local_host import LocalHostBase, LocalProcess
+from actors.pid import PID
+from lua_bindings.app import LuaApp
+from lua_bindings.channels import ChannelOps
+from lua_bindings.convert import kind_of, lua_kind, text
+from lua_bindings.modules import LuaModule, ModuleCatalog
+from lua_bindings.process import LuaProcess
+from lua_bindings.scheduler import Scheduler, Waiter
+from lua_bindings.state import LuaState
+
+log = logging.getLogger(__name__)
+
+PROCESS_KINDS = ("process.lua", "process.lua.bc")
+
+
+class LuaHost(LocalHostBase):
+    in_memory = True
+
+    def __init__(
+        self,
+        name: str,
+        app: LuaApp,
+        *,
+        kinds: tuple[str, ...] = PROCESS_KINDS,
+        max_processes: int | None = None,
+        modules: dict[str, LuaModule] | None = None,
+    ) -> None:
+        super().__init__(name, max_processes)
+        self.app = app
+        self.kinds = kinds
+        self.scheduler = Scheduler(name)
+        self.catalog = ModuleCatalog(self, modules)
+        self.channels = ChannelOps(self.scheduler)
+        self._core = self._core_functions()
+
+    async def start(self) -> None:
+        self.node.start_soon(self.scheduler.run, self.node.start_soon)
+
+    # -- the current process, for module functions ------------------------------------------
+
+    @property
+    def current(self) -> LuaProcess:
+        process = self.scheduler.current
+        if process is None:
+            raise ActorError(Error("no process context", errors.INVALID, False))
+        return process
+
+    def park(self) -> Waiter:
+        return self.scheduler.park()
+
+    # -- LocalHostBase hooks ---------------------------------------------------------------
+
+    def _create(self, pid: PID, request: SpawnRequest) -> LocalProcess:
+        entry = self.app.entry(request.target, self.kinds)
+        return LuaProcess(pid, context=dict(request.context), host=self, entry=entry)
+
+    def _run(self, process: LocalProcess, request: SpawnRequest) -> None:
+        assert isinstance(process, LuaProcess)
+        try:
+            self.boot(process)
+        except ActorError as exc:
+            # Exit after `spawn` returns, so the spawner can still wait for this exit.
+            error = exc.error
+            self.scheduler.call_at(0, lambda: self.finish(process, None, error))
+            return
+        state = process.state
+        assert state is not None
+        args = tuple(state.to_lua(arg) for arg in request.args)
+        self.scheduler.resume(process, process.main_task, args)
+
+    def _halt(self, process: LocalProcess) -> None:
+        assert isinstance(process, LuaProcess)
+        process.close()
+
+    def finish(self, process: LuaProcess, value: Any, error: Error | None) -> None:
+        """The main task ended (or any task raised): the process exits."""
+        self._exit(process, value, error)
+        process.close()
+
+    # -- loading code ------------------------------------------------------------------------
+
+    def new_state(self) -> LuaState:
+        return LuaState(self._core, self.catalog)
+
+    def boot(self, process: LuaProcess) -> None:
+        """Create the process's state, load its entry and make the main task."""
+        assert process.entry is not None
+        state = process.state = self.new_state()
+        env = state.make_env(process.entry, lambda ref: self._import(state, ref))
+        source, chunkname = self.app.source(process.entry)
+        chunk = state.compile(source, chunkname, env)
+        method = process.entry.data.get("method") or "main"
+        process.main_task = state.rt.entry_task(chunk, method.encode())
+
+    def _import(self, state: LuaState, ref: str) -> Any:
+        """`require(alias)` of an import: the library's module value, loaded in this state."""
+        entry = self.app.registry.get(ref)
+        if entry is None:
+            raise ActorError(Error(f"import not found: {ref}", errors.NOT_FOUND, False))
+        if entry.kind not in ("library.lua", "module.lua"):
+            raise ActorError(
+                Error(f"import {ref} is a {entry.kind}, not a library", errors.INVALID, False)
+            )
+        env = state.make_env(entry, lambda inner: self._import(state, inner))
+        source, chunkname = self.app.source(entry)
+        return state.compile(source, chunkname, env)()
+
+    # -- the Python half of core.lua ------------------------------------------------------------
+
+    def _core_functions(self) -> dict[str, Any]:
+        ops = self.channels
+        return {
+            "kind_of": kind_of,
+            "tostring": _tostring,
+            "same": _same,
+            "compare": _compare,
+            "spawn_task": self._spawn_task,
+            "error_kinds": dict(errors.KINDS),
+            "err_get": self._err_get,
+            "err_new": _err_new,
+            "err_wrap": lambda err, context: err.wrap(text(context)),
+            "err_call_stack": lambda err: self.lua(_call_stack(err)),
+            "ch_new": ops.new,
+            "ch_send": ops.send,
+            "ch_recv": ops.receive,
+            "ch_close": ops.close,
+            "ch_select": ops.select,
+            "ch_len": ops.length,
+        }
+
+    def _spawn_task(self, task: int) -> None:
+        self.scheduler.resume(self.current, task, ())
+
+    def _err_get(self, err: Error, field: bytes) -> Any:
+        if field == b"stack":
+            return (err.stack or "stack traceback:\n\t[runtime]").encode()
+        return self.lua(getattr(err, field.decode()))
+
+    # -- helpers for module functions ---------------------------------------------------------
+
+    def lua(self, value: Any) -> Any:
+        """`value` as a Lua value in the current process's state."""
+        state = self.current.state
+        assert state is not None
+        return state.to_lua(value)
+
+    def call(
+        self,
+        work: Coroutine[Any, Any, Any],
+        sync: bool,
+        on_ok: Callable[[Any], tuple[Any, ...]] = lambda _: (True,),
+    ) -> tuple[Any, ...]:
+        """Run a node operation for the current task, in the `(status, ...)` shape that
+        `rt.await` expects: answered now when `sync` (in-memory targets never suspend),
+        else parked until the event loop finishes it. Failures become `nil, err`."""
+        if sync:
+            try:
+                result = run_sync(work)
+            except ActorError as exc:
+                return 1, None, exc.error
+            return (1, *on_ok(result))
+
+        def done(waiter: Waiter, result: Any, exc: BaseException | None) -> None:
+            if exc is None:
+                waiter.fire(*on_ok(result))
+            else:
+                waiter.fire(None, as_error(exc))
+
+        self.scheduler.start_async(self.park(), work, done)
+        return (0,)
+
+
+def run_sync(work: Coroutine[Any, Any, Any]) -> Any:
+    """Drive a coroutine that must not suspend (an in-memory host operation)."""
+    try:
+        work.send(None)
+    except StopIteration as stop:
+        return stop.value
+    work.close()
+    raise RuntimeError("an in-memory host operation suspended")
+
+
+def as_error(exc: BaseException) -> Error:
+    if isinstance(exc, ActorError):
+        return exc.error
+    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+
+
+def _tostring(obj: Any) -> bytes:
+    return str(obj).encode("utf-8", "surrogateescape")
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is b or (type(a) is type(b) and attrs.has(type(a)) and a == b)
+
+
+def _compare(a: Any, b: Any) -> int:
+    if type(a) is not type(b) or not hasattr(a, "__lt__"):
+        raise TypeError(f"attempt to compare {kind_of(a)} with {kind_of(b)}")
+    return -1 if a < b else (1 if b < a else 0)
+
+
+
+
+def _err_new(message: Any, kind: Any = None, retryable: Any = None, details: Any = None) -> Error:
+    from lua_bindings.convert import from_lua
+
+    return Error(
+        text(message) if isinstance(message, bytes | str) else str(message),
+        text(kind) if kind is not None else errors.UNKNOWN,
+        retryable if isinstance(retryable, bool) else None,
+        (from_lua(details) or None) if details is not None else None,
+    )
+
+
+def _call_stack(err: Error) -> dict[str, Any]:
+    frames = []
+    for line in err.stack.splitlines()[1:]:
+        line = line.strip()
+        source, _, rest = line.partition(":")
+        number, _, name = rest.partition(":")
+        if number.isdigit():
+            frames.append({"source": source, "line": int(number), "name": name.strip()})
+    return {"thread": "main", "frames": frames}
+
+
+lua_kind(Error, "error", sendable=True)

@@ -1,0 +1,172 @@
+-- The `process` global (lua-api §4). Python does the work; this file shapes the calls:
+-- blocking operations go through rt.await, values are packed as the reference does, and
+-- SpawnBuilders are immutable Lua tables.
+
+local rt, py = ...
+local await, pack, METHODS, errors = rt.await, rt.pack, rt.METHODS, rt.errors
+local pairs, ipairs, rawequal = pairs, ipairs, rawequal
+local select, type, setmetatable, error, tostring = select, type, setmetatable, error, tostring
+
+local process = {}
+
+process.event = {
+  EXIT = "pid.exit",
+  LINK_DOWN = "pid.link.down",
+  CANCEL = "pid.cancel",
+  OUTDATED = "pid.outdated",
+}
+
+function process.pid() return py.pid() end
+function process.id() return py.frame_id() end
+
+-- send(dest, topic) -> nil; send(dest, topic, a) -> a; more values -> {a, b, ...}
+local py_send = py.send
+function process.send(dest, topic, ...)
+  local n = select("#", ...)
+  local value
+  if n == 1 then value = ... elseif n > 1 then value = {...} end
+  return await(py_send(dest, topic, value))
+end
+
+-- Channels handed out by the runtime keep their identity: cache the userdata in Lua.
+local channels = {}
+function process.inbox()
+  local ch = channels.inbox
+  if not ch then ch = py.inbox(); channels.inbox = ch end
+  return ch
+end
+function process.events()
+  local ch = channels.events
+  if not ch then ch = py.events(); channels.events = ch end
+  return ch
+end
+function process.listen(topic, opts)
+  if type(topic) ~= "string" or topic == "" then
+    error(errors.new({kind = errors.INVALID, message = "topic cannot be empty", retryable = false}), 2)
+  end
+  if topic:sub(1, 1) == "@" then
+    error(errors.new({kind = errors.INVALID, message = "cannot listen to @ topics", retryable = false}), 2)
+  end
+  local key = "listen:" .. topic
+  local ch = channels[key]
+  if not ch then
+    ch = py.listen(topic, type(opts) == "table" and opts.message == true)
+    channels[key] = ch
+  end
+  return ch
+end
+function process.unlisten(ch)
+  for key, value in pairs(channels) do
+    if rawequal(value, ch) and key:sub(1, 7) == "listen:" then channels[key] = nil end
+  end
+  py.unlisten(ch)
+end
+
+-- Lifecycle -------------------------------------------------------------------------------
+
+for _, name in ipairs({"terminate", "monitor", "unmonitor", "link", "unlink"}) do
+  local f = py[name]
+  process[name] = function(dest) return await(f(dest)) end
+end
+local py_cancel = py.cancel
+function process.cancel(dest, reason) return await(py_cancel(dest, reason)) end
+
+function process.get_options() return py.get_options() end
+function process.set_options(opts)
+  if type(opts) ~= "table" then
+    return false, errors.new({kind = errors.INVALID, message = "options parameter must be a table", retryable = false})
+  end
+  return py.set_options(opts)
+end
+
+-- Spawning --------------------------------------------------------------------------------
+
+local py_spawn, py_exec = py.spawn, py.exec
+local function spawner(mode)
+  return function(builder, id, host, ...)
+    return await(py_spawn(mode, id, host, builder, pack(...)))
+  end
+end
+local spawn_modes = {
+  spawn = spawner("spawn"),
+  spawn_monitored = spawner("monitored"),
+  spawn_linked = spawner("linked"),
+  spawn_linked_monitored = spawner("linked_monitored"),
+}
+for name, f in pairs(spawn_modes) do
+  process[name] = function(id, host, ...) return f(nil, id, host, ...) end
+end
+function process.exec(id, host, ...)
+  return await(py_exec(id, host, nil, pack(...)))
+end
+
+-- SpawnBuilder: immutable; every method returns a new builder (lua-api §4.7).
+local Builder = {}
+Builder.__index = Builder
+Builder.__name = "SpawnBuilder"
+
+local function derive(b, key, value)
+  local n = {context = b.context, options = b.options, name = b.name, messages = b.messages,
+             actor = b.actor, scope = b.scope}
+  n[key] = value
+  return setmetatable(n, Builder)
+end
+local function merged(base, extra)
+  local r = {}
+  if base then for k, v in pairs(base) do r[k] = v end end
+  for k, v in pairs(extra) do r[k] = v end
+  return r
+end
+local function new_builder() return setmetatable({}, Builder) end
+
+function Builder:with_context(values)
+  if type(values) ~= "table" then error("with_context expects a table", 2) end
+  return derive(self, "context", merged(self.context, values))
+end
+function Builder:with_options(options)
+  if type(options) ~= "table" then error("options parameter must be a table", 2) end
+  return derive(self, "options", merged(self.options, options))
+end
+function Builder:with_name(name) return derive(self, "name", name) end
+function Builder:with_actor(actor) return derive(self, "actor", actor) end
+function Builder:with_scope(scope) return derive(self, "scope", scope) end
+function Builder:with_message(topic, ...)
+  local n = select("#", ...)
+  local value
+  if n == 1 then value = ... elseif n > 1 then value = {...} end
+  local messages = {}
+  for i, m in ipairs(self.messages or {}) do messages[i] = m end
+  messages[#messages + 1] = {topic = topic, value = value}
+  return derive(self, "messages", messages)
+end
+local function spec(b)
+  return {context = b.context, options = b.options, name = b.name, messages = b.messages}
+end
+for name, f in pairs(spawn_modes) do
+  Builder[name] = function(self, id, host, ...) return f(spec(self), id, host, ...) end
+end
+function Builder:exec(id, host, ...)
+  return await(py_exec(id, host, spec(self), pack(...)))
+end
+
+function process.with_context(values) return new_builder():with_context(values) end
+function process.with_options(options) return new_builder():with_options(options) end
+
+-- Names -------------------------------------------------------------------------------------
+
+process.registry = {
+  LOCAL = 0, EVENTUAL = 1, CONSISTENT = 2, STRONG = 3,
+  register = function(name, pid, scope) return py.register(name, pid, scope) end,
+  lookup = function(name) return py.lookup(name) end,
+  unregister = function(name, scope) return py.unregister(name, scope) end,
+}
+
+-- Message objects ---------------------------------------------------------------------------
+
+local M = {}
+METHODS.message = M
+function M.topic(m) return py.msg_topic(m) end
+M["from"] = function(m) return py.msg_from(m) end
+function M.payload(m) return py.msg_payload(m) end
+
+return process

@@ -1,0 +1,70 @@
+"""A Lua process: one Lua state, its tasks, and the return protocol of lua-api §3.1."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from actors import errors
+from actors.errors import ActorError, Error
+from actors.local_host import LocalProcess
+from actors.registry import Entry
+from lua_bindings.convert import from_lua, text
+
+if TYPE_CHECKING:
+    from lua_bindings.host import LuaHost
+    from lua_bindings.state import LuaState
+
+
+@attrs.define(eq=False)
+class LuaProcess(LocalProcess):
+    host: LuaHost | None = None
+    entry: Entry | None = None
+    state: LuaState | None = None
+    main_task: int = 0
+    ready: deque[tuple[int, tuple[Any, ...]]] = attrs.field(factory=deque)
+    queued: bool = False
+    options: dict[str, Any] = attrs.field(factory=dict)
+    lua_cache: dict[str, Any] = attrs.field(factory=dict)
+    """Per-process Lua objects that must keep their identity (inbox, events, listeners)."""
+
+    def step(self, task: int, values: tuple[Any, ...]) -> None:
+        assert self.state is not None and self.host is not None
+        to_lua = self.state.to_lua
+        status, a, b = self.state.step(task, *[to_lua(v) for v in values])
+        if status == b"park":
+            return
+        if status == b"done":
+            if task == self.main_task:
+                value, error = returned_outcome(a, b)
+                self.host.finish(self, value, error)
+            return
+        self.host.finish(self, None, raised_error(a, b))
+
+    def close(self) -> None:
+        """Drop the Lua state: every task of the process is gone with it."""
+        self.ready.clear()
+        self.state = None
+        self.lua_cache.clear()
+
+
+def returned_outcome(value: Any, err: Any) -> tuple[Any, Error | None]:
+    """`return v` succeeds; `return v, e` with e a string or error fails (lua-api §3.1)."""
+    if isinstance(err, Error):
+        return None, err
+    if isinstance(err, bytes | str):
+        return None, Error(text(err))
+    try:
+        return from_lua(value), None
+    except ActorError as exc:
+        return None, Error(f"invalid result: {exc.error.message}", errors.INVALID, False)
+
+
+def raised_error(raised: Any, traceback: Any) -> Error:
+    """A raised error object is kept (with the stack attached); anything else is Internal."""
+    stack = text(traceback) if traceback is not None else ""
+    if isinstance(raised, Error):
+        return raised if raised.stack else attrs.evolve(raised, stack=stack)
+    return Error(text(raised) if raised is not None else "nil", errors.INTERNAL, False, stack=stack)

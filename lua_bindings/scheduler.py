@@ -1,0 +1,171 @@
+"""The scheduler that runs the Lua processes of one host.
+
+All processes of a host run in one anyio task. A process with ready coroutines ("tasks") is
+queued; the driver runs each queued process until every one of its tasks is blocked, and only
+awaits the event loop when nothing is ready. Channel hand-offs, select and coroutine switches
+inside a process therefore never touch the event loop, and a message between two Lua
+processes costs two Lua resumes and no loop iteration.
+
+A blocked task is represented by a `Waiter`: whoever can answer it (a channel, a mailbox, a
+timer, an async operation) calls `fire(values)` exactly once.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+if TYPE_CHECKING:
+    from lua_bindings.process import LuaProcess
+
+log = logging.getLogger(__name__)
+
+_CHECKPOINT_EVERY = 256
+"""Processes run between two looks at the event loop, so timers and I/O stay responsive."""
+
+
+class Waiter:
+    """One blocked task. `fire` resumes it with values; later fires are ignored.
+
+    `cleanup` callbacks remove the waiter from every place it was registered (a select waits
+    on several channels), so abandoned registrations never pile up in a channel.
+    """
+
+    __slots__ = ("cleanup", "done", "process", "scheduler", "task")
+
+    def __init__(self, scheduler: Scheduler, process: LuaProcess, task: int) -> None:
+        self.scheduler = scheduler
+        self.process = process
+        self.task = task
+        self.done = False
+        self.cleanup: list[Callable[[], None]] = []
+
+    def fire(self, *values: Any) -> bool:
+        if self.done:
+            return False
+        self.done = True
+        for undo in self.cleanup:
+            undo()
+        self.cleanup = []
+        self.scheduler.resume(self.process, self.task, values)
+        return True
+
+    @property
+    def live(self) -> bool:
+        return not self.done and self.process.alive
+
+
+class Scheduler:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.current: LuaProcess | None = None
+        self.current_task = 0
+        self._runq: deque[LuaProcess] = deque()
+        self._timers: list[tuple[float, int, Waiter | Callable[[], None]]] = []
+        self._timer_seq = itertools.count()
+        self._wake: anyio.Event | None = None
+        self._spawn_async: Callable[..., None] | None = None
+
+    # -- making tasks ready -----------------------------------------------------------------
+
+    def resume(self, process: LuaProcess, task: int, values: tuple[Any, ...]) -> None:
+        if not process.alive:
+            return
+        process.ready.append((task, values))
+        if not process.queued:
+            process.queued = True
+            self._runq.append(process)
+            if self._wake is not None:
+                self._wake.set()
+
+    def park(self) -> Waiter:
+        """A waiter for the task that is running now (the caller then returns status 0)."""
+        assert self.current is not None, "a blocking call outside any process"
+        return Waiter(self, self.current, self.current_task)
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def call_at(self, deadline: float, action: Waiter | Callable[[], None]) -> list[Any]:
+        """Run `action` (fire a waiter with no values, or call it) at monotonic `deadline`.
+        Returns a handle for `cancel_timer`."""
+        entry = [deadline, next(self._timer_seq), action]
+        heapq.heappush(self._timers, entry)  # type: ignore[arg-type]
+        if self._wake is not None and self._timers[0] is entry:
+            self._wake.set()
+        return entry
+
+    @staticmethod
+    def cancel_timer(entry: list[Any]) -> None:
+        entry[2] = None
+
+    def _fire_due_timers(self) -> None:
+        now = time.monotonic()
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, _, action = heapq.heappop(timers)
+            if action is None:
+                continue
+            if isinstance(action, Waiter):
+                action.fire()
+            else:
+                action()
+
+    # -- async operations -------------------------------------------------------------------
+
+    def start_async(self, waiter: Waiter, work: Coroutine[Any, Any, Any], done: Callable) -> None:
+        """Run `work` on the event loop; `done(waiter, result, exception)` answers the task."""
+        assert self._spawn_async is not None
+        self._spawn_async(self._finish_async, waiter, work, done)
+
+    @staticmethod
+    async def _finish_async(waiter: Waiter, work: Coroutine[Any, Any, Any], done: Callable) -> None:
+        try:
+            result = await work
+        except Exception as exc:
+            done(waiter, None, exc)
+        else:
+            done(waiter, result, None)
+
+    # -- the driver -------------------------------------------------------------------------
+
+    async def run(self, spawn_async: Callable[..., None]) -> None:
+        """Run forever: ready processes first, then sleep until a wake-up or the next timer."""
+        self._spawn_async = spawn_async
+        runq = self._runq
+        budget = _CHECKPOINT_EVERY
+        while True:
+            self._fire_due_timers()
+            while runq:
+                process = runq.popleft()
+                process.queued = False
+                self._run_process(process)
+                budget -= 1
+                if budget <= 0:
+                    budget = _CHECKPOINT_EVERY
+                    await anyio.lowlevel.checkpoint()
+                    self._fire_due_timers()
+            self._wake = anyio.Event()
+            timeout = self._timers[0][0] - time.monotonic() if self._timers else math.inf
+            with anyio.move_on_after(max(timeout, 0)):
+                await self._wake.wait()
+            self._wake = None
+
+    def _run_process(self, process: LuaProcess) -> None:
+        self.current = process
+        ready = process.ready
+        try:
+            while ready and process.alive:
+                task, values = ready.popleft()
+                self.current_task = task
+                process.step(task, values)
+        finally:
+            self.current = None
+            self.current_task = 0
