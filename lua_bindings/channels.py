@@ -8,6 +8,7 @@ current task's `Waiter` and report "parked" (status 0) to the Lua wrapper, which
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -89,17 +90,21 @@ class Channel:
 
     # -- waiting ------------------------------------------------------------------------------
 
-    def wait_receive(self, waiter: Waiter, index: int) -> None:
+    def wait_receive(self, waiter: Waiter, index: int, select: bool = False) -> None:
+        """Queue a receiver. A select registers on several channels, so it also records how
+        to withdraw from this one once another case fires."""
         entry = (waiter, index)
         self.receivers.append(entry)
-        waiter.cleanup.append(lambda: _discard(self.receivers, entry))
+        if select:
+            waiter.cleanup.append(lambda: _discard(self.receivers, entry))
         if self.source is not None:
             self.source.waiter = self._on_item
 
-    def wait_send(self, waiter: Waiter, index: int, value: Any) -> None:
+    def wait_send(self, waiter: Waiter, index: int, value: Any, select: bool = False) -> None:
         entry = (waiter, index, value)
         self.senders.append(entry)
-        waiter.cleanup.append(lambda: _discard(self.senders, entry))
+        if select:
+            waiter.cleanup.append(lambda: _discard(self.senders, entry))
 
     def _on_item(self) -> None:
         """The mailbox queue got an item while receivers wait: hand it to the first live one."""
@@ -130,10 +135,8 @@ class Channel:
 
 
 def _discard(queue: deque[Any], entry: Any) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         queue.remove(entry)
-    except ValueError:
-        pass
 
 
 class ChannelOps:
@@ -170,21 +173,22 @@ class ChannelOps:
         channel.wait_send(self.scheduler.park(), 1, value)
         return (PARKED,)
 
-    def select(self, cases: Any, has_default: bool) -> tuple[Any, ...]:
+    def select(
+        self, n: int, channels: Any, sends: Any, values: Any, has_default: bool
+    ) -> tuple[Any, ...]:
         """Perform the first ready case in the order given (deterministic, as the reference);
-        otherwise wait on all of them."""
+        otherwise wait on all of them. Cases arrive as parallel Lua arrays."""
         resolved: list[tuple[Channel, bool, Any]] = []
-        for index in range(1, len(cases) + 1):
-            case = cases[index]
-            channel, is_send = case["channel"], bool(case["send"])
-            value = case["value"] if is_send else None
+        for index in range(1, n + 1):
+            channel, is_send = channels[index], sends[index]
+            value = values[index] if is_send else None
             resolved.append((channel, is_send, value))
             if is_send:
                 if channel.source is not None:
-                    raise ValueError("channel.select: cannot send to a process channel")
+                    return DONE, -index, "cannot send to a process channel", False
                 sent = channel.try_send(value)
                 if sent is None:
-                    raise ValueError(_CLOSED_SEND)
+                    return DONE, -index, _CLOSED_SEND, False
                 if sent:
                     return DONE, index, value, True
             else:
@@ -196,9 +200,9 @@ class ChannelOps:
         waiter = self.scheduler.park()
         for index, (channel, is_send, value) in enumerate(resolved, start=1):
             if is_send:
-                channel.wait_send(waiter, index, value)
+                channel.wait_send(waiter, index, value, select=True)
             else:
-                channel.wait_receive(waiter, index)
+                channel.wait_receive(waiter, index, select=True)
         return (PARKED,)
 
     @staticmethod

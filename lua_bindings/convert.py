@@ -62,8 +62,10 @@ def from_lua(value: Any, depth: int = 0) -> Any:
     kind = _lua_type(value)
     if kind == "table":
         if depth >= MAX_DEPTH:
-            raise invalid("value cannot be sent to another process: it contains a cycle "
-                          f"or is nested deeper than {MAX_DEPTH}")
+            raise invalid(
+                "value cannot be sent to another process: it contains a cycle "
+                f"or is nested deeper than {MAX_DEPTH}"
+            )
         return _table_from_lua(value, depth + 1)
     if kind is None:
         cls = type(value)

@@ -29,13 +29,8 @@ rt.METHODS = METHODS
 local kind_of, py_tostring, py_same = py.kind_of, py.tostring, py.same
 
 local function methods_of(o)
-  local m = KIND[o]
-  if m == nil then
-    local kind = kind_of(o)
-    m = kind and METHODS[kind] or false
-    KIND[o] = m
-  end
-  return m
+  local kind = kind_of(o)
+  return kind and METHODS[kind] or false
 end
 rt.methods_of = methods_of
 
@@ -197,14 +192,24 @@ end)})
 getmetatable("").__index = string_lib
 
 -----------------------------------------------------------------------------------------
--- Channels (lua-api §5). Channel state lives in Python; blocking goes through `await`.
+-- Channels (lua-api §5). A channel is a Lua table around a Python channel: method lookup
+-- stays in Lua, and state (buffers, waiters) lives in Python where other processes' sends
+-- can reach it. Blocking goes through PARK.
 -----------------------------------------------------------------------------------------
 
 local C = {}
-METHODS.channel = C
+local CH_MT = {__index = C, __name = "channel"}
+CH_MT.__len = function(ch) return py.ch_len(ch.ch) end
+rt.CH_MT = CH_MT
 local ch_send, ch_recv, ch_close, ch_select = py.ch_send, py.ch_recv, py.ch_close, py.ch_select
-function C.send(ch, v)
-  local status, ok, err = ch_send(ch, v)
+
+local function wrap_channel(pych)
+  return setmetatable({ch = pych}, CH_MT)
+end
+rt.wrap_channel = wrap_channel
+
+function C.send(self, v)
+  local status, ok, err = ch_send(self.ch, v)
   if status == 0 then
     local index
     index, err, ok = co_yield(PARK)
@@ -213,39 +218,123 @@ function C.send(ch, v)
   if not ok then error(err, 2) end
   return true
 end
-function C.receive(ch)
-  local status, v, ok = ch_recv(ch)
+function C.receive(self)
+  local status, v, ok = ch_recv(self.ch)
   if status == 0 then
     local _
     _, v, ok = co_yield(PARK)
   end
   return v, ok
 end
-function C.close(ch) ch_close(ch) end
-function C.case_send(ch, v) return {channel = ch, send = true, value = v} end
-function C.case_receive(ch) return {channel = ch, send = false} end
-C.__len = function(ch) return py.ch_len(ch) end
+function C.close(self) ch_close(self.ch) end
+function C.case_send(self, v) return {channel = self, send = true, value = v} end
+function C.case_receive(self) return {channel = self, send = false} end
+
+local function is_channel(v)
+  return type(v) == "table" and getmetatable(v) == CH_MT
+end
+rt.is_channel = is_channel
 
 local channel = {}
-function channel.new(size) return py.ch_new(size or 0) end
+function channel.new(size) return wrap_channel(py.ch_new(size or 0)) end
 function channel.select(cases)
   if type(cases) ~= "table" then error("channel.select expects a table of cases", 2) end
-  local list = {}
-  for i, c in ipairs(cases) do
-    if type(c) ~= "table" or not is_kind(c.channel, "channel") then
+  local chans, sends, values = {}, {}, {}
+  local n = #cases
+  for i = 1, n do
+    local c = cases[i]
+    if type(c) ~= "table" or not is_channel(c.channel) then
       error("channel.select: case " .. i .. " is not a select case", 2)
     end
-    list[i] = c
+    chans[i], sends[i], values[i] = c.channel.ch, c.send == true, c.value
   end
-  local status, index, value, ok = ch_select(list, cases.default == true)
+  local status, index, value, ok = ch_select(n, chans, sends, values, cases.default == true)
   if status == 0 then index, value, ok = co_yield(PARK) end
   if index < 0 then error(value, 2) end
   if index == 0 then return {default = true, ok = true} end
-  local c = list[index]
+  local c = cases[index]
   if c.send then value = c.value end
   return {channel = c.channel, value = value, ok = ok}
 end
 rt.channel = channel
+
+-----------------------------------------------------------------------------------------
+-- Messages and payloads (lua-api §4.3, §10): Lua tables, built without Python calls.
+-----------------------------------------------------------------------------------------
+
+local P = {}
+local PAYLOAD_MT = {__index = P, __name = "payload"}
+PAYLOAD_MT.__tostring = function(p) return "payload(" .. p.format .. ")" end
+rt.PAYLOAD_MT = PAYLOAD_MT
+local function new_payload(value, format)
+  return setmetatable({value = value, format = format or "lua/any"}, PAYLOAD_MT)
+end
+rt.payload = new_payload
+function P.get_format(p) return p.format end
+function P.data(p)
+  if p.format == "lua/any" or p.format == "golang/any" or p.format == "golang/error" then
+    return p.value
+  end
+  return py.payload_decode(p.value, p.format)
+end
+P.unmarshal = P.data
+function P.transcode(p, format)
+  local value, err = py.payload_transcode(P.data(p), format)
+  if err then return nil, err end
+  return new_payload(value, format)
+end
+
+local M = {}
+local MSG_MT = {__index = M, __name = "message"}
+function rt.message(topic, from, value)
+  return setmetatable({topic, from, value}, MSG_MT)
+end
+function M.topic(m) return m[1] end
+M["from"] = function(m) return m[2] end
+function M.payload(m) return new_payload(m[3]) end
+
+-- What may leave a process: plain data, errors and other runtime values. Payloads travel
+-- as their data; channels, messages, functions and coroutines are refused (lua-api §4.1).
+local function cannot(kind)
+  error(py.err_new("value of type " .. kind .. " cannot be sent to another process",
+                   "Invalid", false), 0)
+end
+local export
+local function export_table(t, seen)
+  local mt = getmetatable(t)
+  if mt == PAYLOAD_MT then return export(P.data(t), seen) end
+  if mt == CH_MT then cannot("channel") end
+  if mt == MSG_MT then cannot("message") end
+  if seen[t] then
+    error(py.err_new("value cannot be sent to another process: it contains a cycle",
+                     "Invalid", false), 0)
+  end
+  seen[t] = true
+  local copy
+  for k, v in next, t do
+    local tv = type(v)
+    if tv == "table" or tv == "function" or tv == "thread" then
+      local nv = export(v, seen)
+      if not rawequal(nv, v) then
+        if not copy then copy = {}; for k2, v2 in next, t do copy[k2] = v2 end end
+        copy[k] = nv
+      end
+    end
+    local tk = type(k)
+    if tk == "table" or tk == "function" or tk == "thread" or tk == "userdata" then
+      cannot(tk .. " key")
+    end
+  end
+  seen[t] = nil
+  return copy or t
+end
+export = function(v, seen)
+  local t = type(v)
+  if t == "table" then return export_table(v, seen or {}) end
+  if t == "function" or t == "thread" then cannot(t) end
+  return v
+end
+rt.export = export
 
 -----------------------------------------------------------------------------------------
 -- The app-code environment (lua-api §3.2, §17.5)
@@ -295,8 +384,20 @@ function rt.entry_task(chunk, method)
     if type(fn) ~= "function" then
       error(py.err_new("method not found: " .. tostring(method), "NotFound", false), 0)
     end
-    return fn(...)
+    return rt.export_result(fn(...))
   end)
+end
+
+-- The return protocol's value must be exportable; its error is kept as is.
+function rt.export_result(v, e, ...)
+  if e == nil or (type(e) ~= "string" and not is_kind(e, "error")) then
+    local ok, r = pcall(export, v)
+    if not ok then
+      return nil, is_kind(r, "error") and errors.wrap(r, "invalid result") or tostring(r)
+    end
+    return r
+  end
+  return v, e
 end
 
 -- Compile app code into `env`; returns the chunk or nil, message.

@@ -108,7 +108,7 @@ class LuaHost(LocalHostBase):
         source, chunkname = self.app.source(process.entry)
         chunk = state.compile(source, chunkname, env)
         method = process.entry.data.get("method") or "main"
-        process.main_task = state.rt.entry_task(chunk, method.encode())
+        process.main_task = state.entry_task(chunk, method.encode())
 
     def _import(self, state: LuaState, ref: str) -> Any:
         """`require(alias)` of an import: the library's module value, loaded in this state."""
@@ -216,8 +216,6 @@ def _compare(a: Any, b: Any) -> int:
     if type(a) is not type(b) or not hasattr(a, "__lt__"):
         raise TypeError(f"attempt to compare {kind_of(a)} with {kind_of(b)}")
     return -1 if a < b else (1 if b < a else 0)
-
-
 
 
 def _err_new(message: Any, kind: Any = None, retryable: Any = None, details: Any = None) -> Error:

@@ -18,7 +18,7 @@ import lupa.lua54 as lupa
 from actors import errors
 from actors.errors import ActorError, Error
 from actors.registry import Entry
-from lua_bindings.convert import ToLua, kind_of
+from lua_bindings.convert import ToLua
 
 if TYPE_CHECKING:
     from lua_bindings.modules import ModuleCatalog
@@ -51,12 +51,20 @@ class LuaState:
         load = self.runtime.eval("load")
         chunk = load(_runtime_source("core.lua").encode(), b"=[core]")
         core = chunk(self.to_lua(py_core), _SAMPLE)
+        # Read every Lua function Python calls now: reading a Lua table from Python while
+        # Lua code is running (inside a coroutine) is unreliable in lupa.
         self.rt = core
         self.step = core.step
         self.new_task = core.new_task
+        self.make_message = core.message
+        self.entry_task = core.entry_task
+        self._make_env = core.make_env
+        self._compile = core.compile
+        self._compile_module = core.compile_module
+        self._errors = core.errors
+        self._channel = core.channel
         self._modules: dict[str, Any] = {}
         self._imports: dict[str, Any] = {}
-        self.env: Any = None
 
     # -- modules ------------------------------------------------------------------------------
 
@@ -69,7 +77,7 @@ class LuaState:
         return value
 
     def run_module_source(self, source: str, chunkname: str, *args: Any) -> Any:
-        return self.rt.compile_module(source.encode(), chunkname.encode())(*args)
+        return self._compile_module(source.encode(), chunkname.encode())(*args)
 
     # -- app code -------------------------------------------------------------------------------
 
@@ -78,7 +86,7 @@ class LuaState:
         allowed = set(entry.data.get("modules") or ())
         imports = dict(entry.data.get("imports") or {})
         globals_ = {name: self.module(name) for name in ("process", "payload")}
-        env = self.rt.make_env(self.to_lua(globals_))
+        env: Any = None
 
         def require(name: Any) -> Any:
             key = name.decode() if isinstance(name, bytes) else str(name)
@@ -88,7 +96,7 @@ class LuaState:
                     cached = self._imports[key] = resolve_import(entry.resolve_ref(imports[key]))
                 return cached
             if key in ALWAYS_AVAILABLE:
-                return env[key.encode()]
+                return self.module(key) if key in globals_ else self.core_module(key)
             if key not in allowed:
                 raise ActorError(
                     Error(f'module "{key}" is not allowed (not in modules list)', errors.INVALID)
@@ -97,19 +105,19 @@ class LuaState:
                 raise ActorError(Error(f'module "{key}" not found', errors.NOT_FOUND))
             return self.module(key)
 
-        env[b"require"] = require
-        self.env = env
+        globals_["require"] = require
+        env = self._make_env(self.to_lua(globals_))
         return env
 
     def compile(self, source: str, chunkname: str, env: Any) -> Any:
         """Compile app code (already type-erased) into `env`; a syntax error raises Invalid."""
-        fn, message = self.rt.compile(source.encode(), chunkname.encode(), env)
+        fn, message = self._compile(source.encode(), chunkname.encode(), env)
         if fn is False:
             raise ActorError(Error(_text(message), errors.INVALID, False))
         return fn
 
-    def kind(self, value: Any) -> bytes | None:
-        return kind_of(value)
+    def core_module(self, name: str) -> Any:
+        return self._errors if name == "errors" else self._channel
 
 
 def _text(value: Any) -> str:

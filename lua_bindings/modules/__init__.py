@@ -32,8 +32,20 @@ class LuaModule:
 
 
 MODULE_NAMES = (
-    "process", "payload", "time", "funcs", "ctx", "json", "uuid", "crypto", "events",
-    "security", "registry", "io", "logger", "workflow",
+    "process",
+    "payload",
+    "time",
+    "funcs",
+    "ctx",
+    "json",
+    "uuid",
+    "crypto",
+    "events",
+    "security",
+    "registry",
+    "io",
+    "logger",
+    "workflow",
 )
 
 

@@ -1,13 +1,10 @@
--- The `payload` global (lua-api §10).
+-- The `payload` global (lua-api §10); the Payload type itself lives in core.lua.
 local rt, py = ...
-local P = {}
-rt.METHODS.payload = P
-function P.get_format(p) return py.get_format(p) end
-function P.data(p) return py.data(p) end
-function P.unmarshal(p) return py.data(p) end
-function P.transcode(p, format) return py.transcode(p, format) end
-
+rt.py.payload_decode = py.payload_decode
+rt.py.payload_transcode = py.payload_transcode
 local payload = {format = {}}
 for k, v in pairs(py.formats) do payload.format[k] = v end
-function payload.new(v) return py.new(v) end
+function payload.new(v)
+  return rt.payload(v, rt.is_kind(v, "error") and "golang/error" or "lua/any")
+end
 return payload

@@ -1,4 +1,5 @@
-"""The `payload` global (lua-api §10)."""
+"""The `payload` global (lua-api §10). Payloads are Lua tables (core.lua); Python only
+decodes and encodes the serialised formats."""
 
 from __future__ import annotations
 
@@ -6,81 +7,79 @@ from typing import TYPE_CHECKING, Any
 
 from actors import errors
 from actors.errors import ActorError, Error
+from actors.values import pack_value, unpack_value
 from lua_bindings import jsoncodec
-from lua_bindings.convert import from_lua, lua_kind, text
+from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
-from lua_bindings.payload import ERROR, FORMATS, LUA, Payload
 
 if TYPE_CHECKING:
     from lua_bindings.host import LuaHost
 
+LUA = "lua/any"
+FORMATS = {
+    "JSON": "json/plain",
+    "YAML": "yaml/plain",
+    "STRING": "text/plain",
+    "BYTES": "application/octet-stream",
+    "MSGPACK": "application/msgpack",
+    "LUA": LUA,
+    "GOLANG": "golang/any",
+    "ERROR": "golang/error",
+}
 
-def _decode(payload: Payload) -> Any:
-    """The payload's value as plain data, decoding serialised formats."""
-    fmt, value = payload.format, payload.value
+
+def decode(value: Any, fmt: str) -> Any:
+    """Plain data from a serialised payload value."""
     try:
-        if fmt == FORMATS["JSON"] and isinstance(value, bytes | str):
+        if fmt == FORMATS["JSON"]:
             return jsoncodec.decode(value)
-        if fmt == FORMATS["MSGPACK"] and isinstance(value, bytes):
-            from actors.values import unpack_value
-
+        if fmt == FORMATS["MSGPACK"]:
             return unpack_value(value)
-        if fmt == FORMATS["YAML"] and isinstance(value, bytes | str):
+        if fmt == FORMATS["YAML"]:
             import yaml
 
             return yaml.safe_load(value)
     except ActorError:
         raise
     except Exception as exc:
-        raise ActorError(Error(f"cannot transcode {fmt}: {exc}", errors.INTERNAL, False)) from exc
+        raise ActorError(Error(f"cannot decode {fmt}: {exc}", errors.INTERNAL, False)) from exc
     return value
 
 
+def encode(value: Any, fmt: str) -> Any:
+    if fmt in (LUA, FORMATS["GOLANG"], FORMATS["ERROR"]):
+        return value
+    if fmt == FORMATS["JSON"]:
+        return jsoncodec.encode(value)
+    if fmt in (FORMATS["STRING"], FORMATS["BYTES"]):
+        return value if isinstance(value, str | bytes) else jsoncodec.encode(value)
+    if fmt == FORMATS["MSGPACK"]:
+        return pack_value(value)
+    if fmt == FORMATS["YAML"]:
+        import yaml
+
+        return yaml.safe_dump(value)
+    raise ActorError(Error(f"unsupported payload format: {fmt}", errors.INTERNAL, False))
+
+
 def _functions(host: LuaHost) -> dict[str, Any]:
-    def new(value: Any = None) -> Payload:
+    def payload_decode(value: Any, fmt: Any) -> tuple[Any, ...]:
         try:
-            data = from_lua(value)
-        except ActorError:
-            data = None
-        return Payload(data, ERROR if isinstance(data, Error) else LUA)
-
-    def get_format(payload: Payload) -> bytes:
-        return payload.format.encode()
-
-    def data(payload: Payload) -> Any:
-        # One value on success (not `value, nil`): `send(to, t, p:data())` must send the
-        # value itself, not a two-element array.
-        try:
-            return host.lua(_decode(payload))
+            return (host.lua(decode(from_lua(value), text(fmt))),)
         except ActorError as exc:
             return None, exc.error
 
-    def transcode(payload: Payload, fmt: Any) -> tuple[Any, ...]:
-        target = text(fmt)
+    def payload_transcode(value: Any, fmt: Any) -> tuple[Any, ...]:
         try:
-            value = _decode(payload)
-            if target == LUA or target == FORMATS["GOLANG"]:
-                return Payload(value, target), None
-            if target == FORMATS["JSON"]:
-                return Payload(jsoncodec.encode(value), target), None
-            if target == FORMATS["STRING"]:
-                return Payload(value if isinstance(value, str | bytes) else str(value), target), None
-            if target == FORMATS["MSGPACK"]:
-                from actors.values import pack_value
-
-                return Payload(pack_value(value), target), None
-            raise ActorError(Error(f"unsupported payload format: {target}", errors.INTERNAL, False))
+            return (host.lua(encode(from_lua(value), text(fmt))),)
         except ActorError as exc:
             return None, exc.error
 
     return {
-        "new": new,
-        "get_format": get_format,
-        "data": data,
-        "transcode": transcode,
         "formats": dict(FORMATS),
+        "payload_decode": payload_decode,
+        "payload_transcode": payload_transcode,
     }
 
 
-lua_kind(Payload, "payload")
 MODULE = LuaModule("payload", _functions)

@@ -3,7 +3,7 @@
 -- SpawnBuilders are immutable Lua tables.
 
 local rt, py = ...
-local await, pack, METHODS, errors = rt.await, rt.pack, rt.METHODS, rt.errors
+local await, pack, errors, export, wrap = rt.await, rt.pack, rt.errors, rt.export, rt.wrap_channel
 local pairs, ipairs, rawequal = pairs, ipairs, rawequal
 local select, type, setmetatable, error, tostring = select, type, setmetatable, error, tostring
 
@@ -25,19 +25,19 @@ function process.send(dest, topic, ...)
   local n = select("#", ...)
   local value
   if n == 1 then value = ... elseif n > 1 then value = {...} end
-  return await(py_send(dest, topic, value))
+  return await(py_send(dest, topic, export(value)))
 end
 
 -- Channels handed out by the runtime keep their identity: cache the userdata in Lua.
 local channels = {}
 function process.inbox()
   local ch = channels.inbox
-  if not ch then ch = py.inbox(); channels.inbox = ch end
+  if not ch then ch = wrap(py.inbox()); channels.inbox = ch end
   return ch
 end
 function process.events()
   local ch = channels.events
-  if not ch then ch = py.events(); channels.events = ch end
+  if not ch then ch = wrap(py.events()); channels.events = ch end
   return ch
 end
 function process.listen(topic, opts)
@@ -50,7 +50,7 @@ function process.listen(topic, opts)
   local key = "listen:" .. topic
   local ch = channels[key]
   if not ch then
-    ch = py.listen(topic, type(opts) == "table" and opts.message == true)
+    ch = wrap(py.listen(topic, type(opts) == "table" and opts.message == true))
     channels[key] = ch
   end
   return ch
@@ -59,7 +59,7 @@ function process.unlisten(ch)
   for key, value in pairs(channels) do
     if rawequal(value, ch) and key:sub(1, 7) == "listen:" then channels[key] = nil end
   end
-  py.unlisten(ch)
+  if rt.is_channel(ch) then py.unlisten(ch.ch) end
 end
 
 -- Lifecycle -------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ end
 local py_spawn, py_exec = py.spawn, py.exec
 local function spawner(mode)
   return function(builder, id, host, ...)
-    return await(py_spawn(mode, id, host, builder, pack(...)))
+    return await(py_spawn(mode, id, host, export(builder), export(pack(...))))
   end
 end
 local spawn_modes = {
@@ -97,7 +97,7 @@ for name, f in pairs(spawn_modes) do
   process[name] = function(id, host, ...) return f(nil, id, host, ...) end
 end
 function process.exec(id, host, ...)
-  return await(py_exec(id, host, nil, pack(...)))
+  return await(py_exec(id, host, nil, export(pack(...))))
 end
 
 -- SpawnBuilder: immutable; every method returns a new builder (lua-api §4.7).
@@ -146,7 +146,7 @@ for name, f in pairs(spawn_modes) do
   Builder[name] = function(self, id, host, ...) return f(spec(self), id, host, ...) end
 end
 function Builder:exec(id, host, ...)
-  return await(py_exec(id, host, spec(self), pack(...)))
+  return await(py_exec(id, host, export(spec(self)), export(pack(...))))
 end
 
 function process.with_context(values) return new_builder():with_context(values) end
@@ -160,13 +160,5 @@ process.registry = {
   lookup = function(name) return py.lookup(name) end,
   unregister = function(name, scope) return py.unregister(name, scope) end,
 }
-
--- Message objects ---------------------------------------------------------------------------
-
-local M = {}
-METHODS.message = M
-function M.topic(m) return py.msg_topic(m) end
-M["from"] = function(m) return py.msg_from(m) end
-function M.payload(m) return py.msg_payload(m) end
 
 return process

@@ -11,10 +11,9 @@ from actors.messages import CANCEL, Event, Message
 from actors.names import LOCAL
 from actors.pid import PID
 from lua_bindings.channels import Channel
-from lua_bindings.convert import from_lua, lua_kind, text
+from lua_bindings.convert import from_lua, text
 from lua_bindings.gotime import GoTime, Local
 from lua_bindings.modules import LuaModule
-from lua_bindings.payload import Payload
 
 if TYPE_CHECKING:
     from lua_bindings.host import LuaHost
@@ -82,40 +81,31 @@ class ProcessFunctions:
         work = self.node.send(process.pid, target, text(topic), payload, private=True)
         return self.host.call(work, sync)
 
+    # Mailbox channels: core.lua wraps each once and caches the wrapper, so these are
+    # called once per process and topic. Items are converted into the receiver's state.
+
     def inbox(self) -> Channel:
-        return self._mail_channel("inbox", lambda mailbox: mailbox.inbox(), None)
+        process = self.host.current
+        return Channel(source=process.mailbox.inbox(), convert=_message_converter(process))
 
     def events(self) -> Channel:
-        host = self.host
-        return self._mail_channel(
-            "events", lambda mailbox: mailbox.events(), lambda event: host.lua(event_table(event))
+        process = self.host.current
+        to_lua = process.state.to_lua
+        return Channel(
+            source=process.mailbox.events(), convert=lambda event: to_lua(event_table(event))
         )
 
     def listen(self, topic: Any, message: bool = False) -> Channel:
-        name = text(topic) if isinstance(topic, bytes | str) else ""
-        key = f"listen:{name}"
-        host = self.host
-        process = host.current
-        channel = process.lua_cache.get(key)
-        if channel is None:
-            queue = process.mailbox.listen(name, raw=not message)
-            convert = None if message else (lambda msg: host.lua(msg.payload))
-            channel = process.lua_cache[key] = Channel(source=queue, convert=convert)
-        return channel
+        process = self.host.current
+        queue = process.mailbox.listen(text(topic), raw=not message)
+        if message:
+            return Channel(source=queue, convert=_message_converter(process))
+        to_lua = process.state.to_lua
+        return Channel(source=queue, convert=lambda msg: to_lua(msg.payload))
 
     def unlisten(self, channel: Any) -> None:
         if isinstance(channel, Channel) and channel.source is not None:
-            process = self.host.current
-            process.mailbox.unlisten(channel.source)
-            process.lua_cache.pop(f"listen:{channel.source.topic}", None)
-
-    def _mail_channel(self, key: str, queue_of: Any, convert: Any) -> Channel:
-        process = self.host.current
-        channel = process.lua_cache.get(key)
-        if channel is None:
-            queue = queue_of(process.mailbox)
-            channel = process.lua_cache[key] = Channel(source=queue, convert=convert)
-        return channel
+            self.host.current.mailbox.unlisten(channel.source)
 
     # -- spawning -------------------------------------------------------------------------------
 
@@ -200,7 +190,10 @@ class ProcessFunctions:
     def get_options(self) -> Any:
         process = self.host.current
         return self.host.lua(
-            {"trap_links": process.trap_links, "upgradable": bool(process.options.get("upgradable"))}
+            {
+                "trap_links": process.trap_links,
+                "upgradable": bool(process.options.get("upgradable")),
+            }
         )
 
     def set_options(self, options: Any) -> tuple[Any, ...]:
@@ -252,16 +245,19 @@ class ProcessFunctions:
         return self.node.names.unregister(text(name), scope if isinstance(scope, int) else None)
 
 
-def msg_topic(message: Message) -> bytes:
-    return message.topic.encode()
+def _message_converter(process: Any) -> Any:
+    state = process.state
+    make, to_lua = state.make_message, state.to_lua
 
+    def convert(message: Message) -> Any:
+        sender = message.sender
+        return make(
+            message.topic.encode(),
+            str(sender).encode() if sender is not None else None,
+            to_lua(message.payload),
+        )
 
-def msg_from(message: Message) -> bytes | None:
-    return str(message.sender).encode() if message.sender is not None else None
-
-
-def msg_payload(message: Message) -> Payload:
-    return Payload(message.payload)
+    return convert
 
 
 def _exec_outcome(event: Event) -> tuple[Any, ...]:
@@ -273,20 +269,30 @@ def _exec_outcome(event: Event) -> tuple[Any, ...]:
 def _functions(host: LuaHost) -> dict[str, Any]:
     fns = ProcessFunctions(host)
     return {
-        "msg_topic": msg_topic,
-        "msg_from": msg_from,
-        "msg_payload": msg_payload,
-    } | {
         name: getattr(fns, name)
         for name in (
-            "pid", "frame_id", "send", "inbox", "events", "listen", "unlisten", "spawn", "exec",
-            "terminate", "cancel", "monitor", "unmonitor", "link", "unlink", "get_options",
-            "set_options", "register", "lookup", "unregister",
+            "pid",
+            "frame_id",
+            "send",
+            "inbox",
+            "events",
+            "listen",
+            "unlisten",
+            "spawn",
+            "exec",
+            "terminate",
+            "cancel",
+            "monitor",
+            "unmonitor",
+            "link",
+            "unlink",
+            "get_options",
+            "set_options",
+            "register",
+            "lookup",
+            "unregister",
         )
     }
 
 
-lua_kind(Message, "message")
-lua_kind(Channel, "channel")
 MODULE = LuaModule("process", _functions)
-__all__ = ["MODULE", "Payload", "event_table"]
