@@ -14,19 +14,24 @@ broken optional host must not stop the apps that do not use it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from actors.registry import Entry, LoadError, Registry
+
+if TYPE_CHECKING:
+    from actors.runtime import AppRuntime
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "actors.kinds"
 
 Checker = Callable[[Entry], Iterable[str]]
+Starter = Callable[["AppRuntime"], Awaitable[None]]
 
 
 @attrs.frozen
@@ -40,6 +45,10 @@ class KindPlugin:
     kinds: frozenset[str] = attrs.field(converter=frozenset)
     name: str = ""
     check: Checker | None = None
+    start: Starter | None = None
+    """Called once the node runs, to create the hosts and services of this plugin's kinds."""
+    order: int = 0
+    """Plugins start in ascending `order` (hosts that others depend on first)."""
 
     def validate(self, entry: Entry) -> list[str]:
         """Problems with an entry of one of this plugin's kinds (none when there is no check)."""

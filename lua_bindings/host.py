@@ -29,6 +29,10 @@ from lua_bindings.state import LuaState
 log = logging.getLogger(__name__)
 
 PROCESS_KINDS = ("process.lua", "process.lua.bc")
+FUNCTION_KINDS = ("function.lua", "function.lua.bc")
+FUNCS_HOST = "funcs"
+"""The node-local virtual host of function invocations (lua-api §0): no colon, so it cannot
+collide with an entry ID."""
 
 
 class LuaHost(LocalHostBase):
@@ -42,10 +46,12 @@ class LuaHost(LocalHostBase):
         kinds: tuple[str, ...] = PROCESS_KINDS,
         max_processes: int | None = None,
         modules: dict[str, LuaModule] | None = None,
+        terminal: bool = False,
     ) -> None:
         super().__init__(name, max_processes)
         self.app = app
         self.kinds = kinds
+        self.terminal = terminal
         self.scheduler = Scheduler(name)
         self.catalog = ModuleCatalog(self, modules)
         self.channels = ChannelOps(self.scheduler)

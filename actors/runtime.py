@@ -1,0 +1,75 @@
+"""An app booted on a node: kind plugins create its hosts, services are supervised.
+
+`AppRuntime` is what `actors run`, `actors test`, `actors worker` and the tests use. It knows
+no kind itself; each installed plugin (Lua, Temporal...) creates the hosts for its kinds in
+`start` and may add services to supervise.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+
+from actors.kinds import KindPlugin, discover_kind_plugins, known_kinds, validate_entries
+from actors.node import Node
+from actors.registry import LoadedApp, LoadError, apply_overrides, load_app
+from actors.supervisor import Service
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define
+class AppRuntime:
+    app: LoadedApp
+    node: Node
+    plugins: list[KindPlugin]
+    settings: dict[str, Any] = attrs.field(factory=dict)
+    """Command-line settings plugins may read (e.g. `temporal_address`)."""
+    services: list[Service] = attrs.field(factory=list)
+    extensions: dict[str, Any] = attrs.field(factory=dict)
+    """Objects plugins share with each other, by name (e.g. the Lua app for Temporal)."""
+
+    @classmethod
+    def load(
+        cls,
+        app_dir: str | Path,
+        *,
+        overrides: list[str] | None = None,
+        settings: dict[str, Any] | None = None,
+        node: Node | None = None,
+        plugins: list[KindPlugin] | None = None,
+    ) -> AppRuntime:
+        """Load an app folder; loading problems are logged, never fatal (lua-api §2.1)."""
+        plugins = discover_kind_plugins() if plugins is None else plugins
+        app = load_app(app_dir, known_kinds=known_kinds(plugins))
+        if overrides:
+            apply_overrides(app.registry, overrides)
+        app.errors.extend(validate_entries(app.registry, plugins))
+        for problem in app.errors:
+            log.error("%s", problem)
+        for warning in app.warnings:
+            log.warning("%s", warning)
+        return cls(app, node or Node(), plugins, settings or {})
+
+    @property
+    def errors(self) -> list[LoadError]:
+        return self.app.errors
+
+    async def start(self) -> None:
+        """Create every plugin's hosts, then start the auto-start services."""
+        for plugin in sorted(self.plugins, key=lambda p: p.order):
+            if plugin.start is not None:
+                await plugin.start(self)
+        for service in self.services:
+            self.node.start_soon(service.run)
+
+    def stop_services(self) -> None:
+        for service in self.services:
+            service.stop()
+
+    async def run_forever(self) -> None:
+        await anyio.sleep_forever()

@@ -1,0 +1,99 @@
+"""The Lua kinds plugin: creates Lua hosts and services for an app (see `actors.kinds`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from actors.host import SpawnRequest
+from actors.kinds import KindPlugin
+from actors.registry import Entry
+from actors.runtime import AppRuntime
+from actors.supervisor import Service, restart_policy
+from lua_bindings import gotime
+from lua_bindings.app import LuaApp
+from lua_bindings.host import FUNCS_HOST, FUNCTION_KINDS, PROCESS_KINDS, LuaHost
+
+log = logging.getLogger(__name__)
+
+CODE_KINDS = frozenset({*PROCESS_KINDS, *FUNCTION_KINDS, "library.lua", "module.lua"})
+HOST_KINDS = frozenset({"process.host", "terminal.host", "process.service"})
+
+
+def lua_app(runtime: AppRuntime) -> LuaApp:
+    """The one LuaApp of a runtime, shared with other plugins (Temporal runs Lua too)."""
+    app = runtime.extensions.get("lua_app")
+    if app is None:
+        app = runtime.extensions["lua_app"] = LuaApp(runtime.app.registry)
+    return app
+
+
+def _check(entry: Entry) -> Iterable[str]:
+    if entry.kind in CODE_KINDS and not entry.data.get("source"):
+        yield "missing source (file://...)"
+    if entry.kind == "process.service":
+        for field in ("process", "host"):
+            if not entry.data.get(field):
+                yield f"missing {field}"
+
+
+def _seconds(value: Any) -> float:
+    return gotime.parse_duration(value) / gotime.SECOND
+
+
+async def _start(runtime: AppRuntime) -> None:
+    app = lua_app(runtime)
+    node, registry = runtime.node, runtime.app.registry
+    for entry in registry.by_kind("process.host"):
+        limit = (entry.data.get("host") or {}).get("max_processes")
+        node.add_host(LuaHost(entry.id, app, max_processes=limit))
+    for entry in registry.by_kind("terminal.host"):
+        node.add_host(LuaHost(entry.id, app, terminal=True))
+    node.add_host(LuaHost(FUNCS_HOST, app, kinds=FUNCTION_KINDS))
+    runtime.services.extend(_services(runtime))
+
+
+def _services(runtime: AppRuntime) -> list[Service]:
+    registry = runtime.app.registry
+    hosts = [e.id for e in registry.by_kind("process.host")]
+    services = []
+    for entry in registry.by_kind("process.service"):
+        if entry.auto_start:
+            services.append(
+                _service(
+                    runtime,
+                    entry,
+                    entry.resolve_ref(entry.data["process"]),
+                    entry.resolve_ref(entry.data["host"]),
+                    entry.data.get("input") or [],
+                )
+            )
+    for entry in registry.by_kind("process.lua"):
+        if not entry.auto_start:
+            continue
+        host = entry.meta.get("default_host") or (hosts[0] if len(hosts) == 1 else None)
+        if host is None:
+            log.error(
+                "%s: auto_start needs meta.default_host or exactly one process.host", entry.id
+            )
+            continue
+        services.append(_service(runtime, entry, entry.id, entry.resolve_ref(host), []))
+    return services
+
+
+def _service(
+    runtime: AppRuntime, entry: Entry, process: str, host: str, args: list[Any]
+) -> Service:
+    node = runtime.node
+
+    async def start() -> Any:
+        return await node.spawn(host, SpawnRequest(target=process, args=tuple(args)))
+
+    async def wait_exit(pid: Any) -> Any:
+        return await node.host(host).wait_exit(pid)
+
+    return Service(entry.id, start, wait_exit, restart_policy(entry.lifecycle, _seconds))
+
+
+KINDS = KindPlugin(kinds=CODE_KINDS | HOST_KINDS, name="lua", check=_check, start=_start)
