@@ -262,6 +262,17 @@ def format_duration(ns: int) -> str:
     return sign + out
 
 
+@attrs.frozen(order=True)
+class Duration:
+    """A Go `time.Duration` as a value of its own, so Lua code gets methods and `tostring`
+    (lua-api §6.3) and the value survives a trip to another process as a duration."""
+
+    ns: int = attrs.field(validator=attrs.validators.instance_of(int))
+
+    def __str__(self) -> str:
+        return format_duration(self.ns)
+
+
 def duration_hours(ns: int) -> float:
     """Go's `Duration.Hours()`: whole hours plus the float remainder (exact for whole hours)."""
     return _tdiv(ns, HOUR) + _tmod(ns, HOUR) / (60 * 60 * 1e9)
