@@ -11,6 +11,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from actors.commands import run, testing
+from actors.commands.common import UsageError
 from actors.errors import ActorError
 
 log = logging.getLogger("actors")
@@ -18,20 +20,16 @@ log = logging.getLogger("actors")
 Command = Callable[[argparse.Namespace], int]
 
 
-class UsageError(Exception):
-    """A mistake in how the command was called; printed without a traceback."""
-
-
 def _not_ready(name: str) -> Command:
-    def run(args: argparse.Namespace) -> int:
+    def command(args: argparse.Namespace) -> int:
         raise UsageError(f"`actors {name}` is not available in this build yet")
 
-    return run
+    return command
 
 
 COMMANDS: dict[str, Command] = {
-    "run": _not_ready("run"),
-    "test": _not_ready("test"),
+    "run": run.command,
+    "test": testing.command,
     "worker": _not_ready("worker"),
     "exec": _not_ready("exec"),
 }

@@ -1,0 +1,1 @@
+"""The `actors` subcommands, one module each; `actors.cli` parses and dispatches."""

@@ -1,0 +1,136 @@
+"""`actors test APP_DIR [PATTERN...]`: run the app's test entries and report.
+
+A test is an entry with `meta.type: test` (usually a `function.lua`). It runs as a function
+call would: an error raised or returned, or a result of `false`, fails it; anything else
+passes. `meta.skip` (true or a reason) skips it. Tests are grouped by `meta.suite` and run in
+`meta.order`, then id order, one at a time, each with its own timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from typing import Any, TextIO
+
+import anyio
+import attrs
+
+from actors.commands.common import describe_error, load_runtime, run_booted
+from actors.errors import Error
+from actors.host import SpawnRequest
+from actors.registry import Entry
+from actors.runtime import AppRuntime
+
+FUNCS_HOST = "funcs"
+"""The node-local host that runs function invocations (lua-api §0)."""
+
+
+@attrs.frozen
+class Outcome:
+    entry: Entry
+    status: str  # "passed" | "failed" | "skipped"
+    detail: str = ""
+    seconds: float = 0.0
+
+
+def select_tests(runtime: AppRuntime, patterns: list[str]) -> dict[str, list[Entry]]:
+    """Test entries matching any pattern (substring of the id), grouped by suite, ordered."""
+    suites: dict[str, list[Entry]] = defaultdict(list)
+    for entry in runtime.app.registry.find({"meta.type": "test"}):
+        if patterns and not any(p in entry.id for p in patterns):
+            continue
+        suites[str(entry.meta.get("suite") or "")].append(entry)
+    for entries in suites.values():
+        entries.sort(key=lambda e: (_order(e), e.id))
+    return dict(sorted(suites.items()))
+
+
+def _order(entry: Entry) -> float:
+    try:
+        return float(entry.meta.get("order", 0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def judge(value: Any, error: Error | None) -> tuple[str, str]:
+    if error is not None:
+        return "failed", describe_error(error)
+    if value is False:
+        return "failed", "returned false"
+    return "passed", ""
+
+
+async def run_test(runtime: AppRuntime, entry: Entry, timeout: float) -> Outcome:
+    skip = entry.meta.get("skip")
+    if skip:
+        return Outcome(entry, "skipped", skip if isinstance(skip, str) else "")
+    host_name = FUNCS_HOST if entry.kind.startswith("function.") else _process_host(entry)
+    node = runtime.node
+    started = time.monotonic()
+    try:
+        pid = await node.spawn(host_name, SpawnRequest(target=entry.id))
+    except Exception as exc:
+        return Outcome(entry, "failed", f"could not start: {exc}")
+    host = node.host(host_name)
+    with anyio.move_on_after(timeout):
+        event = await host.wait_exit(pid)
+        status, detail = judge(event.value, event.error)
+        return Outcome(entry, status, detail, time.monotonic() - started)
+    await node.terminate(None, pid)
+    return Outcome(entry, "failed", f"timed out after {timeout:g}s", time.monotonic() - started)
+
+
+def _process_host(entry: Entry) -> str:
+    host = entry.meta.get("default_host")
+    if not host:
+        raise ValueError(f"{entry.id}: a process.lua test needs meta.default_host")
+    return entry.resolve_ref(host)
+
+
+async def run_all(
+    runtime: AppRuntime, suites: dict[str, list[Entry]], timeout: float, out: TextIO
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for suite, entries in suites.items():
+        print(f"{suite or '(no suite)'}", file=out, flush=True)
+        for entry in entries:
+            outcome = await run_test(runtime, entry, timeout)
+            outcomes.append(outcome)
+            mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[outcome.status]
+            name = entry.meta.get("name") or entry.id
+            took = f" ({outcome.seconds * 1000:.0f} ms)" if outcome.status != "skipped" else ""
+            print(f"  {mark} {name}{took}", file=out, flush=True)
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("passed", "failed", "skipped")}
+    line = f"{counts['passed']} passed, {counts['failed']} failed"
+    if counts["skipped"]:
+        line += f", {counts['skipped']} skipped"
+    return line
+
+
+def command(args: argparse.Namespace) -> int:
+    runtime = load_runtime(args, command_mode=True)
+    runtime.node.shutdown_grace = 1.0
+    suites = select_tests(runtime, list(args.patterns))
+    out = sys.stdout
+    if not suites:
+        print("no test entries matched", file=out)
+        print("0 passed, 0 failed", file=out)
+        return 1
+
+    async def body(runtime: AppRuntime) -> list[Outcome]:
+        return await run_all(runtime, suites, args.timeout, out)
+
+    outcomes = run_booted(runtime, body)
+    failures = [o for o in outcomes if o.status == "failed"]
+    if failures:
+        print("\nfailures:", file=out)
+        for outcome in failures:
+            print(f"  {outcome.entry.id}: {outcome.detail}", file=out)
+    print(summary(outcomes), file=out)
+    return 1 if failures else 0
