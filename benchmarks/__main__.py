@@ -8,6 +8,9 @@ import sys
 BENCHMARKS = {
     "py_pingpong": "benchmarks.py_pingpong",
     "py_spawn": "benchmarks.py_spawn",
+    "lua_pingpong": "benchmarks.lua_pingpong",
+    "lua_spawn": "benchmarks.lua_spawn",
+    "lua_idle_memory": "benchmarks.lua_idle_memory",
 }
 
 

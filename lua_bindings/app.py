@@ -34,6 +34,9 @@ class LuaApp:
 
     def source(self, entry: Entry) -> tuple[str, str]:
         """(erased source, chunk name) of an entry; re-read when the file changes."""
+        return self._read(entry)
+
+    def _read(self, entry: Entry) -> tuple[str, str]:
         path = entry.source_path()
         if path is None:
             raise invalid(f"entry {entry.id} has no source")

@@ -1,11 +1,14 @@
--- The runtime core, run once in every process's Lua state before any app code.
+-- The runtime core, run once in each host's Lua state before any app code.
 --
 -- It receives `py`, a table of Python callables, and returns `rt`, the Lua functions the
--- Python side drives the state with. It builds the sandboxed environment app code runs in,
--- gives runtime objects (errors, channels, times...) their Lua methods, and implements the
--- one scheduler rule every blocking API follows: a Python call either answers at once or
--- registers the current task as a waiter and says so, and then the Lua wrapper yields PARK.
--- Python resumes the task later with the answer.
+-- Python side drives the state with. Every process of the host lives in this state but
+-- sees only its own environment, tasks and caches (its "context"), and values leave a
+-- process only as copies made by Python, so processes stay as isolated as if each had a
+-- state of its own, at a fraction of the memory and start-up cost.
+--
+-- The one scheduler rule every blocking API follows: a Python call either answers at once
+-- or registers the current task as a waiter and says so, and then the Lua wrapper yields
+-- PARK. Python resumes the task later with the answer.
 
 local py, sample = ...
 
@@ -63,34 +66,56 @@ rt.is_kind = is_kind
 -- Tasks: the coroutines the scheduler owns (main, and every coroutine.spawn).
 -----------------------------------------------------------------------------------------
 
-local TASKS = {}
+local TASKS = {}       -- task id -> coroutine
+local TASK_CTX = {}    -- task id -> the context (process) it belongs to
 local next_task = 0
 
-function rt.new_task(fn)
+-- The context of the process whose task runs now: per-process state lives here.
+rt.current = nil
+
+function rt.new_context()
+  return {tasks = {}, cache = {}, imports = {}}
+end
+
+local function new_task(ctx, fn)
   next_task = next_task + 1
   TASKS[next_task] = co_create(fn)
+  TASK_CTX[next_task] = ctx
+  ctx.tasks[next_task] = true
   return next_task
+end
+rt.new_task = new_task
+
+local function end_task(id)
+  local ctx = TASK_CTX[id]
+  TASKS[id], TASK_CTX[id] = nil, nil
+  if ctx then ctx.tasks[id] = nil end
 end
 
 -- Resume task `id`; always three values (lupa returns one value unpacked):
 -- "park", "done", v, e, or "error", err, traceback.
 function rt.step(id, ...)
   local co = TASKS[id]
+  if co == nil then return "gone", false, false end
+  rt.current = TASK_CTX[id]
   local ok, a, b = co_resume(co, ...)
+  rt.current = nil
   if not ok then
-    TASKS[id] = nil
+    end_task(id)
     if not is_kind(a, "error") then a = tostring(a) end
     return "error", a, traceback(co)
   end
   if co_status(co) == "dead" then
-    TASKS[id] = nil
+    end_task(id)
     return "done", a, b
   end
   return "park", false, false
 end
 
-function rt.drop_tasks()
-  TASKS = {}
+-- A process ended: forget all its tasks (their coroutines are garbage from now on).
+function rt.drop_context(ctx)
+  for id in pairs(ctx.tasks) do TASKS[id], TASK_CTX[id] = nil, nil end
+  ctx.tasks, ctx.cache, ctx.imports = {}, {}, {}
 end
 
 -- The wrapper every blocking API uses: `status` 0 means Python parked the current task.
@@ -125,7 +150,7 @@ user_coroutine.wrap = function(fn)
 end
 user_coroutine.spawn = function(fn)
   if type(fn) ~= "function" then error("coroutine.spawn expects a function", 2) end
-  py.spawn_task(rt.new_task(fn))
+  py.spawn_task(new_task(rt.current, fn))
 end
 
 -----------------------------------------------------------------------------------------
@@ -346,38 +371,94 @@ local GLOBALS = {
   "_VERSION",
 }
 
-local function copy_table(t)
-  local r = {}
-  for k, v in pairs(t) do r[k] = v end
-  return r
+-- Library tables are shared by every process of the host, so each environment sees them
+-- through a proxy: reads fall through, writes stay in the process's own proxy.
+local function proxy(t, mt)
+  return setmetatable({}, mt or {__index = t})
+end
+local os_lib = {time = os.time, date = os.date, clock = os.clock, difftime = os.difftime}
+local table_lib = setmetatable({create = function() return {} end}, {__index = table})
+local STRING_PROXY = {__index = string_lib, __call = getmetatable(string_lib).__call}
+local cast_integer = cast("integer", math.tointeger)
+local cast_number = cast("number", function(v) if type(v) == "number" then return v end end)
+local cast_boolean = cast("boolean", function(v) if type(v) == "boolean" then return v end end)
+local CASTS = {
+  integer = {__call = cast_integer},
+  number = {__call = cast_number},
+  boolean = {__call = cast_boolean},
+}
+rt.os_lib = os_lib
+
+-- Runtime modules: built once per host (Python `ModuleCatalog`), handed to processes
+-- through proxies like the standard libraries.
+local MODULES = {errors = errors, channel = channel}
+local function module(name)
+  local m = MODULES[name]
+  if m == nil then
+    m = py.load_module(name)
+    MODULES[name] = m
+  end
+  return m
+end
+rt.module = module
+local ALWAYS = {errors = true, process = true, channel = true, payload = true}
+
+-- `spec` describes an entry: {modules = {name = true}, imports = {alias = entry id}}.
+local make_env
+local function import(ctx, id)
+  local v = ctx.imports[id]
+  if v == nil then
+    local bytecode, chunkname, spec = py.import_code(id)
+    local env = make_env(ctx, spec)
+    v = load(bytecode, chunkname, "b", env)()
+    ctx.imports[id] = v
+  end
+  return v
 end
 
-function rt.make_env(globals)
+make_env = function(ctx, spec)
   local env = {}
   for _, name in ipairs(GLOBALS) do env[name] = _G[name] end
-  env.string = string_lib
-  env.table = copy_table(table)
-  env.table.create = function() return {} end
-  env.math = copy_table(math)
-  env.coroutine = copy_table(user_coroutine)
-  env.os = {time = os.time, date = os.date, clock = os.clock, difftime = os.difftime}
-  env.errors = errors
-  env.channel = channel
-  env.integer = setmetatable({}, {__call = cast("integer", math.tointeger)})
-  env.number = setmetatable({}, {__call = cast("number", function(v)
-    if type(v) == "number" then return v end
-  end)})
-  env.boolean = setmetatable({}, {__call = cast("boolean", function(v)
-    if type(v) == "boolean" then return v end
-  end)})
-  for k, v in pairs(globals) do env[k] = v end
+  env.string = proxy(string_lib, STRING_PROXY)
+  env.table = proxy(table_lib)
+  env.math = proxy(math)
+  env.coroutine = proxy(user_coroutine)
+  env.os = proxy(rt.os_lib)
+  env.errors = proxy(errors)
+  env.channel = proxy(channel)
+  env.process = proxy(module("process"))
+  env.payload = proxy(module("payload"))
+  env.print = rt.print
+  env.integer = setmetatable({}, CASTS.integer)
+  env.number = setmetatable({}, CASTS.number)
+  env.boolean = setmetatable({}, CASTS.boolean)
+  local modules, imports = spec.modules, spec.imports
+  env.require = function(name)
+    local alias = imports[name]
+    if alias ~= nil then return import(ctx, alias) end
+    if ALWAYS[name] then return env[name] end
+    if not modules[name] then
+      error(py.err_new('module "' .. tostring(name) .. '" is not allowed (not in modules list)',
+                       "Invalid", false), 2)
+    end
+    local m = module(name)
+    if m == false then
+      error(py.err_new('module "' .. tostring(name) .. '" not found', "NotFound", false), 2)
+    end
+    return m
+  end
   env._G = env
   return env
 end
+rt.print = function(...) end
 
--- The main task of a process: run the entry's chunk, find the entry point, call it.
-function rt.entry_task(chunk, method)
-  return rt.new_task(function(...)
+-- A process's main task: instantiate the entry's code in a fresh environment, find the
+-- entry point, call it with the arguments.
+function rt.start_process(ctx, bytecode, chunkname, spec, method)
+  local env = make_env(ctx, spec)
+  local chunk, err = load(bytecode, chunkname, "b", env)
+  if not chunk then return false, err end
+  return new_task(ctx, function(...)
     local mod = chunk()
     local fn = mod
     if type(mod) == "table" then fn = mod[method] end
@@ -385,7 +466,7 @@ function rt.entry_task(chunk, method)
       error(py.err_new("method not found: " .. tostring(method), "NotFound", false), 0)
     end
     return rt.export_result(fn(...))
-  end)
+  end), false
 end
 
 -- The return protocol's value must be exportable; its error is kept as is.
@@ -400,10 +481,11 @@ function rt.export_result(v, e, ...)
   return v, e
 end
 
--- Compile app code into `env`; returns the chunk or nil, message.
-function rt.compile(source, chunkname, env)
-  local fn, err = load(source, chunkname, "t", env)
-  return fn or false, err or false
+-- Compile app code once per host: bytecode that each process instantiates in its own env.
+function rt.compile(source, chunkname)
+  local fn, err = load(source, chunkname, "t", {})
+  if not fn then return false, err end
+  return string.dump(fn), false
 end
 
 -- Compile runtime module code: it sees the full runtime (`rt`, `py`) and real globals.

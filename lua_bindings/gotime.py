@@ -633,6 +633,27 @@ class GoTime:
     def equal(self, other: GoTime) -> bool:
         return self.unix_ns == other.unix_ns
 
+    # Ordering is by instant (what Lua's `<` / `<=` use); `==` stays Go's `==` above.
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, GoTime):
+            return NotImplemented
+        return self.unix_ns < other.unix_ns
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, GoTime):
+            return NotImplemented
+        return self.unix_ns <= other.unix_ns
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, GoTime):
+            return NotImplemented
+        return self.unix_ns > other.unix_ns
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, GoTime):
+            return NotImplemented
+        return self.unix_ns >= other.unix_ns
+
     # -- locations ----------------------------------------------------------------------
 
     def utc(self) -> GoTime:

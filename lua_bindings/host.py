@@ -55,7 +55,7 @@ class LuaHost(LocalHostBase):
         self.scheduler = Scheduler(name)
         self.catalog = ModuleCatalog(self, modules)
         self.channels = ChannelOps(self.scheduler)
-        self._core = self._core_functions()
+        self.state = LuaState(self._core_functions(), self.catalog, app)
 
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)
@@ -76,7 +76,9 @@ class LuaHost(LocalHostBase):
 
     def _create(self, pid: PID, request: SpawnRequest) -> LocalProcess:
         entry = self.app.entry(request.target, self.kinds)
-        return LuaProcess(pid, context=dict(request.context), host=self, entry=entry)
+        return LuaProcess(
+            pid, context=dict(request.context), host=self, entry=entry, state=self.state
+        )
 
     def _run(self, process: LocalProcess, request: SpawnRequest) -> None:
         assert isinstance(process, LuaProcess)
@@ -87,10 +89,7 @@ class LuaHost(LocalHostBase):
             error = exc.error
             self.scheduler.call_at(0, lambda: self.finish(process, None, error))
             return
-        state = process.state
-        assert state is not None
-        args = tuple(state.to_lua(arg) for arg in request.args)
-        self.scheduler.resume(process, process.main_task, args)
+        self.scheduler.resume(process, process.main_task, request.args)
 
     def _halt(self, process: LocalProcess) -> None:
         assert isinstance(process, LuaProcess)
@@ -103,31 +102,11 @@ class LuaHost(LocalHostBase):
 
     # -- loading code ------------------------------------------------------------------------
 
-    def new_state(self) -> LuaState:
-        return LuaState(self._core, self.catalog)
-
     def boot(self, process: LuaProcess) -> None:
-        """Create the process's state, load its entry and make the main task."""
+        """Give the process its context in the host's state and make its main task."""
         assert process.entry is not None
-        state = process.state = self.new_state()
-        env = state.make_env(process.entry, lambda ref: self._import(state, ref))
-        source, chunkname = self.app.source(process.entry)
-        chunk = state.compile(source, chunkname, env)
-        method = process.entry.data.get("method") or "main"
-        process.main_task = state.entry_task(chunk, method.encode())
-
-    def _import(self, state: LuaState, ref: str) -> Any:
-        """`require(alias)` of an import: the library's module value, loaded in this state."""
-        entry = self.app.registry.get(ref)
-        if entry is None:
-            raise ActorError(Error(f"import not found: {ref}", errors.NOT_FOUND, False))
-        if entry.kind not in ("library.lua", "module.lua"):
-            raise ActorError(
-                Error(f"import {ref} is a {entry.kind}, not a library", errors.INVALID, False)
-            )
-        env = state.make_env(entry, lambda inner: self._import(state, inner))
-        source, chunkname = self.app.source(entry)
-        return state.compile(source, chunkname, env)()
+        process.lua_context = self.state.new_context()
+        process.main_task = self.state.start_process(process.entry, process.lua_context)
 
     # -- the Python half of core.lua ------------------------------------------------------------
 
@@ -163,10 +142,8 @@ class LuaHost(LocalHostBase):
     # -- helpers for module functions ---------------------------------------------------------
 
     def lua(self, value: Any) -> Any:
-        """`value` as a Lua value in the current process's state."""
-        state = self.current.state
-        assert state is not None
-        return state.to_lua(value)
+        """`value` as a Lua value in this host's state."""
+        return self.state.to_lua(value)
 
     def call(
         self,

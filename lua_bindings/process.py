@@ -23,18 +23,18 @@ class LuaProcess(LocalProcess):
     host: LuaHost | None = None
     entry: Entry | None = None
     state: LuaState | None = None
+    lua_context: Any = None
+    """The process's context table in the host's Lua state (core.lua `new_context`)."""
     main_task: int = 0
     ready: deque[tuple[int, tuple[Any, ...]]] = attrs.field(factory=deque)
     queued: bool = False
     options: dict[str, Any] = attrs.field(factory=dict)
-    lua_cache: dict[str, Any] = attrs.field(factory=dict)
-    """Per-process Lua objects that must keep their identity (inbox, events, listeners)."""
 
     def step(self, task: int, values: tuple[Any, ...]) -> None:
         assert self.state is not None and self.host is not None
         to_lua = self.state.to_lua
         status, a, b = self.state.step(task, *[to_lua(v) for v in values])
-        if status == b"park":
+        if status == b"park" or status == b"gone":
             return
         if status == b"done":
             if task == self.main_task:
@@ -44,10 +44,11 @@ class LuaProcess(LocalProcess):
         self.host.finish(self, None, raised_error(a, b))
 
     def close(self) -> None:
-        """Drop the Lua state: every task of the process is gone with it."""
+        """Forget the process's tasks and caches in the host's Lua state."""
         self.ready.clear()
-        self.state = None
-        self.lua_cache.clear()
+        if self.state is not None and self.lua_context is not None:
+            self.state.drop_context(self.lua_context)
+        self.lua_context = None
 
 
 def returned_outcome(value: Any, err: Any) -> tuple[Any, Error | None]:

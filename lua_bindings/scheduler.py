@@ -74,6 +74,11 @@ class Scheduler:
         self._wake: anyio.Event | None = None
         self._spawn_async: Callable[..., None] | None = None
 
+    @property
+    def busy(self) -> bool:
+        """Whether some process has work queued (benchmarks wait for this to settle)."""
+        return bool(self._runq)
+
     # -- making tasks ready -----------------------------------------------------------------
 
     def resume(self, process: LuaProcess, task: int, values: tuple[Any, ...]) -> None:

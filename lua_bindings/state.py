@@ -1,15 +1,13 @@
-"""One Lua state: the lupa runtime, the core (core.lua) and the app-code environment.
+"""A host's Lua state: the lupa runtime, the core (core.lua), compiled code and modules.
 
-Each process owns a state. The state knows how to load an entry's code into a sandboxed
-environment, how `require` resolves (the entry's `modules` allow-list and `imports`), and
-how to turn Python values into Lua ones. It knows nothing of scheduling: `LuaProcess` drives
-it through `rt.step`.
+All processes of a host share this state; each has its own context (environment, tasks,
+caches) inside it, created by `start_process`. Entry sources are type-erased and compiled
+once per host to bytecode, which each process instantiates in its own environment.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +16,10 @@ import lupa.lua54 as lupa
 from actors import errors
 from actors.errors import ActorError, Error
 from actors.registry import Entry
-from lua_bindings.convert import ToLua
+from lua_bindings.convert import ToLua, text
 
 if TYPE_CHECKING:
+    from lua_bindings.app import LuaApp
     from lua_bindings.modules import ModuleCatalog
 
 
@@ -35,11 +34,9 @@ class _Sample:
 
 _SAMPLE = _Sample()
 
-ALWAYS_AVAILABLE = frozenset({"errors", "process", "channel", "payload"})
-
 
 class LuaState:
-    def __init__(self, py_core: dict[str, Callable[..., Any]], catalog: ModuleCatalog) -> None:
+    def __init__(self, py_core: dict[str, Any], catalog: ModuleCatalog, app: LuaApp) -> None:
         self.runtime = lupa.LuaRuntime(
             encoding=None,
             register_eval=False,
@@ -48,77 +45,76 @@ class LuaState:
         )
         self.to_lua = ToLua(self.runtime)
         self.catalog = catalog
+        self.app = app
+        self._bytecode: dict[tuple[str, str], bytes] = {}
         load = self.runtime.eval("load")
         chunk = load(_runtime_source("core.lua").encode(), b"=[core]")
-        core = chunk(self.to_lua(py_core), _SAMPLE)
+        py = {**py_core, "load_module": self._load_module, "import_code": self._import_code}
+        core = chunk(self.to_lua(py), _SAMPLE)
         # Read every Lua function Python calls now: reading a Lua table from Python while
         # Lua code is running (inside a coroutine) is unreliable in lupa.
         self.rt = core
         self.step = core.step
-        self.new_task = core.new_task
         self.make_message = core.message
-        self.entry_task = core.entry_task
-        self._make_env = core.make_env
+        self.new_context = core.new_context
+        self.drop_context = core.drop_context
+        self._start_process = core.start_process
         self._compile = core.compile
         self._compile_module = core.compile_module
-        self._errors = core.errors
-        self._channel = core.channel
-        self._modules: dict[str, Any] = {}
-        self._imports: dict[str, Any] = {}
 
     # -- modules ------------------------------------------------------------------------------
 
-    def module(self, name: str) -> Any:
-        """The module value in this state (built on first use, then cached)."""
-        value = self._modules.get(name)
-        if value is None:
-            value = self.catalog.load(name, self)
-            self._modules[name] = value
-        return value
+    def _load_module(self, name: bytes) -> Any:
+        """Called by core.lua the first time any process of the host requires `name`."""
+        key = text(name)
+        if not self.catalog.has(key):
+            return False
+        return self.catalog.load(key, self)
 
     def run_module_source(self, source: str, chunkname: str, *args: Any) -> Any:
         return self._compile_module(source.encode(), chunkname.encode())(*args)
 
     # -- app code -------------------------------------------------------------------------------
 
-    def make_env(self, entry: Entry, resolve_import: Callable[[str], Any]) -> Any:
-        """The environment app code of `entry` runs in, with its own `require`."""
-        allowed = set(entry.data.get("modules") or ())
-        imports = dict(entry.data.get("imports") or {})
-        globals_ = {name: self.module(name) for name in ("process", "payload")}
-        env: Any = None
+    def spec(self, entry: Entry) -> Any:
+        """What `require` may load for `entry`: its modules allow-list and imports."""
+        imports = {
+            alias: entry.resolve_ref(ref)
+            for alias, ref in (entry.data.get("imports") or {}).items()
+        }
+        modules = {name: True for name in entry.data.get("modules") or ()}
+        return self.to_lua({"modules": modules or {"": False}, "imports": imports or {"": False}})
 
-        def require(name: Any) -> Any:
-            key = name.decode() if isinstance(name, bytes) else str(name)
-            if key in imports:
-                cached = self._imports.get(key)
-                if cached is None:
-                    cached = self._imports[key] = resolve_import(entry.resolve_ref(imports[key]))
-                return cached
-            if key in ALWAYS_AVAILABLE:
-                return self.module(key) if key in globals_ else self.core_module(key)
-            if key not in allowed:
-                raise ActorError(
-                    Error(f'module "{key}" is not allowed (not in modules list)', errors.INVALID)
-                )
-            if not self.catalog.has(key):
-                raise ActorError(Error(f'module "{key}" not found', errors.NOT_FOUND))
-            return self.module(key)
+    def bytecode(self, entry: Entry) -> tuple[bytes, bytes]:
+        """(bytecode, chunk name) of an entry, compiled once per source version."""
+        source, chunkname = self.app.source(entry)
+        key = (chunkname, source)
+        code = self._bytecode.get(key)
+        if code is None:
+            code, message = self._compile(source.encode(), chunkname.encode())
+            if code is False:
+                raise ActorError(Error(text(message), errors.INVALID, False))
+            self._bytecode[key] = code
+        return code, chunkname.encode()
 
-        globals_["require"] = require
-        env = self._make_env(self.to_lua(globals_))
-        return env
+    def start_process(self, entry: Entry, context: Any) -> int:
+        """Instantiate `entry` in `context`; returns the main task id."""
+        code, chunkname = self.bytecode(entry)
+        method = (entry.data.get("method") or "main").encode()
+        task, message = self._start_process(context, code, chunkname, self.spec(entry), method)
+        if task is False:
+            raise ActorError(Error(text(message), errors.INVALID, False))
+        return task
 
-    def compile(self, source: str, chunkname: str, env: Any) -> Any:
-        """Compile app code (already type-erased) into `env`; a syntax error raises Invalid."""
-        fn, message = self._compile(source.encode(), chunkname.encode(), env)
-        if fn is False:
-            raise ActorError(Error(_text(message), errors.INVALID, False))
-        return fn
-
-    def core_module(self, name: str) -> Any:
-        return self._errors if name == "errors" else self._channel
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    def _import_code(self, ref: bytes) -> tuple[bytes, bytes, Any]:
+        """`require(alias)` of an import: the library's bytecode and spec (core.lua runs it
+        in the importing process's context)."""
+        entry = self.app.registry.get(text(ref))
+        if entry is None:
+            raise ActorError(Error(f"import not found: {text(ref)}", errors.NOT_FOUND, False))
+        if entry.kind not in ("library.lua", "module.lua"):
+            raise ActorError(
+                Error(f"import {entry.id} is a {entry.kind}, not a library", errors.INVALID, False)
+            )
+        code, chunkname = self.bytecode(entry)
+        return code, chunkname, self.spec(entry)

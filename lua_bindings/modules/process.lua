@@ -28,18 +28,16 @@ function process.send(dest, topic, ...)
   return await(py_send(dest, topic, export(value)))
 end
 
--- Channels handed out by the runtime keep their identity: cache the userdata in Lua.
-local channels = {}
-function process.inbox()
-  local ch = channels.inbox
-  if not ch then ch = wrap(py.inbox()); channels.inbox = ch end
+-- Channels handed out by the runtime keep their identity: each process caches its own
+-- wrappers in its context.
+local function cached(key, make)
+  local cache = rt.current.cache
+  local ch = cache[key]
+  if not ch then ch = wrap(make()); cache[key] = ch end
   return ch
 end
-function process.events()
-  local ch = channels.events
-  if not ch then ch = wrap(py.events()); channels.events = ch end
-  return ch
-end
+function process.inbox() return cached("inbox", py.inbox) end
+function process.events() return cached("events", py.events) end
 function process.listen(topic, opts)
   if type(topic) ~= "string" or topic == "" then
     error(errors.new({kind = errors.INVALID, message = "topic cannot be empty", retryable = false}), 2)
@@ -47,17 +45,13 @@ function process.listen(topic, opts)
   if topic:sub(1, 1) == "@" then
     error(errors.new({kind = errors.INVALID, message = "cannot listen to @ topics", retryable = false}), 2)
   end
-  local key = "listen:" .. topic
-  local ch = channels[key]
-  if not ch then
-    ch = wrap(py.listen(topic, type(opts) == "table" and opts.message == true))
-    channels[key] = ch
-  end
-  return ch
+  local as_message = type(opts) == "table" and opts.message == true
+  return cached("listen:" .. topic, function() return py.listen(topic, as_message) end)
 end
 function process.unlisten(ch)
-  for key, value in pairs(channels) do
-    if rawequal(value, ch) and key:sub(1, 7) == "listen:" then channels[key] = nil end
+  local cache = rt.current.cache
+  for key, value in pairs(cache) do
+    if rawequal(value, ch) and key:sub(1, 7) == "listen:" then cache[key] = nil end
   end
   if rt.is_channel(ch) then py.unlisten(ch.ch) end
 end

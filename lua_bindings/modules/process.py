@@ -90,7 +90,7 @@ class ProcessFunctions:
 
     def events(self) -> Channel:
         process = self.host.current
-        to_lua = process.state.to_lua
+        to_lua = self.host.state.to_lua
         return Channel(
             source=process.mailbox.events(), convert=lambda event: to_lua(event_table(event))
         )
@@ -100,7 +100,7 @@ class ProcessFunctions:
         queue = process.mailbox.listen(text(topic), raw=not message)
         if message:
             return Channel(source=queue, convert=_message_converter(process))
-        to_lua = process.state.to_lua
+        to_lua = self.host.state.to_lua
         return Channel(source=queue, convert=lambda msg: to_lua(msg.payload))
 
     def unlisten(self, channel: Any) -> None:
@@ -246,7 +246,7 @@ class ProcessFunctions:
 
 
 def _message_converter(process: Any) -> Any:
-    state = process.state
+    state = process.host.state
     make, to_lua = state.make_message, state.to_lua
 
     def convert(message: Message) -> Any:

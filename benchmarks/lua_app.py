@@ -1,0 +1,30 @@
+"""Shared set-up for the Lua benchmarks: boot `benchmarks/apps/lua` and run one entry."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from actors.host import SpawnRequest
+from actors.messages import Event
+from actors.runtime import AppRuntime
+
+APP = Path(__file__).parent / "apps" / "lua"
+HOST = "bench:processes"
+T = TypeVar("T")
+
+
+async def with_app(body: Callable[[AppRuntime], Awaitable[T]]) -> T:
+    runtime = AppRuntime.load(APP)
+    async with runtime.node:
+        await runtime.start()
+        return await body(runtime)
+
+
+async def run(runtime: AppRuntime, entry: str, *args: Any) -> Event:
+    pid = await runtime.node.spawn(HOST, SpawnRequest(target=entry, args=args))
+    event = await runtime.node.host(HOST).wait_exit(pid)
+    if event.error is not None:
+        raise RuntimeError(f"{entry} failed: {event.error}")
+    return event
