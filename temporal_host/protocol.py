@@ -1,0 +1,283 @@
+"""What travels through Temporal, in one place: payloads, errors, headers, workflow PIDs.
+
+Both the client side (starting, signalling, watching workflows) and the worker side (the
+workflow driver, activities) use these, so a value or an error means the same on both ends
+(temporal.md §2, §15, §16).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import temporalio.api.common.v1
+from temporalio.converter import (
+    BinaryNullPayloadConverter,
+    BinaryPlainPayloadConverter,
+    CompositePayloadConverter,
+    DataConverter,
+    EncodingPayloadConverter,
+)
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    TerminatedError,
+    TimeoutError,
+)
+
+from actors import errors
+from actors.errors import Error
+from actors.pid import PID
+from lua_bindings import jsoncodec
+from lua_bindings.gotime import Duration, GoTime
+
+Payload = temporalio.api.common.v1.Payload
+
+CONTEXT_HEADER = "wippy-context"
+SENDER_KEY = "temporal.signal.from"
+FAILURE_SOURCE = "WippySDK"
+
+# -- payloads ------------------------------------------------------------------------------------
+
+
+def json_default(value: Any) -> Any:
+    """JSON for runtime values (lua-api §11): Time as RFC 3339 with nanoseconds, Duration as
+    integer nanoseconds, errors as {message, kind, retryable, details}."""
+    if isinstance(value, GoTime):
+        return value.format("2006-01-02T15:04:05.999999999Z07:00")
+    if isinstance(value, Duration):
+        return value.ns
+    if isinstance(value, Error):
+        return {
+            "message": value.message,
+            "kind": value.kind,
+            "retryable": value.retryable,
+            "details": value.details,
+        }
+    return NotImplemented
+
+
+class LuaJSONPayloadConverter(EncodingPayloadConverter):
+    """`json/plain` with the Lua `json` module's rules: sorted keys (stable payload bytes,
+    whatever order Lua iterated the table in), integers kept, Go float formatting."""
+
+    @property
+    def encoding(self) -> str:
+        return "json/plain"
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return Payload(
+            metadata={"encoding": b"json/plain"},
+            data=jsoncodec.encode(value, default=json_default).encode(),
+        )
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        return jsoncodec.decode(payload.data)
+
+
+class LuaPayloadConverter(CompositePayloadConverter):
+    """nil → binary/null, bytes → binary/plain, everything else → json/plain (§15.1).
+    Any other inbound encoding is rejected."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            BinaryNullPayloadConverter(),
+            BinaryPlainPayloadConverter(),
+            LuaJSONPayloadConverter(),
+        )
+
+
+DATA_CONVERTER = DataConverter(payload_converter_class=LuaPayloadConverter)
+
+
+def to_payload(value: Any) -> Payload:
+    return DATA_CONVERTER.payload_converter.to_payloads([value])[0]
+
+
+def from_payload(payload: Payload) -> Any:
+    return DATA_CONVERTER.payload_converter.from_payloads([payload])[0]
+
+
+# -- headers -------------------------------------------------------------------------------------
+
+
+def context_header(values: Mapping[str, Any], sender: PID | str | None = None) -> Payload:
+    """The `wippy-context` header: context values, plus the sender of a signal."""
+    data = {k: v for k, v in values.items() if _header_safe(v)}
+    if sender is not None:
+        data[SENDER_KEY] = str(sender)
+    return to_payload(data)
+
+
+def read_context(headers: Mapping[str, Payload]) -> tuple[dict[str, Any], str | None]:
+    """(context values, sender PID or None) from headers; the sender key is removed from
+    the values so it never leaks into the workflow's context (defect 20)."""
+    payload = headers.get(CONTEXT_HEADER)
+    if payload is None:
+        return {}, None
+    try:
+        data = from_payload(payload)
+    except Exception:
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, None
+    sender = data.pop(SENDER_KEY, None)
+    return data, sender if isinstance(sender, str) else None
+
+
+def _header_safe(value: Any) -> bool:
+    """Only strings, numbers, booleans and nested maps / lists travel in the header."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    if isinstance(value, list):
+        return all(_header_safe(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _header_safe(v) for k, v in value.items())
+    return False
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+def error_chain(error: Error) -> dict[str, Any]:
+    """`{errors = [...]}`, outermost first: each wrapping level contributes one element."""
+    levels = [
+        {"msg": context, "kind": error.kind, "retry": error.retryable, "details": None, "stack": ""}
+        for context in error.context
+    ]
+    levels.append(
+        {
+            "msg": error.message,
+            "kind": error.kind,
+            "retry": error.retryable,
+            "details": error.details,
+            "stack": error.stack,
+        }
+    )
+    return {"errors": levels}
+
+
+def application_error(error: Error) -> ApplicationError:
+    """The Temporal failure for an `Error` (§15.3): kind as type, the chain as details."""
+    failure = ApplicationError(
+        error.message,
+        error_chain(error),
+        type=error.kind or errors.INTERNAL,
+        non_retryable=error.retryable is False,
+    )
+    return failure
+
+
+_KIND_BY_TYPE = {
+    "ActivityNotRegisteredError": errors.NOT_FOUND,
+    "WorkflowNotRegisteredError": errors.NOT_FOUND,
+    "NamespaceNotFoundError": errors.NOT_FOUND,
+    "NotFoundError": errors.NOT_FOUND,
+}
+
+
+def error_from_failure(exc: BaseException) -> Error:
+    """The `Error` a Temporal failure stands for (§15.4), wrappers unwrapped."""
+    wrapper: dict[str, Any] = {}
+    while isinstance(exc, ActivityError | ChildWorkflowError) and exc.cause is not None:
+        if isinstance(exc, ActivityError):
+            wrapper.update(
+                _wrapper="activity",
+                _activity_id=exc.activity_id,
+                _retry_state=_retry_state(exc.retry_state),
+            )
+        else:
+            wrapper.update(
+                _wrapper="workflow",
+                _workflow_id=exc.id,
+                _workflow_type=exc.workflow_type,
+                _run_id=exc.run_id,
+                _retry_state=_retry_state(exc.retry_state),
+            )
+        exc = exc.cause
+    error = _leaf_error(exc)
+    if wrapper:
+        error = Error(
+            error.message,
+            error.kind,
+            error.retryable,
+            {**(error.details or {}), **wrapper},
+            error.stack,
+            error.context,
+        )
+    return error
+
+
+def _leaf_error(exc: BaseException) -> Error:
+    if isinstance(exc, ApplicationError):
+        chain = _chain_from_details(exc.details)
+        if chain is not None:
+            return chain
+        kind = exc.type or ""
+        kind = _KIND_BY_TYPE.get(kind, kind if kind in errors.KINDS.values() else "")
+        return Error(exc.message, kind, not exc.non_retryable)
+    if isinstance(exc, TerminatedError):
+        return Error("workflow terminated", errors.CANCELED, False)
+    if isinstance(exc, CancelledError):
+        return Error("operation canceled", errors.CANCELED, False)
+    if isinstance(exc, TimeoutError):
+        return Error(
+            str(exc) or "timeout",
+            errors.TIMEOUT,
+            False,
+            {"timeout_type": exc.type.name if exc.type is not None else ""},
+        )
+    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+
+
+def _chain_from_details(details: Any) -> Error | None:
+    if not details:
+        return None
+    chain = details[0]
+    if not isinstance(chain, dict) or not isinstance(chain.get("errors"), list):
+        return None
+    levels = [level for level in chain["errors"] if isinstance(level, dict)]
+    if not levels:
+        return None
+    inner = levels[-1]
+    return Error(
+        str(inner.get("msg", "")),
+        str(inner.get("kind") or ""),
+        inner.get("retry") if isinstance(inner.get("retry"), bool) else None,
+        inner.get("details") or None,
+        str(inner.get("stack") or ""),
+        tuple(str(level.get("msg", "")) for level in levels[:-1]),
+    )
+
+
+def _retry_state(state: Any) -> str:
+    return state.name if state is not None else ""
+
+
+# -- PIDs ----------------------------------------------------------------------------------------
+
+
+def workflow_pid(client: str, worker: str, workflow_id: str) -> PID:
+    """The canonical PID of a workflow (§2.2): node = client entry, host = worker entry."""
+    return PID(host=worker, id=workflow_id, node=client)
+
+
+def not_found(workflow_id: str) -> Error:
+    return Error(f"workflow not found: {workflow_id}", errors.NOT_FOUND, False)
+
+
+__all__ = [
+    "CONTEXT_HEADER",
+    "DATA_CONVERTER",
+    "SENDER_KEY",
+    "application_error",
+    "context_header",
+    "error_from_failure",
+    "from_payload",
+    "not_found",
+    "read_context",
+    "to_payload",
+    "workflow_pid",
+]
