@@ -25,7 +25,9 @@ function process.send(dest, topic, ...)
   local n = select("#", ...)
   local value
   if n == 1 then value = ... elseif n > 1 then value = {...} end
-  return await(py_send(dest, topic, export(value)))
+  local ok, exported = pcall(export, value)
+  if not ok then return nil, exported end
+  return await(py_send(dest, topic, exported))
 end
 
 -- Channels handed out by the runtime keep their identity: each process caches its own
@@ -76,9 +78,25 @@ end
 -- Spawning --------------------------------------------------------------------------------
 
 local py_spawn, py_exec = py.spawn, py.exec
+local spec -- a builder's spawn spec (below); actor and scope travel beside it, as userdata
+
+-- A builder's spec and the arguments as they leave the process. A value that cannot cross
+-- makes the call return nil, err (lua-api §4.1); it does not raise.
+local function outgoing(b, ...)
+  local ok, s = true, nil
+  if b then ok, s = pcall(export, spec(b)) end
+  if not ok then return false, s end
+  local args
+  ok, args = pcall(export, pack(...))
+  if not ok then return false, args end
+  return true, s, args
+end
+
 local function spawner(mode)
-  return function(builder, id, host, ...)
-    return await(py_spawn(mode, id, host, export(builder), export(pack(...))))
+  return function(b, id, host, ...)
+    local ok, s, args = outgoing(b, ...)
+    if not ok then return nil, s end
+    return await(py_spawn(mode, id, host, s, args, b and b.actor, b and b.scope))
   end
 end
 local spawn_modes = {
@@ -91,7 +109,9 @@ for name, f in pairs(spawn_modes) do
   process[name] = function(id, host, ...) return f(nil, id, host, ...) end
 end
 function process.exec(id, host, ...)
-  return await(py_exec(id, host, nil, export(pack(...))))
+  local ok, _, args = outgoing(nil, ...)
+  if not ok then return nil, _ end
+  return await(py_exec(id, host, nil, args))
 end
 
 -- SpawnBuilder: immutable; every method returns a new builder (lua-api §4.7).
@@ -133,14 +153,16 @@ function Builder:with_message(topic, ...)
   messages[#messages + 1] = {topic = topic, value = value}
   return derive(self, "messages", messages)
 end
-local function spec(b)
+spec = function(b)
   return {context = b.context, options = b.options, name = b.name, messages = b.messages}
 end
 for name, f in pairs(spawn_modes) do
-  Builder[name] = function(self, id, host, ...) return f(spec(self), id, host, ...) end
+  Builder[name] = function(self, id, host, ...) return f(self, id, host, ...) end
 end
 function Builder:exec(id, host, ...)
-  return await(py_exec(id, host, export(spec(self)), export(pack(...))))
+  local ok, s, args = outgoing(self, ...)
+  if not ok then return nil, s end
+  return await(py_exec(id, host, s, args, self.actor, self.scope))
 end
 
 function process.with_context(values) return new_builder():with_context(values) end

@@ -14,6 +14,7 @@ from lua_bindings.channels import Channel
 from lua_bindings.convert import from_lua, text
 from lua_bindings.gotime import GoTime, Local
 from lua_bindings.modules import LuaModule
+from lua_bindings.modules.security import derive_context
 
 if TYPE_CHECKING:
     from lua_bindings.host import LuaHost
@@ -109,20 +110,35 @@ class ProcessFunctions:
 
     # -- spawning -------------------------------------------------------------------------------
 
-    def spawn(self, mode: bytes, entry: Any, host: Any, builder: Any, args: Any) -> tuple[Any, ...]:
+    def spawn(
+        self,
+        mode: bytes,
+        entry: Any,
+        host: Any,
+        builder: Any,
+        args: Any,
+        actor: Any = None,
+        scope: Any = None,
+    ) -> tuple[Any, ...]:
         process = self.host.current
         try:
-            request, host_name = self._spawn_request(process, mode, entry, host, builder, args)
+            request, host_name = self._spawn_request(
+                process, mode, entry, host, builder, args, actor, scope
+            )
             target_host = self.node.host(host_name)
         except ActorError as exc:
             return 1, None, exc.error
         work = self.node.spawn(host_name, request)
         return self.host.call(work, target_host.in_memory, lambda pid: (str(pid).encode(),))
 
-    def exec(self, entry: Any, host: Any, builder: Any, args: Any) -> tuple[Any, ...]:
+    def exec(
+        self, entry: Any, host: Any, builder: Any, args: Any, actor: Any = None, scope: Any = None
+    ) -> tuple[Any, ...]:
         process = self.host.current
         try:
-            request, host_name = self._spawn_request(process, b"", entry, host, builder, args)
+            request, host_name = self._spawn_request(
+                process, b"", entry, host, builder, args, actor, scope
+            )
             target_host = self.node.host(host_name)
         except ActorError as exc:
             return 1, None, exc.error
@@ -135,7 +151,15 @@ class ProcessFunctions:
         return lua.call(run(), False, lambda event: _exec_outcome(event))
 
     def _spawn_request(
-        self, process: Any, mode: bytes, entry: Any, host: Any, builder: Any, args: Any
+        self,
+        process: Any,
+        mode: bytes,
+        entry: Any,
+        host: Any,
+        builder: Any,
+        args: Any,
+        actor: Any = None,
+        scope: Any = None,
     ) -> tuple[SpawnRequest, str]:
         if not isinstance(entry, bytes | str) or not isinstance(host, bytes | str):
             raise ActorError(
@@ -153,7 +177,8 @@ class ProcessFunctions:
             link=b"linked" in mode,
             name=spec.get("name"),
             messages=messages,
-            context={**process.context, **(spec.get("context") or {})},
+            # the child's context: ours, the builder's values, and the security identity
+            context=derive_context(process.context, spec.get("context"), actor, scope),
             options=spec.get("options") or {},
         )
         return request, text(host)
