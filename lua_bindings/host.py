@@ -18,6 +18,7 @@ from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
 from actors.pid import PID
+from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
 from lua_bindings.app import LuaApp
 from lua_bindings.channels import ChannelOps
 from lua_bindings.convert import kind_of, lua_kind, text

@@ -61,6 +61,9 @@ class LuaState:
         self._start_process = core.start_process
         self._compile = core.compile
         self._compile_module = core.compile_module
+        # Time values appear in every lifecycle event (`at`), so their methods must exist
+        # even in processes that never `require("time")`.
+        core.module(b"time")
 
     # -- modules ------------------------------------------------------------------------------
 

@@ -100,7 +100,9 @@ def duration_arg(value: Any) -> int:
         return gotime.parse_duration(text(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return gotime.parse_duration(value)
-    raise invalid(f"time: invalid duration: expected a number, string or Duration, got {_type(value)}")
+    raise invalid(
+        f"time: invalid duration: expected a number, string or Duration, got {_type(value)}"
+    )
 
 
 def _duration_value(value: Any, what: str) -> int:
@@ -473,7 +475,20 @@ def _duration_method(fn: Callable[[int], Any]) -> Callable[[Duration], Any]:
 
 
 def _constants() -> dict[str, Any]:
-    months = ["JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER"]
+    months = [
+        "JANUARY",
+        "FEBRUARY",
+        "MARCH",
+        "APRIL",
+        "MAY",
+        "JUNE",
+        "JULY",
+        "AUGUST",
+        "SEPTEMBER",
+        "OCTOBER",
+        "NOVEMBER",
+        "DECEMBER",
+    ]
     weekdays = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"]
     return {
         "NANOSECOND": gotime.NANOSECOND,
