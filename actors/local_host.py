@@ -257,10 +257,23 @@ class LocalHostBase(Host):
         if not self.processes and self._idle is not None:
             self._idle.set()
 
+    def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:
+        """Call `callback(event)` with the EXIT event of `pid` when it exits, synchronously
+        and without an event-loop task (function calls wait this way). None when `pid` is not
+        alive here; otherwise a function that withdraws the registration."""
+        if pid not in self.processes:
+            return None
+        callbacks = self._exit_waiters.setdefault(pid, [])
+        callbacks.append(callback)
+
+        def withdraw() -> None:
+            if callback in callbacks:
+                callbacks.remove(callback)
+
+        return withdraw
+
     async def wait_exit(self, pid: PID) -> Event:
         """The EXIT event of `pid`, for code outside any process (CLI, tests, benchmarks)."""
-        if pid not in self.processes:
-            return exit_event(pid, error=process_not_found(pid).error)
         done = anyio.Event()
         outcome: list[Event] = []
 
@@ -268,7 +281,8 @@ class LocalHostBase(Host):
             outcome.append(event)
             done.set()
 
-        self._exit_waiters.setdefault(pid, []).append(record)
+        if self.on_exit(pid, record) is None:
+            return exit_event(pid, error=process_not_found(pid).error)
         await done.wait()
         return outcome[0]
 

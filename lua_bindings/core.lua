@@ -325,11 +325,16 @@ local function cannot(kind)
                    "Invalid", false), 0)
 end
 local export
+-- Modules register the metatables of their own table types that must not cross
+-- (futures, executors...): metatable -> type name for the error.
+local UNSENDABLE = {}
+rt.UNSENDABLE = UNSENDABLE
 local function export_table(t, seen)
   local mt = getmetatable(t)
   if mt == PAYLOAD_MT then return export(P.data(t), seen) end
   if mt == CH_MT then cannot("channel") end
   if mt == MSG_MT then cannot("message") end
+  if mt ~= nil and UNSENDABLE[mt] then cannot(UNSENDABLE[mt]) end
   if seen[t] then
     error(py.err_new("value cannot be sent to another process: it contains a cycle",
                      "Invalid", false), 0)
@@ -429,6 +434,8 @@ make_env = function(ctx, spec)
   env.process = proxy(module("process"))
   env.payload = proxy(module("payload"))
   env.print = rt.print
+  env.subscribe = rt.subscribe
+  env.unsubscribe = rt.unsubscribe
   env.integer = setmetatable({}, CASTS.integer)
   env.number = setmetatable({}, CASTS.number)
   env.boolean = setmetatable({}, CASTS.boolean)
@@ -441,16 +448,36 @@ make_env = function(ctx, spec)
       error(py.err_new('module "' .. tostring(name) .. '" is not allowed (not in modules list)',
                        "Invalid", false), 2)
     end
-    local m = module(name)
-    if m == false then
-      error(py.err_new('module "' .. tostring(name) .. '" not found', "NotFound", false), 2)
+    local key = "module:" .. name
+    local m = ctx.cache[key]
+    if m == nil then
+      local shared = module(name)
+      if shared == false then
+        error(py.err_new('module "' .. tostring(name) .. '" not found', "NotFound", false), 2)
+      end
+      m = proxy(shared)  -- shared by the host's processes: writes stay in this process
+      ctx.cache[key] = m
     end
     return m
   end
   env._G = env
   return env
 end
-rt.print = function(...) end
+-- Globals implemented by runtime modules (lua-api §3.2): `print` by logger, `subscribe` and
+-- `unsubscribe` by events. The module is loaded on first use and sets rt.<name>_impl.
+local function module_global(module_name, impl)
+  return function(...)
+    local f = rt[impl]
+    if f == nil then
+      module(module_name)
+      f = rt[impl]
+    end
+    return f(...)
+  end
+end
+rt.print = module_global("logger", "print_impl")
+rt.subscribe = module_global("events", "subscribe_impl")
+rt.unsubscribe = module_global("events", "unsubscribe_impl")
 
 -- A process's main task: instantiate the entry's code in a fresh environment, find the
 -- entry point, call it with the arguments.

@@ -1,0 +1,107 @@
+-- The `funcs` module (lua-api §7). Python (funcs.py) runs the calls; this file shapes them:
+-- `call` yields through rt.await, Executors are immutable Lua tables, and a Future is a Lua
+-- table around the Python call and its channel (the same channel table on every call).
+
+local rt, py = ...
+local await, export, pack, wrap, errors = rt.await, rt.export, rt.pack, rt.wrap_channel, rt.errors
+local pairs, pcall, setmetatable, type = pairs, pcall, setmetatable, type
+
+py.bind(rt.payload)
+
+local py_call, py_async = py.call, py.async
+local py_result, py_error, py_cancel = py.result, py.error, py.cancel
+local py_is_complete, py_is_canceled = py.is_complete, py.is_canceled
+
+local function invalid(message)
+  return errors.new({kind = errors.INVALID, message = message, retryable = false})
+end
+
+-- Arguments are copied at the caller; a value that cannot travel fails the call (nil, err).
+local function export_args(...)
+  local ok, args = pcall(export, pack(...))
+  if ok then return args end
+  if not rt.is_kind(args, "error") then args = invalid(tostring(args)) end
+  return nil, args
+end
+
+-- Future ----------------------------------------------------------------------------------
+
+local F = {}
+local FUTURE_MT = {__index = F, __name = "future"}
+rt.UNSENDABLE[FUTURE_MT] = "future"
+
+function F:response() return self._ch end
+F.channel = F.response
+function F:is_complete() return py_is_complete(self._call) end
+function F:is_canceled() return py_is_canceled(self._call) end
+function F:result() return py_result(self._call) end
+function F:error() return py_error(self._call) end
+function F:cancel() return py_cancel(self._call) end
+
+-- Calls -----------------------------------------------------------------------------------
+
+local NONE = {}
+
+local function call(ex, target, ...)
+  local args, err = export_args(...)
+  if not args then return nil, err end
+  return await(py_call(target, ex.context, ex.timeout, ex.actor, ex.scope, args))
+end
+
+local function async(ex, target, ...)
+  local args, err = export_args(...)
+  if not args then return nil, err end
+  local c, ch = py_async(target, ex.context, ex.timeout, ex.actor, ex.scope, args)
+  if not c then return nil, ch end
+  return setmetatable({_call = c, _ch = wrap(ch)}, FUTURE_MT)
+end
+
+-- Executor: immutable; every with_* returns a new executor plus err (lua-api §7.2).
+
+local Executor = {}
+local EXECUTOR_MT = {__index = Executor, __name = "Executor"}
+rt.UNSENDABLE[EXECUTOR_MT] = "executor"
+
+local function derive(ex, key, value)
+  local n = {context = ex.context, timeout = ex.timeout, options = ex.options,
+             actor = ex.actor, scope = ex.scope}
+  n[key] = value
+  return setmetatable(n, EXECUTOR_MT)
+end
+local function merged(base, extra)
+  local r = {}
+  if base then for k, v in pairs(base) do r[k] = v end end
+  for k, v in pairs(extra) do r[k] = v end
+  return r
+end
+
+function Executor:with_context(values)
+  if type(values) ~= "table" then return nil, invalid("with_context expects a table") end
+  local copy, err = py.check_context(values)
+  if copy == nil then return nil, err end
+  return derive(self, "context", merged(self.context, copy)), nil
+end
+function Executor:with_options(options)
+  if type(options) ~= "table" then return nil, invalid("options must be a table") end
+  local timeout, err = py.check_timeout(options)
+  if timeout == nil then return nil, err end
+  local n = derive(self, "options", merged(self.options, options))
+  if options.timeout ~= nil then n.timeout = timeout or nil end
+  return n, nil
+end
+function Executor:with_actor(actor)
+  if not py.check_actor(actor) then return nil, invalid("with_actor expects a security Actor") end
+  return derive(self, "actor", actor), nil
+end
+function Executor:with_scope(scope)
+  if not py.check_scope(scope) then return nil, invalid("with_scope expects a security Scope") end
+  return derive(self, "scope", scope), nil
+end
+function Executor:call(target, ...) return call(self, target, ...) end
+function Executor:async(target, ...) return async(self, target, ...) end
+
+local funcs = {}
+function funcs.call(target, ...) return call(NONE, target, ...) end
+function funcs.async(target, ...) return async(NONE, target, ...) end
+function funcs.new() return setmetatable({}, EXECUTOR_MT) end
+return funcs
