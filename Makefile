@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) examples/py_demo.py
+	$(VENV)/bin/actors run examples/demo demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
