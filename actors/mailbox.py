@@ -113,7 +113,11 @@ class Mailbox:
     def listen(self, topic: str, raw: bool = True) -> MailQueue:
         """The queue for `topic` (the same one for the same topic); `*` is a wildcard."""
         check_topic(topic, "listen to")
-        existing = self._listeners.get(topic) or self._pattern_queue(topic)
+        # Explicit `is None` tests: a MailQueue has `__len__`, so an empty one is falsy and
+        # `a or b` would replace a live listener with a fresh queue.
+        existing = self._listeners.get(topic)
+        if existing is None:
+            existing = self._pattern_queue(topic)
         if existing is not None:
             return existing
         queue = MailQueue(topic, raw)

@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from actors.errors import Error, invalid, not_found, process_not_found
+from actors.errors import ActorError, Error, invalid, not_found, process_not_found
 from actors.host import Host, SpawnRequest
 from actors.mailbox import check_topic
 from actors.messages import Event, Message, exit_event
@@ -70,13 +70,21 @@ class Node:
         return self._hosts.get(pid.host)
 
     def resolve(self, dest: str | PID) -> PID:
-        """A PID string, a PID or a registered name; raises `Invalid` / `NotFound`."""
+        """A PID string, a PID or a registered name; raises `Invalid` / `NotFound`.
+
+        A string in braces that does not parse as a PID (two `|`, say) is treated as a name,
+        as lua-api §1.2 chooses; since no name can look like a PID (`register`), it fails
+        with `could not resolve: <string>` rather than with a parse error.
+        """
         if isinstance(dest, PID):
             return dest
         if not isinstance(dest, str) or not dest:
             raise invalid("destination must be a PID or a registered name")
         if PID.is_pid_string(dest):
-            return PID.parse(dest)
+            try:
+                return PID.parse(dest)
+            except ActorError:
+                pass
         return self.names.lookup(dest)
 
     def _owner(self, pid: PID) -> Host:
@@ -123,10 +131,17 @@ class Node:
         if host is None:
             self.deliver_event(watcher, exit_event(target, error=process_not_found(target).error))
             return
-        await host.monitor(target, watcher)
+        # Track before asking the target's host: an EXIT it delivers at once (dead target)
+        # must find the record to clear, or the watcher would keep it forever.
         watcher_host = self.route(watcher)
         if watcher_host is not None:
             watcher_host.track_monitor(watcher, target)
+        try:
+            await host.monitor(target, watcher)
+        except BaseException:
+            if watcher_host is not None:
+                watcher_host.untrack_monitor(watcher, target)
+            raise
 
     async def unmonitor(self, watcher: PID, dest: str | PID) -> None:
         target = self.resolve(dest)

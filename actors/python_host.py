@@ -154,7 +154,21 @@ class ProcessContext:
 
     # -- operations -------------------------------------------------------------------------
 
+    async def _dead(self) -> None:
+        """Refuse to act for a process that is already dead.
+
+        A process killed by its own call (terminating itself, or a cascade it set off) is
+        dead at once, yet its code runs on until it next suspends. Without this check it
+        could still send, link or spawn after its EXIT went out, so a watcher would see a
+        message from a process it already saw die. The checkpoint ends the task through its
+        cancelled scope; a context used from outside the process gets a `Canceled` error.
+        """
+        await anyio.lowlevel.checkpoint()
+        raise errors.error(errors.CANCELED, f"process {self.pid} is no longer alive")
+
     async def send(self, dest: str | PID, topic: str, payload: Any = None) -> None:
+        if not self._process.alive:
+            await self._dead()
         await self.node.send(self.pid, dest, topic, payload)
 
     async def spawn(
@@ -169,6 +183,8 @@ class ProcessContext:
         context: dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
     ) -> PID:
+        if not self._process.alive:
+            await self._dead()
         request = SpawnRequest(
             target=target,
             args=tuple(copy_value(list(args))),
@@ -183,21 +199,33 @@ class ProcessContext:
         return await self.node.spawn(host or self._host.name, request)
 
     async def terminate(self, dest: str | PID) -> None:
+        if not self._process.alive:
+            await self._dead()
         await self.node.terminate(self.pid, dest)
 
     async def cancel(self, dest: str | PID, reason: str = "") -> None:
+        if not self._process.alive:
+            await self._dead()
         await self.node.cancel(self.pid, dest, reason)
 
     async def monitor(self, dest: str | PID) -> None:
+        if not self._process.alive:
+            await self._dead()
         await self.node.monitor(self.pid, dest)
 
     async def unmonitor(self, dest: str | PID) -> None:
+        if not self._process.alive:
+            await self._dead()
         await self.node.unmonitor(self.pid, dest)
 
     async def link(self, dest: str | PID) -> None:
+        if not self._process.alive:
+            await self._dead()
         await self.node.link(self.pid, dest)
 
     async def unlink(self, dest: str | PID) -> None:
+        if not self._process.alive:
+            await self._dead()
         await self.node.unlink(self.pid, dest)
 
     def register(self, name: str, scope: int = LOCAL) -> None:
