@@ -38,8 +38,8 @@ from hypothesis.stateful import (
 
 from actors.messages import CANCEL, EXIT, LINK_DOWN
 from actors.pid import PID
-from property_tests.model import NOT_FOUND, Death, EventKey, Model, Step, freeze
 from property_tests.lua_puppets import LuaPuppets
+from property_tests.model import NOT_FOUND, Death, EventKey, Model, Step, freeze
 from property_tests.puppets import Batch, Harness, PuppetHost, PythonPuppets
 
 ADAPTERS: list[PuppetHost] = [PythonPuppets(), LuaPuppets()]
