@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import attrs
@@ -11,11 +12,21 @@ from actors.errors import Error, invalid, not_found
 from actors.registry import Entry, Registry
 from lua_bindings.typed_lua import erase_types
 
+REVALIDATE = 1.0
+
+
+@attrs.define
+class _Source:
+    mtime: float
+    checked: float
+    source: str
+    chunkname: str
+
 
 @attrs.define
 class LuaApp:
     registry: Registry
-    _sources: dict[Path, tuple[float, str]] = attrs.field(factory=dict)
+    _sources: dict[Path, _Source] = attrs.field(factory=dict)
 
     def entry(self, ref: str, kinds: tuple[str, ...]) -> Entry:
         """The entry `ref` names, checked to be one of `kinds` (e.g. process.lua)."""
@@ -33,19 +44,26 @@ class LuaApp:
         return entry
 
     def source(self, entry: Entry) -> tuple[str, str]:
-        """(erased source, chunk name) of an entry; re-read when the file changes."""
-        return self._read(entry)
+        """(erased source, chunk name) of an entry; re-read when the file changes.
 
-    def _read(self, entry: Entry) -> tuple[str, str]:
+        The file is looked at again at most once per `REVALIDATE` seconds: spawning must not
+        cost a `stat` per process, and an edit still shows up within a second.
+        """
         path = entry.source_path()
         if path is None:
             raise invalid(f"entry {entry.id} has no source")
+        now = time.monotonic()
+        cached = self._sources.get(path)
+        if cached is not None and now - cached.checked < REVALIDATE:
+            return cached.source, cached.chunkname
         try:
             mtime = path.stat().st_mtime
         except OSError as exc:
             raise not_found(f"entry {entry.id}: cannot read {path}: {exc.strerror}") from exc
-        cached = self._sources.get(path)
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, erase_types(path.read_text(encoding="utf-8")))
+        if cached is None or cached.mtime != mtime:
+            source = erase_types(path.read_text(encoding="utf-8"))
+            cached = _Source(mtime, now, source, f"@{path.name}")
             self._sources[path] = cached
-        return cached[1], f"@{path.name}"
+        else:
+            cached.checked = now
+        return cached.source, cached.chunkname

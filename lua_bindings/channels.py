@@ -4,6 +4,13 @@ The process's inbox, events and `listen` topics are channels too, backed by the 
 queue, so they mix freely with ordinary channels, timers and futures in one `select`.
 Every operation first tries to complete at once; only when it cannot does it register the
 current task's `Waiter` and report "parked" (status 0) to the Lua wrapper, which yields.
+
+Channels carry **slots**, not Lua values: an integer naming a value parked in the owning
+process's context in Lua (`rt.put` / `rt.take` in core.lua). Python therefore never keeps a
+Lua object that came in as a callback argument. Such an object is tied to the coroutine that
+passed it, and lupa would touch that coroutine's freed stack when the object is dropped
+after the coroutine has been collected. Values Python itself puts into a channel (a timer's
+Time, a mailbox item) go through `Channel.slot`, the owner's slot maker.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.mailbox import MailQueue
-from lua_bindings.scheduler import Scheduler, Waiter
+from lua_bindings.scheduler import OWNER, Scheduler, Waiter
 
 PARKED = 0
 DONE = 1
@@ -30,26 +37,40 @@ class Channel:
     in practice, and sends to them are refused.
     """
 
-    __slots__ = ("buffer", "capacity", "closed", "convert", "receivers", "senders", "source")
+    __slots__ = (
+        "buffer",
+        "capacity",
+        "closed",
+        "convert",
+        "receivers",
+        "senders",
+        "slot",
+        "source",
+    )
 
     def __init__(
         self,
         capacity: int = 0,
         source: MailQueue | None = None,
         convert: Callable[[Any], Any] | None = None,
+        slot: Callable[[Any], int] | None = None,
     ) -> None:
         self.capacity = capacity
-        self.buffer: deque[Any] = deque()
+        self.buffer: deque[int] = deque()
         self.closed = False
         self.receivers: deque[tuple[Waiter, int]] = deque()
-        self.senders: deque[tuple[Waiter, int, Any]] = deque()
+        self.senders: deque[tuple[Waiter, int, int]] = deque()
         self.source = source
         self.convert = convert
+        owner = slot or OWNER.slot
+        if owner is None:
+            raise RuntimeError("a channel must be created by a process (no owner to slot into)")
+        self.slot = owner
 
     # -- immediate attempts -----------------------------------------------------------------
 
     def try_receive(self) -> tuple[bool, Any, bool]:
-        """(True, value, ok) when a receive can complete now, else (False, None, False)."""
+        """(True, slot, ok) when a receive can complete now, else (False, None, False)."""
         if self.buffer:
             value = self.buffer.popleft()
             self._refill_from_sender()
@@ -61,13 +82,24 @@ class Channel:
                 return True, value, True
         source = self.source
         if source is not None and source.items:
-            item = source.items.popleft()
-            return True, self.convert(item) if self.convert else item, True
+            return True, self._slot_item(source.items.popleft()), True
         if self.closed:
             return True, None, False
         return False, None, False
 
+    def _slot_item(self, item: Any) -> int:
+        return self.slot(self.convert(item) if self.convert else item)
+
     def try_send(self, value: Any) -> bool | None:
+        """Offer a value from Python (a timer fire, a call result): True when taken now,
+        False when it would have to wait (it is then dropped), None when closed."""
+        if self.closed:
+            return None
+        if any(waiter.live for waiter, _ in self.receivers) or len(self.buffer) < self.capacity:
+            return self.send_slot(self.slot(value))
+        return False
+
+    def send_slot(self, value: int) -> bool | None:
         """True when sent now, False when it must wait, None when the channel is closed."""
         if self.closed:
             return None
@@ -113,8 +145,7 @@ class Channel:
         while source.items and self.receivers:
             waiter, index = self.receivers.popleft()
             if waiter.live:
-                item = source.items.popleft()
-                waiter.fire(index, self.convert(item) if self.convert else item, True)
+                waiter.fire(index, self._slot_item(source.items.popleft()), True)
         if self.receivers:
             source.waiter = self._on_item
 
@@ -151,6 +182,7 @@ class ChannelOps:
         self.scheduler = scheduler
 
     def new(self, size: Any = 0) -> Channel:
+        """A plain channel of the running process."""
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise ValueError("channel.new: size must be a non-negative integer")
         return Channel(size)
@@ -165,7 +197,7 @@ class ChannelOps:
     def send(self, channel: Channel, value: Any) -> tuple[Any, ...]:
         if channel.source is not None:
             return DONE, False, "cannot send to a process channel"
-        sent = channel.try_send(value)
+        sent = channel.send_slot(value)
         if sent is None:
             return DONE, False, _CLOSED_SEND
         if sent:
@@ -186,7 +218,7 @@ class ChannelOps:
             if is_send:
                 if channel.source is not None:
                     return DONE, -index, "cannot send to a process channel", False
-                sent = channel.try_send(value)
+                sent = channel.send_slot(value)
                 if sent is None:
                     return DONE, -index, _CLOSED_SEND, False
                 if sent:

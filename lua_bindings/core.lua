@@ -73,8 +73,45 @@ local next_task = 0
 -- The context of the process whose task runs now: per-process state lives here.
 rt.current = nil
 
-function rt.new_context()
-  return {tasks = {}, cache = {}, imports = {}}
+-- Contexts live here, keyed by a number Python chooses: Python never holds a Lua object
+-- beyond the call that produced it (docs/lua-runtime.md, "lupa and object lifetimes").
+local CONTEXTS = {}
+
+local WEAK_VALUES = {__mode = "v"}
+
+function rt.new_context(id)
+  CONTEXTS[id] = {tasks = {}, cache = {}, imports = {}, slots = {},
+                  futures = setmetatable({}, WEAK_VALUES)}
+end
+
+-- The Payload a finished future delivered, so `future:result()` returns that same object
+-- (kept weakly: once nothing else holds it, nobody can compare it any more).
+function rt.remember_future(id, call, payload)
+  local ctx = CONTEXTS[id]
+  if ctx then ctx.futures[call] = payload end
+end
+
+-- Slots: channel items stay in Lua, parked in their process's context; Python moves only
+-- the slot numbers (see channels.py for why).
+local slot_seq = 0
+local function put(v)
+  slot_seq = slot_seq + 1
+  rt.current.slots[slot_seq] = v
+  return slot_seq
+end
+-- Python parks a value for process `id` (a timer fire, a delivered message).
+function rt.slot_in(id, v)
+  local ctx = CONTEXTS[id]
+  if ctx == nil then return 0 end
+  slot_seq = slot_seq + 1
+  ctx.slots[slot_seq] = v
+  return slot_seq
+end
+local function take(n)
+  local slots = rt.current.slots
+  local v = slots[n]
+  slots[n] = nil
+  return v
 end
 
 local function new_task(ctx, fn)
@@ -113,9 +150,12 @@ function rt.step(id, ...)
 end
 
 -- A process ended: forget all its tasks (their coroutines are garbage from now on).
-function rt.drop_context(ctx)
-  for id in pairs(ctx.tasks) do TASKS[id], TASK_CTX[id] = nil, nil end
-  ctx.tasks, ctx.cache, ctx.imports = {}, {}, {}
+function rt.drop_context(id)
+  local ctx = CONTEXTS[id]
+  if ctx == nil then return end
+  CONTEXTS[id] = nil
+  for task in pairs(ctx.tasks) do TASKS[task], TASK_CTX[task] = nil, nil end
+  ctx.tasks, ctx.cache, ctx.imports, ctx.slots = {}, {}, {}, {}
 end
 
 -- The wrapper every blocking API uses: `status` 0 means Python parked the current task.
@@ -234,13 +274,17 @@ end
 rt.wrap_channel = wrap_channel
 
 function C.send(self, v)
-  local status, ok, err = ch_send(self.ch, v)
+  local slot = put(v)
+  local status, ok, err = ch_send(self.ch, slot)
   if status == 0 then
     local index
     index, err, ok = co_yield(PARK)
     ok = index > 0
   end
-  if not ok then error(err, 2) end
+  if not ok then
+    take(slot)
+    error(err, 2)
+  end
   return true
 end
 function C.receive(self)
@@ -249,7 +293,8 @@ function C.receive(self)
     local _
     _, v, ok = co_yield(PARK)
   end
-  return v, ok
+  if ok then return take(v), true end
+  return nil, false
 end
 function C.close(self) ch_close(self.ch) end
 function C.case_send(self, v) return {channel = self, send = true, value = v} end
@@ -271,14 +316,24 @@ function channel.select(cases)
     if type(c) ~= "table" or not is_channel(c.channel) then
       error("channel.select: case " .. i .. " is not a select case", 2)
     end
-    chans[i], sends[i], values[i] = c.channel.ch, c.send == true, c.value
+    chans[i], sends[i] = c.channel.ch, c.send == true
+    if sends[i] then values[i] = put(c.value) end
   end
   local status, index, value, ok = ch_select(n, chans, sends, values, cases.default == true)
   if status == 0 then index, value, ok = co_yield(PARK) end
+  for i = 1, n do
+    if sends[i] and i ~= index then take(values[i]) end -- offers that were not taken
+  end
   if index < 0 then error(value, 2) end
   if index == 0 then return {default = true, ok = true} end
   local c = cases[index]
-  if c.send then value = c.value end
+  if c.send then
+    value = c.value
+  elseif ok then
+    value = take(value)
+  else
+    value = nil
+  end
   return {channel = c.channel, value = value, ok = ok}
 end
 rt.channel = channel
@@ -481,7 +536,10 @@ rt.unsubscribe = module_global("events", "unsubscribe_impl")
 
 -- A process's main task: instantiate the entry's code in a fresh environment, find the
 -- entry point, call it with the arguments.
-function rt.start_process(ctx, bytecode, chunkname, spec, method)
+local SPECS = {}  -- entry id -> spec; Python sends a spec when an entry is new or changed
+function rt.start_process(id, bytecode, chunkname, entry_id, spec, method)
+  local ctx = CONTEXTS[id]
+  if spec then SPECS[entry_id] = spec else spec = SPECS[entry_id] end
   local env = make_env(ctx, spec)
   local chunk, err = load(bytecode, chunkname, "b", env)
   if not chunk then return false, err end

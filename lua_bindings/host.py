@@ -7,6 +7,7 @@ them all in one task.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -38,6 +39,9 @@ collide with an entry ID."""
 
 class LuaHost(LocalHostBase):
     in_memory = True
+    scheduler_class: type[Scheduler] = Scheduler
+    state_class: type[LuaState] = LuaState
+    """Hooks for hosts that drive Lua differently (the Temporal workflow host)."""
 
     def __init__(
         self,
@@ -53,10 +57,10 @@ class LuaHost(LocalHostBase):
         self.app = app
         self.kinds = kinds
         self.terminal = terminal
-        self.scheduler = Scheduler(name)
+        self.scheduler = self.scheduler_class(name)
         self.catalog = ModuleCatalog(self, modules)
         self.channels = ChannelOps(self.scheduler)
-        self.state = LuaState(self._core_functions(), self.catalog, app)
+        self.state = self.state_class(self._core_functions(), self.catalog, app)
 
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)
@@ -107,6 +111,7 @@ class LuaHost(LocalHostBase):
         """Give the process its context in the host's state and make its main task."""
         assert process.entry is not None
         process.lua_context = self.state.new_context()
+        process.slot = functools.partial(self.state.slot_in, process.lua_context)
         process.main_task = self.state.start_process(process.entry, process.lua_context)
 
     # -- the Python half of core.lua ------------------------------------------------------------

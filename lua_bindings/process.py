@@ -23,8 +23,10 @@ class LuaProcess(LocalProcess):
     host: LuaHost | None = None
     entry: Entry | None = None
     state: LuaState | None = None
-    lua_context: Any = None
-    """The process's context table in the host's Lua state (core.lua `new_context`)."""
+    lua_context: int = 0
+    """The number of the process's context in the host's Lua state (core.lua)."""
+    slot: Any = None
+    """Parks a Lua value in this process's context and returns its slot number."""
     main_task: int = 0
     ready: deque[tuple[int, tuple[Any, ...]]] = attrs.field(factory=deque)
     queued: bool = False
@@ -46,9 +48,9 @@ class LuaProcess(LocalProcess):
     def close(self) -> None:
         """Forget the process's tasks and caches in the host's Lua state."""
         self.ready.clear()
-        if self.state is not None and self.lua_context is not None:
+        if self.state is not None and self.lua_context:
             self.state.drop_context(self.lua_context)
-        self.lua_context = None
+        self.lua_context = 0
 
 
 def returned_outcome(value: Any, err: Any) -> tuple[Any, Error | None]:

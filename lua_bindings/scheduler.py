@@ -32,6 +32,16 @@ _CHECKPOINT_EVERY = 256
 """Processes run between two looks at the event loop, so timers and I/O stay responsive."""
 
 
+class _Owner:
+    """The slot maker of the process whose code runs now; set by the scheduler. A channel
+    belongs to the process that creates it, and that is always the running one."""
+
+    slot: Callable[[Any], int] | None = None
+
+
+OWNER = _Owner()
+
+
 class Waiter:
     """One blocked task. `fire` resumes it with values; later fires are ignored.
 
@@ -165,6 +175,7 @@ class Scheduler:
 
     def _run_process(self, process: LuaProcess) -> None:
         self.current = process
+        OWNER.slot = process.slot
         ready = process.ready
         try:
             while ready and process.alive:
@@ -174,3 +185,4 @@ class Scheduler:
         finally:
             self.current = None
             self.current_task = 0
+            OWNER.slot = None

@@ -8,6 +8,7 @@ once per host to bytecode, which each process instantiates in its own environmen
 from __future__ import annotations
 
 import functools
+import itertools
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,9 @@ class LuaState:
         self.catalog = catalog
         self.app = app
         self._bytecode: dict[tuple[str, str], bytes] = {}
+        self._spec_sent: dict[str, Entry] = {}
+        """Entries whose spec core.lua holds (it keeps them; Python keeps no Lua object)."""
+        self._contexts = itertools.count(1)
         load = self.runtime.eval("load")
         chunk = load(_runtime_source("core.lua").encode(), b"=[core]")
         py = {**py_core, "load_module": self._load_module, "import_code": self._import_code}
@@ -56,7 +60,10 @@ class LuaState:
         self.rt = core
         self.step = core.step
         self.make_message = core.message
-        self.new_context = core.new_context
+        self.make_payload = core.payload
+        self.remember_future = core.remember_future
+        self._new_context = core.new_context
+        self.slot_in = core.slot_in
         self.drop_context = core.drop_context
         self._start_process = core.start_process
         self._compile = core.compile
@@ -100,11 +107,23 @@ class LuaState:
             self._bytecode[key] = code
         return code, chunkname.encode()
 
-    def start_process(self, entry: Entry, context: Any) -> int:
+    def new_context(self) -> int:
+        """A new process context in this state; Python refers to it by number."""
+        number = next(self._contexts)
+        self._new_context(number)
+        return number
+
+    def start_process(self, entry: Entry, context: int) -> int:
         """Instantiate `entry` in `context`; returns the main task id."""
         code, chunkname = self.bytecode(entry)
         method = (entry.data.get("method") or "main").encode()
-        task, message = self._start_process(context, code, chunkname, self.spec(entry), method)
+        spec = None
+        if self._spec_sent.get(entry.id) is not entry:
+            spec = self.spec(entry)
+            self._spec_sent[entry.id] = entry
+        task, message = self._start_process(
+            context, code, chunkname, entry.id.encode(), spec, method
+        )
         if task is False:
             raise ActorError(Error(text(message), errors.INVALID, False))
         return task

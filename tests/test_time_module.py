@@ -991,6 +991,17 @@ class FakeProcess:
     alive = True
 
 
+@pytest.fixture
+def channel_owner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Channels park values in their owner process; these tests have no Lua state, so the
+    slot is a plain counter."""
+    from lua_bindings.scheduler import OWNER
+
+    counter = iter(range(1, 1_000_000))
+    monkeypatch.setattr(OWNER, "slot", lambda value: next(counter))
+
+
+@pytest.mark.usefixtures("channel_owner")
 async def test_ticker_skips_missed_ticks_and_stops_with_its_process() -> None:
     source, process = FakeSource(), FakeProcess()
     ticker = TickerState(source, process, 10)  # type: ignore[arg-type]
@@ -1006,6 +1017,7 @@ async def test_ticker_skips_missed_ticks_and_stops_with_its_process() -> None:
     assert len(ticker.channel) == 0 and not source.timers  # no longer rescheduled
 
 
+@pytest.mark.usefixtures("channel_owner")
 async def test_timer_of_a_dead_process_delivers_nothing() -> None:
     source, process = FakeSource(), FakeProcess()
     timer = TimerState(source, process)  # type: ignore[arg-type]

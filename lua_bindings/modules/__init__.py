@@ -29,6 +29,8 @@ class LuaModule:
     functions: Callable[[LuaHost], Functions]
     lua: bool = True
     """Whether `<name>.lua` exists; it is run as `(rt, py)` and returns the module table."""
+    package: str = __name__
+    """The package holding `<name>.lua`: other hosts (workflows) ship their own variants."""
 
 
 MODULE_NAMES = (
@@ -60,8 +62,8 @@ def _module(name: str) -> LuaModule | None:
 
 
 @functools.cache
-def _lua_source(name: str) -> str:
-    return resources.files(__name__).joinpath(f"{name}.lua").read_text(encoding="utf-8")
+def _lua_source(package: str, name: str) -> str:
+    return resources.files(package).joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
 class ModuleCatalog:
@@ -89,4 +91,5 @@ class ModuleCatalog:
         table = state.to_lua(functions)
         if not spec.lua:
             return table
-        return state.run_module_source(_lua_source(spec.name), f"=[module {name}]", state.rt, table)
+        source = _lua_source(spec.package, spec.name)
+        return state.run_module_source(source, f"=[module {name}]", state.rt, table)

@@ -6,8 +6,6 @@ local rt, py = ...
 local await, export, pack, wrap, errors = rt.await, rt.export, rt.pack, rt.wrap_channel, rt.errors
 local pairs, pcall, setmetatable, type = pairs, pcall, setmetatable, type
 
-py.bind(rt.payload)
-
 local py_call, py_async = py.call, py.async
 local py_result, py_error, py_cancel = py.result, py.error, py.cancel
 local py_is_complete, py_is_canceled = py.is_complete, py.is_canceled
@@ -34,7 +32,16 @@ function F:response() return self._ch end
 F.channel = F.response
 function F:is_complete() return py_is_complete(self._call) end
 function F:is_canceled() return py_is_canceled(self._call) end
-function F:result() return py_result(self._call) end
+-- The same Payload on every call once the call succeeded (lua-api §7.3), cached here:
+-- Python keeps only the data.
+function F:result()
+  local ok, id, value = py_result(self._call)
+  if ok ~= 1 then return ok, id end
+  local cached = self._payload or rt.current.futures[id]
+  if cached == nil then cached = rt.payload(value) end
+  self._payload = cached
+  return cached, nil
+end
 function F:error() return py_error(self._call) end
 function F:cancel() return py_cancel(self._call) end
 
@@ -45,13 +52,13 @@ local NONE = {}
 local function call(ex, target, ...)
   local args, err = export_args(...)
   if not args then return nil, err end
-  return await(py_call(target, ex.context, ex.timeout, ex.actor, ex.scope, args))
+  return await(py_call(target, ex.context, ex.timeout, ex.actor, ex.scope, args, ex.options))
 end
 
 local function async(ex, target, ...)
   local args, err = export_args(...)
   if not args then return nil, err end
-  local c, ch = py_async(target, ex.context, ex.timeout, ex.actor, ex.scope, args)
+  local c, ch = py_async(target, ex.context, ex.timeout, ex.actor, ex.scope, args, ex.options)
   if not c then return nil, ch end
   return setmetatable({_call = c, _ch = wrap(ch)}, FUTURE_MT)
 end

@@ -37,6 +37,7 @@ Futures
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -135,6 +136,9 @@ def parse_timeout(value: Any) -> float | None:
     return seconds or None
 
 
+_CALL_IDS = itertools.count(1)
+
+
 class Call:
     """One call in flight: a synchronous `funcs.call` (`waiter`) or a future (`channel`)."""
 
@@ -147,7 +151,7 @@ class Call:
         "delay",
         "done",
         "error",
-        "payload",
+        "id",
         "pid",
         "request",
         "retry",
@@ -155,10 +159,12 @@ class Call:
         "timer",
         "undo_callee",
         "undo_caller",
+        "value",
         "waiter",
     )
 
     def __init__(self, caller: LuaProcess, request: SpawnRequest, callee_host: Any) -> None:
+        self.id = next(_CALL_IDS)
         self.caller = caller
         self.request = request
         self.callee_host = callee_host
@@ -172,7 +178,8 @@ class Call:
         self.done = False
         self.canceled = False
         self.error: Error | None = None
-        self.payload: Any = None
+        self.value: Any = None
+        """The result as Python data; funcs.lua builds (and caches) the Payload."""
         self.timer: list[Any] | None = None
         self.undo_callee: Callable[[], None] | None = None
         self.undo_caller: Callable[[], None] | None = None
@@ -182,11 +189,6 @@ class FuncsFunctions:
     def __init__(self, host: LuaHost) -> None:
         self.host = host
         self.scheduler = host.scheduler
-        self.make_payload: Any = None
-
-    def bind(self, make_payload: Any) -> None:
-        """funcs.lua hands over the state's Payload constructor when it is loaded."""
-        self.make_payload = make_payload
 
     # -- starting a call ----------------------------------------------------------------------
 
@@ -305,16 +307,31 @@ class FuncsFunctions:
         if channel is None or not call.caller.alive:
             return
         if error is None:
-            call.payload = self.make_payload(self.host.lua(value))
-            channel.try_send(call.payload)
+            call.value = value
+            # Built now and parked in the caller's context at once: Python keeps no Lua
+            # object past the call that made it (docs/lua-runtime.md).
+            state = self.host.state
+            payload = state.make_payload(self.host.lua(value))
+            state.remember_future(call.caller.lua_context, call.id, payload)
+            channel.try_send(payload)
         else:
             call.error = error
             channel.try_send(error)
 
     # -- the Python half of funcs.lua --------------------------------------------------------------
 
+    # `options` is the executor's whole `with_options` table: local calls read only its
+    # `timeout` (passed separately), workflows read the `activity.*` keys (temporal.md §9.2).
+
     def call(
-        self, target: Any, context: Any, timeout: Any, actor: Any, scope: Any, args: Any
+        self,
+        target: Any,
+        context: Any,
+        timeout: Any,
+        actor: Any,
+        scope: Any,
+        args: Any,
+        options: Any = None,
     ) -> tuple[Any, ...]:
         try:
             call = self._prepare(target, context, timeout, actor, scope, args)
@@ -328,7 +345,14 @@ class FuncsFunctions:
         return (0,)
 
     def start_async(
-        self, target: Any, context: Any, timeout: Any, actor: Any, scope: Any, args: Any
+        self,
+        target: Any,
+        context: Any,
+        timeout: Any,
+        actor: Any,
+        scope: Any,
+        args: Any,
+        options: Any = None,
     ) -> tuple[Any, ...]:
         try:
             call = self._prepare(target, context, timeout, actor, scope, args)
@@ -356,7 +380,7 @@ class FuncsFunctions:
             return None, None
         if call.error is not None:
             return None, call.error
-        return (call.payload,)
+        return 1, call.id, call.value
 
     @staticmethod
     def error(call: Call) -> tuple[Any, ...]:
@@ -402,7 +426,6 @@ def _canceled() -> Error:
 def _functions(host: LuaHost) -> dict[str, Any]:
     fns = FuncsFunctions(host)
     return {
-        "bind": fns.bind,
         "call": fns.call,
         "async": fns.start_async,
         "cancel": fns.cancel,
