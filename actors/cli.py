@@ -11,7 +11,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from actors.commands import run, testing
+from actors.commands import exec as exec_command
+from actors.commands import run, testing, worker
 from actors.commands.common import UsageError
 from actors.errors import ActorError
 
@@ -20,18 +21,11 @@ log = logging.getLogger("actors")
 Command = Callable[[argparse.Namespace], int]
 
 
-def _not_ready(name: str) -> Command:
-    def command(args: argparse.Namespace) -> int:
-        raise UsageError(f"`actors {name}` is not available in this build yet")
-
-    return command
-
-
 COMMANDS: dict[str, Command] = {
     "run": run.command,
     "test": testing.command,
-    "worker": _not_ready("worker"),
-    "exec": _not_ready("exec"),
+    "worker": worker.command,
+    "exec": exec_command.command,
 }
 
 

@@ -59,13 +59,15 @@ class AppRuntime:
     def errors(self) -> list[LoadError]:
         return self.app.errors
 
-    async def start(self) -> None:
-        """Create every plugin's hosts, then start the auto-start services."""
+    async def start(self, *, services: bool = True) -> None:
+        """Create every plugin's hosts, then start the auto-start services (unless
+        `services` is false: `actors worker` runs hosts and Temporal workers only)."""
         for plugin in sorted(self.plugins, key=lambda p: p.order):
             if plugin.start is not None:
                 await plugin.start(self)
-        for service in self.services:
-            self.node.start_soon(service.run)
+        if services:
+            for service in self.services:
+                self.node.start_soon(service.run)
 
     def stop_services(self) -> None:
         for service in self.services:

@@ -16,6 +16,7 @@ import heapq
 import itertools
 import logging
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -32,9 +33,12 @@ _CHECKPOINT_EVERY = 256
 """Processes run between two looks at the event loop, so timers and I/O stay responsive."""
 
 
-class _Owner:
+class _Owner(threading.local):
     """The slot maker of the process whose code runs now; set by the scheduler. A channel
-    belongs to the process that creates it, and that is always the running one."""
+    belongs to the process that creates it, and that is always the running one.
+
+    Per thread: Temporal runs workflow tasks (each with its own Lua host) on worker
+    threads while the node's scheduler runs on the event loop's thread."""
 
     slot: Callable[[Any], int] | None = None
 

@@ -28,7 +28,7 @@ from temporalio.exceptions import (
 )
 
 from actors import errors
-from actors.errors import Error
+from actors.errors import ActorError, Error
 from actors.pid import PID
 from lua_bindings import jsoncodec
 from lua_bindings.gotime import Duration, GoTime
@@ -98,6 +98,27 @@ def to_payload(value: Any) -> Payload:
 
 def from_payload(payload: Payload) -> Any:
     return DATA_CONVERTER.payload_converter.from_payloads([payload])[0]
+
+
+ENCODINGS = (b"binary/null", b"binary/plain", b"json/plain")
+"""The inbound encodings we accept (§15.1)."""
+
+
+def decode_payload(payload: Payload) -> Any:
+    """A payload as a plain value; `ActorError` (`Invalid` for a foreign encoding, `Internal`
+    for undecodable data) instead of the converter's exceptions."""
+    encoding = payload.metadata.get("encoding", b"")
+    if encoding not in ENCODINGS:
+        name = encoding.decode("utf-8", "replace")
+        raise ActorError(
+            Error(f"unsupported temporal payload encoding: {name}", errors.INVALID, False)
+        )
+    try:
+        return from_payload(payload)
+    except Exception as exc:
+        raise ActorError(
+            Error(f"cannot decode {encoding.decode()} payload: {exc}", errors.INTERNAL, False)
+        ) from exc
 
 
 # -- headers -------------------------------------------------------------------------------------
@@ -191,7 +212,7 @@ def error_from_failure(exc: BaseException) -> Error:
         else:
             wrapper.update(
                 _wrapper="workflow",
-                _workflow_id=exc.id,
+                _workflow_id=exc.workflow_id,
                 _workflow_type=exc.workflow_type,
                 _run_id=exc.run_id,
                 _retry_state=_retry_state(exc.retry_state),
@@ -230,6 +251,12 @@ def _leaf_error(exc: BaseException) -> Error:
             {"timeout_type": exc.type.name if exc.type is not None else ""},
         )
     return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+
+
+def error_from_chain(chain: Any) -> Error | None:
+    """The `Error` an `error_chain` value stands for (None when it is not one); used where a
+    chain travels as data (results of the reserved local activities)."""
+    return _chain_from_details([chain])
 
 
 def _chain_from_details(details: Any) -> Error | None:
@@ -274,6 +301,8 @@ __all__ = [
     "SENDER_KEY",
     "application_error",
     "context_header",
+    "decode_payload",
+    "error_from_chain",
     "error_from_failure",
     "from_payload",
     "not_found",

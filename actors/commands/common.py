@@ -32,15 +32,34 @@ def load_runtime(args: argparse.Namespace, **settings: Any) -> AppRuntime:
     return runtime
 
 
-def run_booted(runtime: AppRuntime, body: Callable[[AppRuntime], Awaitable[T]]) -> T:
-    """Boot `runtime` on its node, run `body`, shut down cleanly (CANCEL, then terminate)."""
+def run_booted(
+    runtime: AppRuntime, body: Callable[[AppRuntime], Awaitable[T]], *, services: bool = True
+) -> T:
+    """Boot `runtime` on its node, run `body`, shut down cleanly (CANCEL, then terminate).
+
+    A failure while booting (a Temporal client that cannot connect, say) surfaces as the
+    error itself, not as the task group's exception group, so the CLI can print it plainly.
+    """
 
     async def main() -> T:
         async with runtime.node:
-            await runtime.start()
+            await runtime.start(services=services)
             return await body(runtime)
 
-    return anyio.run(main)
+    try:
+        return anyio.run(main)
+    except BaseExceptionGroup as group:
+        raise _sole_error(group) from None
+
+
+def _sole_error(group: BaseExceptionGroup) -> BaseException:
+    """The one exception inside nested single-member groups, else the group itself."""
+    while len(group.exceptions) == 1:
+        inner = group.exceptions[0]
+        if not isinstance(inner, BaseExceptionGroup):
+            return inner
+        group = inner
+    return group
 
 
 def describe_error(error: Error) -> str:

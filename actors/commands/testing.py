@@ -114,7 +114,8 @@ def summary(outcomes: list[Outcome]) -> str:
 
 
 def command(args: argparse.Namespace) -> int:
-    runtime = load_runtime(args, command_mode=True)
+    # ephemeral: an embedded Temporal server keeps test state in memory, not in the app.
+    runtime = load_runtime(args, command_mode=True, ephemeral=True)
     runtime.node.shutdown_grace = 1.0
     suites = select_tests(runtime, list(args.patterns))
     out = sys.stdout

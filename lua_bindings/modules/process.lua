@@ -75,6 +75,18 @@ function process.set_options(opts)
   return py.set_options(opts)
 end
 
+-- Upgrade (lua-api §4.8): only hosts that provide py.upgrade support it (workflows continue
+-- as new, temporal.md §13); on success it does not return.
+function process.upgrade(id, ...)
+  local py_upgrade = py.upgrade
+  if py_upgrade == nil then
+    return nil, errors.new({kind = errors.INVALID, message = "process.upgrade is not supported on this host", retryable = false})
+  end
+  local ok, args = pcall(export, pack(...))
+  if not ok then return nil, args end
+  return await(py_upgrade(id, args))
+end
+
 -- Spawning --------------------------------------------------------------------------------
 
 local py_spawn, py_exec = py.spawn, py.exec

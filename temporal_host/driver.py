@@ -1,0 +1,571 @@
+"""The workflow driver: `workflow.lua` entries as durable Temporal workflows (temporal.md §5).
+
+`LuaWorkflow` is the one dynamic workflow class of every worker. Each run owns a
+`WorkflowRun`: a Lua state (`WorkflowLuaHost`, a `LuaHost` whose scheduler is stepped by the
+workflow and whose clock, timers and randomness are Temporal's) with the workflow as its one
+process, and the pump that feeds it:
+
+    run.start(args)                      # Lua runs until every coroutine is blocked
+    while not run.done:
+        await workflow.wait_condition(run.has_events)
+        run.step()                       # one batch, in the fixed order of §5.2, then Lua
+
+Lua code never waits on Temporal itself: a blocking call parks its coroutine and starts a
+workflow task (`wf_modules/commands.py`) whose outcome is posted to one of the four queues
+of the batch order. Signals, timer fires, child exits, update requests and the cancel
+request are posted the same way. Lua therefore runs only inside `step`, in an order that
+depends on history alone, and replays identically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections import deque
+from collections.abc import Callable, Sequence
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from temporalio import workflow
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import HandlerUnfinishedPolicy
+
+from actors import errors
+from actors.errors import ActorError, Error
+from actors.messages import CANCEL, Event, Message
+from actors.pid import PID, SYSTEM
+from actors.registry import Entry
+from lua_bindings import gotime
+from lua_bindings.convert import text
+from lua_bindings.gotime import UTC, GoTime
+from lua_bindings.host import LuaHost
+from lua_bindings.modules.time import Action
+from lua_bindings.plugin import lua_app
+from lua_bindings.process import LuaProcess
+from lua_bindings.scheduler import Scheduler, Waiter
+from lua_bindings.state import LuaState
+from temporal_host import protocol
+from temporal_host.interceptors import (
+    SIGNAL_SENDER,
+    START_HEADER,
+    Header,
+    outbound,
+    settings_of_workflow,
+)
+from temporal_host.wf_modules import ALLOWED, OVERRIDES
+from temporal_host.wf_modules.commands import Commands, Phase, encode
+from temporal_host.wf_modules.workflow import info_table
+
+if TYPE_CHECKING:
+    from temporal_host.worker import WorkerSettings
+
+WORKFLOW_KINDS = ("workflow.lua",)
+
+
+# -- the Lua side: scheduler, clock, state, host ---------------------------------------------
+
+
+class WorkflowScheduler(Scheduler):
+    """The stock scheduler, stepped by the workflow instead of running as a task.
+
+    `call_at` is only reached for "on the next turn" actions (timers already due, boot
+    failures); real timers are durable and go through `WorkflowTimeSource`.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._due: deque[list[Any]] = deque()
+
+    def call_at(self, deadline: float, action: Waiter | Callable[[], None]) -> list[Any]:
+        entry = [deadline, 0, action]
+        self._due.append(entry)
+        return entry
+
+    def run_ready(self) -> None:
+        """Run every ready coroutine until all are blocked, then the due actions, and again
+        until nothing is left (an action may make a coroutine ready)."""
+        runq = self._runq
+        while runq or self._due:
+            while runq:
+                process = runq.popleft()
+                process.queued = False
+                self._run_process(process)
+            due, self._due = self._due, deque()
+            for _, _, action in due:
+                if isinstance(action, Waiter):
+                    action.fire()
+                elif action is not None:
+                    action()
+
+    async def run(self, spawn_async: Callable[..., None]) -> None:
+        raise RuntimeError("a workflow's scheduler is stepped by its workflow")
+
+
+class DurableTimer:
+    """A pending `call_at` of the time module: a Temporal timer (an asyncio sleep in the
+    workflow). `cancel` cancels the Temporal timer, and a fire already queued is dropped."""
+
+    __slots__ = ("action", "cancelled", "task")
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+        self.cancelled = False
+        self.task: asyncio.Task[None] | None = None
+
+    def fire(self) -> None:
+        if self.cancelled:
+            return
+        self.cancelled = True
+        if isinstance(self.action, Waiter):
+            self.action.fire()
+        else:
+            self.action()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
+class WorkflowTimeSource:
+    """The time module's clock and timers in a workflow (§7): workflow time, durable timers.
+
+    `time.sleep` completions belong to the first phase of the batch, fires of `after`,
+    `timer` and `ticker` to the second (they are messages on a channel), as §5.2 orders.
+    """
+
+    def __init__(self, run: WorkflowRun) -> None:
+        self.run = run
+
+    def now(self) -> GoTime:
+        return GoTime(workflow.time_ns(), UTC)
+
+    def monotonic_ns(self) -> int:
+        return workflow.time_ns()
+
+    def call_at(self, deadline_ns: int, action: Action) -> DurableTimer:
+        timer = DurableTimer(action)
+        delay = deadline_ns - workflow.time_ns()
+        if delay <= 0:
+            self.run.host.scheduler.call_at(0, timer.fire)
+            return timer
+        phase = Phase.COMPLETION if isinstance(action, Waiter) else Phase.MESSAGE
+        run = self.run
+
+        async def sleep() -> None:
+            await asyncio.sleep(delay / 1e9)
+            run.post(phase, timer.fire)
+
+        timer.task = asyncio.create_task(sleep())
+        return timer
+
+    def cancel(self, handle: DurableTimer) -> None:
+        handle.cancel()
+
+
+class WorkflowLuaState(LuaState):
+    """A Lua state with the module allow-list of §8.2 applied at `require` time."""
+
+    def spec(self, entry: Entry) -> Any:
+        listed = [name for name in entry.data.get("modules") or () if name in ALLOWED]
+        filtered = attrs.evolve(entry, data={**entry.data, "modules": listed})
+        return super().spec(filtered)
+
+    def _load_module(self, name: bytes) -> Any:
+        # Also covers modules loaded behind globals (`subscribe` needs `events`).
+        if text(name) not in ALLOWED:
+            return False
+        return super()._load_module(name)
+
+
+class WorkflowLuaHost(LuaHost):
+    """The Lua host of one run: one process, the workflow; never attached to the node."""
+
+    scheduler_class = WorkflowScheduler
+    state_class = WorkflowLuaState
+
+    def __init__(self, run: WorkflowRun) -> None:
+        self.run = run
+        self.time_source = WorkflowTimeSource(run)
+        super().__init__(
+            run.settings.worker_id,
+            lua_app(run.settings.runtime),
+            kinds=WORKFLOW_KINDS,
+            modules=OVERRIDES,
+        )
+        self.state.run_module_source(
+            _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
+        )
+
+    def random_bytes(self, n: int) -> bytes:
+        """Deterministic randomness for `uuid` (the `crypto` module records its own)."""
+        return workflow.random().randbytes(n)
+
+    def finish(self, process: LuaProcess, value: Any, error: Error | None) -> None:
+        if process.alive:
+            process.alive = False
+            self.run.finished(value, error)
+        process.close()
+
+    async def start(self) -> None:
+        raise RuntimeError("a workflow host is not a node host")
+
+    def _env_functions(self) -> dict[str, Any]:
+        """The Python half of wf_env.lua: workflow clock and seed, byte-order sorting."""
+        started = workflow.time_ns()
+        return {
+            "now_ns": workflow.time_ns,
+            "elapsed": lambda: (workflow.time_ns() - started) / 1e9,
+            "seed": workflow.random().getrandbits(62),
+            # Lua compares strings with strcoll, which depends on the locale.
+            "sort_strings": lambda strings: self.lua(sorted(strings.values())),
+            "os_time": _os_time,
+        }
+
+
+@functools.cache
+def _env_source() -> str:
+    return resources.files(__package__).joinpath("wf_env.lua").read_text(encoding="utf-8")
+
+
+def _os_time(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
+    """`os.time{...}` read as UTC (the worker's time zone must not matter), normalising
+    out-of-range fields as C `mktime` does."""
+    return gotime.date(year, month, day, hour, minute, second, 0, gotime.UTC).unix()
+
+
+# -- one run ---------------------------------------------------------------------------------
+
+
+@attrs.define
+class UpdateState:
+    """An Update in flight (§14.1): pending → accepted → completed. A completed update has
+    a `value` (`ok`) or a `failure` (`nak`, `error`)."""
+
+    state: str = "pending"
+    value: Any = None
+    failure: ApplicationError | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state == "completed"
+
+
+class WorkflowRun:
+    """One run of a workflow: its Lua host and process, the event queues, the outcome."""
+
+    def __init__(self, settings: WorkerSettings, entry: Entry, context: dict[str, Any]) -> None:
+        info = workflow.info()
+        self.settings = settings
+        self.entry = entry
+        self.context = context
+        self.pid = protocol.workflow_pid(settings.client_id, settings.worker_id, info.workflow_id)
+        self._queues: tuple[deque[Callable[[], None]], ...] = tuple(deque() for _ in Phase)
+        self.outcome: tuple[Any, Error | None] | None = None
+        self.continuation: tuple[str, list[RawValue]] | None = None
+        """(workflow type, arguments) once `process.upgrade` was called."""
+        self.cancel_requested = False
+        self.updates: dict[str, UpdateState] = {}
+        self._versions: dict[str, int] = {}
+        self.commands = Commands(self)
+        self.host = WorkflowLuaHost(self)
+        self.process = LuaProcess(
+            self.pid, context=dict(context), host=self.host, entry=entry, state=self.host.state
+        )
+
+    # -- the pump -----------------------------------------------------------------------------
+
+    def start(self, args: Sequence[Any]) -> None:
+        """Instantiate the entry and run `main(args...)` until it blocks."""
+        try:
+            self.host.boot(self.process)
+        except ActorError as exc:
+            # Not a workflow failure: a fixed deploy must be able to continue the run.
+            raise RuntimeError(f"cannot load {self.entry.id}: {exc.error}") from None
+        self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
+        self.host.scheduler.run_ready()
+
+    def post(self, phase: Phase, action: Callable[[], None]) -> None:
+        self._queues[phase].append(action)
+
+    def has_events(self) -> bool:
+        return any(self._queues)
+
+    def step(self) -> None:
+        """Apply the queued events in batch order, then run Lua until it blocks."""
+        for queue in self._queues:
+            while queue:
+                queue.popleft()()
+        self.host.scheduler.run_ready()
+
+    @property
+    def done(self) -> bool:
+        return self.outcome is not None or self.continuation is not None
+
+    def finished(self, value: Any, error: Error | None) -> None:
+        self.outcome = (value, error)
+
+    def upgrade(self, workflow_type: str, args: list[RawValue]) -> None:
+        """Stop the Lua code now (nothing after this point may issue commands) and
+        continue as new when the step ends."""
+        self.continuation = (workflow_type, args)
+        self.process.alive = False
+
+    def result(self) -> RawValue:
+        """The workflow's completion (§12.3, §15.5), or its continuation as new."""
+        if self.continuation is not None:
+            workflow_type, args = self.continuation
+            with outbound(Header(self.context)):
+                workflow.continue_as_new(args=args, workflow=workflow_type)
+        assert self.outcome is not None
+        value, error = self.outcome
+        if error is None:
+            try:
+                return RawValue(encode(value))
+            except ActorError as exc:
+                raise protocol.application_error(exc.error) from None
+        if error.kind == errors.CANCELED and self.cancel_requested:
+            raise asyncio.CancelledError(error.message)
+        raise protocol.application_error(error)
+
+    # -- incoming ---------------------------------------------------------------------------------
+
+    def deliver_message(self, topic: str, value: Any, sender: PID | None) -> None:
+        self.process.mailbox.deliver(Message(topic, value, sender))
+
+    def deliver_event(self, event: Event, *, at_now: bool = False) -> None:
+        if at_now:
+            event = attrs.evolve(event, at=workflow.time_ns())
+        self.process.mailbox.deliver_event(event)
+
+    def signal(self, topic: str, values: list[Any], sender: str | None) -> None:
+        """A signal becomes a message (§4.2): nil / the value / the array of values."""
+        value = None if not values else values[0] if len(values) == 1 else values
+        self.post(Phase.MESSAGE, lambda: self.deliver_message(topic, value, _sender_pid(sender)))
+
+    def request_cancel(self, reason: str) -> None:
+        """A Temporal cancel request: a CANCEL event the Lua code may act on (§12.3)."""
+        self.cancel_requested = True
+        self.post(
+            Phase.MESSAGE,
+            lambda: self.deliver_event(Event(CANCEL, SYSTEM, reason=reason), at_now=True),
+        )
+
+    def begin_update(self, update_id: str, name: str, values: list[Any]) -> UpdateState:
+        state = self.updates[update_id] = UpdateState()
+        value = None if not values else values[0] if len(values) == 1 else values
+        sender = PID(host="update", id=update_id)
+        self.post(Phase.UPDATE, lambda: self.deliver_message(name, value, sender))
+        return state
+
+    def update_reply(self, update_id: str, verb: str, value: Any) -> tuple[Any, ...]:
+        """`process.send({update|id}, verb, payload)` from Lua (§14.1)."""
+        state = self.updates.get(update_id)
+        allowed = {"ack": ("pending",), "nak": ("pending",)}.get(verb, ("pending", "accepted"))
+        if state is None or verb not in ("ack", "nak", "ok", "error") or state.state not in allowed:
+            current = state.state if state is not None else "unknown"
+            return (
+                1,
+                None,
+                Error(
+                    f"update {update_id}: cannot {verb} in state {current}", errors.INVALID, False
+                ),
+            )
+        if verb == "ack":
+            state.state = "accepted"
+            return 1, True
+        state.state = "completed"
+        if verb == "ok":
+            state.value = value
+        else:
+            # A nak fails the update rather than rejecting it: Temporal decides acceptance
+            # in the validator, before Lua sees the update (§14.1, our choice).
+            message = value if isinstance(value, str) else str(value)
+            state.failure = ApplicationError(
+                message, type="UpdateRejected" if verb == "nak" else "UpdateFailed"
+            )
+        return 1, True
+
+    # -- the workflow module ----------------------------------------------------------------------
+
+    def version(self, change_id: str, min_supported: int, max_supported: int) -> int:
+        """`workflow.version` on boolean patches (§13): the first execution records
+        `max`; a replay finds the recorded one; memoised per change ID for the run."""
+        if min_supported > max_supported:
+            raise ActorError(
+                Error("workflow.version: min_supported > max_supported", errors.INVALID, False)
+            )
+        version = self._versions.get(change_id)
+        if version is None:
+            if not workflow.unsafe.is_replaying():
+                workflow.patched(f"{change_id}#v{max_supported}")
+                version = max_supported
+            else:
+                version = next(
+                    (
+                        v
+                        for v in range(max_supported, min_supported - 1, -1)
+                        if workflow.patched(f"{change_id}#v{v}")
+                    ),
+                    -1,
+                )
+            self._versions[change_id] = version
+        if not min_supported <= version <= max_supported:
+            raise ActorError(
+                Error(
+                    f"unsupported version {version} of {change_id} "
+                    f"(supported {min_supported}..{max_supported})",
+                    errors.INVALID,
+                    False,
+                )
+            )
+        return version
+
+
+def _sender_pid(sender: str | None) -> PID | None:
+    if sender is None:
+        return None
+    try:
+        return PID.parse(sender)
+    except ActorError:
+        workflow.logger.warning("ignoring a signal sender that is not a PID: %r", sender)
+        return None
+
+
+def _values(args: Sequence[RawValue]) -> list[Any]:
+    return [protocol.decode_payload(arg.payload) for arg in args]
+
+
+# -- entries -----------------------------------------------------------------------------------
+
+
+def workflow_worker(entry: Entry) -> str | None:
+    """The worker a workflow entry is registered on (`meta.temporal.workflow.worker`)."""
+    meta = (entry.meta.get("temporal") or {}).get("workflow")
+    if not isinstance(meta, dict) or not isinstance(meta.get("worker"), str):
+        return None
+    return entry.resolve_ref(meta["worker"])
+
+
+def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
+    """The entry serving `workflow_type` on this worker: the entry ID or its custom
+    `meta.temporal.workflow.name`. An unknown type raises an ordinary exception, so the task
+    fails and is retried after a deploy instead of failing the workflow (§5.3)."""
+    registry = settings.runtime.app.registry
+    candidates = [registry.get(workflow_type)]
+    candidates += [
+        entry
+        for entry in registry
+        if ((entry.meta.get("temporal") or {}).get("workflow") or {}).get("name") == workflow_type
+    ]
+    for entry in candidates:
+        if (
+            entry is not None
+            and entry.kind in WORKFLOW_KINDS
+            and workflow_worker(entry) == settings.worker_id
+        ):
+            return entry
+    raise RuntimeError(f"workflow type {workflow_type!r} is not registered on {settings.worker_id}")
+
+
+# -- the Temporal workflow -------------------------------------------------------------------
+
+
+@workflow.defn(dynamic=True, sandboxed=False)
+class LuaWorkflow:
+    """Runs the `workflow.lua` entry named by the workflow type."""
+
+    def __init__(self) -> None:
+        self._run: WorkflowRun | None = None
+        self._early: list[tuple[str, list[Any], str | None]] = []
+
+    @workflow.run
+    async def run(self, args: Sequence[RawValue]) -> RawValue:
+        settings = settings_of_workflow()
+        entry = resolve_entry(settings, workflow.info().workflow_type)
+        context, _ = START_HEADER.get()
+        try:
+            values = _values(args)
+        except ActorError as exc:
+            error = Error(f"cannot decode the workflow input: {exc.error}", errors.INTERNAL, False)
+            raise protocol.application_error(error) from None
+        run = self._run = WorkflowRun(settings, entry, context)
+        for topic, signal_values, sender in self._early:
+            run.signal(topic, signal_values, sender)
+        self._early.clear()
+        run.step()  # startup signals are in the mailbox before main starts (§3.4)
+        run.start(values)
+        while not run.done:
+            try:
+                await workflow.wait_condition(run.has_events)
+            except asyncio.CancelledError:
+                reason = workflow.cancellation_reason()
+                if reason is None or run.cancel_requested:
+                    raise  # an eviction, or a second cancel: nothing for Lua to see
+                run.request_cancel(reason)
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+            run.step()
+        return run.result()
+
+    @workflow.signal(dynamic=True, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
+    def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        if name.startswith("@"):
+            # Anyone may signal; `@` topics carry runtime events and must not be forged
+            # (defect 14).
+            workflow.logger.warning("dropping signal %r: @ topics are reserved", name)
+            return
+        try:
+            values = _values(args)
+        except ActorError as exc:
+            workflow.logger.warning("dropping signal %r: %s", name, exc.error.message)
+            return
+        sender = SIGNAL_SENDER.get()
+        if self._run is None:
+            self._early.append((name, values, sender))
+        else:
+            self._run.signal(name, values, sender)
+
+    @workflow.query(dynamic=True)
+    def on_query(self, name: str, args: Sequence[RawValue]) -> Any:
+        """`pid` and `info` (§14.2); nothing else exists to be queried."""
+        if name == "pid":
+            settings = settings_of_workflow()
+            wid = workflow.info().workflow_id
+            return str(protocol.workflow_pid(settings.client_id, settings.worker_id, wid))
+        if name == "info":
+            return info_table()
+        raise ApplicationError(f"unknown query: {name}", type=errors.INVALID)
+
+    @workflow.update(dynamic=True, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
+    async def on_update(self, name: str, args: Sequence[RawValue]) -> RawValue:
+        """Delivered as a message from `{update|<id>}`; completed by the Lua reply (§14.1)."""
+        try:
+            values = _values(args)
+        except ActorError as exc:
+            raise protocol.application_error(exc.error) from None
+        await workflow.wait_condition(lambda: self._run is not None)
+        run = self._run
+        assert run is not None
+        update = workflow.current_update_info()
+        assert update is not None
+        state = run.begin_update(update.id, name, values)
+        await workflow.wait_condition(lambda: state.done)
+        if state.failure is not None:
+            raise state.failure
+        try:
+            return RawValue(encode(state.value))
+        except ActorError as exc:
+            raise protocol.application_error(exc.error) from None
+
+    @on_update.validator
+    def validate_update(self, name: str, args: Sequence[RawValue]) -> None:
+        if name.startswith("@"):
+            raise ApplicationError(f"update {name!r}: @ names are reserved", type=errors.INVALID)
+        if self._run is not None and self._run.done:
+            raise ApplicationError(
+                f"update {name!r}: the workflow has finished", type=errors.INVALID
+            )

@@ -1,0 +1,176 @@
+"""Worker interceptors: the `wippy-context` header inside workers (temporal.md §4, §16).
+
+The SDK gives workflow code no way to read or write headers directly, so interceptors carry
+them across, and context variables carry them between the interceptors and the driver:
+
+- workflow inbound: `execute_workflow` reads the start header (context values and, for a
+  signal-with-start, the signal's sender) into `START_HEADER`; `handle_signal` reads the
+  signal's sender into `SIGNAL_SENDER` while the (synchronous) signal handler runs;
+- workflow outbound: every activity, local activity, child start, signal (external or to a
+  child) and continue-as-new gets the header the driver put in `OUTBOUND_HEADER` when it issued the
+  command (`outbound(...)`); commands issued outside such a block carry none;
+- activity inbound: the activity's header goes into `ACTIVITY_CONTEXT` for the activity.
+
+The worker-level settings reach workflow code through the SDK's extern functions
+(`settings_of_workflow()`), which also works for the `Replayer`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import attrs
+import temporalio.worker
+import temporalio.workflow
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ContinueAsNewInput,
+    ExecuteActivityInput,
+    ExecuteWorkflowInput,
+    HandleSignalInput,
+    SignalChildWorkflowInput,
+    SignalExternalWorkflowInput,
+    StartActivityInput,
+    StartChildWorkflowInput,
+    StartLocalActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
+
+from temporal_host.protocol import CONTEXT_HEADER, Payload, context_header, read_context
+
+if TYPE_CHECKING:
+    from temporal_host.worker import WorkerSettings
+
+_SETTINGS_EXTERN = "wippy_worker_settings"
+
+
+@attrs.frozen
+class Header:
+    """What one command carries: context values, plus the sender for signals."""
+
+    values: Mapping[str, Any] = attrs.field(factory=dict)
+    sender: str | None = None
+
+    def payload(self) -> Payload:
+        return context_header(self.values, self.sender)
+
+
+START_HEADER: ContextVar[tuple[dict[str, Any], str | None]] = ContextVar(
+    "wippy_start_header", default=({}, None)
+)
+"""(context values, sender) of the workflow's start request, seen by the run method."""
+
+SIGNAL_SENDER: ContextVar[str | None] = ContextVar("wippy_signal_sender", default=None)
+"""The sender PID string of the signal being handled (None when the header has none)."""
+
+OUTBOUND_HEADER: ContextVar[Header | None] = ContextVar("wippy_outbound_header", default=None)
+"""The header of the commands being issued (see `outbound`)."""
+
+ACTIVITY_CONTEXT: ContextVar[dict[str, Any] | None] = ContextVar(
+    "wippy_activity_context", default=None
+)
+"""The context values of the activity being executed (from its header)."""
+
+
+@contextlib.contextmanager
+def outbound(header: Header) -> Iterator[None]:
+    """Commands issued in this block (and tasks created in it) carry `header`."""
+    token = OUTBOUND_HEADER.set(header)
+    try:
+        yield
+    finally:
+        OUTBOUND_HEADER.reset(token)
+
+
+def settings_of_workflow() -> WorkerSettings:
+    """The `WorkerSettings` of the worker running the current workflow."""
+    return temporalio.workflow.extern_functions()[_SETTINGS_EXTERN]()
+
+
+class WippyInterceptor(temporalio.worker.Interceptor):
+    """The interceptor of every worker (and replayer) that runs Lua workflows; `settings`
+    is the `WorkerSettings` the driver and activities need."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.settings = settings
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _ActivityInbound(next)
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor]:
+        settings = self.settings
+        input.unsafe_extern_functions[_SETTINGS_EXTERN] = lambda: settings
+        return _WorkflowInbound
+
+
+class _WorkflowInbound(WorkflowInboundInterceptor):
+    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+        super().init(_WorkflowOutbound(outbound))
+
+    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        START_HEADER.set(read_context(input.headers))
+        return await super().execute_workflow(input)
+
+    async def handle_signal(self, input: HandleSignalInput) -> None:
+        # The signal of a signal-with-start sees the start request's headers, which carry
+        # its sender (spike notes b), so the signal's own headers are always the source.
+        _, sender = read_context(input.headers)
+        token = SIGNAL_SENDER.set(sender)
+        try:
+            return await super().handle_signal(input)
+        finally:
+            SIGNAL_SENDER.reset(token)
+
+
+def _with_header(headers: Mapping[str, Payload]) -> Mapping[str, Payload]:
+    header = OUTBOUND_HEADER.get()
+    if header is None:
+        return headers
+    return {**headers, CONTEXT_HEADER: header.payload()}
+
+
+class _WorkflowOutbound(WorkflowOutboundInterceptor):
+    def start_activity(self, input: StartActivityInput) -> temporalio.workflow.ActivityHandle[Any]:
+        input.headers = _with_header(input.headers)
+        return super().start_activity(input)
+
+    def start_local_activity(
+        self, input: StartLocalActivityInput
+    ) -> temporalio.workflow.ActivityHandle[Any]:
+        input.headers = _with_header(input.headers)
+        return super().start_local_activity(input)
+
+    async def start_child_workflow(
+        self, input: StartChildWorkflowInput
+    ) -> temporalio.workflow.ChildWorkflowHandle[Any, Any]:
+        input.headers = _with_header(input.headers)
+        return await super().start_child_workflow(input)
+
+    async def signal_external_workflow(self, input: SignalExternalWorkflowInput) -> None:
+        input.headers = _with_header(input.headers)
+        return await super().signal_external_workflow(input)
+
+    async def signal_child_workflow(self, input: SignalChildWorkflowInput) -> None:
+        input.headers = _with_header(input.headers)
+        return await super().signal_child_workflow(input)
+
+    def continue_as_new(self, input: ContinueAsNewInput) -> NoReturn:
+        input.headers = _with_header(input.headers)
+        super().continue_as_new(input)
+
+
+class _ActivityInbound(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        values, _ = read_context(input.headers)
+        token = ACTIVITY_CONTEXT.set(values)
+        try:
+            return await super().execute_activity(input)
+        finally:
+            ACTIVITY_CONTEXT.reset(token)

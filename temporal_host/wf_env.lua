@@ -1,0 +1,157 @@
+-- The deterministic environment of a workflow's Lua state (temporal.md §8.1, §8.3).
+--
+-- Run once per state, before any workflow code: it replaces what app environments copy from
+-- the real globals (`pairs`, `next`) and the `os` functions they share, and seeds `math.random`.
+-- `py` is the Python half (driver.py `_env_functions`).
+
+local rt, py = ...
+local type, rawget, error, getmetatable = type, rawget, error, debug.getmetatable
+local raw_next, sort, math_type = next, table.sort, math.type
+local weak_keys = {__mode = "k"}
+
+-----------------------------------------------------------------------------------------
+-- pairs / next: integers, floats, strings (byte order), false, true, then reference keys
+-----------------------------------------------------------------------------------------
+
+-- Reference-typed keys (tables, functions, userdata, coroutines) have no identity that
+-- survives a replay; they come last, in Lua's own order, and workflow code must not let
+-- that order influence what it does (documented in docs/workflows.md).
+local function sorted_keys(t)
+  local ints, floats, strings, refs = {}, {}, {}, {}
+  local has_false, has_true = false, false
+  for k in raw_next, t do
+    local kt = type(k)
+    if kt == "number" then
+      if math_type(k) == "integer" then ints[#ints + 1] = k else floats[#floats + 1] = k end
+    elseif kt == "string" then
+      strings[#strings + 1] = k
+    elseif kt == "boolean" then
+      if k then has_true = true else has_false = true end
+    else
+      refs[#refs + 1] = k
+    end
+  end
+  sort(ints)
+  sort(floats)
+  if #strings > 1 then strings = py.sort_strings(strings) end
+  local keys, n = ints, #ints
+  for i = 1, #floats do n = n + 1; keys[n] = floats[i] end
+  for i = 1, #strings do n = n + 1; keys[n] = strings[i] end
+  if has_false then n = n + 1; keys[n] = false end
+  if has_true then n = n + 1; keys[n] = true end
+  for i = 1, #refs do n = n + 1; keys[n] = refs[i] end
+  return keys, n
+end
+
+-- next(t, k): the order above, linear over a traversal thanks to a per-table cache of the
+-- sorted keys and their positions, rebuilt when `k` is not in it (a new traversal).
+local CACHE = setmetatable({}, weak_keys)
+
+local function build(t)
+  local keys, n = sorted_keys(t)
+  local index = {}
+  for i = 1, n do index[keys[i]] = i end
+  local entry = {keys = keys, n = n, index = index}
+  CACHE[t] = entry
+  return entry
+end
+
+local function successor(t, entry, i)
+  local keys = entry.keys
+  for j = i + 1, entry.n do
+    local key = keys[j]
+    local v = rawget(t, key)
+    if v ~= nil then return key, v end
+  end
+  return nil
+end
+
+local function det_next(t, k)
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'next' (table expected, got " .. type(t) .. ")", 2)
+  end
+  if k == nil then
+    if raw_next(t) == nil then return nil end
+    return successor(t, build(t), 0)
+  end
+  local entry = CACHE[t]
+  local i = entry and entry.index[k]
+  if i == nil then
+    entry = build(t)
+    i = entry.index[k]
+    if i == nil then error("invalid key to 'next'", 2) end
+  end
+  return successor(t, entry, i)
+end
+
+-- pairs(t): honours __pairs; otherwise walks a sorted copy of the keys taken now, skipping
+-- keys whose value became nil (clearing fields during traversal stays legal).
+local function det_pairs(t)
+  local mt = getmetatable(t)
+  local meta_pairs = mt and rawget(mt, "__pairs")
+  if meta_pairs then
+    local f, s, c = meta_pairs(t)
+    return f, s, c
+  end
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'for iterator' (table expected, got " .. type(t) .. ")", 2)
+  end
+  local keys, n = sorted_keys(t)
+  local i = 0
+  local function iterate()
+    while i < n do
+      i = i + 1
+      local key = keys[i]
+      local v = rawget(t, key)
+      if v ~= nil then return key, v end
+    end
+    return nil
+  end
+  return iterate, t, nil
+end
+
+_G.pairs = det_pairs
+_G.next = det_next
+
+-----------------------------------------------------------------------------------------
+-- os: workflow time, UTC, elapsed workflow time for os.clock
+-----------------------------------------------------------------------------------------
+
+local os_lib = rt.os_lib
+local now_ns, elapsed, os_time = py.now_ns, py.elapsed, py.os_time
+local real_date = os.date
+
+local function field(t, name, default)
+  local v = t[name]
+  if v == nil then
+    if default == nil then error("field '" .. name .. "' missing in date table", 3) end
+    return default
+  end
+  local i = math.tointeger(v)
+  if i == nil then error("field '" .. name .. "' is not an integer", 3) end
+  return i
+end
+
+os_lib.time = function(t)
+  if t == nil then return now_ns() // 1000000000 end
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'time' (table expected, got " .. type(t) .. ")", 2)
+  end
+  return os_time(field(t, "year"), field(t, "month"), field(t, "day"),
+                 field(t, "hour", 12), field(t, "min", 0), field(t, "sec", 0))
+end
+
+-- Always UTC: the worker's time zone is not part of the history.
+os_lib.date = function(format, t)
+  format = format or "%c"
+  if type(format) == "string" and format:sub(1, 1) ~= "!" then format = "!" .. format end
+  return real_date(format, t or now_ns() // 1000000000)
+end
+
+os_lib.clock = function() return elapsed() end
+
+-----------------------------------------------------------------------------------------
+-- math.random: seeded from the workflow's deterministic randomness
+-----------------------------------------------------------------------------------------
+
+math.randomseed(py.seed)

@@ -1,0 +1,646 @@
+"""Temporal commands issued on behalf of a workflow's Lua code (temporal.md §4, §6, §9, §10).
+
+The module functions (`process`, `funcs`, `workflow`, `crypto`) call these while Lua runs,
+inside the workflow task. An operation whose answer is known at once returns it in the
+`(1, values...)` shape `rt.await` expects (self-sends, update replies, rejected arguments).
+Everything answered by history parks the calling Lua task and runs as an asyncio task of the
+workflow (a deterministic SDK task); its outcome is *posted* to the run, never applied from
+the task, so Lua only ever runs in the pump and in the pump's fixed batch order (§5.2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
+from temporalio.workflow import (
+    ActivityCancellationType,
+    ChildWorkflowCancellationType,
+    VersioningIntent,
+)
+
+from actors import errors
+from actors.errors import ActorError, Error
+from actors.host import SpawnRequest
+from actors.mailbox import check_topic
+from actors.messages import EXIT, Event, cancel_event
+from actors.pid import PID
+from actors.registry import Entry
+from lua_bindings.modules.security import derive_context
+from lua_bindings.scheduler import Waiter
+from temporal_host import options as opts
+from temporal_host import protocol, start
+from temporal_host.activities import (
+    RANDOM_BYTES,
+    RELAY_SEND,
+    RESOLVE_NAME,
+    TERMINATE,
+    is_local_activity,
+)
+from temporal_host.interceptors import Header, outbound
+
+if TYPE_CHECKING:
+    from temporal_host.driver import WorkflowRun
+
+Done = Callable[[Any, Error | None], None]
+"""Receives an operation's outcome, in the pump: (value, None) or (None, error)."""
+
+DEFAULT_START_TO_CLOSE = timedelta(minutes=10)
+LOCAL_TIMEOUT = timedelta(seconds=30)
+LOCAL_RETRY = RetryPolicy(maximum_attempts=3)
+"""The reserved local activities return data; only infrastructure failures are retried."""
+
+
+class Phase(enum.IntEnum):
+    """The batch order of the pump (§5.2)."""
+
+    COMPLETION = 0
+    MESSAGE = 1
+    EXIT = 2
+    UPDATE = 3
+
+
+class Target(enum.Enum):
+    """Where a PID leads from inside a workflow (§4.3–4.5, §4.7)."""
+
+    SELF = "self"
+    UPDATE = "update"
+    WORKFLOW = "workflow"
+    LOCAL = "local"
+
+
+def failure_error(exc: BaseException) -> Error:
+    """The `Error` for an exception an SDK operation raised."""
+    if isinstance(exc, ActorError):
+        return exc.error
+    if isinstance(exc, WorkflowAlreadyStartedError):
+        return Error(f"workflow already started: {exc.workflow_id}", errors.ALREADY_EXISTS, False)
+    if isinstance(exc, FailureError):
+        return protocol.error_from_failure(exc)
+    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+
+
+def encode(value: Any) -> Any:
+    """A plain value as a payload; a value JSON cannot hold is `Internal` (not retryable)."""
+    try:
+        return protocol.to_payload(value)
+    except ActorError:
+        raise
+    except Exception as exc:
+        raise ActorError(Error(f"cannot encode value: {exc}", errors.INTERNAL, False)) from exc
+
+
+def decode(raw: RawValue | None) -> Any:
+    return None if raw is None else protocol.decode_payload(raw.payload)
+
+
+def workflow_type(entry: Entry) -> str:
+    """The Temporal type of a workflow entry (§1.3); `Invalid` for other entries."""
+    if not entry.kind.startswith("workflow."):
+        raise ActorError(
+            Error(
+                f"{entry.id} is a {entry.kind}, not a workflow: "
+                "a workflow can only spawn child workflows",
+                errors.INVALID,
+                False,
+            )
+        )
+    meta = (entry.meta.get("temporal") or {}).get("workflow") or {}
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) and name else entry.id
+
+
+def parse_pid(dest: str) -> PID | None:
+    """A PID, or None when `dest` is a name (strings without braces, lua-api §1.2)."""
+    if not PID.is_pid_string(dest):
+        return None
+    try:
+        return PID.parse(dest)
+    except ActorError:
+        return None
+
+
+@attrs.frozen
+class ChildPlan:
+    """A child start, fully checked before anything is issued."""
+
+    type: str
+    id: str
+    queue: str
+    pid: PID
+    args: list[RawValue]
+    kwargs: dict[str, Any]
+    header: Header
+    messages: list[tuple[str, Any]]
+
+
+class Commands:
+    """The Temporal side of one run's Lua calls."""
+
+    def __init__(self, run: WorkflowRun) -> None:
+        self.run = run
+        self.settings = run.settings
+        self.registry = run.settings.runtime.app.registry
+        # Read once per run: a registry change mid-run must not change routing decisions.
+        self.clients = frozenset(
+            {run.settings.client_id, *(e.id for e in self.registry.by_kind("temporal.client"))}
+        )
+        self.workers = {e.id: e for e in self.registry.by_kind("temporal.worker")}
+        self.child_seq = 0
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def park(self) -> Waiter:
+        return self.run.host.park()
+
+    def defer(
+        self,
+        work: Coroutine[Any, Any, Any],
+        done: Done,
+        *,
+        phase: Phase = Phase.COMPLETION,
+        header: Header | None = None,
+    ) -> asyncio.Task[None]:
+        """Run `work` as a workflow task and post its outcome to `done` in `phase`."""
+        run = self.run
+
+        async def task() -> None:
+            try:
+                result = await work
+            except asyncio.CancelledError:
+                raise  # our own cancel (future, timer) or an eviction: nobody waits
+            except Exception as exc:
+                error = failure_error(exc)
+                run.post(phase, lambda: done(None, error))
+            else:
+                run.post(phase, lambda: done(result, None))
+
+        with outbound(header or Header(run.context)):
+            return asyncio.create_task(task())
+
+    def call_context(self, extra: Any, actor: Any, scope: Any) -> dict[str, Any]:
+        """The context an activity sees: the workflow's plus the call site's (defect 5)."""
+        return derive_context(self.run.context, extra, actor, scope)
+
+    async def _local(self, activity: str, arg: Any, result_type: type | None = None) -> Any:
+        return await workflow.execute_local_activity(
+            activity,
+            arg,
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=LOCAL_RETRY,
+            result_type=result_type,
+        )
+
+    # -- activities (§9) ------------------------------------------------------------------------
+
+    def activity(
+        self,
+        target: str,
+        values: list[Any],
+        call_options: Mapping[str, Any],
+        context: Mapping[str, Any],
+        done: Done,
+        *,
+        phase: Phase = Phase.COMPLETION,
+    ) -> Any:
+        """Schedule activity `target`; returns its handle (for `future:cancel()`)."""
+        entry = self.registry.get(target)
+        defaults = entry.meta.get("options") if entry is not None else None
+        try:
+            parsed = opts.ActivityOptions.parse(
+                opts.merge(defaults if isinstance(defaults, dict) else None, call_options)
+            )
+            kwargs = self._activity_kwargs(parsed)
+        except ActorError as exc:
+            raise ActorError(
+                Error(
+                    f"invalid temporal activity options for {target}",
+                    errors.INVALID,
+                    False,
+                    {"reason": exc.error.message},
+                )
+            ) from None
+        args = [RawValue(encode(value)) for value in values]
+        with outbound(Header(context)):
+            if entry is not None and is_local_activity(entry):
+                local = {k: v for k, v in kwargs.items() if k in _LOCAL_ACTIVITY_OPTIONS}
+                handle = workflow.start_local_activity(
+                    target, args=args, result_type=RawValue, **local
+                )
+            else:
+                handle = workflow.start_activity(target, args=args, result_type=RawValue, **kwargs)
+
+        async def result() -> Any:
+            return decode(await handle)
+
+        self.defer(result(), done, phase=phase)
+        return handle
+
+    def _activity_kwargs(self, parsed: opts.ActivityOptions) -> dict[str, Any]:
+        values = parsed.values
+        kwargs: dict[str, Any] = {
+            "start_to_close_timeout": values.get("start_to_close_timeout", DEFAULT_START_TO_CLOSE),
+            "retry_policy": values.get("retry_policy", self.settings.activity_retry),
+            "cancellation_type": (
+                ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+                if values.get("wait_for_cancellation")
+                else ActivityCancellationType.TRY_CANCEL
+            ),
+        }
+        for name in ("schedule_to_close_timeout", "schedule_to_start_timeout", "heartbeat_timeout"):
+            if name in values:
+                kwargs[name] = values[name]
+        if "id" in values:
+            kwargs["activity_id"] = values["id"]
+        if "summary" in values:
+            kwargs["summary"] = values["summary"]
+        if "task_queue" in values:
+            kwargs["task_queue"] = self.settings.queue(values["task_queue"])
+        if "priority" in values:
+            kwargs["priority"] = start.priority("activity.priority", values["priority"])
+        if "versioning_intent" in values:
+            kwargs["versioning_intent"] = _versioning_intent(
+                "activity.versioning_intent", values["versioning_intent"]
+            )
+        return kwargs
+
+    def random_bytes(self, count: int, done: Done) -> None:
+        """Secure random bytes, recorded (§8.1)."""
+        self.defer(self._local(RANDOM_BYTES, count, bytes), done)
+
+    # -- sending (§4) ---------------------------------------------------------------------------
+
+    def classify(self, pid: PID) -> Target:
+        """A Temporal target is a PID whose node is a client entry or whose host is a
+        worker entry (or `temporal`); self-sends compare (node, workflow ID) (§2.2)."""
+        if pid.host == "update" and not pid.node:
+            return Target.UPDATE
+        temporal = (
+            pid.node in self.clients
+            or pid.host == "temporal"
+            or pid.host == self.settings.worker_id
+            or pid.host in self.workers
+        )
+        # Another client's workflows are out of this namespace's reach: the node routes those.
+        if temporal and pid.node in ("", self.settings.client_id):
+            return Target.SELF if pid.id == self.run.pid.id else Target.WORKFLOW
+        return Target.LOCAL
+
+    def send(self, dest: str, topic: str, value: Any) -> tuple[Any, ...]:
+        pid = parse_pid(dest)
+        if pid is not None:
+            return self._send(pid, topic, value, None)
+        waiter = self.park()
+
+        def resolved(target: PID | None, error: Error | None) -> None:
+            if target is None:
+                waiter.fire(None, error)
+                return
+            status = self._send(target, topic, value, waiter)
+            if status[0] == 1:
+                waiter.fire(*status[1:])
+
+        self.resolve(dest, resolved)
+        return (0,)
+
+    def _send(self, pid: PID, topic: str, value: Any, waiter: Waiter | None) -> tuple[Any, ...]:
+        """Route one send; `(1, ...)` when answered now, else `(0,)` with `waiter` (or a new
+        one) answered later."""
+        kind = self.classify(pid)
+        if kind is Target.SELF:
+            self.run.deliver_message(topic, value, self.run.pid)
+            return 1, True
+        if kind is Target.UPDATE:
+            return self.run.update_reply(pid.id, topic, value)
+        try:
+            if kind is Target.WORKFLOW:
+                work = self._signal(pid.id, topic, encode(value))
+                header = Header(self.run.context, str(self.run.pid))
+            else:
+                me = str(self.run.pid)
+                data = {"from": me, "to": str(pid), "topic": topic, "payloads": [value]}
+                work = self._relay(RawValue(encode(data)))
+                header = None
+        except ActorError as exc:
+            return 1, None, exc.error
+        waiter = waiter or self.park()
+        self.defer(work, answer(waiter), header=header)
+        return (0,)
+
+    async def _signal(self, workflow_id: str, topic: str, payload: Any) -> bool:
+        handle = workflow.get_external_workflow_handle(workflow_id)
+        try:
+            await handle.signal(topic, RawValue(payload))
+        except FailureError as exc:
+            raise ActorError(_external_error(exc, workflow_id)) from None
+        return True
+
+    async def _relay(self, data: RawValue) -> bool:
+        return _outcome(await self._local(RELAY_SEND, data))
+
+    def resolve(self, name: str, done: Callable[[PID | None, Error | None], None]) -> None:
+        """A registered name → PID through the recorded local activity (§4.6)."""
+
+        def resolved(result: Any, error: Error | None) -> None:
+            if error is None and isinstance(result, dict) and isinstance(result.get("pid"), str):
+                done(PID.parse(result["pid"]), None)
+                return
+            if error is None:
+                error = protocol.error_from_chain(result.get("error")) or Error(
+                    f"could not resolve: {name}", errors.NOT_FOUND, False
+                )
+            done(None, error)
+
+        self.defer(self._local(RESOLVE_NAME, name), resolved)
+
+    # -- cancel and terminate (§12) -------------------------------------------------------------
+
+    def cancel(self, dest: str, reason: str) -> tuple[Any, ...]:
+        pid = parse_pid(dest)
+        if pid is not None:
+            return self._cancel(pid, reason, None)
+        waiter = self.park()
+
+        def resolved(target: PID | None, error: Error | None) -> None:
+            if target is None:
+                waiter.fire(None, error)
+                return
+            status = self._cancel(target, reason, waiter)
+            if status[0] == 1:
+                waiter.fire(*status[1:])
+
+        self.resolve(dest, resolved)
+        return (0,)
+
+    def _cancel(self, pid: PID, reason: str, waiter: Waiter | None) -> tuple[Any, ...]:
+        kind = self.classify(pid)
+        if kind is Target.SELF:
+            self.run.deliver_event(cancel_event(self.run.pid, reason), at_now=True)
+            return 1, True
+        if kind is not Target.WORKFLOW:
+            return (
+                1,
+                None,
+                Error(
+                    "process.cancel of a process that is not a workflow is not supported "
+                    "in workflow context",
+                    errors.INVALID,
+                    False,
+                ),
+            )
+        waiter = waiter or self.park()
+        self.defer(self._cancel_external(pid.id, reason), answer(waiter))
+        return (0,)
+
+    async def _cancel_external(self, workflow_id: str, reason: str) -> bool:
+        handle = workflow.get_external_workflow_handle(workflow_id)
+        try:
+            await handle.cancel(reason=reason)
+        except FailureError as exc:
+            raise ActorError(_external_error(exc, workflow_id)) from None
+        return True
+
+    def terminate(self, dest: str) -> tuple[Any, ...]:
+        """Through the client, in a local activity (defect 8); names resolve there too."""
+        waiter = self.park()
+        data = {"target": dest, "from": str(self.run.pid)}
+
+        async def work() -> bool:
+            return _outcome(await self._local(TERMINATE, data))
+
+        self.defer(work(), answer(waiter))
+        return (0,)
+
+    # -- child workflows (§10) ------------------------------------------------------------------
+
+    def worker_of(self, target: str) -> str:
+        """The worker a workflow entry names (`workflow.exec`); "" (the parent's queue) when
+        the entry is unknown here or names none."""
+        entry = self.registry.get(target)
+        meta = ((entry.meta.get("temporal") or {}).get("workflow") or {}) if entry else {}
+        worker = meta.get("worker") if isinstance(meta, dict) else None
+        return entry.resolve_ref(worker) if entry is not None and isinstance(worker, str) else ""
+
+    def spawn_child(self, request: SpawnRequest, host: str, *, wait: bool) -> tuple[Any, ...]:
+        """`process.spawn*` (the PID once started; EXIT later) or `exec` / `workflow.exec`
+        (the result) of a child workflow."""
+        try:
+            plan = self._child_plan(request, host)
+        except ActorError as exc:
+            return 1, None, exc.error
+        self._start_child(plan, self.park(), wait)
+        return (0,)
+
+    def _child_plan(self, request: SpawnRequest, host: str) -> ChildPlan:
+        entry = self.registry.get(request.target)
+        if entry is None:
+            raise ActorError(Error(f"entry not found: {request.target}", errors.NOT_FOUND, False))
+        type_name = workflow_type(entry)
+        parsed = opts.WorkflowOptions.parse(request.options, child=True)
+        queue, worker = self._child_queue(host, parsed.get("task_queue"))
+        kwargs = self._child_kwargs(parsed)
+        args = [RawValue(encode(value)) for value in request.args]
+        messages = [(check_topic(topic), encode(value)) for topic, value in request.messages]
+        child_id = parsed.get("id") or request.name
+        if not child_id:
+            self.child_seq += 1
+            child_id = f"{workflow.info().run_id}_{self.child_seq}"
+        return ChildPlan(
+            type=type_name,
+            id=child_id,
+            queue=queue,
+            pid=protocol.workflow_pid(self.settings.client_id, worker, child_id),
+            args=args,
+            kwargs=kwargs,
+            header=Header(request.context),
+            messages=messages,
+        )
+
+    def _child_queue(self, host: str, override: str | None) -> tuple[str, str]:
+        """(task queue, worker entry for the PID): a worker entry means its queue, anything
+        else is a queue name, empty is the parent's queue (§10, defect 17)."""
+        settings = self.settings
+        if override:
+            return self._queue_worker(settings.queue(override))
+        if not host:
+            return workflow.info().task_queue, settings.worker_id
+        worker = self.workers.get(host)
+        if worker is not None and isinstance(worker.data.get("task_queue"), str):
+            return settings.queue(worker.data["task_queue"]), worker.id
+        return self._queue_worker(settings.queue(host))
+
+    def _queue_worker(self, queue: str) -> tuple[str, str]:
+        for worker in self.workers.values():
+            task_queue = worker.data.get("task_queue")
+            if isinstance(task_queue, str) and self.settings.queue(task_queue) == queue:
+                return queue, worker.id
+        return queue, self.settings.worker_id
+
+    def _child_kwargs(self, parsed: opts.WorkflowOptions) -> dict[str, Any]:
+        values = parsed.values
+        namespace = values.get("namespace")
+        if namespace is not None and namespace != workflow.info().namespace:
+            raise ActorError(
+                Error(
+                    "workflow.namespace: child workflows in another namespace are not supported",
+                    errors.INVALID,
+                    False,
+                )
+            )
+        kwargs = {name: values[name] for name in _CHILD_DIRECT if name in values}
+        if "summary" in values:
+            kwargs["static_summary"] = values["summary"]
+        if "details" in values:
+            kwargs["static_details"] = values["details"]
+        if "search_attributes" in values:
+            kwargs["search_attributes"] = start.search_attributes(
+                "workflow.search_attributes", values["search_attributes"]
+            )
+        if "priority" in values:
+            kwargs["priority"] = start.priority("workflow.priority", values["priority"])
+        if "versioning_intent" in values:
+            kwargs["versioning_intent"] = _versioning_intent(
+                "workflow.versioning_intent", values["versioning_intent"]
+            )
+        kwargs["cancellation_type"] = (
+            ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED
+            if values.get("wait_for_cancellation")
+            else ChildWorkflowCancellationType.TRY_CANCEL
+        )
+        return kwargs
+
+    def _start_child(self, plan: ChildPlan, waiter: Waiter, wait: bool) -> None:
+        run = self.run
+
+        async def child() -> None:
+            try:
+                handle = await workflow.start_child_workflow(
+                    plan.type,
+                    args=plan.args,
+                    id=plan.id,
+                    task_queue=plan.queue,
+                    result_type=RawValue,
+                    **plan.kwargs,
+                )
+                # Startup messages (`with_message`) go before the spawn returns (§3.4).
+                with outbound(Header(sender=str(run.pid))):
+                    for topic, payload in plan.messages:
+                        await handle.signal(topic, RawValue(payload))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                error = failure_error(exc)
+                run.post(Phase.COMPLETION, lambda: waiter.fire(None, error))
+                return
+            if not wait:
+                run.post(Phase.COMPLETION, lambda: waiter.fire(str(plan.pid)))
+            try:
+                value, error = decode(await handle), None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                value, error = None, failure_error(exc)
+            if wait:
+                run.post(Phase.COMPLETION, lambda: answer(waiter)(value, error))
+            else:
+                # Children are always monitored (§10): their exit is an EXIT event.
+                run.post(
+                    Phase.EXIT,
+                    lambda: run.deliver_event(Event(EXIT, plan.pid, value, error), at_now=True),
+                )
+
+        with outbound(plan.header):
+            # The workflow's event loop holds its tasks strongly.
+            asyncio.create_task(child())  # noqa: RUF006
+
+    # -- continue-as-new (§13) ------------------------------------------------------------------
+
+    def upgrade(self, target: str | None, values: list[Any]) -> None:
+        """`process.upgrade`: end the run and continue as new with `target`'s type (the
+        current type when None), checked and encoded now."""
+        type_name = workflow.info().workflow_type
+        if target is not None:
+            entry = self.registry.get(target)
+            if entry is None:
+                raise ActorError(Error(f"entry not found: {target}", errors.NOT_FOUND, False))
+            type_name = workflow_type(entry)
+        self.run.upgrade(type_name, [RawValue(encode(value)) for value in values])
+
+    # -- search attributes and memo (§13) -------------------------------------------------------
+
+    def upsert(self, search: Any, memo: Any) -> None:
+        if search:
+            pairs = start.search_attributes("workflow.attrs.search", opts.table("search", search))
+            workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in pairs])
+        if memo:
+            workflow.upsert_memo(opts.table("memo", memo))
+
+
+_LOCAL_ACTIVITY_OPTIONS = frozenset(
+    {
+        "start_to_close_timeout",
+        "schedule_to_close_timeout",
+        "schedule_to_start_timeout",
+        "retry_policy",
+        "cancellation_type",
+        "activity_id",
+        "summary",
+    }
+)
+"""What a local activity takes of the activity options (§9.8)."""
+
+_CHILD_DIRECT = (
+    "execution_timeout",
+    "run_timeout",
+    "task_timeout",
+    "id_reuse_policy",
+    "retry_policy",
+    "cron_schedule",
+    "memo",
+    "parent_close_policy",
+)
+
+
+def _versioning_intent(key: str, value: Any) -> VersioningIntent:
+    name = str(value).strip().upper()
+    if name not in VersioningIntent.__members__:
+        raise ActorError(
+            Error(f"{key}: expected compatible or default, got {value!r}", errors.INVALID, False)
+        )
+    return VersioningIntent[name]
+
+
+def _external_error(exc: FailureError, workflow_id: str) -> Error:
+    """A failed external signal or cancel: a missing target is `NotFound` (defect 16)."""
+    if "not found" in str(exc).lower():
+        return protocol.not_found(workflow_id)
+    return failure_error(exc)
+
+
+def _outcome(result: Any) -> bool:
+    """`{ok = true}` → True; `{ok = false, error = chain}` → raises that error."""
+    if isinstance(result, dict) and result.get("ok") is True:
+        return True
+    chain = result.get("error") if isinstance(result, dict) else None
+    raise ActorError(
+        protocol.error_from_chain(chain) or Error("operation failed", errors.INTERNAL, False)
+    )
+
+
+def answer(waiter: Waiter) -> Done:
+    """The `Done` that resumes `waiter` with `value` or `nil, err`."""
+
+    def done(value: Any, error: Error | None) -> None:
+        if error is None:
+            waiter.fire(value)
+        else:
+            waiter.fire(None, error)
+
+    return done

@@ -1,0 +1,3 @@
+-- Registered under the custom workflow type TcNamed.
+local function main() return "named" end
+return {main = main}
