@@ -423,8 +423,8 @@ def _canceled() -> Error:
     return Error("function call canceled", errors.CANCELED, False)
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
-    fns = FuncsFunctions(host)
+def bound_functions(fns: FuncsFunctions) -> dict[str, Any]:
+    """The table funcs.lua receives; workflow hosts pass their own `FuncsFunctions`."""
     return {
         "call": fns.call,
         "async": fns.start_async,
@@ -438,6 +438,10 @@ def _functions(host: LuaHost) -> dict[str, Any]:
         "check_actor": fns.check_actor,
         "check_scope": fns.check_scope,
     }
+
+
+def _functions(host: LuaHost) -> dict[str, Any]:
+    return bound_functions(FuncsFunctions(host))
 
 
 MODULE = LuaModule("funcs", _functions)

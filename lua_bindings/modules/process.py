@@ -291,33 +291,34 @@ def _exec_outcome(event: Event) -> tuple[Any, ...]:
     return (event.value,)
 
 
+FUNCTION_NAMES = (
+    "pid",
+    "frame_id",
+    "send",
+    "inbox",
+    "events",
+    "listen",
+    "unlisten",
+    "spawn",
+    "exec",
+    "terminate",
+    "cancel",
+    "monitor",
+    "unmonitor",
+    "link",
+    "unlink",
+    "get_options",
+    "set_options",
+    "register",
+    "lookup",
+    "unregister",
+)
+"""What process.lua expects from Python; hosts with more (workflows: `upgrade`) add theirs."""
+
+
 def _functions(host: LuaHost) -> dict[str, Any]:
     fns = ProcessFunctions(host)
-    return {
-        name: getattr(fns, name)
-        for name in (
-            "pid",
-            "frame_id",
-            "send",
-            "inbox",
-            "events",
-            "listen",
-            "unlisten",
-            "spawn",
-            "exec",
-            "terminate",
-            "cancel",
-            "monitor",
-            "unmonitor",
-            "link",
-            "unlink",
-            "get_options",
-            "set_options",
-            "register",
-            "lookup",
-            "unregister",
-        )
-    }
+    return {name: getattr(fns, name) for name in FUNCTION_NAMES}
 
 
 MODULE = LuaModule("process", _functions)

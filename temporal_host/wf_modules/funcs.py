@@ -17,7 +17,7 @@ from actors.errors import ActorError, Error
 from lua_bindings.channels import Channel
 from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
-from lua_bindings.modules.funcs import FuncsFunctions
+from lua_bindings.modules.funcs import FuncsFunctions, bound_functions
 from temporal_host.wf_modules.commands import Phase, answer
 
 if TYPE_CHECKING:
@@ -154,20 +154,7 @@ class WorkflowFuncsFunctions(FuncsFunctions):
 
 
 def _functions(host: WorkflowLuaHost) -> dict[str, Any]:
-    fns = WorkflowFuncsFunctions(host)
-    return {
-        "call": fns.call,
-        "async": fns.start_async,
-        "cancel": fns.cancel,
-        "is_complete": fns.is_complete,
-        "is_canceled": fns.is_canceled,
-        "result": fns.result,
-        "error": fns.error,
-        "check_context": fns.check_context,
-        "check_timeout": fns.check_timeout,
-        "check_actor": fns.check_actor,
-        "check_scope": fns.check_scope,
-    }
+    return bound_functions(WorkflowFuncsFunctions(host))
 
 
 MODULE = LuaModule("funcs", _functions)  # type: ignore[arg-type]

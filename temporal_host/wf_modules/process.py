@@ -20,7 +20,7 @@ from lua_bindings.channels import Channel
 from lua_bindings.convert import from_lua, text
 from lua_bindings.gotime import UTC, GoTime
 from lua_bindings.modules import LuaModule
-from lua_bindings.modules.process import ProcessFunctions
+from lua_bindings.modules.process import FUNCTION_NAMES, ProcessFunctions
 
 if TYPE_CHECKING:
     from temporal_host.driver import WorkflowLuaHost
@@ -160,32 +160,7 @@ class WorkflowProcessFunctions(ProcessFunctions):
 
 def _functions(host: WorkflowLuaHost) -> dict[str, Any]:
     fns = WorkflowProcessFunctions(host)
-    return {
-        name: getattr(fns, name)
-        for name in (
-            "pid",
-            "frame_id",
-            "send",
-            "inbox",
-            "events",
-            "listen",
-            "unlisten",
-            "spawn",
-            "exec",
-            "terminate",
-            "cancel",
-            "monitor",
-            "unmonitor",
-            "link",
-            "unlink",
-            "get_options",
-            "set_options",
-            "upgrade",
-            "register",
-            "lookup",
-            "unregister",
-        )
-    }
+    return {name: getattr(fns, name) for name in (*FUNCTION_NAMES, "upgrade")}
 
 
 MODULE = LuaModule("process", _functions)  # type: ignore[arg-type]
