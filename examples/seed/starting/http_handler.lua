@@ -1,0 +1,31 @@
+-- Seed: "Запуск workflow" → "Из HTTP-обработчиков", as written. It cannot run here: the
+-- runtime has no `http` module (README.md), so calling it fails at `http.request()`.
+-- Completed: only the `return` exporting the handler.
+local function handler()
+    local req = http.request()
+    local order = json.decode(req:body())
+
+    local spawner = process
+        .with_context({request_id = req:header("X-Request-ID")})
+        :with_options({
+            ["temporal.workflow.id"] = "order-" .. order.id,
+            ["temporal.workflow.id_conflict_policy"] = "fail",
+        })
+
+    local pid, err = spawner:spawn(
+        "app:order_workflow",
+        "app:worker",
+        order
+    )
+
+    if err then
+        return http.response():status(409):json({error = tostring(err)})
+    end
+
+    return http.response():status(202):json({
+        workflow_id = tostring(pid),
+        status = "started"
+    })
+end
+
+return { handler = handler }
