@@ -501,9 +501,10 @@ async def test_context_and_sender_from_headers(driver: Driver) -> None:
 
 async def test_async_futures(driver: Driver) -> None:
     result = await driver.run("app:futures_workflow")
+    # Which of two concurrent activities finishes first is up to the worker.
+    assert result.pop("first") in (1, 2)
     assert result == {
         "pending": False,
-        "first": 1,
         "results": [1, 2],
         "same": True,
         "timed_out": True,
