@@ -1,0 +1,5 @@
+local function double(n)
+  return n * 2
+end
+
+return {double = double}
