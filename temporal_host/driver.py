@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from collections import deque
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -473,6 +474,18 @@ def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
 # -- the Temporal workflow -------------------------------------------------------------------
 
 
+_CORE_CANCEL_REASON = re.compile(
+    r"Cancel requested by workflow with run id \S+ with reason: (.*)", re.DOTALL
+)
+
+
+def canceller_reason(reason: str) -> str:
+    """The reason the canceller gave. A cancel from another workflow reaches us rewritten by
+    the SDK core ("Cancel requested by workflow with run id <id> with reason: <reason>")."""
+    match = _CORE_CANCEL_REASON.fullmatch(reason)
+    return match.group(1) if match else reason
+
+
 @workflow.defn(dynamic=True, sandboxed=False)
 class LuaWorkflow:
     """Runs the `workflow.lua` entry named by the workflow type."""
@@ -504,7 +517,7 @@ class LuaWorkflow:
                 reason = workflow.cancellation_reason()
                 if reason is None or run.cancel_requested:
                     raise  # an eviction, or a second cancel: nothing for Lua to see
-                run.request_cancel(reason)
+                run.request_cancel(canceller_reason(reason))
                 task = asyncio.current_task()
                 if task is not None:
                     task.uncancel()

@@ -224,7 +224,12 @@ class WorkflowHost(Host):
 
     async def cancel(self, target: PID, requester: PID, reason: str) -> None:
         """A cancel request to the current run (empty run ID, defect 9). The reason travels
-        in the request itself; the workflow reads it with `workflow.cancellation_reason()`."""
+        in the request itself; the workflow reads it with `workflow.cancellation_reason()`.
+
+        The server accepts (and ignores) a cancel request for a closed workflow, so the
+        workflow is looked at first: cancelling a finished one is `NotFound`, exactly like
+        cancelling a dead local process."""
+        await self._running(target)
         try:
             await self.client.get_workflow_handle(target.id).cancel(reason=reason)
         except RPCError as exc:
@@ -242,13 +247,18 @@ class WorkflowHost(Host):
 
     async def link(self, target: PID, peer: PID) -> None:
         """Linking needs a running workflow, as linking needs a live local process."""
+        description = await self._running(target)
+        self.connection.watchers.link(target, peer, description.run_id)
+
+    async def _running(self, target: PID) -> Any:
+        """The description of the running workflow `target`; `NotFound` when it has ended."""
         try:
             description = await self.client.get_workflow_handle(target.id).describe()
         except RPCError as exc:
             raise _failure(exc, target.id) from None
         if description.status != WorkflowExecutionStatus.RUNNING:
             raise ActorError(not_found(target.id))
-        self.connection.watchers.link(target, peer, description.run_id)
+        return description
 
     def unlink(self, target: PID, peer: PID) -> None:
         self.connection.watchers.unlink(target, peer)

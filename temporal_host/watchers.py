@@ -92,6 +92,14 @@ class Watchers:
         runs = self._watches.setdefault(pid.id, {})
         watch = runs.get(run_id)
         if watch is None:
+            # One watch per workflow (§11.1), so a process that both monitors and links gets
+            # one EXIT: a subscription that pins no run, or a watch that follows the current
+            # run, joins what is there. Only a start of a new run pins a different one.
+            for existing in reversed(runs.values()):
+                if run_id is None or existing.run_id is None:
+                    watch = existing
+                    break
+        if watch is None:
             watch = runs[run_id] = Watch(pid, run_id)
             self.node.start_soon(self._run, watch)
         return watch
