@@ -581,6 +581,21 @@ function rt.compile_module(source, chunkname)
 end
 
 rt.pack, rt.unpack = pack, unpack
+
+-- Immutable builders (SpawnBuilder, Executor): a copy of `fields` of `obj` with `key`
+-- replaced, under metatable `mt`; and a shallow merge where `extra` wins.
+function rt.derive(obj, fields, key, value, mt)
+  local n = {}
+  for _, f in ipairs(fields) do n[f] = obj[f] end
+  n[key] = value
+  return setmetatable(n, mt)
+end
+function rt.merged(base, extra)
+  local r = {}
+  if base then for k, v in pairs(base) do r[k] = v end end
+  for k, v in pairs(extra) do r[k] = v end
+  return r
+end
 rt.py = py
 
 -- Nothing in the real globals may reach app code: it only ever sees its own env.

@@ -69,18 +69,11 @@ local Executor = {}
 local EXECUTOR_MT = {__index = Executor, __name = "Executor"}
 rt.UNSENDABLE[EXECUTOR_MT] = "executor"
 
+local EXECUTOR_FIELDS = {"context", "timeout", "options", "actor", "scope"}
 local function derive(ex, key, value)
-  local n = {context = ex.context, timeout = ex.timeout, options = ex.options,
-             actor = ex.actor, scope = ex.scope}
-  n[key] = value
-  return setmetatable(n, EXECUTOR_MT)
+  return rt.derive(ex, EXECUTOR_FIELDS, key, value, EXECUTOR_MT)
 end
-local function merged(base, extra)
-  local r = {}
-  if base then for k, v in pairs(base) do r[k] = v end end
-  for k, v in pairs(extra) do r[k] = v end
-  return r
-end
+local merged = rt.merged
 
 function Executor:with_context(values)
   if type(values) ~= "table" then return nil, invalid("with_context expects a table") end

@@ -131,18 +131,9 @@ local Builder = {}
 Builder.__index = Builder
 Builder.__name = "SpawnBuilder"
 
-local function derive(b, key, value)
-  local n = {context = b.context, options = b.options, name = b.name, messages = b.messages,
-             actor = b.actor, scope = b.scope}
-  n[key] = value
-  return setmetatable(n, Builder)
-end
-local function merged(base, extra)
-  local r = {}
-  if base then for k, v in pairs(base) do r[k] = v end end
-  for k, v in pairs(extra) do r[k] = v end
-  return r
-end
+local BUILDER_FIELDS = {"context", "options", "name", "messages", "actor", "scope"}
+local function derive(b, key, value) return rt.derive(b, BUILDER_FIELDS, key, value, Builder) end
+local merged = rt.merged
 local function new_builder() return setmetatable({}, Builder) end
 
 function Builder:with_context(values)
