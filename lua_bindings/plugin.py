@@ -49,7 +49,8 @@ async def _start(runtime: AppRuntime) -> None:
         limit = (entry.data.get("host") or {}).get("max_processes")
         node.add_host(LuaHost(entry.id, app, max_processes=limit))
     for entry in registry.by_kind("terminal.host"):
-        node.add_host(LuaHost(entry.id, app, terminal=True))
+        # It owns stdin/stdout: exactly one process at a time (lua-api §3.5).
+        node.add_host(LuaHost(entry.id, app, terminal=True, max_processes=1))
     node.add_host(LuaHost(FUNCS_HOST, app, kinds=FUNCTION_KINDS))
     runtime.services.extend(_services(runtime))
 

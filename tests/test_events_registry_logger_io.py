@@ -18,7 +18,7 @@ from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
 from lua_bindings.modules.events import EventBus, bus_for
-from tests.lua_harness import HOST, write_app
+from tests.lua_harness import HOST, run_entry, write_app
 
 pytestmark = pytest.mark.anyio
 
@@ -701,3 +701,19 @@ async def test_pending_read_does_not_hang_shutdown(tmp_path: Path) -> None:
     finally:
         os.close(write_fd)  # ends the abandoned reader thread
     assert event.error is None and event.value == 1
+
+
+async def test_terminal_host_runs_one_process_at_a_time(tmp_path: Path) -> None:
+    app = write_app(
+        tmp_path / "app",
+        """
+        return {main = function()
+          local pid, err = process.spawn("test:main", "test:term")
+          return {pid = pid, kind = err and err:kind()}
+        end}
+        """,
+        entries=[{"name": "term", "kind": "terminal.host"}],
+    )
+    event = await run_entry(app, "test:main", host="test:term")
+    assert event.error is None, event.error
+    assert event.value == {"kind": "Unavailable"}
