@@ -12,7 +12,7 @@ from actors.names import LOCAL
 from actors.pid import PID
 from lua_bindings.channels import Channel
 from lua_bindings.convert import from_lua, text
-from lua_bindings.gotime import GoTime, Local
+from lua_bindings.gotime import GoTime, Local, Location
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import derive_context
 
@@ -22,12 +22,12 @@ if TYPE_CHECKING:
 _OPTIONS = ("trap_links", "upgradable")
 
 
-def event_table(event: Event) -> dict[str, Any]:
-    """An event as the plain Lua table of lua-api §4.4."""
+def event_table(event: Event, zone: Location = Local) -> dict[str, Any]:
+    """An event as the plain Lua table of lua-api §4.4, its `at` shown in `zone`."""
     table: dict[str, Any] = {
         "kind": event.kind,
         "from": str(event.source),
-        "at": GoTime(event.at, Local),
+        "at": GoTime(event.at, zone),
     }
     if event.kind == CANCEL:
         table["reason"] = event.reason
@@ -37,6 +37,9 @@ def event_table(event: Event) -> dict[str, Any]:
 
 
 class ProcessFunctions:
+    event_zone: Location = Local
+    """The zone of events' `at` (workflows use UTC: the same on every replay)."""
+
     def __init__(self, host: LuaHost) -> None:
         self.host = host
         self.node = host.node
@@ -90,10 +93,11 @@ class ProcessFunctions:
         return Channel(source=process.mailbox.inbox(), convert=_message_converter(process))
 
     def events(self) -> Channel:
-        process = self.host.current
+        process, zone = self.host.current, self.event_zone
         to_lua = self.host.state.to_lua
         return Channel(
-            source=process.mailbox.events(), convert=lambda event: to_lua(event_table(event))
+            source=process.mailbox.events(),
+            convert=lambda event: to_lua(event_table(event, zone)),
         )
 
     def listen(self, topic: Any, message: bool = False) -> Channel:

@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from actors import errors
 from actors.errors import ActorError, Error
-from actors.messages import CANCEL, Event
-from lua_bindings.channels import Channel
 from lua_bindings.convert import from_lua, text
-from lua_bindings.gotime import UTC, GoTime
+from lua_bindings.gotime import UTC
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.process import FUNCTION_NAMES, ProcessFunctions
 
@@ -33,33 +31,14 @@ def _invalid(message: str) -> tuple[Any, ...]:
     return 1, None, Error(message, errors.INVALID, False)
 
 
-def event_table(event: Event) -> dict[str, Any]:
-    """lua-api §4.4 event table; `at` is workflow time in UTC, the same on every replay."""
-    table: dict[str, Any] = {
-        "kind": event.kind,
-        "from": str(event.source),
-        "at": GoTime(event.at, UTC),
-    }
-    if event.kind == CANCEL:
-        table["reason"] = event.reason
-    else:
-        table["result"] = {"value": event.value, "error": event.error}
-    return table
-
-
 class WorkflowProcessFunctions(ProcessFunctions):
     """The stock functions minus the node: every outside effect goes through `commands`."""
+
+    event_zone = UTC
 
     def __init__(self, host: WorkflowLuaHost) -> None:  # no super(): there is no node here
         self.host = host
         self.commands = host.run.commands
-
-    def events(self) -> Channel:
-        process = self.host.current
-        to_lua = self.host.state.to_lua
-        return Channel(
-            source=process.mailbox.events(), convert=lambda event: to_lua(event_table(event))
-        )
 
     # -- messages -------------------------------------------------------------------------------
 
