@@ -16,7 +16,8 @@ local co_create, co_resume, co_yield, co_status, co_running =
   coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running
 local pack, unpack, select, type, tostring, setmetatable, error, rawequal, pairs, next =
   table.pack, table.unpack, select, type, tostring, setmetatable, error, rawequal, pairs, next
-local traceback, dsetmetatable = debug.traceback, debug.setmetatable
+local traceback, dsetmetatable, dsethook = debug.traceback, debug.setmetatable, debug.sethook
+local clock = os.clock
 local load = load
 
 local PARK = setmetatable({}, {__name = "park"})
@@ -114,9 +115,28 @@ local function take(n)
   return v
 end
 
+-- CPU budget: Lua cannot be pre-empted, so code that runs too long without yielding would
+-- stall every other process of the host (or trip Temporal's deadlock detector in a
+-- workflow). Every coroutine gets a count hook; past the budget it raises, which fails the
+-- process like any uncaught error. No hook at all when the budget is off.
+local cpu_budget, step_started = nil, 0
+local HOOK_EVERY = 1000000  -- instructions between looks at the clock
+local function over_budget()
+  if clock() - step_started > cpu_budget then
+    error(py.err_new(("ran for more than %gs without yielding"):format(cpu_budget),
+                     "Timeout", false), 2)
+  end
+end
+local function create(fn)
+  local co = co_create(fn)
+  if cpu_budget then dsethook(co, over_budget, "", HOOK_EVERY) end
+  return co
+end
+function rt.set_cpu_budget(seconds) cpu_budget = seconds end
+
 local function new_task(ctx, fn)
   next_task = next_task + 1
-  TASKS[next_task] = co_create(fn)
+  TASKS[next_task] = create(fn)
   TASK_CTX[next_task] = ctx
   ctx.tasks[next_task] = true
   return next_task
@@ -135,6 +155,7 @@ function rt.step(id, ...)
   local co = TASKS[id]
   if co == nil then return "gone", false, false end
   rt.current = TASK_CTX[id]
+  if cpu_budget then step_started = clock() end
   local ok, a, b = co_resume(co, ...)
   rt.current = nil
   if not ok then
@@ -180,8 +201,9 @@ for k, v in pairs(coroutine) do user_coroutine[k] = v end
 user_coroutine.resume = function(co, ...)
   return forward(co, co_resume(co, ...))
 end
+user_coroutine.create = create
 user_coroutine.wrap = function(fn)
-  local co = co_create(fn)
+  local co = create(fn)
   return function(...)
     local r = pack(forward(co, co_resume(co, ...)))
     if not r[1] then error(r[2], 0) end

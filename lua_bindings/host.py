@@ -41,6 +41,9 @@ class LuaHost(LocalHostBase):
     in_memory = True
     scheduler_class: type[Scheduler] = Scheduler
     state_class: type[LuaState] = LuaState
+    cpu_budget: float | None = None
+    """Seconds a process may run without yielding before it fails (docs/decisions.md). Off
+    by default on local hosts: the hook that enforces it slows every Lua instruction."""
     """Hooks for hosts that drive Lua differently (the Temporal workflow host)."""
 
     def __init__(
@@ -52,6 +55,7 @@ class LuaHost(LocalHostBase):
         max_processes: int | None = None,
         modules: dict[str, LuaModule] | None = None,
         terminal: bool = False,
+        cpu_budget: float | None = None,
     ) -> None:
         super().__init__(name, max_processes)
         self.app = app
@@ -61,6 +65,9 @@ class LuaHost(LocalHostBase):
         self.catalog = ModuleCatalog(self, modules)
         self.channels = ChannelOps(self.scheduler)
         self.state = self.state_class(self._core_functions(), self.catalog, app)
+        if cpu_budget is not None:
+            self.cpu_budget = cpu_budget
+        self.state.set_cpu_budget(self.cpu_budget)
 
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)

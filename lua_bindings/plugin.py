@@ -46,8 +46,16 @@ async def _start(runtime: AppRuntime) -> None:
     app = lua_app(runtime)
     node, registry = runtime.node, runtime.app.registry
     for entry in registry.by_kind("process.host"):
-        limit = (entry.data.get("host") or {}).get("max_processes")
-        node.add_host(LuaHost(entry.id, app, max_processes=limit))
+        options = entry.data.get("host") or {}
+        budget = options.get("cpu_budget")
+        node.add_host(
+            LuaHost(
+                entry.id,
+                app,
+                max_processes=options.get("max_processes"),
+                cpu_budget=_seconds(budget) if budget is not None else None,
+            )
+        )
     for entry in registry.by_kind("terminal.host"):
         # It owns stdin/stdout: exactly one process at a time (lua-api §3.5).
         node.add_host(LuaHost(entry.id, app, terminal=True, max_processes=1))

@@ -59,6 +59,7 @@ class LuaState:
         # Lua code is running (inside a coroutine) is unreliable in lupa.
         self.rt = core
         self.step = core.step
+        self.set_cpu_budget = core.set_cpu_budget
         self.make_message = core.message
         self.make_payload = core.payload
         self.remember_future = core.remember_future

@@ -186,6 +186,7 @@ class WorkflowLuaHost(LuaHost):
 
     scheduler_class = WorkflowScheduler
     state_class = WorkflowLuaState
+    cpu_budget = 1.5  # below the SDK's deadlock detector (about 2 s per workflow task)
 
     def __init__(self, run: WorkflowRun) -> None:
         self.run = run

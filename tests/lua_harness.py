@@ -28,6 +28,7 @@ def write_app(
     files: dict[str, str] | None = None,
     entries: list[dict[str, Any]] | None = None,
     main_entry: dict[str, Any] | None = None,
+    host_options: dict[str, Any] | None = None,
 ) -> Path:
     """An app in `root`: namespace `test`, a `test:processes` host, `test:main` running
     `main` (a Lua source), plus extra `files` and `entries`."""
@@ -46,7 +47,11 @@ def write_app(
     index = {
         "version": "1.0",
         "namespace": "test",
-        "entries": [{"name": "processes", "kind": "process.host"}, main_def, *(entries or [])],
+        "entries": [
+            {"name": "processes", "kind": "process.host", "host": host_options or {}},
+            main_def,
+            *(entries or []),
+        ],
     }
     (root / "_index.yaml").write_text(yaml.safe_dump(index, sort_keys=False))
     return root

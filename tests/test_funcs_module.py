@@ -661,3 +661,24 @@ async def test_trivial_calls_are_cheap(tmp_path: Path) -> None:
         entries=[function("id")],
     )
     assert value < 2.0
+
+
+async def test_a_process_that_never_yields_fails_and_the_host_goes_on(tmp_path: Path) -> None:
+    """Lua cannot be pre-empted: past its CPU budget (`host: {cpu_budget: ...}` on the
+    process.host) a process fails with Timeout instead of stalling the host's others."""
+    event = await run_lua(
+        tmp_path,
+        """
+        return {main = function()
+          local ok, err = process.exec("test:spin", "test:processes")
+          return {kind = err:kind(), message = err:message(), after = "still running"}
+        end}
+        """,
+        files={"spin.lua": "return {main = function() while true do end end}"},
+        entries=[{"name": "spin", "kind": "process.lua", "source": "file://spin.lua"}],
+        host_options={"cpu_budget": "200ms"},
+    )
+    assert event.error is None, event.error
+    assert event.value["kind"] == "Timeout"
+    assert "without yielding" in event.value["message"]
+    assert event.value["after"] == "still running"
