@@ -335,19 +335,20 @@ class _Eraser:
 
     def _type_alias(self, i: int) -> int | None:
         """``type Name [<Params>] = TypeExpr``; returns the index after it, or ``None``."""
-        t = self.t
+        j = self._declared_name(i)
+        if j is None or self.t[j] != "=":
+            return None
+        return self._skip_type(j + 1)
+
+    def _declared_name(self, i: int) -> int | None:
+        """``Name [<Params>]`` after the keyword at ``i``; the index after it, or ``None``."""
         j = i + 1
         if not self._name(j):
             return None
         j += 1
-        if t[j] == "<":
-            end = self._skip_generic_params(j)
-            if end is None:
-                return None
-            j = end
-        if t[j] != "=":
-            return None
-        return self._skip_type(j + 1)
+        if self.t[j] == "<":
+            return self._skip_generic_params(j)
+        return j
 
     def _interface(self, i: int) -> int | None:
         """``interface Name [<Params>] [: A, B] members end``.
@@ -356,15 +357,9 @@ class _Eraser:
         followed by ``foo = 1`` is valid untyped Lua and must survive.
         """
         t = self.t
-        j = i + 1
-        if not self._name(j):
+        j = self._declared_name(i)
+        if j is None:
             return None
-        j += 1
-        if t[j] == "<":
-            end = self._skip_generic_params(j)
-            if end is None:
-                return None
-            j = end
         if t[j] == ":":
             end = self._skip_type_list(j + 1)
             if end is None:
