@@ -100,7 +100,7 @@ def _service(
         return await node.spawn(host, SpawnRequest(target=process, args=tuple(args)))
 
     async def wait_exit(pid: Any) -> Any:
-        return await node.host(host).wait_exit(pid)
+        return await node.wait_exit(pid)
 
     return Service(entry.id, start, wait_exit, restart_policy(entry.lifecycle, _seconds))
 

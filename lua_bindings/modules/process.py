@@ -134,11 +134,11 @@ class ProcessFunctions:
         request, host_name = self._spawn_request(
             process, b"", entry, host, builder, args, actor, scope
         )
-        target_host = self.node.host(host_name)
+        self.node.host(host_name)  # an unknown host fails now, not once parked
 
         async def run() -> Any:
             pid = await self.node.spawn(host_name, request)
-            return await target_host.wait_exit(pid)
+            return await self.node.wait_exit(pid)
 
         return self.host.call(run(), False, _exec_outcome)
 
