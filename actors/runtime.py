@@ -42,17 +42,20 @@ class AppRuntime:
         settings: dict[str, Any] | None = None,
         node: Node | None = None,
         plugins: list[KindPlugin] | None = None,
+        log_problems: bool = True,
     ) -> AppRuntime:
-        """Load an app folder; loading problems are logged, never fatal (lua-api §2.1)."""
+        """Load an app folder; loading problems are logged (unless the caller reports them
+        itself), never fatal (lua-api §2.1)."""
         plugins = discover_kind_plugins() if plugins is None else plugins
         app = load_app(app_dir, known_kinds=known_kinds(plugins))
         if overrides:
             apply_overrides(app.registry, overrides)
         app.errors.extend(validate_entries(app.registry, plugins))
-        for problem in app.errors:
-            log.error("%s", problem)
-        for warning in app.warnings:
-            log.warning("%s", warning)
+        if log_problems:
+            for problem in app.errors:
+                log.error("%s", problem)
+            for warning in app.warnings:
+                log.warning("%s", warning)
         return cls(app, node or Node(), plugins, settings or {})
 
     @property
