@@ -24,9 +24,9 @@ from actors.errors import ActorError, invalid
 from actors.kinds import KindPlugin
 from actors.registry import LOCK_FILE, Entry, Registry
 from actors.runtime import AppRuntime
+from temporal_host import sdk_logs
 from temporal_host.client_interceptors import ContextInterceptor
 from temporal_host.connection import EMBEDDED, ClientSettings, Connection, connect
-from temporal_host.core_logs import forward_core_logs
 from temporal_host.embedded import SEARCH_ATTRIBUTE_TYPES, EmbeddedServer
 from temporal_host.host import WorkflowHost
 from temporal_host.protocol import DATA_CONVERTER
@@ -71,7 +71,7 @@ def _check(entry: Entry) -> Iterable[str]:
 async def _start(runtime: AppRuntime) -> None:
     clients = runtime.app.registry.by_kind(CLIENT_KIND)
     if clients:
-        forward_core_logs()
+        sdk_logs.install()
     if not clients:
         for worker in runtime.app.registry.by_kind(WORKER_KIND):
             log.error("%s: the app has no temporal.client entry; worker not started", worker.id)

@@ -3,6 +3,7 @@ the Temporal dev server started by the app itself (`address: embedded`)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -36,3 +37,30 @@ def test_hello(tmp_path: Path) -> None:
         "reminder says: Hello, durable world!",
     ]
     assert "Traceback" not in result.stderr
+
+
+def actors_exec(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "actors.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_logs_of_a_failing_activity(tmp_path: Path) -> None:
+    """An activity failing as designed is one plain log line; stdout stays the JSON result;
+    `-v` adds the runtime's debug lines but no protobuf dumps of the SDK."""
+    app = copy_example("seed", tmp_path)
+    for verbose in ((), ("-v",)):
+        result = actors_exec(*verbose, "exec", str(app), "app:failure_modes_workflow")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["kind"] == "Internal"
+        failures = [line for line in result.stderr.splitlines() if "failed (attempt" in line]
+        assert len(failures) == 1, result.stderr
+        assert "activity app:unreliable_activity failed (attempt 1, workflow " in failures[0]
+        assert failures[0].endswith("unreliable_activity: connection reset")
+        assert "\x1b[" not in result.stderr
+        assert "jobs {" not in result.stderr and "WorkflowActivation" not in result.stderr
+    assert "Traceback" in result.stderr  # -v keeps the traceback of the failure
