@@ -22,8 +22,8 @@ from typing import NoReturn
 from actors import logs
 from actors.commands import exec as exec_command
 from actors.commands import run, testing, worker
-from actors.commands.common import Stopped, UsageError, sole_error
-from actors.errors import ActorError
+from actors.commands.common import Stopped, UsageError
+from actors.errors import ActorError, sole_exception
 
 log = logging.getLogger("actors")
 
@@ -121,7 +121,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         return int(args.handler.command(args))
     except BaseExceptionGroup as group:
-        error: BaseException = sole_error(group)
+        error: BaseException = sole_exception(group)
     except BaseException as exc:
         error = exc
     return _report(args.command, error)

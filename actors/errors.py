@@ -115,3 +115,14 @@ def process_not_found(pid: object) -> ActorError:
     """The one error for a dead or unknown PID; its text contains "not found" as callers
     search for it (lua-api §4.1)."""
     return not_found(f"process not found: {pid}")
+
+
+def sole_exception(group: BaseExceptionGroup) -> BaseException:
+    """The one exception inside nested single-member groups, else the group itself: what a
+    task group raised, as the caller would have seen it without one."""
+    while len(group.exceptions) == 1:
+        inner = group.exceptions[0]
+        if not isinstance(inner, BaseExceptionGroup):
+            return inner
+        group = inner
+    return group

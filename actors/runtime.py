@@ -22,6 +22,11 @@ from actors.supervisor import Service
 log = logging.getLogger(__name__)
 
 
+class LoadFailure(Exception):
+    """The app folder cannot run as written: a file that is not a readable app definition
+    (malformed YAML, a bad namespace, a broken lock file), or no entry at all."""
+
+
 @attrs.define
 class AppRuntime:
     app: LoadedApp
@@ -61,6 +66,21 @@ class AppRuntime:
     @property
     def errors(self) -> list[LoadError]:
         return self.app.errors
+
+    def check(self) -> None:
+        """Raise `LoadFailure` when the app cannot run as written (see there).
+
+        A problem in one entry is not fatal (lua-api §2.1): the other entries still run. A
+        file that could not be read is: running the rest would run a different app.
+        """
+        broken = [problem for problem in self.errors if problem.entry is None]
+        if broken:
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            raise LoadFailure(f"{broken[0]}{more}")
+        if not len(self.app.registry):
+            raise LoadFailure(
+                f"{self.app.root} holds no app: no YAML file with a namespace and entries"
+            )
 
     async def start(self, *, services: bool = True) -> None:
         """Create every plugin's hosts, then start the auto-start services (unless

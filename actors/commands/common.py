@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 
 import anyio
 
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, sole_exception
 from actors.kinds import default_host
 from actors.registry import Entry
-from actors.runtime import AppRuntime
+from actors.runtime import AppRuntime, LoadFailure
 
 T = TypeVar("T")
 
@@ -80,16 +80,11 @@ def load_runtime(args: argparse.Namespace, **settings: Any) -> AppRuntime:
         runtime = AppRuntime.load(
             app_dir, overrides=args.override, settings=settings, log_problems=False
         )
-    except ActorError as exc:
+        runtime.check()
+    except (ActorError, LoadFailure) as exc:
         raise UsageError(str(exc)) from None
-    broken = [problem for problem in runtime.errors if problem.entry is None]
-    if broken:
-        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
-        raise UsageError(f"{broken[0]}{more}")
     for problem in [*runtime.errors, *runtime.app.warnings]:
         log.warning("%s", problem)
-    if not len(runtime.app.registry):
-        raise UsageError(f"{app_dir} holds no app: no YAML file with a namespace and entries")
     return runtime
 
 
@@ -120,7 +115,7 @@ def run_booted(
     try:
         return anyio.run(main)
     except BaseExceptionGroup as group:
-        raise sole_error(group) from None
+        raise sole_exception(group) from None
 
 
 async def _watch_signals(scope: anyio.CancelScope, received: list[int]) -> None:
@@ -133,16 +128,6 @@ async def _watch_signals(scope: anyio.CancelScope, received: list[int]) -> None:
             received.append(signum)
             print(f"actors: {name}, stopping", file=sys.stderr, flush=True)
             scope.cancel()
-
-
-def sole_error(group: BaseExceptionGroup) -> BaseException:
-    """The one exception inside nested single-member groups, else the group itself."""
-    while len(group.exceptions) == 1:
-        inner = group.exceptions[0]
-        if not isinstance(inner, BaseExceptionGroup):
-            return inner
-        group = inner
-    return group
 
 
 def describe_error(error: Error) -> str:

@@ -64,3 +64,21 @@ def test_logs_of_a_failing_activity(tmp_path: Path) -> None:
         assert "\x1b[" not in result.stderr
         assert "jobs {" not in result.stderr and "WorkflowActivation" not in result.stderr
     assert "Traceback" in result.stderr  # -v keeps the traceback of the failure
+
+
+def test_python_api() -> None:
+    """examples/python_api/main.py: the Python process `inventory`, the Lua process
+    `shop:clerk` and the workflow `shop:shipment` exchange messages by PID."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "python_api" / "main.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "clerk: shipped ['book', 'pen'], missing ['book']",
+        "inventory: left {'book': 0, 'pen': 1}, heard shipped ['book', 'pen']",
+    ]
+    assert "Traceback" not in result.stderr
