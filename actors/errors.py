@@ -202,3 +202,14 @@ def as_error(exc: BaseException) -> Error:
     if isinstance(exc, ActorError):
         return exc.error
     return Error(f"{type(exc).__name__}: {exc}", INTERNAL, False)
+
+
+def sole_exception(group: BaseExceptionGroup) -> BaseException:
+    """The one exception inside nested single-member groups, else the group itself: what a
+    task group raised, as the caller would have seen it without one."""
+    while len(group.exceptions) == 1:
+        inner = group.exceptions[0]
+        if not isinstance(inner, BaseExceptionGroup):
+            return inner
+        group = inner
+    return group
