@@ -20,7 +20,7 @@ from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy, WorkflowIDR
 from temporalio.workflow import ParentClosePolicy
 
 from actors.errors import invalid
-from lua_bindings import gotime
+from corelib import gotime
 
 LEGACY_PREFIXES = {"temporal.workflow.": "workflow.", "temporal.activity.": "activity."}
 LEGACY_ALIASES = {

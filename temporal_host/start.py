@@ -24,7 +24,7 @@ from temporalio.common import (
 )
 
 from actors.errors import invalid
-from lua_bindings.gotime import SECOND, GoTime
+from corelib.gotime import SECOND, GoTime
 from temporal_host.options import WorkflowOptions
 
 # Options whose parsed value is passed to `start_workflow` unchanged, under the SDK's name.
