@@ -34,6 +34,12 @@ ENTRY_POINT_GROUP = "actors.kinds"
 Checker = Callable[[Entry], Iterable[str]]
 Starter = Callable[["AppRuntime"], Awaitable[None]]
 DefaultHost = Callable[[Entry, Registry], str]
+
+
+def _kinds(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(names)
+
+
 """The host an entry runs on when the caller names none; raises `ActorError` (Invalid)
 naming what the entry lacks."""
 
@@ -46,16 +52,16 @@ class KindPlugin:
     it runs at load time so a missing `method` or `source` is reported before anything starts.
     """
 
-    kinds: frozenset[str] = attrs.field(converter=frozenset)
+    kinds: frozenset[str] = attrs.field(converter=_kinds)
     name: str = ""
     check: Checker | None = None
     start: Starter | None = None
     """Called once the node runs, to create the hosts and services of this plugin's kinds."""
     order: int = 0
     """Plugins start in ascending `order` (hosts that others depend on first)."""
-    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     """Kinds that run as a process of their own (`actors exec`, `actors test`)."""
-    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     """Kinds `actors run APP ENTRY` runs on the app's `terminal.host`."""
     default_host: DefaultHost | None = None
     """Where an entry of a `runnable` kind runs when the caller names no host."""

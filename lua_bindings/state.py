@@ -88,11 +88,11 @@ class LuaState:
 
     def spec(self, entry: Entry) -> Any:
         """What `require` may load for `entry`: its modules allow-list and imports."""
-        imports = {
+        imports: dict[str, Any] = {
             alias: entry.resolve_ref(ref)
             for alias, ref in (entry.data.get("imports") or {}).items()
         }
-        modules = {name: True for name in entry.data.get("modules") or ()}
+        modules: dict[str, bool] = {name: True for name in entry.data.get("modules") or ()}
         return self.to_lua({"modules": modules or {"": False}, "imports": imports or {"": False}})
 
     def bytecode(self, entry: Entry) -> tuple[bytes, bytes]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -21,6 +21,8 @@ from temporalio.workflow import ParentClosePolicy
 
 from actors.errors import invalid
 from corelib import gotime
+
+E = TypeVar("E", bound=enum.Enum)
 
 LEGACY_PREFIXES = {"temporal.workflow.": "workflow.", "temporal.activity.": "activity."}
 LEGACY_ALIASES = {
@@ -89,8 +91,8 @@ def table(key: str, value: Any) -> dict[str, Any]:
     return value
 
 
-def enum_value(enum_cls: type[enum.Enum], prefix: str) -> Callable[[str, Any], enum.Enum]:
-    def parse(key: str, value: Any) -> enum.Enum:
+def enum_value(enum_cls: type[E], prefix: str) -> Callable[[str, Any], E]:
+    def parse(key: str, value: Any) -> E:
         if isinstance(value, int) and not isinstance(value, bool):
             try:
                 return enum_cls(value)

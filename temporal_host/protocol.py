@@ -160,7 +160,7 @@ def _header_safe(value: Any) -> bool:
 
 def error_chain(error: Error) -> dict[str, Any]:
     """`{errors = [...]}`, outermost first: each wrapping level contributes one element."""
-    levels = [
+    levels: list[dict[str, Any]] = [
         {"msg": context, "kind": error.kind, "retry": error.retryable, "details": None, "stack": ""}
         for context in error.context
     ]

@@ -537,19 +537,20 @@ class Commands:
                 return
             if not wait:
                 run.post(Phase.COMPLETION, lambda: waiter.fire(str(plan.pid)))
+            outcome: Error | None
             try:
-                value, error = decode(await handle), None
+                value, outcome = decode(await handle), None
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                value, error = None, failure_error(exc)
+                value, outcome = None, failure_error(exc)
             if wait:
-                run.post(Phase.COMPLETION, lambda: answer(waiter)(value, error))
+                run.post(Phase.COMPLETION, lambda: answer(waiter)(value, outcome))
             else:
                 # Children are always monitored (§10, actors/exits.py).
                 run.post(
                     Phase.EXIT,
-                    lambda: run.deliver_event(monitor_event(plan.pid, value, error), at_now=True),
+                    lambda: run.deliver_event(monitor_event(plan.pid, value, outcome), at_now=True),
                 )
 
         with outbound(plan.header):
