@@ -106,13 +106,9 @@ def decode(raw: RawValue | None) -> Any:
 def workflow_type(entry: Entry) -> str:
     """The Temporal type of a workflow entry (§1.3); `Invalid` for other entries."""
     if not entry.kind.startswith("workflow."):
-        raise ActorError(
-            Error(
-                f"{entry.id} is a {entry.kind}, not a workflow: "
-                "a workflow can only spawn child workflows",
-                errors.INVALID,
-                False,
-            )
+        raise InvalidError(
+            f"{entry.id} is a {entry.kind}, not a workflow: "
+            "a workflow can only spawn child workflows"
         )
     meta = (entry.meta.get("temporal") or {}).get("workflow") or {}
     name = meta.get("name") if isinstance(meta, dict) else None
@@ -221,13 +217,8 @@ class Commands:
             )
             kwargs = self._activity_kwargs(parsed)
         except ActorError as exc:
-            raise ActorError(
-                Error(
-                    f"invalid temporal activity options for {target}",
-                    errors.INVALID,
-                    False,
-                    {"reason": exc.error.message},
-                )
+            raise InvalidError(
+                f"invalid temporal activity options for {target}", reason=exc.error.message
             ) from None
         args = [RawValue(encode(value)) for value in values]
         with outbound(Header(context)):
@@ -483,12 +474,8 @@ class Commands:
         values = parsed.values
         namespace = values.get("namespace")
         if namespace is not None and namespace != workflow.info().namespace:
-            raise ActorError(
-                Error(
-                    "workflow.namespace: child workflows in another namespace are not supported",
-                    errors.INVALID,
-                    False,
-                )
+            raise InvalidError(
+                "workflow.namespace: child workflows in another namespace are not supported"
             )
         kwargs = {name: values[name] for name in _CHILD_DIRECT if name in values}
         if "summary" in values:
@@ -608,9 +595,7 @@ _CHILD_DIRECT = (
 def _versioning_intent(key: str, value: Any) -> VersioningIntent:
     name = str(value).strip().upper()
     if name not in VersioningIntent.__members__:
-        raise ActorError(
-            Error(f"{key}: expected compatible or default, got {value!r}", errors.INVALID, False)
-        )
+        raise InvalidError(f"{key}: expected compatible or default, got {value!r}")
     return VersioningIntent[name]
 
 
