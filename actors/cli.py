@@ -64,7 +64,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     parsers: dict[str, argparse.ArgumentParser] = {}
     for module in COMMANDS:
         parser = sub.add_parser(
-            module.NAME, help=module.HELP, description=module.__doc__.split("\n\n")[0]
+            module.NAME, help=module.HELP, description=(module.__doc__ or "").split("\n\n")[0]
         )
         module.configure(parser)
         add_global_options(parser)

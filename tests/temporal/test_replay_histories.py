@@ -114,13 +114,19 @@ def replayed_outcomes() -> Iterator[dict[str, Outcome]]:
         WorkflowRun.finished = original  # type: ignore[method-assign]
 
 
-async def replay(app_dir: Path, histories: list[WorkflowHistory]) -> dict[str, Outcome]:
+async def replay(
+    app_dir: Path,
+    histories: list[WorkflowHistory],
+    *,
+    client_id: str = CLIENT,
+    worker_id: str = WORKER,
+) -> dict[str, Outcome]:
     """Replay `histories` as the worker of `app_dir` would; raises on nondeterminism."""
     runtime = AppRuntime.load(app_dir)
     assert not runtime.errors, runtime.errors
     task_queue = histories[0].events[0].workflow_execution_started_event_attributes.task_queue
-    settings = worker_settings(runtime, None, CLIENT, WORKER, task_queue.name)
-    client = runtime.app.registry.get(CLIENT)
+    settings = worker_settings(runtime, None, client_id, worker_id, task_queue.name)
+    client = runtime.app.registry.get(client_id)
     assert client is not None
     # The client's namespace, as for the real worker (a Replayer's default is its own).
     replayer = build_replayer(settings, namespace=client.data.get("namespace", "default"))
