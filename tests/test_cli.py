@@ -254,3 +254,26 @@ def test_an_unexpected_failure_is_one_line(
     assert capsys.readouterr().err == (
         "actors run: ValueError: boom second line (-v for details)\n"
     )
+
+
+def test_runnable_kinds_and_default_hosts_come_from_plugins() -> None:
+    """The commands ask the kind plugins; a kind no plugin runs is refused by name."""
+    from actors.errors import ActorError
+    from actors.kinds import KindPlugin, default_host, runnable_kinds, terminal_host
+    from actors.registry import Entry, Registry
+
+    plugin = KindPlugin(
+        kinds={"thing.x", "thing.host"},
+        runnable={"thing.x"},
+        terminal={"thing.x"},
+        default_host=lambda entry, registry: f"{entry.namespace}:things",
+        terminal_host=lambda entry, registry: f"{entry.namespace}:screen",
+    )
+    entry = Entry.create("ns", "job", "thing.x")
+    assert runnable_kinds([plugin]) == {"thing.x"}
+    assert runnable_kinds([plugin], terminal=True) == {"thing.x"}
+    assert default_host([plugin], entry, Registry()) == "ns:things"
+    assert terminal_host([plugin], entry, Registry()) == "ns:screen"
+    other = Entry.create("ns", "host", "thing.host")
+    with pytest.raises(ActorError, match=r"ns:host is a thing\.host, which no installed plugin"):
+        default_host([plugin], other, Registry())
