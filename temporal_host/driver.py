@@ -55,12 +55,13 @@ from temporal_host.interceptors import (
     outbound,
     settings_of_workflow,
 )
+from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
 from temporal_host.wf_modules.commands import Commands, Phase, encode
 from temporal_host.wf_modules.workflow import info_table
 
 if TYPE_CHECKING:
-    from temporal_host.worker import WorkerSettings
+    from temporal_host.settings import WorkerSettings
 
 WORKFLOW_KINDS = ("workflow.lua",)
 
@@ -443,30 +444,21 @@ def _values(args: Sequence[RawValue]) -> list[Any]:
 # -- entries -----------------------------------------------------------------------------------
 
 
-def workflow_worker(entry: Entry) -> str | None:
-    """The worker a workflow entry is registered on (`meta.temporal.workflow.worker`)."""
-    meta = (entry.meta.get("temporal") or {}).get("workflow")
-    if not isinstance(meta, dict) or not isinstance(meta.get("worker"), str):
-        return None
-    return entry.resolve_ref(meta["worker"])
-
-
 def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
     """The entry serving `workflow_type` on this worker: the entry ID or its custom
     `meta.temporal.workflow.name`. An unknown type raises an ordinary exception, so the task
     fails and is retried after a deploy instead of failing the workflow (§5.3)."""
     registry = settings.runtime.app.registry
-    candidates = [registry.get(workflow_type)]
-    candidates += [
-        entry
-        for entry in registry
-        if ((entry.meta.get("temporal") or {}).get("workflow") or {}).get("name") == workflow_type
-    ]
-    for entry in candidates:
+    for entry in [registry.get(workflow_type), *registry.by_kind("workflow.")]:
+        if entry is None or entry.kind not in WORKFLOW_KINDS:
+            continue
+        try:
+            meta = TemporalMeta.of(entry)
+        except ActorError:
+            continue  # reported when the app was loaded
         if (
-            entry is not None
-            and entry.kind in WORKFLOW_KINDS
-            and workflow_worker(entry) == settings.worker_id
+            workflow_type in (entry.id, meta.workflow_type)
+            and meta.workflow_worker == settings.worker_id
         ):
             return entry
     raise RuntimeError(f"workflow type {workflow_type!r} is not registered on {settings.worker_id}")

@@ -28,6 +28,8 @@ from temporal_host.client_interceptors import ContextInterceptor
 from temporal_host.connection import EMBEDDED, ClientSettings, Connection, connect
 from temporal_host.embedded import SEARCH_ATTRIBUTE_TYPES, EmbeddedServer
 from temporal_host.host import WorkflowHost
+from temporal_host.meta import TemporalMeta
+from temporal_host.options import WorkerOptions
 from temporal_host.protocol import DATA_CONVERTER
 from temporal_host.watchers import Watchers
 
@@ -60,8 +62,17 @@ def _check(entry: Entry) -> Iterable[str]:
         for field in ("client", "task_queue"):
             if not isinstance(entry.data.get(field), str) or not entry.data.get(field):
                 yield f"missing {field}"
-    elif entry.kind in WORKFLOW_KINDS and not entry.data.get("source"):
-        yield "missing source (file://...)"
+        try:
+            WorkerOptions.parse(entry.data.get("worker_options"))
+        except ActorError as exc:
+            yield exc.error.message
+    elif entry.kind in WORKFLOW_KINDS:
+        if not entry.data.get("source"):
+            yield "missing source (file://...)"
+        try:
+            TemporalMeta.of(entry)
+        except ActorError as exc:
+            yield exc.error.message.removeprefix(f"{entry.id}: ")
 
 
 # -- boot ----------------------------------------------------------------------------------------
