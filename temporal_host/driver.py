@@ -272,6 +272,8 @@ class WorkflowRun:
         self.cancel_requested = False
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
+        self.local_pending = 0
+        """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
         self.host = WorkflowLuaHost(self)
         self.process = LuaProcess(
@@ -515,6 +517,10 @@ class LuaWorkflow:
                 if task is not None:
                     task.uncancel()
             run.step()
+        if run.local_pending:
+            # A local activity resolved after the completion command would follow it, which
+            # the server rejects: let every one in flight be recorded first.
+            await workflow.wait_condition(lambda: not run.local_pending)
         return run.result()
 
     @workflow.signal(dynamic=True, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)

@@ -168,13 +168,23 @@ class Commands:
         return derive_context(self.run.context, extra, actor, scope)
 
     async def _local(self, activity: str, arg: Any, result_type: type | None = None) -> Any:
-        return await workflow.execute_local_activity(
+        handle = workflow.start_local_activity(
             activity,
             arg,
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=LOCAL_RETRY,
             result_type=result_type,
         )
+        return await self.settled(handle)
+
+    async def settled(self, handle: Any) -> Any:
+        """Await a local activity, counted in `run.local_pending` meanwhile: its marker must
+        be recorded before the run's completion command (issue 12 item 5)."""
+        self.run.local_pending += 1
+        try:
+            return await handle
+        finally:
+            self.run.local_pending -= 1
 
     # -- activities (§9) ------------------------------------------------------------------------
 
@@ -224,7 +234,7 @@ class Commands:
                 )
 
         async def result() -> Any:
-            return decode(await handle)
+            return decode(await (self.settled(handle) if local else handle))
 
         self.defer(result(), done, phase=phase)
         return handle
