@@ -287,8 +287,12 @@ class WorkflowRun:
         try:
             self.host.boot(self.process)
         except ActorError as exc:
-            # Not a workflow failure: a fixed deploy must be able to continue the run.
-            raise RuntimeError(f"cannot load {self.entry.id}: {exc.error}") from None
+            # A workflow that cannot load fails (its monitors get EXIT) instead of failing
+            # its task on every retry forever (issue 12 item 6).
+            error = Error(
+                f"cannot load {self.entry.id}: {exc.error.message}", errors.INVALID, False
+            )
+            raise protocol.application_error(error) from None
         self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
         self.host.scheduler.run_ready()
 
@@ -448,8 +452,8 @@ def _values(args: Sequence[RawValue]) -> list[Any]:
 
 def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
     """The entry serving `workflow_type` on this worker: the entry ID or its custom
-    `meta.temporal.workflow.name`. An unknown type raises an ordinary exception, so the task
-    fails and is retried after a deploy instead of failing the workflow (§5.3)."""
+    `meta.temporal.workflow.name`. An unknown type fails the workflow (`NotFound`): a task
+    retried forever would leave its monitors waiting (issue 12 item 6)."""
     registry = settings.runtime.app.registry
     for entry in [registry.get(workflow_type), *registry.by_kind("workflow.")]:
         if entry is None or entry.kind not in WORKFLOW_KINDS:
@@ -463,7 +467,13 @@ def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
             and meta.workflow_worker == settings.worker_id
         ):
             return entry
-    raise RuntimeError(f"workflow type {workflow_type!r} is not registered on {settings.worker_id}")
+    raise protocol.application_error(
+        Error(
+            f"workflow type {workflow_type!r} is not registered on {settings.worker_id}",
+            errors.NOT_FOUND,
+            False,
+        )
+    )
 
 
 # -- the Temporal workflow -------------------------------------------------------------------

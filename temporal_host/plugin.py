@@ -24,12 +24,14 @@ from actors.errors import ActorError, invalid
 from actors.kinds import KindPlugin
 from actors.registry import LOCK_FILE, Entry
 from actors.runtime import AppRuntime
+from lua_bindings.plugin import lua_app
 from temporal_host.client_interceptors import ContextInterceptor
 from temporal_host.connection import EMBEDDED, ClientSettings, Connection, connect
 from temporal_host.embedded import SEARCH_ATTRIBUTE_TYPES, EmbeddedServer
 from temporal_host.host import WorkflowHost
 from temporal_host.meta import TemporalMeta
 from temporal_host.options import WorkerOptions
+from temporal_host.preflight import SourceCheck
 from temporal_host.protocol import DATA_CONVERTER
 from temporal_host.watchers import Watchers
 
@@ -141,6 +143,7 @@ def _add_hosts(runtime: AppRuntime, connection: Connection) -> None:
             WorkflowHost(connection.id, connection, runtime.app.registry), node_route=connection.id
         )
         return
+    check_source = SourceCheck(lua_app(runtime))
     for entry in workers:
         host = WorkflowHost(
             entry.id,
@@ -148,6 +151,7 @@ def _add_hosts(runtime: AppRuntime, connection: Connection) -> None:
             runtime.app.registry,
             task_queue=entry.data["task_queue"],
             worker=_worker(runtime, connection, entry),
+            check_source=check_source,
         )
         node.add_host(host, node_route=connection.id)
 

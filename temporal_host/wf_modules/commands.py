@@ -27,7 +27,6 @@ from actors.host import SpawnRequest
 from actors.mailbox import check_topic
 from actors.messages import EXIT, Event, cancel_event
 from actors.pid import PID
-from actors.registry import Entry
 from lua_bindings.modules.security import derive_context
 from lua_bindings.scheduler import Waiter
 from temporal_host import protocol, search
@@ -40,6 +39,7 @@ from temporal_host.activities import (
 from temporal_host.interceptors import Header, outbound
 from temporal_host.meta import TemporalMeta
 from temporal_host.options import ActivityOptions, WorkflowOptions, merge
+from temporal_host.preflight import check_workflow_entry
 
 if TYPE_CHECKING:
     from temporal_host.driver import WorkflowRun
@@ -408,7 +408,17 @@ class Commands:
         entry = self.registry.get(request.target)
         if entry is None:
             raise ActorError(Error(f"entry not found: {request.target}", errors.NOT_FOUND, False))
-        type_name = _child_type(entry)
+        if not entry.kind.startswith("workflow."):
+            raise ActorError(
+                Error(
+                    f"{entry.id} is a {entry.kind}, not a workflow: "
+                    "a workflow can only spawn child workflows",
+                    errors.INVALID,
+                    False,
+                )
+            )
+        check_workflow_entry(entry, self.registry)
+        type_name = TemporalMeta.of(entry).workflow_type
         parsed = WorkflowOptions.parse(request.options)
         queue, worker = self._child_queue(host, parsed.task_queue)
         kwargs = parsed.child_arguments(workflow.info().namespace)
@@ -514,20 +524,6 @@ class Commands:
             workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in pairs])
         if memo:
             workflow.upsert_memo(_table("memo", memo))
-
-
-def _child_type(entry: Entry) -> str:
-    """The Temporal type of a child's entry (§1.3); `Invalid` for other entries."""
-    if not entry.kind.startswith("workflow."):
-        raise ActorError(
-            Error(
-                f"{entry.id} is a {entry.kind}, not a workflow: "
-                "a workflow can only spawn child workflows",
-                errors.INVALID,
-                False,
-            )
-        )
-    return TemporalMeta.of(entry).workflow_type
 
 
 def _table(key: str, value: Any) -> dict[str, Any]:

@@ -12,7 +12,8 @@ import anyio
 import attrs
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
 from actors.host import SpawnRequest
 from actors.messages import Event
@@ -105,6 +106,7 @@ async def test_startup_messages_handled_in_one_activation_complete_the_workflow(
         async with worker:
             with anyio.fail_after(30):
                 event = await node.host(PROCESSES).wait_exit(pid)
+        assert event.error is None, event.error
         workflow_id = event.value["workflow"]
         history = await host.client.get_workflow_handle(workflow_id).fetch_history()
     assert event.error is None, event.error
@@ -114,3 +116,51 @@ async def test_startup_messages_handled_in_one_activation_complete_the_workflow(
     assert EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT not in kinds
     assert kinds[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
     assert kinds.count(EventType.EVENT_TYPE_MARKER_RECORDED) >= 3
+
+
+# -- item 6: configuration mistakes at spawn; a workflow that cannot load fails ---------------
+
+
+async def test_misconfigured_workflows_are_refused_at_spawn(app: GapsApp) -> None:
+    out = await app.value("gaps:bad_spawns")
+    assert {name: result["kind"] for name, result in out.items()} == {
+        "no_worker": "Invalid",
+        "ghost_worker": "Invalid",
+        "broken": "Invalid",
+    }
+    assert all("pid" not in result for result in out.values())
+    assert "names no worker" in out["no_worker"]["message"]
+    assert "gaps:nope is not a temporal.worker" in out["ghost_worker"]["message"]
+    assert "broken.lua:3" in out["broken"]["message"]
+
+
+async def test_a_workflow_that_cannot_load_fails_with_exit(app: GapsApp) -> None:
+    out = await app.value("gaps:load_failure", "gaps:raises_on_load")
+    assert out["kind"] == "pid.exit" and out["error_kind"] == "Internal"
+    assert "no configuration for this workflow" in out["message"]
+
+
+@pytest.mark.parametrize(
+    ("workflow_type", "kind", "message"),
+    [
+        ("gaps:broken", "Invalid", "cannot load gaps:broken"),
+        ("gaps:no_such_workflow", "NotFound", "is not registered on gaps:worker"),
+    ],
+)
+async def test_a_workflow_started_elsewhere_that_cannot_load_fails(
+    app: GapsApp, workflow_type: str, kind: str, message: str
+) -> None:
+    """Started past the spawn checks (another client, the CLI): the run fails at once
+    instead of failing its task on every retry."""
+    host = app.runtime.node.host(WORKER)
+    assert isinstance(host, WorkflowHost)
+    handle = await app.client.start_workflow(
+        workflow_type,
+        id=f"load-{uuid.uuid4().hex[:8]}",
+        task_queue=host.connection.settings.task_queue("gaps"),
+    )
+    with anyio.fail_after(20), pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == kind and message in cause.message

@@ -569,21 +569,6 @@ async def test_upgrade_continues_as_new(driver: Driver) -> None:
     await build_replayer(driver.settings).replay_workflow(first_run)
 
 
-async def test_unknown_workflow_type_fails_the_task_not_the_workflow(driver: Driver) -> None:
-    handle = await driver.start("app:not_registered")
-    try:
-        with anyio.fail_after(20):
-            while True:
-                history = await handle.fetch_history()
-                kinds = [event.event_type for event in history.events]
-                if EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED in kinds:
-                    break
-                await anyio.sleep(0.2)
-        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
-    finally:
-        await handle.terminate()
-
-
 # -- worker options ---------------------------------------------------------------------------
 
 

@@ -19,4 +19,25 @@ local function burst()
     return {workflow = pid:match("|(.*)}$"), result = event.result.value}
 end
 
-return {burst = burst}
+-- Spawns of misconfigured workflows: each must fail at once, naming the mistake.
+local function bad_spawns()
+    local out = {}
+    for _, name in ipairs({"no_worker", "ghost_worker", "broken"}) do
+        local pid, err = process.spawn_monitored("gaps:" .. name, "gaps:worker", {})
+        out[name] = {pid = pid, kind = err and err:kind(), message = err and tostring(err)}
+    end
+    return out
+end
+
+-- A workflow whose code fails while loading: its monitor gets EXIT with the error.
+local function load_failure(name)
+    local pid, err = process.spawn_monitored(name, "gaps:worker")
+    if err then
+        return nil, err
+    end
+    local event = process.events():receive()
+    local failure = event.result.error
+    return {kind = event.kind, error_kind = failure and failure:kind(), message = tostring(failure)}
+end
+
+return {burst = burst, bad_spawns = bad_spawns, load_failure = load_failure}
