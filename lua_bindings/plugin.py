@@ -12,7 +12,7 @@ from actors.kinds import KindPlugin
 from actors.registry import Entry, Registry
 from actors.runtime import AppRuntime
 from actors.supervisor import Service, restart_policy
-from lua_bindings import gotime
+from corelib import gotime
 from lua_bindings.app import LuaApp
 from lua_bindings.host import FUNCS_HOST, FUNCTION_KINDS, PROCESS_KINDS, LuaHost
 

@@ -38,10 +38,10 @@ from actors.errors import ActorError, Error, InvalidError
 from actors.messages import CANCEL, Event, Message
 from actors.pid import PID, SYSTEM
 from actors.registry import Entry
-from lua_bindings import gotime
+from corelib import gotime
+from corelib.gotime import UTC, GoTime
 from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import text
-from lua_bindings.gotime import UTC, GoTime
 from lua_bindings.host import LuaHost
 from lua_bindings.modules.time import Action
 from lua_bindings.plugin import lua_app

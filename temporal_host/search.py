@@ -13,7 +13,7 @@ from typing import Any
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from actors.errors import invalid
-from lua_bindings.gotime import SECOND, GoTime
+from corelib.gotime import SECOND, GoTime
 
 
 def typed(key: str, values: dict[str, Any]) -> TypedSearchAttributes:

@@ -41,8 +41,8 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from actors.errors import ActorError
 from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
+from corelib import uuids
 from lua_bindings import plugin as lua_plugin
-from lua_bindings import uuids
 from temporal_host import protocol
 from temporal_host.driver import WorkflowRun
 from temporal_host.embedded import EmbeddedServer
