@@ -12,6 +12,7 @@ from temporalio.common import RetryPolicy
 
 from actors.runtime import AppRuntime
 from temporal_host.options import DEFAULT_ACTIVITY_RETRY, WorkerOptions
+from temporal_host.search import SearchAttributes
 
 
 @attrs.frozen
@@ -26,6 +27,8 @@ class WorkerSettings:
     activity_retry: RetryPolicy = DEFAULT_ACTIVITY_RETRY
     """The default activity retry policy (§9.4)."""
     log_in_replay: bool = False
+    search: SearchAttributes | None = None
+    """Checks (and on the embedded server registers) search attributes; None in replays."""
 
     @classmethod
     def create(
