@@ -235,7 +235,9 @@ class Commands:
                     target,
                     args=args,
                     result_type=RawValue,
-                    **parsed.activity_arguments(retry, self.settings.queue),
+                    **parsed.activity_arguments(
+                        retry, self.settings.queue, self.settings.activity_heartbeat
+                    ),
                 )
 
         async def result() -> Any:

@@ -223,3 +223,30 @@ async def test_the_embedded_server_registers_attributes_as_they_are_used() -> No
     started = described[1].typed_search_attributes
     assert started.get(SearchAttributeKey.for_keyword("region")) == "eu"
     assert started.get(SearchAttributeKey.for_int("priority")) == 2
+
+
+# -- item 9: automatic activity heartbeat ----------------------------------------------------
+
+
+async def scheduled_heartbeat(client: Client, workflow_id: str) -> float:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    return scheduled[0].heartbeat_timeout.ToTimedelta().total_seconds()
+
+
+async def test_activities_get_a_default_heartbeat_timeout(app: GapsApp) -> None:
+    event = await app.exit_of("gaps:call_slow", 10, host=WORKER)
+    assert event.value == {"result": 10}
+    assert await scheduled_heartbeat(app.client, event.source.id) == 10.0
+
+
+async def test_the_runtime_heartbeats_while_the_lua_activity_runs(app: GapsApp) -> None:
+    """2.5 s of work under a 1 s heartbeat timeout: alive only through the automatic beat."""
+    options = {"activity.heartbeat_timeout": "1s", "activity.retry_policy": {"maximum_attempts": 1}}
+    event = await app.exit_of("gaps:call_slow", 2500, options, host=WORKER)
+    assert event.value == {"result": 2500}
+    assert await scheduled_heartbeat(app.client, event.source.id) == 1.0

@@ -30,4 +30,14 @@ local function attrs(search)
     return {ok = ok, again = workflow.attrs({search = search})}
 end
 
-return {counter = counter, attrs = attrs}
+-- Calls the slow activity with the given activity options.
+local function call_slow(ms, options)
+    local funcs = require("funcs")
+    local result, err = funcs.new():with_options(options or {}):call("gaps:slow", ms)
+    if err then
+        return {error = tostring(err), kind = err:kind()}
+    end
+    return {result = result}
+end
+
+return {counter = counter, attrs = attrs, call_slow = call_slow}
