@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 from temporalio.client import Client
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
@@ -20,6 +21,7 @@ from temporal_host.driver import LuaWorkflow
 from temporal_host.interceptors import WippyInterceptor
 from temporal_host.options import WorkerOptions
 from temporal_host.protocol import DATA_CONVERTER
+from temporal_host.search import SearchAttributes
 from temporal_host.settings import WorkerSettings
 
 
@@ -32,12 +34,15 @@ def build_worker(
     task_queue: str,
     worker_options: Mapping[str, Any],
     tq_prefix: str = "",
+    search: SearchAttributes | None = None,
 ) -> Worker:
-    """The worker of entry `worker_id` polling `task_queue` (already prefixed)."""
+    """The worker of entry `worker_id` polling `task_queue` (already prefixed); `search`
+    is the client's view of search attributes (a checking one is made when None)."""
     parsed = WorkerOptions.parse(worker_options)
     settings = WorkerSettings.create(
         runtime, client, client_id, worker_id, task_queue, parsed, tq_prefix
     )
+    settings = attrs.evolve(settings, search=search or SearchAttributes(client, register=False))
     return Worker(
         client,
         task_queue=task_queue,
