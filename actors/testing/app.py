@@ -3,44 +3,40 @@
 `BootedApp` is what the pytest fixture `actors_app` yields, and works without pytest too:
 
     with BootedApp("myapp") as app:
-        assert app.exec("myapp:double", 21) == 42
+        assert app.run("myapp:double", 21) == 42
         box = app.mailbox()
         pid = app.spawn("myapp:echo", str(box.pid))
         app.send(pid, "ping", {"n": 1})
         assert box.receive("pong").payload == {"n": 1}
 
-The embedded Temporal server of an app's `temporal.client` entries runs in memory
-(`ephemeral`), as under `actors test`.
+It is `actors.App` with its event loop in a background thread; the embedded Temporal
+server of an app's `temporal.client` entries runs in memory (`ephemeral`), as under
+`actors test`.
 """
 
 from __future__ import annotations
 
-import itertools
+import functools
 import queue
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio
 import attrs
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from temporalio.client import Client
 
-from actors.commands.exec import _default_host as default_host
+from actors.app import App
 from actors.commands.testing import Outcome, run_test, select_tests
-from actors.errors import ActorError, Error
-from actors.host import SpawnRequest
+from actors.errors import Error
 from actors.messages import Message
 from actors.pid import PID
-from actors.python_host import ProcessContext, PythonHost
+from actors.python_host import ProcessContext
 from actors.registry import Entry
 from actors.runtime import AppRuntime
 
 T = TypeVar("T")
-
-PYTHON_HOST = "testing:python"
-"""The host of the Python processes a test owns (its mailboxes)."""
 
 
 class AppFailedToBoot(RuntimeError):
@@ -82,49 +78,50 @@ class Mailbox:
 
 
 class BootedApp:
+    """A synchronous handle on an `actors.App` whose event loop runs in a background thread.
+
+    `overrides` and `temporal_address` are `actors.App`'s; a Temporal server the app embeds
+    keeps its state in memory."""
+
     def __init__(
         self,
         app_dir: str | Path,
         *,
         overrides: list[str] | None = None,
-        temporal_address: str | None = "embedded",
+        temporal_address: str | None = None,
     ) -> None:
-        settings: dict[str, Any] = {"command_mode": True, "ephemeral": True}
-        if temporal_address:
-            settings["temporal_address"] = temporal_address
         self.app_dir = Path(app_dir)
-        self.runtime = AppRuntime.load(self.app_dir, overrides=overrides, settings=settings)
-        if self.runtime.errors:
-            problems = "; ".join(str(e) for e in self.runtime.errors)
-            raise AppFailedToBoot(f"{self.app_dir}: {problems}")
-        self.runtime.node.shutdown_grace = 1.0
-        self.runtime.node.add_host(PythonHost(PYTHON_HOST))
+        self.app = App(
+            self.app_dir,
+            overrides=overrides or [],
+            temporal_address=temporal_address,
+            ephemeral=True,
+        )
         self._portal_cm: Any = None
         self._portal: BlockingPortal | None = None
-        self._node_cm: Any = None
-        self._names = itertools.count(1)
+        self._app_cm: Any = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> BootedApp:
         self._portal_cm = start_blocking_portal("asyncio")
-        portal: BlockingPortal = self._portal_cm.__enter__()
-        self._portal = portal
+        self._portal = self._portal_cm.__enter__()
         try:
-            self._node_cm = portal.wrap_async_context_manager(self.runtime.node)
-            self._node_cm.__enter__()
-            portal.call(self.runtime.start)
+            self._app_cm = self._portal.wrap_async_context_manager(self.app)
+            self._app_cm.__enter__()
         except BaseException as exc:
+            self._app_cm = None
             self.stop()
             raise AppFailedToBoot(f"{self.app_dir}: {exc}") from exc
+        self.runtime.node.shutdown_grace = 1.0
         return self
 
     def stop(self) -> None:
         try:
-            if self._node_cm is not None:
-                self._node_cm.__exit__(None, None, None)
+            if self._app_cm is not None:
+                self._app_cm.__exit__(None, None, None)
         finally:
-            self._node_cm = None
+            self._app_cm = None
             if self._portal_cm is not None:
                 self._portal_cm.__exit__(None, None, None)
             self._portal_cm = self._portal = None
@@ -135,61 +132,42 @@ class BootedApp:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Run `fn(*args)` on the app's event loop and return its result."""
-        assert self._portal is not None, "the app is not started"
-        return self._portal.call(fn, *args)
+    @property
+    def runtime(self) -> AppRuntime:
+        return self.app._live()
 
-    # -- talking to processes ---------------------------------------------------------------
+    def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run `await fn(*args, **kwargs)` on the app's event loop and return its result."""
+        assert self._portal is not None, "the app is not started"
+        return self._portal.call(functools.partial(fn, *args, **kwargs))
+
+    # -- talking to processes (`actors.App`'s operations, synchronously) ----------------------
 
     def entry(self, entry_id: str) -> Entry:
-        entry = self.runtime.app.registry.get(entry_id)
-        if entry is None:
-            raise KeyError(f"no entry {entry_id!r} in {self.app_dir}")
-        return entry
+        return self.app.entry(entry_id)
 
-    def spawn(self, entry_id: str, *args: Any, host: str | None = None) -> PID:
-        """Start a process (or workflow) entry on its default host, or on `host`."""
-        entry = self.entry(entry_id)
-        host_name = host or default_host(self.runtime, entry)
-        return self.call(self.runtime.node.spawn, host_name, SpawnRequest(entry_id, args))
+    def spawn(self, target: Any, *args: Any, **kwargs: Any) -> PID:
+        """`App.spawn`: an entry id or a Python behaviour; returns its PID."""
+        return self.call(self.app.spawn, target, *args, **kwargs)
 
-    def exec(
-        self, entry_id: str, *args: Any, host: str | None = None, timeout: float = 30.0
-    ) -> Any:
-        """Spawn an entry, wait for its end and return its result; its error is raised as
-        `ActorError`."""
-        entry = self.entry(entry_id)
-        host_name = host or default_host(self.runtime, entry)
-        return self.call(self._exec, host_name, entry_id, args, timeout)
-
-    async def _exec(
-        self, host_name: str, entry_id: str, args: tuple[Any, ...], timeout: float
-    ) -> Any:
-        node = self.runtime.node
-        pid = await node.spawn(host_name, SpawnRequest(entry_id, args))
-        with anyio.fail_after(timeout):
-            event = await node.host(host_name).wait_exit(pid)
-        if event.error is not None:
-            raise ActorError(event.error)
-        return event.value
+    def run(self, target: Any, *args: Any, timeout: float | None = 30.0, **kwargs: Any) -> Any:
+        """`App.run`: spawn, wait, return the result (a failure raises `ActorError`)."""
+        return self.call(self.app.run, target, *args, timeout=timeout, **kwargs)
 
     def send(self, dest: str | PID, topic: str, payload: Any = None) -> None:
-        """Send with no sender (as from outside the runtime)."""
-        self.call(self.runtime.node.send, None, dest, topic, payload)
+        """Send with no sender (as from outside the runtime); `Mailbox.send` to be replied to."""
+        self.call(self.app.send, dest, topic, payload)
 
     def mailbox(self) -> Mailbox:
         """A fresh Python process whose messages the test can `receive`."""
         arrivals: queue.Queue[Message] = queue.Queue()
 
-        async def behaviour(ctx: ProcessContext) -> None:
-            inbox = ctx.inbox()
+        async def behaviour(process: ProcessContext) -> None:
+            inbox = process.inbox()
             while True:
                 arrivals.put(await inbox.receive())
 
-        request = SpawnRequest(behaviour, ())
-        pid = self.call(self.runtime.node.spawn, PYTHON_HOST, request)
-        return Mailbox(self, pid, arrivals)
+        return Mailbox(self, self.spawn(behaviour), arrivals)
 
     # -- Lua test entries -------------------------------------------------------------------
 

@@ -49,6 +49,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help="seconds per Lua test entry (default 30, or the actors_timeout ini value)",
     )
+    group.addoption(
+        "--actors-temporal-address",
+        default="embedded",
+        metavar="ADDRESS",
+        help="Temporal server of the booted app ('embedded', the default: in memory)",
+    )
     parser.addini("actors_app", "app folders whose test entries pytest collects", type="paths")
     parser.addini("actors_timeout", "seconds per Lua test entry", default="30")
 
@@ -94,7 +100,8 @@ def booted(config: pytest.Config, app_dir: Path) -> BootedApp:
     """The session's booted app for `app_dir` (booted on first use, stopped at the end)."""
     apps = config.stash[_APPS]
     if app_dir not in apps:
-        apps[app_dir] = BootedApp(app_dir).start()
+        address = config.getoption("actors_temporal_address")
+        apps[app_dir] = BootedApp(app_dir, temporal_address=address).start()
     return apps[app_dir]
 
 
