@@ -1,5 +1,7 @@
 """The reference model of links and monitors (lua-api §4.4-§4.6), independent of any host.
 
+Public as `actors.testing.Model`: a custom host is checked against it by `run_machine`.
+
 Puppets are small integers. Each operation returns a `Step`: what the command should reply,
 who should die and how, and which events and messages each puppet should see. The model
 applies exits through a queue, like the runtime, but never depends on its order: where the
@@ -76,7 +78,8 @@ class Model:
     monitors: set[tuple[int, int]] = attrs.field(factory=set)
     """(watcher, target) pairs."""
 
-    def spawn(self, puppet: int) -> None:
+    def spawn(self, puppet: int, kind: str = "local") -> None:
+        """A new live puppet (`kind` is for models with more than one kind of process)."""
         self.alive.add(puppet)
         self.trap[puppet] = False
 
