@@ -12,7 +12,7 @@ from actors.kinds import KindPlugin
 from actors.registry import Entry, Registry
 from actors.runtime import AppRuntime
 from actors.supervisor import Service, restart_policy
-from lua_bindings import gotime
+from corelib import gotime
 from lua_bindings.app import LuaApp
 from lua_bindings.host import FUNCS_HOST, FUNCTION_KINDS, PROCESS_KINDS, LuaHost
 
@@ -101,7 +101,7 @@ def _service(
         return await node.spawn(host, SpawnRequest(target=process, args=tuple(args)))
 
     async def wait_exit(pid: Any) -> Any:
-        return await node.host(host).wait_exit(pid)
+        return await node.wait_exit(pid)
 
     return Service(entry.id, start, wait_exit, restart_policy(entry.lifecycle, _seconds))
 

@@ -12,16 +12,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from temporalio.workflow import NondeterminismError
 
 from actors.registry import load_app
+from actors.testing.replay import NondeterminismFound, replay
 from tests.temporal.record_example_histories import EXAMPLES as RECORDED
 from tests.temporal.record_example_histories import HISTORIES
-from tests.temporal.test_replay_histories import expected_outcomes, load_history, replay
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
-CLIENTS = {"hello": "hello:temporal", "python_api": "shop:temporal"}
+EXAMPLE_APPS = ("hello", "python_api")
 
 
 def copy_example(name: str, tmp_path: Path) -> Path:
@@ -100,31 +99,27 @@ def test_python_api() -> None:
 
 def test_every_example_workflow_has_a_history() -> None:
     recorded = {entry for _, entry, _, _ in RECORDED.values()}
-    for folder in CLIENTS:
+    for folder in EXAMPLE_APPS:
         registry = load_app(EXAMPLES / folder).registry
         workflows = {e.id for e in registry if e.kind == "workflow.lua"}
         assert workflows <= recorded, workflows - recorded
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize("name", sorted(RECORDED))
-async def test_example_history_replays(name: str) -> None:
-    folder, _, worker, _ = RECORDED[name]
-    history = load_history(HISTORIES / f"{name}.json")
-    outcomes = await replay(
-        EXAMPLES / folder, [history], client_id=CLIENTS[folder], worker_id=worker
-    )
-    assert outcomes == expected_outcomes([history])
+def test_example_history_replays(name: str) -> None:
+    folder = RECORDED[name][0]
+    (result,) = replay(EXAMPLES / folder, [HISTORIES / f"{name}.json"])
+    assert result.ok
+    assert result.recorded_outcome is not None
+    assert result.outcome == result.recorded_outcome
 
 
-@pytest.mark.anyio
-async def test_a_changed_example_fails_to_replay(tmp_path: Path) -> None:
+def test_a_changed_example_fails_to_replay(tmp_path: Path) -> None:
     """The reminder without its durable sleep issues another first command: its recorded
     history must no longer replay (so the replay test can fail)."""
     app = copy_example("hello", tmp_path)
     source = (app / "reminder.lua").read_text()
     assert source.count("time.sleep(request.delay)") == 1
     (app / "reminder.lua").write_text(source.replace("time.sleep(request.delay)", ""))
-    history = load_history(HISTORIES / "hello_reminder.json")
-    with pytest.raises(NondeterminismError):
-        await replay(app, [history], client_id=CLIENTS["hello"], worker_id="hello:worker")
+    with pytest.raises(NondeterminismFound, match="hello:reminder"):
+        replay(app, [HISTORIES / "hello_reminder.json"])
