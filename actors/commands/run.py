@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from typing import Any
+
+import anyio
 
 from actors.commands.common import (
     UsageError,
@@ -20,6 +23,7 @@ from actors.runtime import AppRuntime
 log = logging.getLogger(__name__)
 
 PROCESS_KINDS = ("process.lua",)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -31,7 +35,12 @@ def command(args: argparse.Namespace) -> int:
 
 
 async def _serve(runtime: AppRuntime) -> int:
-    await runtime.run_forever()
+    """Run until SIGINT or SIGTERM; the node then stops cleanly (HTTP services first stop
+    accepting and let requests in flight finish, then processes get CANCEL)."""
+    with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
+        async for received in signals:
+            print(f"actors: {signal.Signals(received).name}, stopping", file=sys.stderr)
+            return 0
     return 0
 
 

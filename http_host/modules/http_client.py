@@ -328,15 +328,27 @@ def translate(exc: Exception, url: str) -> ActorError:
     if isinstance(exc, httpx.TimeoutException):
         return _error(errors.TIMEOUT, f"request to {url} timed out", True)
     if isinstance(exc, httpx.ConnectError):
-        cause = str(exc) or "connection failed"
-        if "refused" in cause.lower() or isinstance(exc.__context__, ConnectionRefusedError):
+        if _refused(exc):
             return _error(errors.UNAVAILABLE, f"connection refused: {url}", True)
+        cause = str(exc) or "connection failed"
         return _error(errors.UNAVAILABLE, f"cannot connect to {url}: {cause}", True)
     if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
         return _error(errors.UNAVAILABLE, f"connection to {url} failed: {exc}", True)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return _invalid(f"invalid URL {url!r}: {exc}")
     return _error(errors.INTERNAL, f"request to {url} failed: {type(exc).__name__}: {exc}")
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connect failure was a refusal (httpx wraps it a few levels deep)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _headers(response: httpx.Response) -> dict[str, str]:
