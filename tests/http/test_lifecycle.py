@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -17,51 +16,12 @@ import pytest
 
 from actors.runtime import AppRuntime
 
-
-def _write_app(folder: Path, entries: str, sources: dict[str, str] | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    index = "version: '1.0'\nnamespace: app\nentries:\n" + textwrap.indent(
-        textwrap.dedent(entries), "  "
-    )
-    (folder / "_index.yaml").write_text(index)
-    for name, text in (sources or {}).items():
-        (folder / name).write_text(textwrap.dedent(text))
-    return folder
+APPS = Path(__file__).parent / "apps"
+METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, TRACE"
 
 
-HANDLER = """
-local http = require("http")
-local function hello() return http.response():json({ok = true}) end
-local function slow()
-  require("time").sleep("1500ms")
-  return http.response():json({slow = true})
-end
-return {hello = hello, slow = slow}
-"""
-
-
-def test_load_errors_name_the_entry(tmp_path: Path) -> None:
-    app = _write_app(
-        tmp_path / "bad",
-        """
-        - {name: server, kind: http.service, addr: "127.0.0.1:0"}
-        - {name: nowhere, kind: http.service, addr: "localhost"}
-        - {name: api, kind: http.router, meta: {server: server}, middleware: [cors, gzip]}
-        - {name: orphan, kind: http.router, meta: {server: missing_server}}
-        - {name: routes, kind: http.router, meta: {server: server}, prefix: /v1}
-        - {name: hello, kind: function.lua, source: file://h.lua, method: hello, modules: [http]}
-        - {name: proc, kind: process.lua, source: file://h.lua, method: hello}
-        - {name: first, kind: http.endpoint, meta: {router: routes}, method: GET, path: "/u/{id}", func: hello}
-        - {name: second, kind: http.endpoint, meta: {router: routes}, method: GET, path: "/u/{name}", func: hello}
-        - {name: lost, kind: http.endpoint, meta: {router: no_router}, method: GET, path: /x, func: hello}
-        - {name: nofunc, kind: http.endpoint, meta: {router: routes}, method: GET, path: /y, func: missing_fn}
-        - {name: notfunc, kind: http.endpoint, meta: {router: routes}, method: GET, path: /z, func: proc}
-        - {name: badmethod, kind: http.endpoint, meta: {router: routes}, method: FETCH, path: /w, func: hello}
-        - {name: badpath, kind: http.endpoint, meta: {router: routes}, method: GET, path: "v/{id}x", func: hello}
-        - {name: nodir, kind: http.static, meta: {server: server}, path: /s}
-        """,
-        {"h.lua": HANDLER},
-    )
+def test_load_errors_name_the_entry() -> None:
+    app = APPS / "bad"
     runtime = AppRuntime.load(app)
     found = {(e.entry, e.message) for e in runtime.errors}
     expected = {
@@ -89,23 +49,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serving_app(folder: Path, port: int) -> Path:
-    return _write_app(
-        folder,
-        f"""
-        - {{name: server, kind: http.service, addr: "127.0.0.1:{port}", lifecycle: {{auto_start: true, stop_timeout: 5s}}}}
-        - {{name: routes, kind: http.router, meta: {{server: server}}}}
-        - {{name: hello, kind: function.lua, source: file://h.lua, method: hello, modules: [http]}}
-        - {{name: slow, kind: function.lua, source: file://h.lua, method: slow, modules: [http, time]}}
-        - {{name: get_hello, kind: http.endpoint, meta: {{router: routes}}, method: GET, path: /hello, func: hello}}
-        - {{name: get_slow, kind: http.endpoint, meta: {{router: routes}}, method: GET, path: /slow, func: slow}}
-        """,
-        {"h.lua": HANDLER},
-    )
-
-
-def _actors(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def _actors(port: int, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HTTP_TEST_PORT": str(port)}
     return subprocess.Popen(
         [sys.executable, "-m", "actors.cli", *args],
         stdout=subprocess.PIPE,
@@ -115,13 +60,12 @@ def _actors(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def test_port_in_use_is_a_startup_error_naming_the_address(tmp_path: Path) -> None:
+def test_port_in_use_is_a_startup_error_naming_the_address() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        app = _serving_app(tmp_path / "app", port)
-        process = _actors("run", str(app))
+        process = _actors(port, "run", str(APPS / "lifecycle"))
         _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0
     assert f"http.service app:server: cannot listen on 127.0.0.1:{port}" in stderr
@@ -143,13 +87,10 @@ def _wait_serving(url: str, process: subprocess.Popen[str]) -> None:
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_graceful_shutdown_finishes_requests_in_flight(
-    tmp_path: Path, stop_signal: signal.Signals
-) -> None:
+def test_graceful_shutdown_finishes_requests_in_flight(stop_signal: signal.Signals) -> None:
     port = _free_port()
-    app = _serving_app(tmp_path / "app", port)
     base = f"http://127.0.0.1:{port}"
-    process = _actors("run", str(app))
+    process = _actors(port, "run", str(APPS / "lifecycle"))
     try:
         _wait_serving(base + "/hello", process)
         result: dict[str, httpx.Response] = {}
