@@ -204,11 +204,11 @@ class HttpServer:
         route = match.route
         if route is None:
             mount = self.table.static_for(path)
-            if mount is not None and method in ("GET", "HEAD"):
-                await static.serve(mount, path, send, extra)
-            elif match.allowed:
+            if match.allowed:
                 allow = [(b"allow", ", ".join(match.allowed).encode()), *extra]
                 await send_simple(send, 405, _json_error("method not allowed"), headers=allow)
+            elif mount is not None and method in ("GET", "HEAD"):
+                await static.serve(mount, path, send, extra)
             else:
                 await send_simple(send, 404, _json_error("not found", path=path), headers=extra)
             return

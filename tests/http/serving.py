@@ -61,8 +61,10 @@ class ServedApp:
 
 
 @contextmanager
-def served(app_dir: Path, **settings: Any) -> Iterator[ServedApp]:
-    runtime = AppRuntime.load(app_dir, settings=settings)
+def served(
+    app_dir: Path, overrides: list[str] | None = None, **settings: Any
+) -> Iterator[ServedApp]:
+    runtime = AppRuntime.load(app_dir, overrides=overrides, settings=settings)
     app = ServedApp(runtime)
     thread = threading.Thread(target=app.run, name=f"app {app_dir.name}", daemon=True)
     thread.start()
