@@ -35,6 +35,7 @@ import httpx
 
 from actors import errors
 from actors.errors import ActorError, Error
+from http_host.modules.http import encode_json
 from http_host.modules.stream import Stream, register
 from lua_bindings import gotime
 from lua_bindings.convert import from_lua, lua_kind, lua_type_name, text
@@ -162,6 +163,9 @@ class Request:
             if not isinstance(body, bytes | str):
                 raise _invalid(f"body must be a string, got {lua_type_name(body)}")
             kwargs["content"] = body if isinstance(body, bytes) else body.encode()
+        if opts.get("json") is not None:
+            kwargs["content"] = encode_json(opts["json"])
+            kwargs["headers"].setdefault("Content-Type", "application/json")
         if opts.get("form") is not None:
             kwargs["data"] = _str_map(opts["form"], "form")
         if opts.get("files") is not None:

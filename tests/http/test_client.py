@@ -20,7 +20,11 @@ def test_get_with_query_and_headers(client: httpx.Client) -> None:
 
 def test_post_with_a_body(client: httpx.Client) -> None:
     seen = _fetch(client, "post", str(client.base_url) + "/api/json").json()
-    assert seen == {"status": 200, "body": '{"received":{"a":[1,2]}}'}
+    assert seen == {
+        "status": 200,
+        "body": '{"received":{"a":[1,2]}}',
+        "json_option": '{"received":{"b":true}}',
+    }
 
 
 def test_streamed_response(client: httpx.Client) -> None:

@@ -19,7 +19,9 @@ local function fetch()
   elseif mode == "post" then
     local resp, err = http_client.post(url, {body = '{"a": [1, 2]}', headers = {["Content-Type"] = "application/json"}, timeout = "5s"})
     if err then return http.response():status(502):json(describe(err)) end
-    out = {status = resp.status_code, body = resp.body}
+    local resp2, err2 = http_client.post(url, {json = {b = true}})
+    if err2 then return http.response():status(502):json(describe(err2)) end
+    out = {status = resp.status_code, body = resp.body, json_option = resp2.body}
   elseif mode == "stream" then
     local resp, err = http_client.get(url, {stream = true})
     if err then return http.response():status(502):json(describe(err)) end
