@@ -23,7 +23,7 @@ import uvicorn
 
 from actors.runtime import AppRuntime
 from benchmarks.harness import report
-from http_host.server import HttpServer
+from http_host.server import HttpServer, Uvicorn
 
 APP = Path(__file__).parent / "apps" / "http"
 CONNECTIONS = 50
@@ -39,13 +39,6 @@ async def bare_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": BODY})
-
-
-class _Quiet(uvicorn.Server):
-    def capture_signals(self) -> Any:  # the same as HttpServer's: no signal handlers
-        import contextlib
-
-        return contextlib.nullcontext()
 
 
 async def load(url: str, seconds: int) -> float:
@@ -72,7 +65,7 @@ async def measure() -> tuple[float, float]:
         sock.bind(("127.0.0.1", 0))
         sock.listen(1024)
         config = uvicorn.Config(bare_asgi, lifespan="off", log_config=None, access_log=False)
-        bare = _Quiet(config)
+        bare = Uvicorn(config)  # the class HttpServer runs
         runtime.node.start_soon(bare.serve, [sock])
         bare_url = f"http://127.0.0.1:{sock.getsockname()[1]}/hello"
         lua_url = server.url + "/hello"

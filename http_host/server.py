@@ -16,6 +16,7 @@ uvicorn runs each connection in its own task.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -75,18 +76,20 @@ class HttpHost(LuaHost):
             done.set()
 
         self.on_exit(pid, exited)
-        try:
-            with anyio.move_on_after(timeout) as scope:
+        late = f"handler {route.endpoint.func} did not finish within {timeout:g}s"
+        killed = False
+        with anyio.move_on_after(timeout):
+            try:
                 await done.wait()
-            if scope.cancelled_caught and not outcome:
-                message = f"handler {route.endpoint.func} did not finish within {timeout:g}s"
+            finally:
+                self.exchanges.pop(pid, None)
                 process = self.processes.get(pid)
-                if process is not None:
-                    self.kill(process, Error(message, errors.TIMEOUT, True))
-                raise HandlerTimeout(message)
-            return outcome[0] if outcome else None
-        finally:
-            self.exchanges.pop(pid, None)
+                if process is not None:  # past its timeout, or the request task was cancelled
+                    self.kill(process, Error(late, errors.TIMEOUT, True))
+                    killed = True
+        if killed:
+            raise HandlerTimeout(late)
+        return outcome[0]
 
     async def stop(self, grace: float) -> None:
         """Stop accepting, let requests in flight finish (up to the stop timeout), then stop
@@ -96,12 +99,10 @@ class HttpHost(LuaHost):
         await super().stop(grace)
 
 
-class _Uvicorn(uvicorn.Server):
+class Uvicorn(uvicorn.Server):
     """uvicorn without its signal handlers: the CLI owns SIGINT/SIGTERM and stops the node."""
 
-    def capture_signals(self) -> Any:
-        import contextlib
-
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
 
@@ -145,7 +146,7 @@ class HttpServer:
         }
         self.socket: socket.socket | None = None
         self.port = config.port
-        self._uvicorn: _Uvicorn | None = None
+        self._uvicorn: Uvicorn | None = None
         self._stopped = anyio.Event()
 
     @property
@@ -169,7 +170,7 @@ class HttpServer:
             timeout_keep_alive=max(int(self.config.idle_timeout), 1),
             timeout_graceful_shutdown=max(int(self.config.stop_timeout), 1),
         )
-        self._uvicorn = _Uvicorn(config)
+        self._uvicorn = Uvicorn(config)
         log.info("http.service %s listening on %s", self.config.id, self.url)
         try:
             await self._uvicorn.serve(sockets=[self.socket])
