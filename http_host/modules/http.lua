@@ -20,14 +20,19 @@ local REQUEST_MT = {__index = R, __name = "http.request"}
 for _, name in ipairs({"method", "path", "query", "query_params", "header", "headers",
                        "content_type", "content_length", "host", "remote_addr", "body",
                        "body_json", "form", "has_body", "accepts", "is_content_type", "param",
-                       "params", "stream"}) do
+                       "params", "stream", "parse_multipart"}) do
   local getter = py[name]
   R[name] = function(_, ...) return getter(...) end
 end
-function R.parse_multipart()
-  return nil, rt.errors.new({kind = rt.errors.INVALID, retryable = false,
-                             message = "multipart bodies are not supported yet"})
-end
+
+-- MultipartFile: a file of req:parse_multipart()'s `files`.
+local file_header, file_stream = py.file_header, py.file_stream
+rt.METHODS["http.multipart_file"] = {
+  name = function(f) return py.file_name(f) end,
+  size = function(f) return py.file_size(f) end,
+  header = function(f, name) return file_header(f, name) end,
+  stream = function(f) return file_stream(f) end,
+}
 
 function http.request(options)
   local ok, err = py.request(options)

@@ -13,7 +13,9 @@ response and raise on a mistake (there is no second return value to carry it).
 
 from __future__ import annotations
 
+import email.policy
 from collections.abc import Callable
+from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl
 
@@ -22,7 +24,7 @@ from actors.errors import ActorError, Error
 from http_host.exchange import SSE, Exchange
 from http_host.modules.stream import BytesStream
 from lua_bindings import jsoncodec
-from lua_bindings.convert import from_lua, lua_type_name, text
+from lua_bindings.convert import from_lua, lua_kind, lua_type_name, text
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.json import plain, runtime_value
 
@@ -81,6 +83,51 @@ CONSTANTS = {
     "TRANSFER": TRANSFER,
     "ERROR": ERROR,
 }
+
+
+class UploadedFile:
+    """One file of a multipart body (`MultipartFile` in Lua: name, size, header, stream)."""
+
+    def __init__(self, filename: str, data: bytes, headers: dict[str, str]) -> None:
+        self.filename = filename
+        self.data = data
+        self.headers = headers
+
+
+lua_kind(UploadedFile, "http.multipart_file")
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """`{files = {field = {file, ...}}, values = {field = text or {text, ...}}}`."""
+    if not content_type.lower().startswith(CONTENT["MULTIPART"]):
+        raise ActorError(
+            _invalid(f"not multipart/form-data (Content-Type {content_type or 'unset'})")
+        )
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise ActorError(_invalid("malformed multipart body"))
+    files: dict[str, list[UploadedFile]] = {}
+    values: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            headers = {k.lower(): str(v) for k, v in part.items()}
+            files.setdefault(name, []).append(UploadedFile(filename, data, headers))
+            continue
+        value = data.decode(part.get_content_charset() or "utf-8", "replace")
+        previous = values.get(name)
+        if previous is None:
+            values[name] = value
+        elif isinstance(previous, list):
+            previous.append(value)
+        else:
+            values[name] = [previous, value]
+    return {"files": files, "values": values}
 
 
 @runtime_checkable
@@ -225,6 +272,9 @@ def _functions(host: LuaHost) -> dict[str, Any]:
     def stream(ex: Exchange) -> BytesStream:
         return BytesStream(ex.take_body())
 
+    def multipart(ex: Exchange, max_memory: Any = None) -> dict[str, Any]:
+        return parse_multipart(ex.header("content-type") or "", ex.take_body())
+
     def param(ex: Exchange, name: Any) -> str | None:
         return ex.params.get(text(name))
 
@@ -302,6 +352,11 @@ def _functions(host: LuaHost) -> dict[str, Any]:
         "param": answer(param),
         "params": answer(lambda ex: dict(ex.params)),
         "stream": answer(stream),
+        "parse_multipart": answer(multipart),
+        "file_name": lambda f: f.filename,
+        "file_size": lambda f: len(f.data),
+        "file_header": lambda f, name: f.headers.get(text(name).lower()),
+        "file_stream": lambda f: BytesStream(f.data),
         "set_status": setter(lambda ex, code: ex.set_status(code)),
         "set_header": setter(set_header),
         "set_transfer": setter(set_transfer),

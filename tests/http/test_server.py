@@ -66,6 +66,28 @@ def test_form_body(client: httpx.Client) -> None:
     assert wrong.status_code == 400 and "not a form body" in wrong.json()["error"]
 
 
+def test_multipart_body(client: httpx.Client) -> None:
+    response = client.post(
+        "/api/upload",
+        data={"title": "notes", "tag": ["a", "b"]},
+        files={"doc": ("notes.txt", b"line one\nline two", "text/plain")},
+    )
+    assert response.json() == {
+        "values": {"title": "notes", "tag": ["a", "b"]},
+        "files": {
+            "doc": {
+                "name": "notes.txt",
+                "size": 17,
+                "type": "text/plain",
+                "content": "line one\nline two",
+                "count": 1,
+            }
+        },
+    }
+    wrong = client.post("/api/upload", json={"a": 1})
+    assert wrong.status_code == 400 and "not multipart/form-data" in wrong.json()["error"]
+
+
 def test_a_handler_that_raises_is_a_500_and_one_log_line(
     client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:

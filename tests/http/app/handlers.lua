@@ -51,6 +51,27 @@ local function form_in()
   return http.response():json(form)
 end
 
+-- Multipart: values and files (each file read through its stream).
+local function upload()
+  local req = http.request()
+  local form, err = req:parse_multipart()
+  if err then return http.response():status(400):json({error = err:message()}) end
+  local files = {}
+  for field, list in pairs(form.files) do
+    local file = list[1]
+    local stream = file:stream()
+    local parts = {}
+    while true do
+      local chunk = stream:read(3)
+      if chunk == nil then break end
+      parts[#parts + 1] = chunk
+    end
+    files[field] = {name = file:name(), size = file:size(), type = file:header("Content-Type"),
+                    content = table.concat(parts), count = #list}
+  end
+  return http.response():json({values = form.values, files = files})
+end
+
 local function boom()
   error("the handler broke")
 end
@@ -91,5 +112,5 @@ local function release()
   return http.response():json({sent = ok == true, error = err and tostring(err)})
 end
 
-return {hello = hello, echo = echo, json_in = json_in, form_in = form_in, boom = boom,
+return {hello = hello, echo = echo, json_in = json_in, form_in = form_in, boom = boom, upload = upload,
         stuck = stuck, sse = sse, chunks = chunks, wait = wait, release = release}
