@@ -207,6 +207,20 @@ def _functions(host: LuaHost) -> dict[str, Any]:
 
         return call
 
+    def send(ex: Exchange, data: bytes) -> tuple[Any, ...]:
+        """Send now; the task resumes with the error (or nothing), like a buffered write."""
+
+        async def attempt() -> Error | None:
+            try:
+                await ex.write(data)
+            except ActorError as exc:
+                return exc.error
+            except Exception as exc:  # the connection broke under uvicorn
+                return Error(f"write failed: {exc}", errors.INTERNAL, False)
+            return None
+
+        return host.call(attempt(), False, lambda error: () if error is None else (error,))
+
     def writer(make: Callable[[Exchange, Any], bytes], sse: bool = False) -> Callable[..., Any]:
         """A response write in the `(status, ...)` shape of rt.await: buffered (answered at
         once) until the response streams, then sent (the task waits for the client)."""
@@ -222,7 +236,7 @@ def _functions(host: LuaHost) -> dict[str, Any]:
             if not ex.streaming:
                 ex.buffer_write(data)
                 return (1,)
-            return host.call(ex.write(data), False, lambda _: ())
+            return send(ex, data)
 
         return write
 
@@ -327,7 +341,7 @@ def _functions(host: LuaHost) -> dict[str, Any]:
             ex = exchange()
         except ActorError as exc:
             return 1, exc.error
-        return host.call(ex.write(b""), False, lambda _: ())
+        return send(ex, b"")
 
     return {
         "constants": CONSTANTS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
 import httpx
 import pytest
@@ -140,6 +141,26 @@ def test_server_sent_events(client: httpx.Client) -> None:
     events = [block.split("\n") for block in text.strip().split("\n\n")]
     assert events[:3] == [["event: tick", f'data: {{"n":{i}}}'] for i in (1, 2, 3)]
     assert events[3] == ["event: late_status", 'data: {"kind":"Invalid"}']
+
+
+def test_a_stream_ends_when_its_client_leaves(web: ServedApp, client: httpx.Client) -> None:
+    host = web.runtime.node.host("web:server")
+    with client.stream("GET", "/forever") as response:
+        for line in response.iter_lines():
+            if line.startswith("data: 3"):
+                break
+        assert len(host.processes) == 1  # the handler, streaming
+    for _ in range(100):  # the next write fails, the handler returns
+        if not host.processes:
+            break
+        time.sleep(0.05)
+    assert not host.processes
+
+
+def test_head_answers_without_a_body(client: httpx.Client) -> None:
+    response = client.head("/api/hello")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-type"] == "application/json"
 
 
 def test_chunked_streaming(client: httpx.Client) -> None:

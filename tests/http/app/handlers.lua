@@ -92,6 +92,18 @@ local function sse()
   res:write_event({name = "late_status", data = {kind = err and err:kind() or "none"}})
 end
 
+-- Streams until the client leaves: then a write fails and the handler ends.
+local function forever()
+  local time = require("time")
+  local res = http.response()
+  local n = 0
+  while true do
+    n = n + 1
+    if res:write_event({name = "tick", data = n}) ~= nil then return end
+    time.sleep("20ms")
+  end
+end
+
 local function chunks()
   local res = http.response()
   res:set_content_type("text/plain")
@@ -113,4 +125,4 @@ local function release()
 end
 
 return {hello = hello, echo = echo, json_in = json_in, form_in = form_in, boom = boom, upload = upload,
-        stuck = stuck, sse = sse, chunks = chunks, wait = wait, release = release}
+        stuck = stuck, sse = sse, forever = forever, chunks = chunks, wait = wait, release = release}
