@@ -21,7 +21,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import anyio
@@ -102,8 +102,9 @@ class HttpHost(LuaHost):
 class Uvicorn(uvicorn.Server):
     """uvicorn without its signal handlers: the CLI owns SIGINT/SIGTERM and stops the node."""
 
-    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def bind(config: ServiceConfig) -> socket.socket:

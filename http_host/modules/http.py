@@ -113,7 +113,8 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             headers = {k.lower(): str(v) for k, v in part.items()}
@@ -184,7 +185,7 @@ def _functions(host: LuaHost) -> dict[str, Any]:
             raise ActorError(_no_request())
         return found
 
-    def answer(fn: Callable[[Exchange], Any]) -> Callable[..., tuple[Any, ...]]:
+    def answer(fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
         """A request getter: `value` or `nil, err`."""
 
         def getter(*args: Any) -> tuple[Any, ...]:
