@@ -18,8 +18,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import InternalError, InvalidError
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +27,6 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 CHUNKED = "chunked"
 SSE = "sse"
-
-
-def _error(kind: str, message: str) -> ActorError:
-    return ActorError(Error(message, kind, False))
 
 
 class Exchange:
@@ -129,11 +124,11 @@ class Exchange:
     def take_body(self) -> bytes:
         """The body, once (as the reference: a body can be read only once)."""
         if self.body_taken:
-            raise _error(errors.INVALID, "request body was already read")
+            raise InvalidError("request body was already read")
         if not self.body:
-            raise _error(errors.INVALID, "request has no body")
+            raise InvalidError("request has no body")
         if self.read_limit is not None and len(self.body) > self.read_limit:
-            raise _error(errors.INVALID, f"request body too large (limit {self.read_limit} bytes)")
+            raise InvalidError(f"request body too large (limit {self.read_limit} bytes)")
         self.body_taken = True
         return self.body
 
@@ -141,18 +136,18 @@ class Exchange:
 
     def _headers_not_sent(self) -> None:
         if self.started:
-            raise _error(errors.INVALID, "headers already sent")
+            raise InvalidError("headers already sent")
 
     def set_status(self, code: Any) -> None:
         self._headers_not_sent()
         if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
-            raise _error(errors.INVALID, f"invalid status code {code!r}")
+            raise InvalidError(f"invalid status code {code!r}")
         self.status = code
 
     def set_header(self, name: str, value: str) -> None:
         self._headers_not_sent()
         if not name or any(c in name + value for c in "\r\n"):
-            raise _error(errors.INVALID, f"invalid header {name!r}")
+            raise InvalidError(f"invalid header {name!r}")
         key = name.lower().encode("latin-1")
         self.out_headers = [(k, v) for k, v in self.out_headers if k != key]
         self.out_headers.append((key, value.encode("latin-1")))
@@ -163,7 +158,7 @@ class Exchange:
     def set_transfer(self, mode: str) -> None:
         self._headers_not_sent()
         if mode not in (CHUNKED, SSE):
-            raise _error(errors.INVALID, f"unknown transfer mode {mode!r} (chunked or sse)")
+            raise InvalidError(f"unknown transfer mode {mode!r} (chunked or sse)")
         self.transfer = mode
         if mode == SSE:
             self.set_header("content-type", "text/event-stream")
@@ -179,7 +174,7 @@ class Exchange:
     async def write(self, data: bytes) -> None:
         """Send `data` now (starting the response if needed)."""
         if self.disconnected:
-            raise _error(errors.INTERNAL, "write failed: the client disconnected")
+            raise InternalError("write failed: the client disconnected")
         if self._lock is None:
             self._lock = anyio.Lock()
         async with self._lock:

@@ -16,20 +16,17 @@ from __future__ import annotations
 import email.policy
 from collections.abc import Callable
 from email.parser import BytesParser
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InternalError, InvalidError
 from http_host.exchange import SSE, Exchange
 from http_host.modules.stream import BytesStream
 from lua_bindings import jsoncodec
+from lua_bindings.contract import ModuleHost, Reply, nil_on_error, reply
 from lua_bindings.convert import from_lua, lua_kind, lua_type_name, text
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.json import plain, runtime_value
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 METHOD = {m: m for m in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")}
 STATUS = {
@@ -100,13 +97,11 @@ lua_kind(UploadedFile, "http.multipart_file")
 def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
     """`{files = {field = {file, ...}}, values = {field = text or {text, ...}}}`."""
     if not content_type.lower().startswith(CONTENT["MULTIPART"]):
-        raise ActorError(
-            _invalid(f"not multipart/form-data (Content-Type {content_type or 'unset'})")
-        )
+        raise InvalidError(f"not multipart/form-data (Content-Type {content_type or 'unset'})")
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
     message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
-        raise ActorError(_invalid("malformed multipart body"))
+        raise InvalidError("malformed multipart body")
     files: dict[str, list[UploadedFile]] = {}
     values: dict[str, Any] = {}
     for part in message.iter_parts():
@@ -138,35 +133,27 @@ class RequestSource(Protocol):
     def current_exchange(self) -> Exchange | None: ...
 
 
-def _no_request() -> Error:
-    return Error("no HTTP request context", errors.INTERNAL, False)
-
-
-def _invalid(message: str) -> Error:
-    return Error(message, errors.INVALID, False)
-
-
 def encode_json(value: Any) -> bytes:
     """A Lua value as JSON bytes (the `json` module's encoding); Invalid when it cannot be."""
     try:
         return jsoncodec.encode(plain(value), runtime_value).encode("utf-8")
     except ActorError as exc:
-        raise ActorError(_invalid(f"cannot encode JSON: {exc.error.message}")) from None
+        raise InvalidError(f"cannot encode JSON: {exc.error.message}") from None
     except RecursionError:
-        raise ActorError(_invalid("cannot encode JSON: value nested too deeply")) from None
+        raise InvalidError("cannot encode JSON: value nested too deeply") from None
 
 
 def sse_event(event: Any) -> bytes:
     """`event: <name>\\ndata: <json>\\n\\n` from a Lua table `{name = ..., data = ...}`."""
     if lua_type_name(event) != "table":
-        raise ActorError(_invalid("write_event expects a table {name = ..., data = ...}"))
+        raise InvalidError("write_event expects a table {name = ..., data = ...}")
     name, data = event[b"name"], event[b"data"]
     if not isinstance(name, bytes) or not name:
-        raise ActorError(_invalid("event name is required"))
+        raise InvalidError("event name is required")
     if data is None:
-        raise ActorError(_invalid("event data is required"))
+        raise InvalidError("event data is required")
     if b"\n" in name or b"\r" in name:
-        raise ActorError(_invalid("event name cannot contain a line break"))
+        raise InvalidError("event name cannot contain a line break")
     lines = [b"event: " + name]
     event_id = event[b"id"]
     if event_id is not None:
@@ -175,31 +162,29 @@ def sse_event(event: Any) -> bytes:
     return b"\n".join(lines) + b"\n\n"
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     source = host if isinstance(host, RequestSource) else None
     to_lua = host.lua
 
     def exchange() -> Exchange:
         found = source.current_exchange() if source is not None else None
         if found is None:
-            raise ActorError(_no_request())
+            raise InternalError("no HTTP request context")
         return found
 
-    def answer(fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
+    def answer(fn: Callable[..., Any]) -> Callable[..., Any]:
         """A request getter: `value` or `nil, err`."""
 
+        @nil_on_error
         def getter(*args: Any) -> tuple[Any, ...]:
-            try:
-                return (to_lua(fn(exchange(), *args)),)
-            except ActorError as exc:
-                return None, exc.error
+            return (to_lua(fn(exchange(), *args)),)
 
         return getter
 
-    def setter(fn: Callable[..., None]) -> Callable[..., Any]:
-        """A response setter: nil, or the error."""
+    def setter(fn: Callable[..., None]) -> Callable[..., Error | None]:
+        """A response setter: nil, or the error (the reference's methods return only that)."""
 
-        def call(*args: Any) -> Any:
+        def call(*args: Any) -> Error | None:
             try:
                 fn(exchange(), *args)
             except ActorError as exc:
@@ -208,55 +193,49 @@ def _functions(host: LuaHost) -> dict[str, Any]:
 
         return call
 
-    def send(ex: Exchange, data: bytes) -> tuple[Any, ...]:
-        """Send now; the task resumes with the error (or nothing), like a buffered write."""
+    # Writes answer through rt.await with the error as their one value (or none): at once
+    # while the response is buffered, when the client took the data once it streams.
 
+    def send(ex: Exchange, data: bytes) -> Reply:
         async def attempt() -> Error | None:
             try:
                 await ex.write(data)
             except ActorError as exc:
                 return exc.error
             except Exception as exc:  # the connection broke under uvicorn
-                return Error(f"write failed: {exc}", errors.INTERNAL, False)
+                return InternalError(f"write failed: {exc}").error
             return None
 
         return host.call(attempt(), False, lambda error: () if error is None else (error,))
 
-    def writer(make: Callable[[Exchange, Any], bytes], sse: bool = False) -> Callable[..., Any]:
-        """A response write in the `(status, ...)` shape of rt.await: buffered (answered at
-        once) until the response streams, then sent (the task waits for the client)."""
-
-        def write(value: Any = None) -> tuple[Any, ...]:
+    def writer(make: Callable[[Exchange, Any], bytes], sse: bool = False) -> Callable[..., Reply]:
+        def write(value: Any = None) -> Reply:
             try:
                 ex = exchange()
                 data = make(ex, value)
                 if sse and ex.transfer != SSE:
                     ex.set_transfer(SSE)  # Invalid once plain headers went out
             except ActorError as exc:
-                return 1, exc.error
+                return reply.now(exc.error)
             if not ex.streaming:
                 ex.buffer_write(data)
-                return (1,)
+                return reply.now()
             return send(ex, data)
 
         return write
 
+    @nil_on_error
     def request(options: Any = None) -> tuple[Any, ...]:
-        try:
-            ex = exchange()
-        except ActorError as exc:
-            return None, exc.error
+        ex = exchange()
         if options is not None and lua_type_name(options) == "table":
             limit = options[b"max_body"]
             if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
                 ex.read_limit = limit
         return (True,)
 
+    @nil_on_error
     def response() -> tuple[Any, ...]:
-        try:
-            exchange()
-        except ActorError as exc:
-            return None, exc.error
+        exchange()
         return (True,)
 
     def body(ex: Exchange) -> bytes:
@@ -267,12 +246,12 @@ def _functions(host: LuaHost) -> dict[str, Any]:
         try:
             return jsoncodec.decode(data)
         except ActorError as exc:
-            raise ActorError(_invalid(f"invalid JSON body: {exc.error.message}")) from None
+            raise InvalidError(f"invalid JSON body: {exc.error.message}") from None
 
     def form(ex: Exchange) -> dict[str, Any]:
         content_type = (ex.header("content-type") or "").split(";")[0].strip().lower()
         if content_type != CONTENT["FORM"]:
-            raise ActorError(_invalid(f"not a form body (Content-Type {content_type or 'unset'})"))
+            raise InvalidError(f"not a form body (Content-Type {content_type or 'unset'})")
         out: dict[str, Any] = {}
         for key, value in parse_qsl(ex.take_body().decode("utf-8", "replace"), True):
             previous = out.get(key)
@@ -304,13 +283,13 @@ def _functions(host: LuaHost) -> dict[str, Any]:
 
     def set_header(ex: Exchange, name: Any, value: Any) -> None:
         if not isinstance(name, bytes | str) or not name:
-            raise ActorError(_invalid("set_header expects a header name"))
+            raise InvalidError("set_header expects a header name")
         if isinstance(value, bytes | str):
             value = text(value)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         else:
-            raise ActorError(_invalid(f"header {text(name)}: expected a string value"))
+            raise InvalidError(f"header {text(name)}: expected a string value")
         ex.set_header(text(name), value)
 
     def set_transfer(ex: Exchange, mode: Any) -> None:
@@ -323,7 +302,7 @@ def _functions(host: LuaHost) -> dict[str, Any]:
             return data.encode()
         if isinstance(data, int | float) and not isinstance(data, bool):
             return str(data).encode()
-        raise ActorError(_invalid(f"write expects a string, got {lua_type_name(data)}"))
+        raise InvalidError(f"write expects a string, got {lua_type_name(data)}")
 
     def write_json(ex: Exchange, value: Any) -> bytes:
         data = encode_json(value)
@@ -337,11 +316,11 @@ def _functions(host: LuaHost) -> dict[str, Any]:
             ex.set_header("content-type", "text/plain; charset=utf-8")
         return data
 
-    def flush() -> tuple[Any, ...]:
+    def flush() -> Reply:
         try:
             ex = exchange()
         except ActorError as exc:
-            return 1, exc.error
+            return reply.now(exc.error)
         return send(ex, b"")
 
     return {

@@ -27,22 +27,26 @@ import re
 import socket
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit
 
 import anyio
 import httpx
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import (
+    ActorError,
+    InternalError,
+    InvalidError,
+    PermissionDeniedError,
+    TimedOutError,
+    UnavailableError,
+)
 from http_host.modules.http import encode_json
 from http_host.modules.stream import Stream, register
 from lua_bindings import gotime
+from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error
 from lua_bindings.convert import from_lua, lua_kind, lua_type_name, text
 from lua_bindings.modules import LuaModule
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RESPONSE_BODY = 64 * 1024 * 1024
@@ -83,14 +87,6 @@ def pool() -> httpx.AsyncClient:
     return client
 
 
-def _error(kind: str, message: str, retryable: bool = False) -> ActorError:
-    return ActorError(Error(message, kind, retryable))
-
-
-def _invalid(message: str) -> ActorError:
-    return _error(errors.INVALID, message)
-
-
 # -- options --------------------------------------------------------------------------------
 
 
@@ -99,7 +95,7 @@ def _str_map(value: Any, field: str) -> dict[str, str]:
     if data in (None, []):
         return {}
     if not isinstance(data, dict):
-        raise _invalid(f"{field} must be a table of name = value")
+        raise InvalidError(f"{field} must be a table of name = value")
     return {str(k): v if isinstance(v, str) else str(v) for k, v in data.items()}
 
 
@@ -107,7 +103,7 @@ def _timeout(value: Any) -> float:
     if value is None:
         return DEFAULT_TIMEOUT
     if isinstance(value, bool):
-        raise _invalid("timeout must be seconds or a duration string")
+        raise InvalidError("timeout must be seconds or a duration string")
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, bytes | str):
@@ -115,11 +111,11 @@ def _timeout(value: Any) -> float:
             seconds = gotime.parse_duration(text(value)) / gotime.SECOND
         except ActorError:
             message = f"invalid timeout {text(value)!r} (seconds or a duration like '5s')"
-            raise _invalid(message) from None
+            raise InvalidError(message) from None
     else:
-        raise _invalid("timeout must be seconds or a duration string")
+        raise InvalidError("timeout must be seconds or a duration string")
     if seconds < 0:
-        raise _invalid("timeout cannot be negative")
+        raise InvalidError("timeout cannot be negative")
     return seconds or DEFAULT_TIMEOUT
 
 
@@ -130,24 +126,24 @@ class Request:
 
     def __init__(self, method: Any, url: Any, options: Any) -> None:
         if not isinstance(method, bytes | str) or text(method).upper() not in METHODS:
-            raise _invalid(f"unsupported method {from_lua(method)!r}")
+            raise InvalidError(f"unsupported method {from_lua(method)!r}")
         if not isinstance(url, bytes | str) or not url:
-            raise _invalid("URL must be a non-empty string")
+            raise InvalidError("URL must be a non-empty string")
         self.method = text(method).upper()
         self.url = text(url)
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _invalid(f"invalid URL {self.url!r}: expected http(s)://host/...")
+            raise InvalidError(f"invalid URL {self.url!r}: expected http(s)://host/...")
         opts: Mapping[Any, Any] = {}
         if options is not None:
             if lua_type_name(options) != "table":
-                raise _invalid("options must be a table")
+                raise InvalidError("options must be a table")
             opts = {text(k): v for k, v in options.items() if isinstance(k, bytes | str)}
         unknown = sorted(set(opts) - OPTION_KEYS)
         if unknown:
-            raise _invalid(f"unknown option {unknown[0]!r}")
+            raise InvalidError(f"unknown option {unknown[0]!r}")
         if opts.get("unix_socket") is not None:
-            raise _error(errors.PERMISSION_DENIED, "not allowed: unix sockets")
+            raise PermissionDeniedError("not allowed: unix sockets")
         self.timeout = _timeout(opts.get("timeout"))
         self.stream = opts.get("stream") is True
         limit = opts.get("max_response_body")
@@ -161,7 +157,7 @@ class Request:
         body = opts.get("body")
         if body is not None:
             if not isinstance(body, bytes | str):
-                raise _invalid(f"body must be a string, got {lua_type_name(body)}")
+                raise InvalidError(f"body must be a string, got {lua_type_name(body)}")
             kwargs["content"] = body if isinstance(body, bytes) else body.encode()
         if opts.get("json") is not None:
             kwargs["content"] = encode_json(opts["json"])
@@ -180,11 +176,11 @@ class Request:
 def _files(value: Any) -> list[tuple[str, tuple[str, bytes, str]]]:
     files = from_lua(value)
     if not isinstance(files, list):
-        raise _invalid("files must be an array of {name, filename, content}")
+        raise InvalidError("files must be an array of {name, filename, content}")
     out = []
     for item in files:
         if not isinstance(item, dict) or not item.get("name") or not item.get("filename"):
-            raise _invalid("each file needs name and filename")
+            raise InvalidError("each file needs name and filename")
         content = item.get("content", "")
         data = content if isinstance(content, bytes) else str(content).encode()
         kind = str(item.get("content_type") or "application/octet-stream")
@@ -218,14 +214,13 @@ async def check_address(url: str) -> None:
         try:
             infos = await anyio.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except OSError as exc:
-            raise _error(errors.UNAVAILABLE, f"cannot resolve {host}: {exc}", True) from None
+            raise UnavailableError(f"cannot resolve {host}: {exc}", retryable=True) from None
         addresses = [str(info[4][0]) for info in infos]
     for address in addresses:
         if is_private(address):
-            raise _error(
-                errors.PERMISSION_DENIED,
+            raise PermissionDeniedError(
                 f"not allowed: private IP {address} (allow it with "
-                "meta.http_client.allow_private: true on the calling entry)",
+                "meta.http_client.allow_private: true on the calling entry)"
             )
 
 
@@ -258,7 +253,7 @@ class ResponseStream(Stream):
             self._seen += len(chunk)
             if self._seen > self._limit:
                 await self.close()
-                raise _invalid(f"response body exceeds max_response_body ({self._limit} bytes)")
+                raise InvalidError(f"response body exceeds max_response_body ({self._limit} bytes)")
             self._pending = chunk
         if not self._pending:
             await self.close()
@@ -330,17 +325,17 @@ lua_kind(EventReader, "http_client.events")
 def translate(exc: Exception, url: str) -> ActorError:
     """An httpx failure as an error value with a kind."""
     if isinstance(exc, httpx.TimeoutException):
-        return _error(errors.TIMEOUT, f"request to {url} timed out", True)
+        return TimedOutError(f"request to {url} timed out", retryable=True)
     if isinstance(exc, httpx.ConnectError):
         if _refused(exc):
-            return _error(errors.UNAVAILABLE, f"connection refused: {url}", True)
+            return UnavailableError(f"connection refused: {url}", retryable=True)
         cause = str(exc) or "connection failed"
-        return _error(errors.UNAVAILABLE, f"cannot connect to {url}: {cause}", True)
+        return UnavailableError(f"cannot connect to {url}: {cause}", retryable=True)
     if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
-        return _error(errors.UNAVAILABLE, f"connection to {url} failed: {exc}", True)
+        return UnavailableError(f"connection to {url} failed: {exc}", retryable=True)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return _invalid(f"invalid URL {url!r}: {exc}")
-    return _error(errors.INTERNAL, f"request to {url} failed: {type(exc).__name__}: {exc}")
+        return InvalidError(f"invalid URL {url!r}: {exc}")
+    return InternalError(f"request to {url} failed: {type(exc).__name__}: {exc}")
 
 
 def _refused(exc: BaseException) -> bool:
@@ -388,13 +383,13 @@ async def perform(request: Request, allow_private: bool) -> dict[str, Any]:
                 async for chunk in response.aiter_raw():
                     body += chunk
                     if len(body) > request.max_body:
-                        raise _invalid(
+                        raise InvalidError(
                             f"response body exceeds max_response_body ({request.max_body} bytes)"
                         )
             finally:
                 await response.aclose()
     except TimeoutError:
-        raise _error(errors.TIMEOUT, f"request to {request.url} timed out", True) from None
+        raise TimedOutError(f"request to {request.url} timed out", retryable=True) from None
     except httpx.HTTPError as exc:
         raise translate(exc, request.url) from None
     result["body"] = bytes(body)
@@ -402,7 +397,9 @@ async def perform(request: Request, allow_private: bool) -> dict[str, Any]:
     return result
 
 
-async def perform_batch(requests: list[Request], allow_private: bool) -> tuple[list, list]:
+async def perform_batch(
+    requests: list[Request], allow_private: bool
+) -> tuple[list[Any], list[Any]]:
     responses: list[Any] = [None] * len(requests)
     failures: list[Any] = [None] * len(requests)
 
@@ -421,39 +418,36 @@ async def perform_batch(requests: list[Request], allow_private: bool) -> tuple[l
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     lua = host.lua
 
     def allowed() -> bool:
-        process = host.scheduler.current
-        entry = getattr(process, "entry", None)
+        """Whether the calling entry may reach private addresses (its own meta says so)."""
+        process = host.running
+        entry = process.entry if process is not None else None
         meta = (entry.meta.get("http_client") if entry is not None else None) or {}
         return isinstance(meta, dict) and meta.get("allow_private") is True
 
-    def request(method: Any, url: Any, options: Any = None) -> tuple[Any, ...]:
-        try:
-            parsed = Request(method, url, options)
-        except ActorError as exc:
-            return 1, None, exc.error
+    @awaitable
+    def request(method: Any, url: Any, options: Any = None) -> Reply:
+        parsed = Request(method, url, options)
         return host.call(perform(parsed, allowed()), False, lambda r: (lua(r),))
 
-    def request_batch(items: Any) -> tuple[Any, ...]:
-        try:
-            if lua_type_name(items) != "table" or len(items) == 0:
-                raise _invalid("requests table cannot be empty")
-            parsed = []
-            for i in range(1, len(items) + 1):
-                item = items[i]
-                if lua_type_name(item) != "table":
-                    raise _invalid("each request must be a table")
-                options = item[3]
-                if options is not None and lua_type_name(options) == "table" and options[b"stream"]:
-                    raise _invalid("streaming not supported in batch requests")
-                parsed.append(Request(item[1], item[2], options))
-        except ActorError as exc:
-            return 1, None, exc.error
+    @awaitable
+    def request_batch(items: Any) -> Reply:
+        if lua_type_name(items) != "table" or len(items) == 0:
+            raise InvalidError("requests table cannot be empty")
+        parsed = []
+        for i in range(1, len(items) + 1):
+            item = items[i]
+            if lua_type_name(item) != "table":
+                raise InvalidError("each request must be a table")
+            options = item[3]
+            if options is not None and lua_type_name(options) == "table" and options[b"stream"]:
+                raise InvalidError("streaming not supported in batch requests")
+            parsed.append(Request(item[1], item[2], options))
 
-        def done(result: tuple[list, list]) -> tuple[Any, ...]:
+        def done(result: tuple[list[Any], list[Any]]) -> tuple[Any, ...]:
             responses, failures = result
             if any(f is not None for f in failures):
                 return lua(responses), lua(failures)
@@ -461,25 +455,27 @@ def _functions(host: LuaHost) -> dict[str, Any]:
 
         return host.call(perform_batch(parsed, allowed()), False, done)
 
+    @nil_on_error
     def events(stream: Any) -> tuple[Any, ...]:
         if not isinstance(stream, Stream):
-            return None, Error("events expects a response stream", errors.INVALID, False)
+            raise InvalidError("events expects a response stream")
         return (EventReader(stream),)
 
-    def next_event(reader: Any) -> tuple[Any, ...]:
+    @awaitable
+    def next_event(reader: Any) -> Reply:
         if not isinstance(reader, EventReader):
-            return 1, None, Error("next expects an event reader", errors.INVALID, False)
+            raise InvalidError("next expects an event reader")
         return host.call(reader.next(), reader.stream.in_memory, lambda e: (lua(e),))
 
     def encode_uri(value: Any) -> bytes:
         return quote_plus(text(value)).encode()
 
+    @nil_on_error
     def decode_uri(value: Any) -> tuple[Any, ...]:
         source = text(value)
         bad = _BAD_ESCAPE.search(source)
         if bad is not None:
-            escape = source[bad.start() : bad.start() + 3]
-            return None, Error(f"invalid URL escape {escape!r}", errors.INVALID, False)
+            raise InvalidError(f"invalid URL escape {source[bad.start() : bad.start() + 3]!r}")
         return (unquote_plus(source).encode("utf-8", "surrogateescape"),)
 
     return {

@@ -7,15 +7,12 @@ come from the network; `read` returns nil at the end of the body.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors import errors
-from actors.errors import Error
+from actors.errors import InvalidError
+from lua_bindings.contract import ModuleHost, Reply, awaitable
 from lua_bindings.convert import lua_kind
 from lua_bindings.modules import LuaModule
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 DEFAULT_READ = 4096
 MAX_READ = 16 * 1024 * 1024
@@ -61,20 +58,26 @@ def register(cls: type[Stream]) -> type[Stream]:
     return cls
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
-    def read(stream: Any, size: Any = None) -> tuple[Any, ...]:
-        if not isinstance(stream, Stream):
-            return 1, None, Error("read expects a stream", errors.INVALID, False)
+def _stream(value: Any, method: str) -> Stream:
+    if not isinstance(value, Stream):
+        raise InvalidError(f"{method} expects a stream")
+    return value
+
+
+def _functions(host: ModuleHost) -> dict[str, Any]:
+    @awaitable
+    def read(stream: Any, size: Any = None) -> Reply:
+        body = _stream(stream, "read")
         if size is None:
             size = DEFAULT_READ
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_READ:
-            return 1, None, Error(f"read size must be 1..{MAX_READ}", errors.INVALID, False)
-        return host.call(stream.read(size), stream.in_memory, lambda data: (data,))
+            raise InvalidError(f"read size must be 1..{MAX_READ}")
+        return host.call(body.read(size), body.in_memory, lambda data: (data,))
 
-    def close(stream: Any) -> tuple[Any, ...]:
-        if not isinstance(stream, Stream):
-            return 1, None, Error("close expects a stream", errors.INVALID, False)
-        return host.call(stream.close(), stream.in_memory)
+    @awaitable
+    def close(stream: Any) -> Reply:
+        body = _stream(stream, "close")
+        return host.call(body.close(), body.in_memory)
 
     return {"read": read, "close": close}
 
