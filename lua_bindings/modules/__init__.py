@@ -67,6 +67,11 @@ def _plugin_modules() -> dict[str, str]:
     return {point.name: point.value for point in entry_points(group=MODULE_ENTRY_POINTS)}
 
 
+def module_names() -> tuple[str, ...]:
+    """Every module a host can offer: this package's and those installed by plugins."""
+    return MODULE_NAMES + tuple(sorted(set(_plugin_modules()) - set(MODULE_NAMES)))
+
+
 @functools.cache
 def _module(name: str) -> LuaModule[Any] | None:
     if name not in MODULE_NAMES:

@@ -68,3 +68,20 @@ def test_static_site_and_cors(api: httpx.Client) -> None:
 def test_a_known_path_with_another_method_is_405_not_a_file(api: httpx.Client) -> None:
     response = api.get("/api/echo")
     assert response.status_code == 405 and response.headers["allow"] == "POST"
+
+
+HANDLERS = {
+    ("GET", "/api/hello"): "app:hello",
+    ("GET", "/api/greet/Ada"): "app:greet",
+    ("POST", "/api/echo"): "app:echo",
+    ("GET", "/api/clock"): "app:clock",
+    ("GET", "/api/proxy"): "app:proxy",
+}
+"""The handler entry each request above runs (the docs show these entries' sources)."""
+
+
+def test_each_request_runs_the_documented_handler(example: ServedApp) -> None:
+    table = example.servers["app:gateway"].table
+    for (method, path), handler in HANDLERS.items():
+        match = table.match(method, path)
+        assert match.route is not None and match.route.endpoint.func == handler

@@ -32,6 +32,8 @@ async def seed(temporal_server: EmbeddedServer) -> AsyncIterator[SeedApp]:
 
 async def test_post_order_starts_the_workflow_and_a_repeat_conflicts(seed: SeedApp) -> None:
     gateway = seed.runtime.extensions["http_servers"]["app:gateway"]
+    route = gateway.table.match("POST", "/orders").route
+    assert route is not None and route.endpoint.func == "app:http_handler"
     order = {"id": uuid.uuid4().hex[:8], "total": 10.5, "customer_id": "c-http"}
     async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as client:
         first = await client.post("/orders", json=order, headers={"X-Request-ID": "req-1"})
