@@ -11,7 +11,6 @@ so a slow reader slows the writer instead of filling memory).
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,8 +18,6 @@ from urllib.parse import parse_qsl
 import anyio
 
 from actors.errors import InternalError, InvalidError
-
-log = logging.getLogger(__name__)
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

@@ -13,7 +13,7 @@ hosts they use still run.
 
 from __future__ import annotations
 
-import logging
+import sys
 from collections.abc import Iterable
 
 from actors.kinds import KindPlugin
@@ -22,8 +22,6 @@ from actors.runtime import AppRuntime
 from http_host import config, routing
 from http_host.server import HttpHost, HttpServer
 from lua_bindings.plugin import lua_app
-
-log = logging.getLogger(__name__)
 
 
 def _check_app(registry: Registry) -> Iterable[tuple[str, str]]:
@@ -47,6 +45,7 @@ async def _start(runtime: AppRuntime) -> None:
         runtime.node.add_host(host)
         servers[service.id] = server
         runtime.node.start_soon(server.serve)
+        print(f"http: {service.id} listening on {server.url}", file=sys.stderr)
 
 
 KINDS = KindPlugin(

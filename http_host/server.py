@@ -172,7 +172,6 @@ class HttpServer:
             timeout_graceful_shutdown=max(int(self.config.stop_timeout), 1),
         )
         self._uvicorn = Uvicorn(config)
-        log.info("http.service %s listening on %s", self.config.id, self.url)
         try:
             await self._uvicorn.serve(sockets=[self.socket])
         finally:
