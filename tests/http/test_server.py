@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 
@@ -131,6 +132,18 @@ def test_a_body_over_the_limit_is_413(client: httpx.Client) -> None:
     streamed = client.post("/api/json", content=chunks())
     assert streamed.status_code == 413
     assert client.post("/api/json", json={"ok": True}).status_code == 200
+
+
+def test_a_body_that_does_not_arrive_in_time_is_408(web: ServedApp) -> None:
+    host, port = web.url().removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"a"'
+        )
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert b"request body not received in time" in answer
 
 
 def test_server_sent_events(client: httpx.Client) -> None:
