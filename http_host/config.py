@@ -28,7 +28,7 @@ import attrs
 
 from actors.errors import ActorError
 from actors.registry import Entry, Registry
-from lua_bindings import gotime
+from corelib import gotime
 
 SERVICE = "http.service"
 ROUTER = "http.router"

@@ -20,9 +20,9 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl
 
 from actors.errors import ActorError, Error, InternalError, InvalidError
+from corelib import jsoncodec
 from http_host.exchange import SSE, Exchange
 from http_host.modules.stream import BytesStream
-from lua_bindings import jsoncodec
 from lua_bindings.contract import ModuleHost, Reply, nil_on_error, reply
 from lua_bindings.convert import from_lua, lua_kind, lua_type_name, text
 from lua_bindings.modules import LuaModule

@@ -41,9 +41,9 @@ from actors.errors import (
     TimedOutError,
     UnavailableError,
 )
+from corelib import gotime
 from http_host.modules.http import encode_json
 from http_host.modules.stream import Stream, register
-from lua_bindings import gotime
 from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error
 from lua_bindings.convert import from_lua, lua_kind, lua_type_name, text
 from lua_bindings.modules import LuaModule
