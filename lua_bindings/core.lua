@@ -478,6 +478,8 @@ local function module(name)
   local m = MODULES[name]
   if m == nil then
     m = py.load_module(name)
+    -- A host may refuse a module with an error value (workflows refuse I/O modules).
+    if is_kind(m, "error") then error(m, 0) end
     MODULES[name] = m
   end
   return m

@@ -75,7 +75,8 @@ class LuaState:
     # -- modules ------------------------------------------------------------------------------
 
     def _load_module(self, name: bytes) -> Any:
-        """Called by core.lua the first time any process of the host requires `name`."""
+        """Called by core.lua the first time any process of the host requires `name`: the
+        module table, False when there is no such module, or an error value to raise."""
         key = text(name)
         if not self.catalog.has(key):
             return False

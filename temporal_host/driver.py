@@ -57,7 +57,7 @@ from temporal_host.interceptors import (
     settings_of_workflow,
 )
 from temporal_host.meta import TemporalMeta
-from temporal_host.wf_modules import ALLOWED, OVERRIDES
+from temporal_host.wf_modules import ALLOWED, OVERRIDES, REFUSED, refusal
 from temporal_host.wf_modules.commands import Commands, Phase, encode
 from temporal_host.wf_modules.workflow import info_table
 
@@ -172,13 +172,18 @@ class WorkflowLuaState(LuaState):
     """A Lua state with the module allow-list of §8.2 applied at `require` time."""
 
     def spec(self, entry: Entry) -> Any:
-        listed = [name for name in entry.data.get("modules") or () if name in ALLOWED]
+        listed = [
+            name for name in entry.data.get("modules") or () if name in ALLOWED or name in REFUSED
+        ]
         filtered = attrs.evolve(entry, data={**entry.data, "modules": listed})
         return super().spec(filtered)
 
     def _load_module(self, name: bytes) -> Any:
         # Also covers modules loaded behind globals (`subscribe` needs `events`).
-        if text(name) not in ALLOWED:
+        key = text(name)
+        if key in REFUSED:
+            return refusal(key)  # core.lua raises it at the `require`
+        if key not in ALLOWED:
             return False
         return super()._load_module(name)
 

@@ -13,6 +13,7 @@ import functools
 import importlib
 from collections.abc import Callable
 from importlib import resources
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -56,8 +57,33 @@ MODULE_NAMES = (
 )
 
 
+MODULE_ENTRY_POINTS = "actors.lua_modules"
+"""Modules other packages provide (`http`, `http_client` come from http_host): an entry
+point in this group names a `LuaModule`, e.g. `http = "http_host.modules.http:MODULE"`."""
+
+
+@functools.cache
+def _plugin_modules() -> dict[str, str]:
+    return {point.name: point.value for point in entry_points(group=MODULE_ENTRY_POINTS)}
+
+
+def module_names() -> tuple[str, ...]:
+    """Every module a host can offer: this package's and those installed by plugins."""
+    return MODULE_NAMES + tuple(sorted(set(_plugin_modules()) - set(MODULE_NAMES)))
+
+
 @functools.cache
 def _module(name: str) -> LuaModule[Any] | None:
+    if name not in MODULE_NAMES:
+        value = _plugin_modules().get(name)
+        if value is None:
+            return None
+        module_name, _, attribute = value.partition(":")
+        attribute = attribute or "MODULE"
+        module: LuaModule[Any] = getattr(
+            importlib.import_module(module_name), attribute or "MODULE"
+        )
+        return module
     try:
         return importlib.import_module(f"lua_bindings.modules.{name}").MODULE
     except ModuleNotFoundError as exc:
@@ -83,7 +109,7 @@ class ModuleCatalog:
         self._functions: dict[str, Any] = {}
 
     def spec(self, name: str) -> LuaModule[Any] | None:
-        return self._overrides.get(name) or (_module(name) if name in MODULE_NAMES else None)
+        return self._overrides.get(name) or _module(name)
 
     def has(self, name: str) -> bool:
         return self.spec(name) is not None
