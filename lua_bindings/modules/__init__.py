@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 from collections.abc import Callable
 from importlib import resources
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -21,6 +23,11 @@ if TYPE_CHECKING:
     from lua_bindings.state import LuaState
 
 Functions = dict[str, Any]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "actors.lua_modules"
+"""Other packages add modules under this entry-point group: `name = "pkg.mod:MODULE"`."""
 
 
 @attrs.frozen
@@ -62,6 +69,22 @@ def _module(name: str) -> LuaModule | None:
 
 
 @functools.cache
+def _plugin_modules() -> dict[str, LuaModule]:
+    """Modules published by installed packages (e.g. `data_modules`: sql, store, fs...).
+    A module that fails to import is logged and missing, like an unknown module."""
+    found: dict[str, LuaModule] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = point.load()
+        except Exception as exc:
+            log.warning("Lua module %s (%s) failed to load: %s", point.name, point.value, exc)
+            continue
+        if isinstance(module, LuaModule):
+            found[point.name] = module
+    return found
+
+
+@functools.cache
 def _lua_source(package: str, name: str) -> str:
     return resources.files(package).joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
@@ -76,7 +99,11 @@ class ModuleCatalog:
         self._functions: dict[str, Any] = {}
 
     def spec(self, name: str) -> LuaModule | None:
-        return self._overrides.get(name) or (_module(name) if name in MODULE_NAMES else None)
+        if name in self._overrides:
+            return self._overrides[name]
+        if name in MODULE_NAMES:
+            return _module(name)
+        return _plugin_modules().get(name)
 
     def has(self, name: str) -> bool:
         return self.spec(name) is not None

@@ -1,0 +1,265 @@
+"""The `sql` module: the Python half (`sql.lua` wraps it and holds the query builder).
+
+Lua holds handles, small tables around a number; this file maps the numbers to databases,
+transactions and statements, per owning process. When a process exits, its open
+transactions are rolled back and all its handles forgotten, so a process that dies with a
+transaction open leaves the database as it was.
+
+Every database call parks the calling Lua task (`Bridge.blocking`) while the driver works
+(SQLite in a worker thread, PostgreSQL on the event loop): other processes keep running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+
+from actors.errors import ActorError, invalid
+from actors.pid import PID
+from data_modules import sqldb, sqltypes
+from data_modules.bridge import Bridge, Reply, fails, guarded
+from data_modules.resources import Resources
+from lua_bindings.convert import lua_type_name, text
+from lua_bindings.modules import LuaModule
+
+
+@attrs.define(eq=False)
+class Handle:
+    owner: PID
+    target: Any
+    """A `sqldb.Database`, `sqldb.Transaction` or `Statement`."""
+    released: bool = False
+
+
+@attrs.define(eq=False)
+class Statement:
+    sql: str
+    parent: Any
+    """The `sqldb.Database` or `sqldb.Transaction` it runs on."""
+
+
+def _sql_text(value: Any) -> str:
+    if not isinstance(value, bytes | str) or not value:
+        raise invalid(f"SQL must be a non-empty string, got {lua_type_name(value)}")
+    return text(value)
+
+
+class SqlFunctions:
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self.resources = Resources.of(bridge.registry)
+        self._handles: dict[int, Handle] = {}
+        self._by_owner: dict[PID, list[int]] = {}
+        self._next = 0
+
+    # -- handles ----------------------------------------------------------------------------
+
+    def _new(self, target: Any, pid: PID | None = None) -> int:
+        """A handle for `target`, owned by `pid` (default: the caller). When the owner has
+        exited meanwhile (a `begin` that finished after its process died), the target is
+        dropped at once: a transaction is rolled back."""
+        if pid is None:
+            pid = self.bridge.caller()[0]
+        owned = self._by_owner.get(pid)
+        if owned is None:
+            if self.bridge.at_exit(pid, lambda: self._exited(pid)) is None:
+                if isinstance(target, sqldb.Transaction):
+                    self.bridge.background(target.abandon)
+                return 0
+            owned = self._by_owner[pid] = []
+        self._next += 1
+        self._handles[self._next] = Handle(pid, target)
+        owned.append(self._next)
+        return self._next
+
+    def _get(self, number: Any, kind: type | tuple[type, ...]) -> Any:
+        handle = self._handles.get(number) if isinstance(number, int) else None
+        if handle is None or handle.released:
+            raise invalid("handle released (or not a sql handle)")
+        if handle.owner != self.bridge.caller()[0]:
+            raise invalid("sql handle belongs to another process")
+        if not isinstance(handle.target, kind):
+            raise invalid("wrong kind of sql handle")
+        return handle.target
+
+    def _exited(self, pid: PID) -> None:
+        for number in self._by_owner.pop(pid, ()):
+            handle = self._handles.pop(number, None)
+            if handle is not None and isinstance(handle.target, sqldb.Transaction):
+                self.bridge.background(handle.target.abandon)
+
+    def _blocking(
+        self, start: Callable[[], Awaitable[Any]], on_ok: Callable[[Any], Reply]
+    ) -> Reply:
+        try:
+            work = start()
+        except ActorError as exc:
+            return fails(exc.error)
+        return self.bridge.blocking(work, on_ok)  # type: ignore[arg-type]
+
+    # -- module functions -------------------------------------------------------------------
+
+    def get(self, entry_id: Any = None, *_: Any) -> Reply:
+        """→ handle number, database type; or nil, err."""
+        if not isinstance(entry_id, bytes | str):
+            return None, invalid(
+                f"sql.get: id must be a string, got {lua_type_name(entry_id)}"
+            ).error
+        try:
+            _, entry = self.bridge.caller()
+            ref = text(entry_id)
+            if ref and ":" not in ref and entry is not None:
+                ref = entry.resolve_ref(ref)
+            db = self.resources.database(ref)
+            return self._new(db), self.bridge.lua(db.kind)
+        except ActorError as exc:
+            return None, exc.error
+
+    def release(self, number: Any) -> Reply:
+        handle = self._handles.get(number)
+        if handle is not None and handle.owner == self.bridge.caller()[0]:
+            handle.released = True
+        return (True,)
+
+    def stats(self, number: Any) -> Any:
+        db: sqldb.Database = self._get(number, sqldb.Database)
+        return self.bridge.lua(db.pool.stats())
+
+    def query(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        def start() -> Awaitable[Any]:
+            target = self._get(number, (sqldb.Database, sqldb.Transaction))
+            statement, values = _sql_text(sql), sqltypes.params(params)
+            if isinstance(target, sqldb.Database):
+                return target.query(statement, values, self.bridge.caller()[0])
+            return target.query(statement, values)
+
+        return self._blocking(start, self._rows)
+
+    def execute(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        def start() -> Awaitable[Any]:
+            target = self._get(number, (sqldb.Database, sqldb.Transaction))
+            statement, values = _sql_text(sql), sqltypes.params(params)
+            if isinstance(target, sqldb.Database):
+                return target.execute(statement, values, self.bridge.caller()[0])
+            return target.execute(statement, values)
+
+        return self._blocking(start, self._result)
+
+    def prepare(self, number: Any, sql: Any) -> Reply:
+        """Checks the SQL now (syntax, tables); the statement then runs on the database's
+        connections (each keeps it prepared in its statement cache) or the transaction's."""
+        holder: list[Statement] = []
+        pid = self.bridge.caller()[0]
+
+        def start() -> Awaitable[Any]:
+            target = self._get(number, (sqldb.Database, sqldb.Transaction))
+            statement = Statement(_sql_text(sql), target)
+            holder.append(statement)
+            if isinstance(target, sqldb.Database):
+                return target.check(statement.sql, self.bridge.caller()[0])
+            return target.check(statement.sql)
+
+        return self._blocking(start, lambda _: (self._new(holder[0], pid),))
+
+    def stmt_query(self, number: Any, params: Any = None) -> Reply:
+        def start() -> Awaitable[Any]:
+            stmt: Statement = self._get(number, Statement)
+            values = sqltypes.params(params)
+            if isinstance(stmt.parent, sqldb.Database):
+                return stmt.parent.query(stmt.sql, values, self.bridge.caller()[0])
+            return stmt.parent.query(stmt.sql, values)
+
+        return self._blocking(start, self._rows)
+
+    def stmt_execute(self, number: Any, params: Any = None) -> Reply:
+        def start() -> Awaitable[Any]:
+            stmt: Statement = self._get(number, Statement)
+            values = sqltypes.params(params)
+            if isinstance(stmt.parent, sqldb.Database):
+                return stmt.parent.execute(stmt.sql, values, self.bridge.caller()[0])
+            return stmt.parent.execute(stmt.sql, values)
+
+        return self._blocking(start, self._result)
+
+    def begin(self, number: Any, options: Any = None) -> Reply:
+        pid = self.bridge.caller()[0]
+
+        def start() -> Awaitable[Any]:
+            db: sqldb.Database = self._get(number, sqldb.Database)
+            isolation, read_only = "default", False
+            if options is not None:
+                if not hasattr(options, "items"):
+                    raise invalid(f"begin options must be a table, got {lua_type_name(options)}")
+                level = options[b"isolation"]
+                if level is not None:
+                    isolation = text(level)
+                read_only = options[b"read_only"] is True
+            return db.begin(self.bridge.caller()[0], isolation, read_only)
+
+        return self._blocking(start, lambda tx: (self._new(tx, pid),))
+
+    def tx_end(self, number: Any, verb: Any) -> Reply:
+        def start() -> Awaitable[Any]:
+            tx: sqldb.Transaction = self._get(number, sqldb.Transaction)
+            return tx.commit() if verb == b"commit" else tx.rollback()
+
+        return self._blocking(start, lambda _: (True,))
+
+    def tx_savepoint(self, number: Any, verb: Any, name: Any = None) -> Reply:
+        def start() -> Awaitable[Any]:
+            tx: sqldb.Transaction = self._get(number, sqldb.Transaction)
+            if not isinstance(name, bytes | str):
+                raise invalid(f"savepoint name must be a string, got {lua_type_name(name)}")
+            return tx.savepoint(text(verb), text(name))
+
+        return self._blocking(start, lambda _: (True,))
+
+    def tx_check(self, number: Any) -> Any:
+        tx: sqldb.Transaction = self._get(number, sqldb.Transaction)
+        if tx.state != "active":
+            raise invalid(f"transaction is not active (already {tx.state})")
+        return self.bridge.lua(tx.db.kind)
+
+    def stmt_close(self, number: Any) -> Reply:
+        handle = self._handles.get(number)
+        if handle is not None and handle.owner == self.bridge.caller()[0]:
+            handle.released = True
+        return (True,)
+
+    # -- replies ----------------------------------------------------------------------------
+
+    def _rows(self, found: list[dict[str, Any]]) -> Reply:
+        return (self.bridge.lua(sqltypes.rows(found)),)
+
+    def _result(self, result: sqldb.ExecResult) -> Reply:
+        return (
+            self.bridge.lua(
+                {"last_insert_id": result.last_insert_id, "rows_affected": result.rows_affected}
+            ),
+        )
+
+
+def _functions(host: Any) -> dict[str, Any]:
+    functions = SqlFunctions(Bridge(host))
+    return {
+        "get": functions.get,
+        "release": functions.release,
+        "stats": guarded(functions.stats),
+        "query": functions.query,
+        "execute": functions.execute,
+        "prepare": functions.prepare,
+        "begin": functions.begin,
+        "tx_end": functions.tx_end,
+        "tx_savepoint": functions.tx_savepoint,
+        "tx_check": guarded(functions.tx_check),
+        "stmt_query": functions.stmt_query,
+        "stmt_execute": functions.stmt_execute,
+        "stmt_close": functions.stmt_close,
+        "typed": guarded(sqltypes.typed),
+        "NULL": sqltypes.NULL,
+    }
+
+
+MODULE = LuaModule("sql", _functions, package="data_modules")
