@@ -270,32 +270,33 @@ local function placeholders(s, format)
   return concat(out)
 end
 
--- Builders: `b.kind` says which; list fields are copied on change.
+-- Builders: `b.s.kind` says which; list fields are copied on change.
 local B = {}
 local B_MT = {__index = B, __name = "sql.builder"}
 
+-- A builder's state lives in `b.s`, apart from its methods (`columns`, `limit`... are both).
 local function new_builder(kind, fields)
   fields.kind = kind
-  return setmetatable(fields, B_MT)
+  return setmetatable({s = fields}, B_MT)
 end
 
 local function derive(b, key, value)
   local n = {}
-  for k, v in pairs(b) do n[k] = v end
+  for k, v in pairs(b.s) do n[k] = v end
   n[key] = value
-  return setmetatable(n, B_MT)
+  return setmetatable({s = n}, B_MT)
 end
 
 local function push(b, key, item)
   local list = {}
-  for i, v in ipairs(b[key] or {}) do list[i] = v end
+  for i, v in ipairs(b.s[key] or {}) do list[i] = v end
   list[#list + 1] = item
   return derive(b, key, list)
 end
 
 local function allow(b, method, ...)
-  for _, k in ipairs({...}) do if b.kind == k then return end end
-  error(invalid(method .. " is not available on a " .. b.kind .. " builder"), 3)
+  for _, k in ipairs({...}) do if b.s.kind == k then return end end
+  error(invalid(method .. " is not available on a " .. b.s.kind .. " builder"), 3)
 end
 
 local function strings(method, ...)
@@ -314,8 +315,8 @@ function builder.update(t) return new_builder("update", {table = t}) end
 function builder.delete(t) return new_builder("delete", {table = t}) end
 
 function B:from(t)
-  if self.kind == "update" then return derive(self, "from_table", t) end
-  if self.kind == "delete" then return derive(self, "table", t) end
+  if self.s.kind == "update" then return derive(self, "from_table", t) end
+  if self.s.kind == "delete" then return derive(self, "table", t) end
   allow(self, "from", "select")
   return derive(self, "table", t)
 end
@@ -341,14 +342,14 @@ function B:having(c, ...)
 end
 function B:order_by(...)
   local list = {}
-  for i, v in ipairs(self.orders or {}) do list[i] = v end
+  for i, v in ipairs(self.s.orders or {}) do list[i] = v end
   append_all(list, strings("order_by", ...))
   return derive(self, "orders", list)
 end
 function B:group_by(...)
   allow(self, "group_by", "select")
   local list = {}
-  for i, v in ipairs(self.groups or {}) do list[i] = v end
+  for i, v in ipairs(self.s.groups or {}) do list[i] = v end
   append_all(list, strings("group_by", ...))
   return derive(self, "groups", list)
 end
@@ -363,7 +364,7 @@ end
 B.limit, B.offset = count("limit"), count("offset")
 function B:columns(...)
   local list = {}
-  for i, v in ipairs(self.columns or {}) do list[i] = v end
+  for i, v in ipairs(self.s.columns or {}) do list[i] = v end
   append_all(list, strings("columns", ...))
   return derive(self, "columns", list)
 end
@@ -384,7 +385,7 @@ end
 function B:set_map(map)
   if type(map) ~= "table" then error(invalid("set_map expects a table"), 2) end
   local keys = sorted_keys(map)
-  if self.kind == "insert" then
+  if self.s.kind == "insert" then
     local row = {}
     for i, k in ipairs(keys) do row[i] = map[k] end
     return derive(derive(self, "columns", keys), "rows", {row})
@@ -396,14 +397,14 @@ function B:set_map(map)
 end
 function B:select(query)
   allow(self, "select", "insert")
-  if getmetatable(query) ~= B_MT or query.kind ~= "select" then
+  if getmetatable(query) ~= B_MT or query.s.kind ~= "select" then
     error(invalid("insert:select expects a select builder"), 2)
   end
   return derive(self, "select_query", query)
 end
 function B:from_select(query, alias)
   allow(self, "from_select", "update")
-  if getmetatable(query) ~= B_MT or query.kind ~= "select" or type(alias) ~= "string" then
+  if getmetatable(query) ~= B_MT or query.s.kind ~= "select" or type(alias) ~= "string" then
     error(invalid("from_select expects a select builder and an alias"), 2)
   end
   return derive(self, "from_query", {query, alias})
@@ -437,77 +438,77 @@ local function raw_list(parts, args, list)
 end
 
 local function tail(b, parts, args)
-  if b.orders and #b.orders > 0 then parts[#parts + 1] = "ORDER BY " .. concat(b.orders, ", ") end
-  if b.limit then parts[#parts + 1] = "LIMIT " .. b.limit end
-  if b.offset then parts[#parts + 1] = "OFFSET " .. b.offset end
-  raw_list(parts, args, b.suffixes)
+  if b.s.orders and #b.s.orders > 0 then parts[#parts + 1] = "ORDER BY " .. concat(b.s.orders, ", ") end
+  if b.s.limit then parts[#parts + 1] = "LIMIT " .. b.s.limit end
+  if b.s.offset then parts[#parts + 1] = "OFFSET " .. b.s.offset end
+  raw_list(parts, args, b.s.suffixes)
 end
 
 local function need_table(b)
-  if type(b.table) ~= "string" or b.table == "" then
-    error(invalid(b.kind .. " statements must specify a table"), 0)
+  if type(b.s.table) ~= "string" or b.s.table == "" then
+    error(invalid(b.s.kind .. " statements must specify a table"), 0)
   end
 end
 
 render = function(b)
   local parts, args = {}, {}
-  raw_list(parts, args, b.prefixes)
-  if b.kind == "select" then
-    if not b.columns or #b.columns == 0 then
+  raw_list(parts, args, b.s.prefixes)
+  if b.s.kind == "select" then
+    if not b.s.columns or #b.s.columns == 0 then
       error(invalid("select statements must have at least one result column"), 0)
     end
-    parts[#parts + 1] = (b.distinct and "SELECT DISTINCT " or "SELECT ") .. concat(b.columns, ", ")
-    if b.table then parts[#parts + 1] = "FROM " .. b.table end
-    raw_list(parts, args, b.joins)
-    clause_list(parts, args, b.wheres, "WHERE ", " AND ")
-    if b.groups and #b.groups > 0 then parts[#parts + 1] = "GROUP BY " .. concat(b.groups, ", ") end
-    clause_list(parts, args, b.havings, "HAVING ", " AND ")
+    parts[#parts + 1] = (b.s.distinct and "SELECT DISTINCT " or "SELECT ") .. concat(b.s.columns, ", ")
+    if b.s.table then parts[#parts + 1] = "FROM " .. b.s.table end
+    raw_list(parts, args, b.s.joins)
+    clause_list(parts, args, b.s.wheres, "WHERE ", " AND ")
+    if b.s.groups and #b.s.groups > 0 then parts[#parts + 1] = "GROUP BY " .. concat(b.s.groups, ", ") end
+    clause_list(parts, args, b.s.havings, "HAVING ", " AND ")
     tail(b, parts, args)
-  elseif b.kind == "insert" then
+  elseif b.s.kind == "insert" then
     need_table(b)
     local head = "INSERT "
-    if b.options then head = head .. concat(b.options, " ") .. " " end
-    parts[#parts + 1] = head .. "INTO " .. b.table
-    if b.columns and #b.columns > 0 then parts[#parts + 1] = "(" .. concat(b.columns, ",") .. ")" end
-    if b.select_query then
-      local s, a = render(b.select_query)
+    if b.s.options then head = head .. concat(b.s.options, " ") .. " " end
+    parts[#parts + 1] = head .. "INTO " .. b.s.table
+    if b.s.columns and #b.s.columns > 0 then parts[#parts + 1] = "(" .. concat(b.s.columns, ",") .. ")" end
+    if b.s.select_query then
+      local s, a = render(b.s.select_query)
       parts[#parts + 1] = s
       append_all(args, a)
     else
-      if not b.rows or #b.rows == 0 then
+      if not b.s.rows or #b.s.rows == 0 then
         error(invalid("insert statements must have at least one set of values or select clause"), 0)
       end
       local rows = {}
-      for i, row in ipairs(b.rows) do
+      for i, row in ipairs(b.s.rows) do
         local marks = {}
         for j, v in ipairs(row) do marks[j] = value_sql(v, args) end
         rows[i] = "(" .. concat(marks, ",") .. ")"
       end
       parts[#parts + 1] = "VALUES " .. concat(rows, ",")
     end
-    raw_list(parts, args, b.suffixes)
-  elseif b.kind == "update" then
+    raw_list(parts, args, b.s.suffixes)
+  elseif b.s.kind == "update" then
     need_table(b)
-    if not b.sets or #b.sets == 0 then
+    if not b.s.sets or #b.s.sets == 0 then
       error(invalid("update statements must have at least one Set clause"), 0)
     end
-    parts[#parts + 1] = "UPDATE " .. b.table
+    parts[#parts + 1] = "UPDATE " .. b.s.table
     local sets = {}
-    for i, pair in ipairs(b.sets) do sets[i] = pair[1] .. " = " .. value_sql(pair[2], args) end
+    for i, pair in ipairs(b.s.sets) do sets[i] = pair[1] .. " = " .. value_sql(pair[2], args) end
     parts[#parts + 1] = "SET " .. concat(sets, ", ")
-    if b.from_query then
-      local s, a = render(b.from_query[1])
-      parts[#parts + 1] = "FROM (" .. s .. ") AS " .. b.from_query[2]
+    if b.s.from_query then
+      local s, a = render(b.s.from_query[1])
+      parts[#parts + 1] = "FROM (" .. s .. ") AS " .. b.s.from_query[2]
       append_all(args, a)
-    elseif b.from_table then
-      parts[#parts + 1] = "FROM " .. b.from_table
+    elseif b.s.from_table then
+      parts[#parts + 1] = "FROM " .. b.s.from_table
     end
-    clause_list(parts, args, b.wheres, "WHERE ", " AND ")
+    clause_list(parts, args, b.s.wheres, "WHERE ", " AND ")
     tail(b, parts, args)
   else -- delete
     need_table(b)
-    parts[#parts + 1] = "DELETE FROM " .. b.table
-    clause_list(parts, args, b.wheres, "WHERE ", " AND ")
+    parts[#parts + 1] = "DELETE FROM " .. b.s.table
+    clause_list(parts, args, b.s.wheres, "WHERE ", " AND ")
     tail(b, parts, args)
   end
   return concat(parts, " "), args
@@ -519,7 +520,7 @@ local function to_sql(b, format)
     if errors.is(s, errors.INVALID) then return nil, s end
     return nil, invalid(tostring(s))
   end
-  return placeholders(s, format or b.format), args
+  return placeholders(s, format or b.s.format), args
 end
 function B:to_sql() return to_sql(self) end
 
@@ -534,7 +535,7 @@ function B:run_with(target)
   if mt ~= DB_MT and mt ~= TX_MT then
     return nil, invalid("run_with expects a database or transaction from sql.get / db:begin")
   end
-  local format = self.format
+  local format = self.s.format
   if format == nil and target.kind == "postgres" then format = "dollar" end
   local s, args = to_sql(self, format)
   if s == nil then return nil, args end

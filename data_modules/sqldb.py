@@ -357,6 +357,7 @@ class PostgresDriver:
             pg.CannotConnectNowError,
             pg.AdminShutdownError,
             pg.TooManyConnectionsError,
+            asyncpg.InternalClientError,  # e.g. a connection the server closed while idle
         )
         if isinstance(exc, broken_kinds):
             return unavailable(
