@@ -36,6 +36,7 @@ from lua_bindings import gotime
 log = logging.getLogger(__name__)
 
 SQL_KINDS = frozenset({"db.sql.sqlite", "db.sql.postgres"})
+STORE_KINDS = frozenset({"store.memory", "store.sql"})
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -189,6 +190,34 @@ class Resources:
                 raise invalid(f"database {entry.id}: {exc.error.message}") from None
             self._databases[entry.id] = db
         return db
+
+    def store(self, entry_id: str) -> Any:
+        from data_modules import kvstore
+
+        entry = self.entry(entry_id, STORE_KINDS, "store")
+
+        def build() -> Any:
+            data = entry.data
+            cleanup = data.get("cleanup_interval")
+            interval = (
+                seconds(cleanup, "cleanup_interval") if cleanup else kvstore.DEFAULT_CLEANUP
+            )
+            if entry.kind == "store.memory":
+                size = _int(data.get("max_size"), "max_size") or kvstore.DEFAULT_MAX_SIZE
+                return kvstore.MemoryStore(size, interval)
+            database = data.get("database")
+            if not isinstance(database, str) or not database:
+                raise invalid(f"store {entry.id}: missing database (a db.sql.* entry id)")
+            return kvstore.SqlStore(
+                self.database(entry.resolve_ref(database)),
+                data.get("table_name") or "",
+                data.get("id_column_name") or "key",
+                data.get("payload_column_name") or "value",
+                data.get("expire_column_name") or "expires_at",
+                interval,
+            )
+
+        return self.built("store", entry.id, build)
 
     def built(self, kind: str, entry_id: str, build: Callable[[], Any]) -> Any:
         """One object per (kind, entry): stores, storages, directories."""
