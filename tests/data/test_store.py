@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (Lua sources in strings)
+
 """The `store` module on `store.memory` and `store.sql` (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
