@@ -71,9 +71,7 @@ class MemoryStore:
         if key not in self._data and len(self._data) >= self.max_size:
             self.sweep()
             if len(self._data) >= self.max_size:
-                raise errors.error(
-                    errors.RATE_LIMITED, f"store is full (max_size {self.max_size})"
-                )
+                raise errors.error(errors.RATE_LIMITED, f"store is full (max_size {self.max_size})")
         self._data[key] = (packed, expires)
 
     async def has(self, key: str) -> bool:

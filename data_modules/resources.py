@@ -156,7 +156,20 @@ class Resources:
         self.registry = registry
         self._databases: dict[str, sqldb.Database] = {}
         self._built: dict[tuple[str, str], Any] = {}
-        self.getenv: Callable[[str], str | None] = os.environ.get
+        self._env: Any = None
+
+    @property
+    def env(self) -> Any:
+        """The app's `envstore.Env` (built on first use)."""
+        if self._env is None:
+            from data_modules.envstore import Env
+
+            self._env = Env(self.registry)
+        return self._env
+
+    def getenv(self, name: str) -> str | None:
+        """`${env:NAME}` in entry fields: the app's env first, then the process environment."""
+        return self.env.lookup(os.environ.get)(name)
 
     @classmethod
     def of(cls, registry: Registry) -> Resources:
@@ -199,9 +212,7 @@ class Resources:
         def build() -> Any:
             data = entry.data
             cleanup = data.get("cleanup_interval")
-            interval = (
-                seconds(cleanup, "cleanup_interval") if cleanup else kvstore.DEFAULT_CLEANUP
-            )
+            interval = seconds(cleanup, "cleanup_interval") if cleanup else kvstore.DEFAULT_CLEANUP
             if entry.kind == "store.memory":
                 size = _int(data.get("max_size"), "max_size") or kvstore.DEFAULT_MAX_SIZE
                 return kvstore.MemoryStore(size, interval)

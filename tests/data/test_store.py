@@ -1,4 +1,3 @@
-
 """The `store` module on `store.memory` and `store.sql` (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
