@@ -230,6 +230,14 @@ class Resources:
 
         return self.built("store", entry.id, build)
 
+    def directory(self, entry_id: str) -> Any:
+        from data_modules import fsdir
+
+        entry = self.entry(entry_id, frozenset({"fs.directory"}), "filesystem")
+        return self.built(
+            "fs", entry.id, lambda: fsdir.from_entry(entry.id, entry.data, base_dir(entry))
+        )
+
     def built(self, kind: str, entry_id: str, build: Callable[[], Any]) -> Any:
         """One object per (kind, entry): stores, storages, directories."""
         key = (kind, entry_id)

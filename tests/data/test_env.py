@@ -117,3 +117,32 @@ async def test_undeclared_without_default_storage_is_denied(tmp_path):
     )
     assert event.error is None, event.error
     assert event.value == ["PermissionDenied", "hi"]
+
+
+def test_load_time_checks(tmp_path):
+    from actors.runtime import AppRuntime
+    from tests.lua_harness import write_app
+
+    app = write_app(
+        tmp_path / "app",
+        "return function() end",
+        entries=[
+            {"name": "a", "kind": "store.sql", "database": "db"},
+            {"name": "b", "kind": "env.storage.router", "storages": []},
+            {"name": "c", "kind": "fs.directory"},
+            {"name": "d", "kind": "db.sql.sqlite"},
+            {"name": "e", "kind": "db.sql.postgres", "host": "h"},
+            {"name": "f", "kind": "store.memory", "max_size": -1},
+        ],
+    )
+    problems = sorted(str(e) for e in AppRuntime.load(app).errors)
+    text = "\n".join(problems)
+    for expected in (
+        "missing table_name",
+        "storages:",
+        "missing directory",
+        "missing file",
+        "missing database, username",
+        "max_size",
+    ):
+        assert expected in text, text
