@@ -13,6 +13,7 @@ BENCHMARKS = {
     "lua_idle_memory": "benchmarks.lua_idle_memory",
     "workflow_throughput": "benchmarks.workflow_throughput",
     "workflow_replay": "benchmarks.workflow_replay",
+    "sql_insert": "benchmarks.sql_insert",
 }
 
 

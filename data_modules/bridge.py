@@ -47,6 +47,12 @@ class Bridge:
         """Run `work()` on the event loop, owned by nobody (cleanup after an exit)."""
         self._host.node.start_soon(work)
 
+    def park(self) -> Callable[..., bool]:
+        """Park the calling task; the returned function resumes it with its arguments (as
+        the task's return values), once, on the event loop's thread. The module function
+        then returns `PARKED`."""
+        return self._host.park().fire
+
     def blocking(
         self,
         work: Coroutine[Any, Any, Any],
@@ -55,6 +61,10 @@ class Bridge:
         """Park the calling task until `work` finishes on the event loop; `rt.await` in Lua
         turns this into `on_ok(result)` or `nil, err` (an `ActorError` keeps its kind)."""
         return self._host.call(work, False, on_ok)
+
+
+PARKED: Reply = (0,)
+"""The reply of a call that parked its task (`rt.await` yields until it is resumed)."""
 
 
 def fails(error: Error) -> Reply:

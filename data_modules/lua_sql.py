@@ -11,7 +11,9 @@ Every database call parks the calling Lua task (`Bridge.blocking`) while the dri
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Any
 
 import attrs
@@ -19,7 +21,7 @@ import attrs
 from actors.errors import ActorError, invalid
 from actors.pid import PID
 from data_modules import sqldb, sqltypes
-from data_modules.bridge import Bridge, Reply, fails, guarded
+from data_modules.bridge import PARKED, Bridge, Reply, fails, guarded
 from data_modules.resources import Resources
 from lua_bindings.convert import lua_type_name, text
 from lua_bindings.modules import LuaModule
@@ -127,25 +129,42 @@ class SqlFunctions:
         db: sqldb.Database = self._get(number, sqldb.Database)
         return self.bridge.lua(db.pool.stats())
 
-    def query(self, number: Any, sql: Any, params: Any = None) -> Reply:
-        def start() -> Awaitable[Any]:
-            target = self._get(number, (sqldb.Database, sqldb.Transaction))
-            statement, values = _sql_text(sql), sqltypes.params(params)
-            if isinstance(target, sqldb.Database):
-                return target.query(statement, values, self.bridge.caller()[0])
-            return target.query(statement, values)
+    def _run(self, target: Any, op: str, statement: str, values: list[Any]) -> Reply:
+        """Run a query or execute on a database or transaction, parking the caller."""
+        on_ok = self._rows if op == "query" else self._result
+        if isinstance(target, sqldb.Database):
+            run = target.query if op == "query" else target.execute
+            return self.bridge.blocking(run(statement, values, self.bridge.caller()[0]), on_ok)
+        future = target.submit(op, statement, values)
+        if future is None:
+            run = target.query if op == "query" else target.execute
+            return self.bridge.blocking(run(statement, values), on_ok)
+        resume = self.bridge.park()
+        loop = asyncio.get_running_loop()
 
-        return self._blocking(start, self._rows)
+        def answer(done: Future[Any]) -> None:
+            exc = done.exception()
+            if exc is None:
+                resume(*on_ok(done.result()))
+            else:
+                resume(None, target.failed(exc).error)
+
+        future.add_done_callback(lambda done: loop.call_soon_threadsafe(answer, done))
+        return PARKED
+
+    def query(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        try:
+            target = self._get(number, (sqldb.Database, sqldb.Transaction))
+            return self._run(target, "query", _sql_text(sql), sqltypes.params(params))
+        except ActorError as exc:
+            return fails(exc.error)
 
     def execute(self, number: Any, sql: Any, params: Any = None) -> Reply:
-        def start() -> Awaitable[Any]:
+        try:
             target = self._get(number, (sqldb.Database, sqldb.Transaction))
-            statement, values = _sql_text(sql), sqltypes.params(params)
-            if isinstance(target, sqldb.Database):
-                return target.execute(statement, values, self.bridge.caller()[0])
-            return target.execute(statement, values)
-
-        return self._blocking(start, self._result)
+            return self._run(target, "execute", _sql_text(sql), sqltypes.params(params))
+        except ActorError as exc:
+            return fails(exc.error)
 
     def prepare(self, number: Any, sql: Any) -> Reply:
         """Checks the SQL now (syntax, tables); the statement then runs on the database's
@@ -164,24 +183,18 @@ class SqlFunctions:
         return self._blocking(start, lambda _: (self._new(holder[0], pid),))
 
     def stmt_query(self, number: Any, params: Any = None) -> Reply:
-        def start() -> Awaitable[Any]:
+        try:
             stmt: Statement = self._get(number, Statement)
-            values = sqltypes.params(params)
-            if isinstance(stmt.parent, sqldb.Database):
-                return stmt.parent.query(stmt.sql, values, self.bridge.caller()[0])
-            return stmt.parent.query(stmt.sql, values)
-
-        return self._blocking(start, self._rows)
+            return self._run(stmt.parent, "query", stmt.sql, sqltypes.params(params))
+        except ActorError as exc:
+            return fails(exc.error)
 
     def stmt_execute(self, number: Any, params: Any = None) -> Reply:
-        def start() -> Awaitable[Any]:
+        try:
             stmt: Statement = self._get(number, Statement)
-            values = sqltypes.params(params)
-            if isinstance(stmt.parent, sqldb.Database):
-                return stmt.parent.execute(stmt.sql, values, self.bridge.caller()[0])
-            return stmt.parent.execute(stmt.sql, values)
-
-        return self._blocking(start, self._result)
+            return self._run(stmt.parent, "execute", stmt.sql, sqltypes.params(params))
+        except ActorError as exc:
+            return fails(exc.error)
 
     def begin(self, number: Any, options: Any = None) -> Reply:
         pid = self.bridge.caller()[0]

@@ -23,7 +23,7 @@ import sqlite3
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 import attrs
@@ -154,6 +154,11 @@ class SqliteConnection:
                     raise
                 params = [None] * int(found.group(1))
         self._db.execute("EXPLAIN " + sql, params).close()
+
+    def submit(self, op: str, sql: str, params: Params) -> Future[Any]:
+        """`query` or `execute` answered by a future of the connection's own thread, with
+        no event-loop task per call (the fast path of transactions)."""
+        return self._thread.submit(self._query if op == "query" else self._execute, sql, params)
 
     async def query(self, sql: str, params: Params) -> list[Row]:
         return await self._call(self._query, sql, params)
@@ -618,6 +623,23 @@ class Transaction:
 
     async def execute(self, sql: str, params: Params = ()) -> ExecResult:
         return await self._use(lambda c: c.execute(sql, params))
+
+    def submit(self, op: str, sql: str, params: Params = ()) -> Future[Any] | None:
+        """`query`/`execute` as a future, when the driver runs calls on a thread of the
+        connection (SQLite): calls still run one at a time and in order, since that thread
+        takes them in order. None when the driver has no such path (use the coroutines)."""
+        submit = getattr(self._conn, "submit", None)
+        if submit is None:
+            return None
+        self._check_active()
+        return submit(op, sql, params)
+
+    def failed(self, exc: BaseException) -> ActorError:
+        """The error value of a failed `submit` (a broken connection ends the transaction)."""
+        error, broken = self.db.driver.translate(exc)
+        if broken:
+            self._finish("broken", broken=True)
+        return error
 
     async def check(self, sql: str) -> None:
         await self._use(lambda c: c.check(sql))
