@@ -21,9 +21,7 @@ ENTRIES = {
     "tour:fs_basics": 2,
     "tour:hash_yaml": True,
 }
-MARKER = re.compile(
-    r"<!-- snippet: app=examples/data_tour entry=(\S+) -->\n```lua\n(.*?)```", re.S
-)
+MARKER = re.compile(r"<!-- snippet: app=examples/data_tour entry=(\S+) -->\n```lua\n(.*?)```", re.S)
 
 
 @pytest.mark.anyio

@@ -17,12 +17,12 @@ def db_entry(file: str = "app.db", **extra):
     return {"name": "db", "kind": "db.sql.sqlite", "file": file, **extra}
 
 
-async def run_sql(tmp_path: Path, main: str, *args, entries=None, **app):
+async def run_sql(tmp_path: Path, main: str, *args, entries=None, modules=("sql", "json"), **app):
     return await run_lua(
         tmp_path,
         main,
         *args,
-        modules=["sql", "json"],
+        modules=list(modules),
         entries=entries if entries is not None else [db_entry()],
         **app,
     )
@@ -224,3 +224,54 @@ async def test_memory_database_and_self_deadlock(tmp_path):
     assert event.error is None, event.error
     assert event.value["n"] == 1 and event.value["max"] == 1
     assert "held by this process" in event.value["msg"]
+
+
+async def test_pool_size_and_acquire_timeout(tmp_path):
+    """Two connections: two open transactions take both; a third caller waits, gives up
+    after acquire_timeout with Unavailable, and gets a connection once one is freed."""
+    event = await run_sql(
+        tmp_path,
+        """
+        local sql = require("sql")
+        local time = require("time")
+        local function holder(ms)
+          local db = assert(sql.get("test:db"))
+          local tx = assert(db:begin())
+          time.sleep(ms .. "ms")
+          assert(tx:commit())
+        end
+        local function main()
+          local db = assert(sql.get("test:db"))
+          db:execute("CREATE TABLE t (v INTEGER)")
+          process.spawn("test:holder", "test:processes", 400)
+          process.spawn("test:holder", "test:processes", 400)
+          time.sleep("50ms")
+          local stats = db:stats()
+          local _, err = db:query("SELECT 1")            -- waits 200 ms, then gives up
+          time.sleep("400ms")
+          local rows = assert(db:query("SELECT 1 AS one")) -- the holders are done
+          return {max = stats.max_open_connections, in_use = stats.in_use,
+                  kind = err:kind(), retryable = err:retryable(), msg = err:message(),
+                  one = rows[1].one, waits = db:stats().wait_count}
+        end
+        return {main = main, holder = holder}
+        """,
+        entries=[
+            db_entry(pool={"max_open": 2, "acquire_timeout": "200ms"}),
+            {
+                "name": "holder",
+                "kind": "process.lua",
+                "source": "file://main.lua",
+                "method": "holder",
+                "modules": ["sql", "time"],
+            },
+        ],
+        modules=["sql", "time"],
+    )
+    assert event.error is None, event.error
+    v = event.value
+    assert v["max"] == 2 and v["in_use"] == 2 and v["waits"] >= 1
+    assert (
+        v["kind"] == "Unavailable" and v["retryable"] is True and "no connection free" in v["msg"]
+    )
+    assert v["one"] == 1
