@@ -8,16 +8,18 @@ contract by changing this file alone).
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, invalid
 from actors.pid import PID
 from actors.registry import Entry, Registry
+from lua_bindings.convert import lua_type_name, text
 
 if TYPE_CHECKING:
     from lua_bindings.host import LuaHost
 
 Reply = tuple[Any, ...]
+T = TypeVar("T")
 
 
 class Bridge:
@@ -38,6 +40,14 @@ class Bridge:
         """The calling process and its entry (raises `Invalid` outside any process)."""
         process = self._host.current
         return process.pid, process.entry
+
+    def entry_id(self, value: Any, what: str) -> str:
+        """An entry id argument; one without a namespace is in the caller's namespace."""
+        ref = string(value, f"{what} id")
+        if not ref:
+            raise invalid(f"{what} id is empty")
+        _, entry = self.caller()
+        return entry.resolve_ref(ref) if entry is not None else ref
 
     def at_exit(self, pid: PID, callback: Callable[[], None]) -> Callable[[], None] | None:
         """Call `callback()` when process `pid` exits; returns a function that withdraws it."""
@@ -67,6 +77,13 @@ PARKED: Reply = (0,)
 """The reply of a call that parked its task (`rt.await` yields until it is resumed)."""
 
 
+def string(value: Any, what: str) -> str:
+    """A Lua string argument as text; `Invalid` naming `what` for anything else."""
+    if not isinstance(value, bytes | str):
+        raise invalid(f"{what} must be a string, got {lua_type_name(value)}")
+    return text(value)
+
+
 def fails(error: Error) -> Reply:
     """The `nil, err` reply of a call that failed before anything started (for `rt.await`)."""
     return 1, None, error
@@ -83,3 +100,57 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     call.__name__ = getattr(fn, "__name__", "call")
     return call
+
+
+class Owned(Generic[T]):
+    """Objects processes hold through numbered handles (databases, transactions, open
+    files): each belongs to the process that made it, only that process may use it, and
+    when it exits every one it still holds is dropped (`on_drop`: roll back, close)."""
+
+    def __init__(self, bridge: Bridge, what: str, on_drop: Callable[[T], None]) -> None:
+        self._bridge = bridge
+        self._what = what
+        self._on_drop = on_drop
+        self._items: dict[int, tuple[PID, T]] = {}
+        self._by_owner: dict[PID, set[int]] = {}
+        self._next = 0
+
+    def add(self, item: T, owner: PID | None = None) -> int:
+        """A handle for `item`, owned by `owner` (default: the caller). An owner that has
+        exited meanwhile (a `begin` answered after its process died) gets none: the item is
+        dropped at once and the handle is 0."""
+        if owner is None:
+            owner = self._bridge.caller()[0]
+        numbers = self._by_owner.get(owner)
+        if numbers is None:
+            if self._bridge.at_exit(owner, lambda: self._exited(owner)) is None:
+                self._on_drop(item)
+                return 0
+            numbers = self._by_owner[owner] = set()
+        self._next += 1
+        self._items[self._next] = (owner, item)
+        numbers.add(self._next)
+        return self._next
+
+    def get(self, number: Any) -> T:
+        found = self._items.get(number) if isinstance(number, int) else None
+        if found is None:
+            raise invalid(f"{self._what} is closed or released")
+        if found[0] != self._bridge.caller()[0]:
+            raise invalid(f"{self._what} belongs to another process")
+        return found[1]
+
+    def remove(self, number: Any) -> T | None:
+        """Forget a handle of the caller's (idempotent); the item is returned, not dropped."""
+        found = self._items.get(number) if isinstance(number, int) else None
+        if found is None or found[0] != self._bridge.caller()[0]:
+            return None
+        del self._items[number]
+        self._by_owner.get(found[0], set()).discard(number)
+        return found[1]
+
+    def _exited(self, owner: PID) -> None:
+        for number in self._by_owner.pop(owner, ()):
+            found = self._items.pop(number, None)
+            if found is not None:
+                self._on_drop(found[1])

@@ -10,14 +10,14 @@ better done with `open` and a loop of `read`.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from actors import errors
 from actors.errors import invalid
-from actors.pid import PID
-from data_modules.bridge import Bridge, guarded
+from data_modules.bridge import Bridge, Owned, guarded, string
 from data_modules.fsdir import info
 from data_modules.resources import Resources
 from lua_bindings.convert import lua_type_name, text
@@ -29,36 +29,26 @@ WHENCE = {"set": os.SEEK_SET, "cur": os.SEEK_CUR, "end": os.SEEK_END}
 
 @attrs.define(eq=False)
 class OpenFile:
-    owner: PID
     file: Any
     virtual: str
-    real: str
+    real: Path
 
 
 def _str(value: Any, what: str = "path") -> str:
-    if not isinstance(value, bytes | str):
-        raise invalid(f"{what} must be a string, got {lua_type_name(value)}")
-    return text(value)
+    return string(value, what)
 
 
 class FsFunctions:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
         self.resources = Resources.of(bridge.registry)
-        self._files: dict[int, OpenFile] = {}
-        self._owners: dict[PID, set[int]] = {}
-        self._next = 0
+        self._files: Owned[OpenFile] = Owned(bridge, "file", lambda opened: opened.file.close())
 
     def directory(self, dir_id: Any) -> Any:
         return self.resources.directory(_str(dir_id, "name"))
 
     def get(self, name: Any = None) -> Any:
-        ref = _str(name, "name")
-        if not ref:
-            raise invalid("fs.get: name is empty")
-        _, entry = self.bridge.caller()
-        if ":" not in ref and entry is not None:
-            ref = entry.resolve_ref(ref)
+        ref = self.bridge.entry_id(name, "filesystem")
         self.resources.directory(ref)
         return self.bridge.lua(ref)
 
@@ -99,29 +89,11 @@ class FsFunctions:
         if mode is None:
             raise invalid("open: mode is required (r, w, wx or a)")
         handle, virtual = directory.open(text(cwd), _str(path), _str(mode, "mode"))
-        pid, _ = self.bridge.caller()
-        owned = self._owners.get(pid)
-        if owned is None:
-            owned = self._owners[pid] = set()
-            self.bridge.at_exit(pid, lambda: self._exited(pid))
-        self._next += 1
-        self._files[self._next] = OpenFile(
-            pid, handle, virtual, directory.real(text(cwd), _str(path))[1]
-        )
-        owned.add(self._next)
-        return self._next
-
-    def _exited(self, pid: PID) -> None:
-        for number in self._owners.pop(pid, ()):
-            opened = self._files.pop(number, None)
-            if opened is not None:
-                opened.file.close()
+        real = directory.real(text(cwd), _str(path))[1]
+        return self._files.add(OpenFile(handle, virtual, real))
 
     def _file(self, number: Any) -> OpenFile:
-        opened = self._files.get(number) if isinstance(number, int) else None
-        if opened is None or opened.owner != self.bridge.caller()[0]:
-            raise invalid("file is closed")
-        return opened
+        return self._files.get(number)
 
     def read(self, number: Any, size: Any = None) -> Any:
         opened = self._file(number)
@@ -160,9 +132,8 @@ class FsFunctions:
         return self.bridge.lua(info(opened.real, opened.virtual))
 
     def close(self, number: Any) -> Any:
-        opened = self._files.pop(number, None) if isinstance(number, int) else None
+        opened = self._files.remove(number)
         if opened is not None:
-            self._owners.get(opened.owner, set()).discard(number)
             opened.file.close()
         return True
 

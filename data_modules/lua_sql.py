@@ -21,18 +21,10 @@ import attrs
 from actors.errors import ActorError, invalid
 from actors.pid import PID
 from data_modules import sqldb, sqltypes
-from data_modules.bridge import PARKED, Bridge, Reply, fails, guarded
+from data_modules.bridge import PARKED, Bridge, Owned, Reply, fails, guarded, string
 from data_modules.resources import Resources
 from lua_bindings.convert import lua_type_name, text
 from lua_bindings.modules import LuaModule
-
-
-@attrs.define(eq=False)
-class Handle:
-    owner: PID
-    target: Any
-    """A `sqldb.Database`, `sqldb.Transaction` or `Statement`."""
-    released: bool = False
 
 
 @attrs.define(eq=False)
@@ -43,54 +35,30 @@ class Statement:
 
 
 def _sql_text(value: Any) -> str:
-    if not isinstance(value, bytes | str) or not value:
-        raise invalid(f"SQL must be a non-empty string, got {lua_type_name(value)}")
-    return text(value)
+    sql = string(value, "SQL")
+    if not sql:
+        raise invalid("SQL is empty")
+    return sql
 
 
 class SqlFunctions:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
         self.resources = Resources.of(bridge.registry)
-        self._handles: dict[int, Handle] = {}
-        self._by_owner: dict[PID, list[int]] = {}
-        self._next = 0
+        self._handles: Owned[Any] = Owned(bridge, "sql handle", self._drop)
 
-    # -- handles ----------------------------------------------------------------------------
+    def _drop(self, target: Any) -> None:
+        if isinstance(target, sqldb.Transaction):
+            self.bridge.background(target.abandon)
 
-    def _new(self, target: Any, pid: PID | None = None) -> int:
-        """A handle for `target`, owned by `pid` (default: the caller). When the owner has
-        exited meanwhile (a `begin` that finished after its process died), the target is
-        dropped at once: a transaction is rolled back."""
-        if pid is None:
-            pid = self.bridge.caller()[0]
-        owned = self._by_owner.get(pid)
-        if owned is None:
-            if self.bridge.at_exit(pid, lambda: self._exited(pid)) is None:
-                if isinstance(target, sqldb.Transaction):
-                    self.bridge.background(target.abandon)
-                return 0
-            owned = self._by_owner[pid] = []
-        self._next += 1
-        self._handles[self._next] = Handle(pid, target)
-        owned.append(self._next)
-        return self._next
+    def _new(self, target: Any, owner: PID | None = None) -> int:
+        return self._handles.add(target, owner)
 
     def _get(self, number: Any, kind: type | tuple[type, ...]) -> Any:
-        handle = self._handles.get(number) if isinstance(number, int) else None
-        if handle is None or handle.released:
-            raise invalid("handle released (or not a sql handle)")
-        if handle.owner != self.bridge.caller()[0]:
-            raise invalid("sql handle belongs to another process")
-        if not isinstance(handle.target, kind):
+        target = self._handles.get(number)
+        if not isinstance(target, kind):
             raise invalid("wrong kind of sql handle")
-        return handle.target
-
-    def _exited(self, pid: PID) -> None:
-        for number in self._by_owner.pop(pid, ()):
-            handle = self._handles.pop(number, None)
-            if handle is not None and isinstance(handle.target, sqldb.Transaction):
-                self.bridge.background(handle.target.abandon)
+        return target
 
     def _blocking(
         self, start: Callable[[], Awaitable[Any]], on_ok: Callable[[Any], Reply]
@@ -105,24 +73,14 @@ class SqlFunctions:
 
     def get(self, entry_id: Any = None, *_: Any) -> Reply:
         """→ handle number, database type; or nil, err."""
-        if not isinstance(entry_id, bytes | str):
-            return None, invalid(
-                f"sql.get: id must be a string, got {lua_type_name(entry_id)}"
-            ).error
         try:
-            _, entry = self.bridge.caller()
-            ref = text(entry_id)
-            if ref and ":" not in ref and entry is not None:
-                ref = entry.resolve_ref(ref)
-            db = self.resources.database(ref)
+            db = self.resources.database(self.bridge.entry_id(entry_id, "database"))
             return self._new(db), self.bridge.lua(db.kind)
         except ActorError as exc:
             return None, exc.error
 
     def release(self, number: Any) -> Reply:
-        handle = self._handles.get(number)
-        if handle is not None and handle.owner == self.bridge.caller()[0]:
-            handle.released = True
+        self._handles.remove(number)
         return (True,)
 
     def stats(self, number: Any) -> Any:
@@ -182,17 +140,11 @@ class SqlFunctions:
 
         return self._blocking(start, lambda _: (self._new(holder[0], pid),))
 
-    def stmt_query(self, number: Any, params: Any = None) -> Reply:
+    def stmt_run(self, number: Any, op: Any, params: Any = None) -> Reply:
+        """`stmt:query(params)` (op "query") or `stmt:execute(params)` (op "execute")."""
         try:
             stmt: Statement = self._get(number, Statement)
-            return self._run(stmt.parent, "query", stmt.sql, sqltypes.params(params))
-        except ActorError as exc:
-            return fails(exc.error)
-
-    def stmt_execute(self, number: Any, params: Any = None) -> Reply:
-        try:
-            stmt: Statement = self._get(number, Statement)
-            return self._run(stmt.parent, "execute", stmt.sql, sqltypes.params(params))
+            return self._run(stmt.parent, text(op), stmt.sql, sqltypes.params(params))
         except ActorError as exc:
             return fails(exc.error)
 
@@ -236,9 +188,7 @@ class SqlFunctions:
         return self.bridge.lua(tx.db.kind)
 
     def stmt_close(self, number: Any) -> Reply:
-        handle = self._handles.get(number)
-        if handle is not None and handle.owner == self.bridge.caller()[0]:
-            handle.released = True
+        self._handles.remove(number)
         return (True,)
 
     # -- replies ----------------------------------------------------------------------------
@@ -267,8 +217,7 @@ def _functions(host: Any) -> dict[str, Any]:
         "tx_end": functions.tx_end,
         "tx_savepoint": functions.tx_savepoint,
         "tx_check": guarded(functions.tx_check),
-        "stmt_query": functions.stmt_query,
-        "stmt_execute": functions.stmt_execute,
+        "stmt_run": functions.stmt_run,
         "stmt_close": functions.stmt_close,
         "typed": guarded(sqltypes.typed),
         "NULL": sqltypes.NULL,

@@ -14,7 +14,7 @@ from actors.errors import ActorError, invalid
 from data_modules.bridge import Bridge, Reply, fails
 from data_modules.kvstore import check_key
 from data_modules.resources import Resources
-from lua_bindings.convert import from_lua, lua_type_name, text
+from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
 
 
@@ -25,12 +25,7 @@ class StoreFunctions:
 
     def get_store(self, entry_id: Any = None, *_: Any) -> Any:
         try:
-            if not isinstance(entry_id, bytes | str):
-                raise invalid(f"store.get: id must be a string, got {lua_type_name(entry_id)}")
-            ref = text(entry_id)
-            _, entry = self.bridge.caller()
-            if ref and ":" not in ref and entry is not None:
-                ref = entry.resolve_ref(ref)
+            ref = self.bridge.entry_id(entry_id, "store")
             self.resources.store(ref)
             return self.bridge.lua(ref)
         except ActorError as exc:

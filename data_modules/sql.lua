@@ -48,14 +48,18 @@ function sql.get(id)
   return setmetatable({h = h, kind = kind, id = id}, DB_MT)
 end
 
-function DB:type() return self.kind end
-function DB:query(q, params) return await(py_query(self.h, q, params)) end
-function DB:execute(q, params) return await(py_execute(self.h, q, params)) end
-function DB:prepare(q)
+-- Methods DB and Transaction share: the handle number says which one runs them.
+local function query(self, q, params) return await(py_query(self.h, q, params)) end
+local function execute(self, q, params) return await(py_execute(self.h, q, params)) end
+local function prepare(self, q)
   local h, err = await(py_prepare(self.h, q))
   if h == nil then return nil, err end
   return setmetatable({h = h, id = q, kind = self.kind}, STMT_MT)
 end
+DB.query, DB.execute, DB.prepare = query, execute, prepare
+TX.query, TX.execute, TX.prepare = query, execute, prepare
+
+function DB:type() return self.kind end
 function DB:begin(options)
   local h, err = await(py.begin(self.h, options))
   if h == nil then return nil, err end
@@ -65,21 +69,14 @@ function DB:release() return py.release(self.h) end
 function DB:stats() return py.stats(self.h) end
 
 function TX:db_type() return py.tx_check(self.h) end
-function TX:query(q, params) return await(py_query(self.h, q, params)) end
-function TX:execute(q, params) return await(py_execute(self.h, q, params)) end
-function TX:prepare(q)
-  local h, err = await(py_prepare(self.h, q))
-  if h == nil then return nil, err end
-  return setmetatable({h = h, id = q, kind = self.kind}, STMT_MT)
-end
 function TX:commit() return await(py.tx_end(self.h, "commit")) end
 function TX:rollback() return await(py.tx_end(self.h, "rollback")) end
 function TX:savepoint(name) return await(py.tx_savepoint(self.h, "savepoint", name)) end
 function TX:rollback_to(name) return await(py.tx_savepoint(self.h, "rollback_to", name)) end
 function TX:release(name) return await(py.tx_savepoint(self.h, "release", name)) end
 
-function STMT:query(params) return await(py.stmt_query(self.h, params)) end
-function STMT:execute(params) return await(py.stmt_execute(self.h, params)) end
+function STMT:query(params) return await(py.stmt_run(self.h, "query", params)) end
+function STMT:execute(params) return await(py.stmt_run(self.h, "execute", params)) end
 function STMT:close() return py.stmt_close(self.h) end
 
 -------------------------------------------------------------------------------------------

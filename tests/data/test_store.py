@@ -69,43 +69,25 @@ EXPECTED = {
 }
 
 
-async def test_memory_store(tmp_path):
+STORES = {
+    "memory": [{"name": "kv", "kind": "store.memory", "max_size": 100}],
+    "sql-sqlite": [
+        {"name": "db", "kind": "db.sql.sqlite", "file": "kv.db"},
+        {"name": "kv", "kind": "store.sql", "database": "db", "table_name": "kv_store"},
+    ],
+    "sql-postgres": [
+        {"name": "db", "kind": "db.sql.postgres", "dsn": "${env:ACTORS_TEST_PG_DSN}"},
+        {"name": "kv", "kind": "store.sql", "database": "db", "table_name": "kv_store"},
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STORES))
+async def test_store(kind, tmp_path, request, monkeypatch):
+    if kind == "sql-postgres":
+        monkeypatch.setenv("ACTORS_TEST_PG_DSN", request.getfixturevalue("postgres").dsn)
     event = await run_lua(
-        tmp_path,
-        STORE_TEST,
-        "test:mem",
-        modules=["store", "time"],
-        entries=[{"name": "mem", "kind": "store.memory", "max_size": 100}],
-    )
-    assert event.error is None, event.error
-    assert event.value == EXPECTED
-
-
-async def test_sql_store_on_sqlite(tmp_path):
-    event = await run_lua(
-        tmp_path,
-        STORE_TEST,
-        "test:kv",
-        modules=["store", "time"],
-        entries=[
-            {"name": "db", "kind": "db.sql.sqlite", "file": "kv.db"},
-            {"name": "kv", "kind": "store.sql", "database": "db", "table_name": "kv_store"},
-        ],
-    )
-    assert event.error is None, event.error
-    assert event.value == EXPECTED
-
-
-async def test_sql_store_on_postgres(tmp_path, postgres):
-    event = await run_lua(
-        tmp_path,
-        STORE_TEST,
-        "test:kv",
-        modules=["store", "time"],
-        entries=[
-            {"name": "pg", "kind": "db.sql.postgres", "dsn": postgres.dsn},
-            {"name": "kv", "kind": "store.sql", "database": "pg", "table_name": "kv_store"},
-        ],
+        tmp_path, STORE_TEST, "test:kv", modules=["store", "time"], entries=STORES[kind]
     )
     assert event.error is None, event.error
     assert event.value == EXPECTED
