@@ -1,8 +1,7 @@
-"""The one seam between the data modules and the Lua host.
-
-Module factories get a `LuaHost`; everything they need from it goes through `Bridge`, so the
-modules themselves never reach into the host's internals (and move to the declared module
-contract by changing this file alone).
+"""What the data modules use of the module contract (`lua_bindings.contract.ModuleHost`),
+in the shapes they need: the caller and its entry, entry-id arguments, exit hooks, parking,
+and the table of process-owned handles (`Owned`). Replies use the contract's `reply` and
+`nil_on_error`.
 """
 
 from __future__ import annotations
@@ -10,27 +9,27 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from actors.errors import ActorError, Error, invalid
+from actors.errors import invalid
 from actors.pid import PID
 from actors.registry import Entry, Registry
+from lua_bindings.contract import Reply
 from lua_bindings.convert import lua_type_name, text
 
 if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
+    from lua_bindings.contract import ModuleHost
 
-Reply = tuple[Any, ...]
 T = TypeVar("T")
 
 
 class Bridge:
     """What a data module may do with the host that loaded it."""
 
-    def __init__(self, host: LuaHost) -> None:
+    def __init__(self, host: ModuleHost) -> None:
         self._host = host
 
     @property
     def registry(self) -> Registry:
-        return self._host.app.registry
+        return self._host.registry
 
     def lua(self, value: Any) -> Any:
         """`value` (plain Python data) as a Lua value."""
@@ -73,33 +72,11 @@ class Bridge:
         return self._host.call(work, False, on_ok)
 
 
-PARKED: Reply = (0,)
-"""The reply of a call that parked its task (`rt.await` yields until it is resumed)."""
-
-
 def string(value: Any, what: str) -> str:
     """A Lua string argument as text; `Invalid` naming `what` for anything else."""
     if not isinstance(value, bytes | str):
         raise invalid(f"{what} must be a string, got {lua_type_name(value)}")
     return text(value)
-
-
-def fails(error: Error) -> Reply:
-    """The `nil, err` reply of a call that failed before anything started (for `rt.await`)."""
-    return 1, None, error
-
-
-def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a synchronous module function: an `ActorError` becomes `nil, err`."""
-
-    def call(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        except ActorError as exc:
-            return None, exc.error
-
-    call.__name__ = getattr(fn, "__name__", "call")
-    return call
 
 
 class Owned(Generic[T]):

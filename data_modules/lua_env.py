@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from actors.errors import invalid
-from data_modules.bridge import Bridge, guarded
+from data_modules.bridge import Bridge
 from data_modules.resources import Resources
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import lua_type_name, text
 from lua_bindings.modules import LuaModule
 
@@ -25,7 +26,7 @@ def _string(value: Any, what: str) -> str:
     return text(value)
 
 
-def _functions(host: Any) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     bridge = Bridge(host)
 
     def env() -> Any:
@@ -41,7 +42,7 @@ def _functions(host: Any) -> dict[str, Any]:
     def get_all(*_: Any) -> Any:
         return bridge.lua(env().all())
 
-    return {"get": guarded(get), "set": guarded(set_), "get_all": guarded(get_all)}
+    return {"get": nil_on_error(get), "set": nil_on_error(set_), "get_all": nil_on_error(get_all)}
 
 
 MODULE = LuaModule("env", _functions, lua=False)

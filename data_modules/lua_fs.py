@@ -17,9 +17,10 @@ import attrs
 
 from actors import errors
 from actors.errors import invalid
-from data_modules.bridge import Bridge, Owned, guarded, string
+from data_modules.bridge import Bridge, Owned, string
 from data_modules.fsdir import info
 from data_modules.resources import Resources
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import lua_type_name, text
 from lua_bindings.modules import LuaModule
 
@@ -170,10 +171,10 @@ class FsFunctions:
         return bytes(word)
 
 
-def _functions(host: Any) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     fs = FsFunctions(Bridge(host))
     return {
-        name: guarded(getattr(fs, name))
+        name: nil_on_error(getattr(fs, name))
         for name in (
             "get",
             "call",

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.errors import invalid
-from data_modules.bridge import guarded
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import lua_type_name
 from lua_bindings.modules import LuaModule
 
@@ -56,7 +56,7 @@ def _digest(name: str) -> Callable[..., Any]:
     def digest(data: Any = None, raw: Any = False, *_: Any) -> bytes:
         return _hex_or_raw(hashlib.new(name, _data(data)).digest(), raw)
 
-    return guarded(digest)
+    return nil_on_error(digest)
 
 
 def _hmac(name: str) -> Callable[..., Any]:
@@ -64,21 +64,21 @@ def _hmac(name: str) -> Callable[..., Any]:
         key = _data(secret, "secret")
         return _hex_or_raw(hmac.new(key, _data(data), name).digest(), raw)
 
-    return guarded(mac)
+    return nil_on_error(mac)
 
 
-def _functions(_host: Any) -> dict[str, Any]:
+def _functions(_host: ModuleHost) -> dict[str, Any]:
     functions: dict[str, Any] = {}
     for name in ("md5", "sha1", "sha256", "sha512"):
         functions[name] = _digest(name)
         functions[f"hmac_{name}"] = _hmac(name)
-    functions["fnv32"] = guarded(
+    functions["fnv32"] = nil_on_error(
         lambda data=None, *_: fnv1a(_data(data), FNV32_OFFSET, FNV32_PRIME, 32)
     )
-    functions["fnv64"] = guarded(
+    functions["fnv64"] = nil_on_error(
         lambda data=None, *_: _signed64(fnv1a(_data(data), FNV64_OFFSET, FNV64_PRIME, 64))
     )
-    functions["crc32"] = guarded(lambda data=None, *_: zlib.crc32(_data(data)))
+    functions["crc32"] = nil_on_error(lambda data=None, *_: zlib.crc32(_data(data)))
     return functions
 
 

@@ -21,8 +21,9 @@ import attrs
 from actors.errors import ActorError, invalid
 from actors.pid import PID
 from data_modules import sqldb, sqltypes
-from data_modules.bridge import PARKED, Bridge, Owned, Reply, fails, guarded, string
+from data_modules.bridge import Bridge, Owned, string
 from data_modules.resources import Resources
+from lua_bindings.contract import ModuleHost, Reply, nil_on_error, reply
 from lua_bindings.convert import lua_type_name, text
 from lua_bindings.modules import LuaModule
 
@@ -66,7 +67,7 @@ class SqlFunctions:
         try:
             work = start()
         except ActorError as exc:
-            return fails(exc.error)
+            return reply.failed(exc.error)
         return self.bridge.blocking(work, on_ok)  # type: ignore[arg-type]
 
     # -- module functions -------------------------------------------------------------------
@@ -108,21 +109,21 @@ class SqlFunctions:
                 resume(None, target.failed(exc).error)
 
         future.add_done_callback(lambda done: loop.call_soon_threadsafe(answer, done))
-        return PARKED
+        return reply.parked()
 
     def query(self, number: Any, sql: Any, params: Any = None) -> Reply:
         try:
             target = self._get(number, (sqldb.Database, sqldb.Transaction))
             return self._run(target, "query", _sql_text(sql), sqltypes.params(params))
         except ActorError as exc:
-            return fails(exc.error)
+            return reply.failed(exc.error)
 
     def execute(self, number: Any, sql: Any, params: Any = None) -> Reply:
         try:
             target = self._get(number, (sqldb.Database, sqldb.Transaction))
             return self._run(target, "execute", _sql_text(sql), sqltypes.params(params))
         except ActorError as exc:
-            return fails(exc.error)
+            return reply.failed(exc.error)
 
     def prepare(self, number: Any, sql: Any) -> Reply:
         """Checks the SQL now (syntax, tables); the statement then runs on the database's
@@ -146,7 +147,7 @@ class SqlFunctions:
             stmt: Statement = self._get(number, Statement)
             return self._run(stmt.parent, text(op), stmt.sql, sqltypes.params(params))
         except ActorError as exc:
-            return fails(exc.error)
+            return reply.failed(exc.error)
 
     def begin(self, number: Any, options: Any = None) -> Reply:
         pid = self.bridge.caller()[0]
@@ -204,22 +205,22 @@ class SqlFunctions:
         )
 
 
-def _functions(host: Any) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     functions = SqlFunctions(Bridge(host))
     return {
         "get": functions.get,
         "release": functions.release,
-        "stats": guarded(functions.stats),
+        "stats": nil_on_error(functions.stats),
         "query": functions.query,
         "execute": functions.execute,
         "prepare": functions.prepare,
         "begin": functions.begin,
         "tx_end": functions.tx_end,
         "tx_savepoint": functions.tx_savepoint,
-        "tx_check": guarded(functions.tx_check),
+        "tx_check": nil_on_error(functions.tx_check),
         "stmt_run": functions.stmt_run,
         "stmt_close": functions.stmt_close,
-        "typed": guarded(sqltypes.typed),
+        "typed": nil_on_error(sqltypes.typed),
         "NULL": sqltypes.NULL,
     }
 

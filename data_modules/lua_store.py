@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from actors.errors import ActorError, invalid
-from data_modules.bridge import Bridge, Reply, fails
+from data_modules.bridge import Bridge
 from data_modules.kvstore import check_key
 from data_modules.resources import Resources
+from lua_bindings.contract import ModuleHost, Reply, reply
 from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
 
@@ -37,7 +38,7 @@ class StoreFunctions:
             name = check_key(text(key) if isinstance(key, bytes) else key)
             work = getattr(store, op)(name, *args)
         except ActorError as exc:
-            return fails(exc.error)
+            return reply.failed(exc.error)
         if op == "get":
             return self.bridge.blocking(work, lambda value: (self.bridge.lua(value),))
         return self.bridge.blocking(work, lambda result: (result is not False, None))
@@ -47,11 +48,11 @@ class StoreFunctions:
 
     def set(self, store_id: Any, key: Any = None, value: Any = None, ttl: Any = None) -> Reply:
         if value is None:
-            return fails(invalid("value is nil").error)
+            return reply.failed(invalid("value is nil").error)
         try:
             data = from_lua(value)
         except ActorError as exc:
-            return fails(exc.error)
+            return reply.failed(exc.error)
         return self._call(store_id, "set", key, data, ttl)
 
     def has(self, store_id: Any, key: Any = None) -> Reply:
@@ -61,7 +62,7 @@ class StoreFunctions:
         return self._call(store_id, "delete", key)
 
 
-def _functions(host: Any) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     functions = StoreFunctions(Bridge(host))
     return {
         "get_store": functions.get_store,

@@ -21,7 +21,8 @@ from lupa.lua54 import lua_type
 
 from actors import errors
 from actors.errors import ActorError, invalid
-from data_modules.bridge import Bridge, guarded
+from data_modules.bridge import Bridge
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import from_lua, lua_type_name
 from lua_bindings.modules import LuaModule
 
@@ -70,11 +71,11 @@ def decode(text: Any) -> Any:
         raise errors.error(errors.INTERNAL, f"yaml.decode: invalid YAML{at}: {problem}") from None
 
 
-def _functions(host: Any) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     bridge = Bridge(host)
     return {
-        "encode": guarded(lambda value=None, *_: encode(value)),
-        "decode": guarded(lambda text=None, *_: bridge.lua(decode(text))),
+        "encode": nil_on_error(lambda value=None, *_: encode(value)),
+        "decode": nil_on_error(lambda text=None, *_: bridge.lua(decode(text))),
     }
 
 

@@ -34,11 +34,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.workflow import HandlerUnfinishedPolicy
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InvalidError
 from actors.messages import CANCEL, Event, Message
 from actors.pid import PID, SYSTEM
 from actors.registry import Entry
 from lua_bindings import gotime
+from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import text
 from lua_bindings.gotime import UTC, GoTime
 from lua_bindings.host import LuaHost
@@ -202,13 +203,13 @@ class WorkflowLuaHost(LuaHost):
 
     def __init__(self, run: WorkflowRun) -> None:
         self.run = run
-        self.time_source = WorkflowTimeSource(run)
         super().__init__(
             run.settings.worker_id,
             lua_app(run.settings.runtime),
             kinds=WORKFLOW_KINDS,
             modules=OVERRIDES,
         )
+        self.time_source = WorkflowTimeSource(run)
         self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
@@ -374,22 +375,18 @@ class WorkflowRun:
         self.post(Phase.UPDATE, lambda: self.deliver_message(name, value, sender))
         return state
 
-    def update_reply(self, update_id: str, verb: str, value: Any) -> tuple[Any, ...]:
+    def update_reply(self, update_id: str, verb: str, value: Any) -> Reply:
         """`process.send({update|id}, verb, payload)` from Lua (§14.1)."""
         state = self.updates.get(update_id)
         allowed = {"ack": ("pending",), "nak": ("pending",)}.get(verb, ("pending", "accepted"))
         if state is None or verb not in ("ack", "nak", "ok", "error") or state.state not in allowed:
             current = state.state if state is not None else "unknown"
-            return (
-                1,
-                None,
-                Error(
-                    f"update {update_id}: cannot {verb} in state {current}", errors.INVALID, False
-                ),
+            return reply.failed(
+                InvalidError(f"update {update_id}: cannot {verb} in state {current}")
             )
         if verb == "ack":
             state.state = "accepted"
-            return 1, True
+            return reply.now(True)
         state.state = "completed"
         if verb == "ok":
             state.value = value
@@ -400,7 +397,7 @@ class WorkflowRun:
             state.failure = ApplicationError(
                 message, type="UpdateRejected" if verb == "nak" else "UpdateFailed"
             )
-        return 1, True
+        return reply.now(True)
 
     # -- the workflow module ----------------------------------------------------------------------
 
@@ -408,9 +405,7 @@ class WorkflowRun:
         """`workflow.version` on boolean patches (§13): the first execution records
         `max`; a replay finds the recorded one; memoised per change ID for the run."""
         if min_supported > max_supported:
-            raise ActorError(
-                Error("workflow.version: min_supported > max_supported", errors.INVALID, False)
-            )
+            raise InvalidError("workflow.version: min_supported > max_supported")
         version = self._versions.get(change_id)
         if version is None:
             if not workflow.unsafe.is_replaying():
@@ -427,13 +422,9 @@ class WorkflowRun:
                 )
             self._versions[change_id] = version
         if not min_supported <= version <= max_supported:
-            raise ActorError(
-                Error(
-                    f"unsupported version {version} of {change_id} "
-                    f"(supported {min_supported}..{max_supported})",
-                    errors.INVALID,
-                    False,
-                )
+            raise InvalidError(
+                f"unsupported version {version} of {change_id} "
+                f"(supported {min_supported}..{max_supported})"
             )
         return version
 

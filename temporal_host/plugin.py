@@ -22,8 +22,9 @@ from temporalio.worker import Worker
 
 from actors.errors import ActorError, invalid
 from actors.kinds import KindPlugin
-from actors.registry import LOCK_FILE, Entry
+from actors.registry import LOCK_FILE, Entry, Registry
 from actors.runtime import AppRuntime
+from temporal_host import sdk_logs
 from temporal_host.client_interceptors import ContextInterceptor
 from temporal_host.connection import EMBEDDED, ClientSettings, Connection, connect
 from temporal_host.embedded import SEARCH_ATTRIBUTE_TYPES, EmbeddedServer
@@ -69,6 +70,8 @@ def _check(entry: Entry) -> Iterable[str]:
 
 async def _start(runtime: AppRuntime) -> None:
     clients = runtime.app.registry.by_kind(CLIENT_KIND)
+    if clients:
+        sdk_logs.install()
     if not clients:
         for worker in runtime.app.registry.by_kind(WORKER_KIND):
             log.error("%s: the app has no temporal.client entry; worker not started", worker.id)
@@ -233,11 +236,22 @@ async def _clean_up_when_node_ends(server: EmbeddedServer | None) -> None:
             await anyio.sleep(SDK_SETTLE_SECONDS)
 
 
+def _default_host(entry: Entry, registry: Registry) -> str:
+    """A workflow runs on the `temporal.worker` its `meta.temporal.workflow.worker` names."""
+    temporal = entry.meta.get("temporal") or {}
+    worker = (temporal.get("workflow") or {}).get("worker") if isinstance(temporal, dict) else None
+    if not worker:
+        raise invalid(f"{entry.id} names no meta.temporal.workflow.worker: name the worker")
+    return entry.resolve_ref(str(worker))
+
+
 KINDS = KindPlugin(
     kinds={CLIENT_KIND, WORKER_KIND, *WORKFLOW_KINDS},
     name="temporal",
     check=_check,
     start=_start,
     order=10,
+    runnable=WORKFLOW_KINDS,
+    default_host=_default_host,
 )
 """Registered under `[project.entry-points."actors.kinds"]`; starts after the Lua plugin."""

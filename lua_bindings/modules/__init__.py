@@ -1,9 +1,10 @@
 """The catalog of Lua modules: one file per module in this package.
 
 A module file defines `MODULE = LuaModule(...)`: a factory building its Python functions
-once per host, and optionally Lua source (`<name>.lua` beside it) that wraps them into the
-module table, typically to yield for blocking calls. A module with no Lua source is the
-table of its Python functions.
+once per host from the host's module contract (`lua_bindings.contract.ModuleHost`), and
+optionally Lua source (`<name>.lua` beside it) that wraps them into the module table,
+typically to yield for blocking calls. A module with no Lua source is the table of its
+Python functions.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ import logging
 from collections.abc import Callable
 from importlib import resources
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
 if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
+    from lua_bindings.contract import ModuleHost
     from lua_bindings.state import LuaState
 
 Functions = dict[str, Any]
+H = TypeVar("H", bound="ModuleHost")
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +33,12 @@ ENTRY_POINT_GROUP = "actors.lua_modules"
 
 
 @attrs.frozen
-class LuaModule:
+class LuaModule(Generic[H]):
+    """A module: `functions(host)` builds its Python half from the module contract (a
+    `ModuleHost`, or an extension of it such as the workflow host's)."""
+
     name: str
-    functions: Callable[[LuaHost], Functions]
+    functions: Callable[[H], Functions]
     lua: bool = True
     """Whether `<name>.lua` exists; it is run as `(rt, py)` and returns the module table."""
     package: str = __name__
@@ -59,7 +64,7 @@ MODULE_NAMES = (
 
 
 @functools.cache
-def _module(name: str) -> LuaModule | None:
+def _module(name: str) -> LuaModule[Any] | None:
     try:
         return importlib.import_module(f"lua_bindings.modules.{name}").MODULE
     except ModuleNotFoundError as exc:
@@ -69,10 +74,10 @@ def _module(name: str) -> LuaModule | None:
 
 
 @functools.cache
-def _plugin_modules() -> dict[str, LuaModule]:
+def _plugin_modules() -> dict[str, LuaModule[Any]]:
     """Modules published by installed packages (e.g. `data_modules`: sql, store, fs...).
     A module that fails to import is logged and missing, like an unknown module."""
-    found: dict[str, LuaModule] = {}
+    found: dict[str, LuaModule[Any]] = {}
     for point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             module = point.load()
@@ -93,12 +98,14 @@ class ModuleCatalog:
     """The modules a host offers. Python functions are built once per host and shared by
     all its states; Lua wrappers are run once per state that requires the module."""
 
-    def __init__(self, host: LuaHost, overrides: dict[str, LuaModule] | None = None) -> None:
+    def __init__(
+        self, host: ModuleHost, overrides: dict[str, LuaModule[Any]] | None = None
+    ) -> None:
         self.host = host
         self._overrides = overrides or {}
         self._functions: dict[str, Any] = {}
 
-    def spec(self, name: str) -> LuaModule | None:
+    def spec(self, name: str) -> LuaModule[Any] | None:
         if name in self._overrides:
             return self._overrides[name]
         if name in MODULE_NAMES:

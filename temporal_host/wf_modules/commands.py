@@ -1,8 +1,8 @@
 """Temporal commands issued on behalf of a workflow's Lua code (temporal.md §4, §6, §9, §10).
 
 The module functions (`process`, `funcs`, `workflow`, `crypto`) call these while Lua runs,
-inside the workflow task. An operation whose answer is known at once returns it in the
-`(1, values...)` shape `rt.await` expects (self-sends, update replies, rejected arguments).
+inside the workflow task. They answer in the `rt.await` shapes of `lua_bindings.contract.reply`:
+at once when the answer is known (self-sends, update replies, rejected arguments).
 Everything answered by history parks the calling Lua task and runs as an asyncio task of the
 workflow (a deterministic SDK task); its outcome is *posted* to the run, never applied from
 the task, so Lua only ever runs in the pump and in the pump's fixed batch order (§5.2).
@@ -27,12 +27,13 @@ from temporalio.workflow import (
 )
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InternalError, InvalidError, NotFoundError
 from actors.host import SpawnRequest
 from actors.mailbox import check_topic
 from actors.messages import EXIT, Event, cancel_event
 from actors.pid import PID
 from actors.registry import Entry
+from lua_bindings.contract import Reply, awaitable, reply
 from lua_bindings.modules.security import derive_context
 from lua_bindings.scheduler import Waiter
 from temporal_host import options as opts
@@ -94,7 +95,7 @@ def encode(value: Any) -> Any:
     except ActorError:
         raise
     except Exception as exc:
-        raise ActorError(Error(f"cannot encode value: {exc}", errors.INTERNAL, False)) from exc
+        raise InternalError(f"cannot encode value: {exc}") from exc
 
 
 def decode(raw: RawValue | None) -> Any:
@@ -293,7 +294,7 @@ class Commands:
             return Target.SELF if pid.id == self.run.pid.id else Target.WORKFLOW
         return Target.LOCAL
 
-    def send(self, dest: str, topic: str, value: Any) -> tuple[Any, ...]:
+    def send(self, dest: str, topic: str, value: Any) -> Reply:
         pid = parse_pid(dest)
         if pid is not None:
             return self._send(pid, topic, value, None)
@@ -303,20 +304,20 @@ class Commands:
             if target is None:
                 waiter.fire(None, error)
                 return
-            status = self._send(target, topic, value, waiter)
-            if status[0] == 1:
-                waiter.fire(*status[1:])
+            now = reply.values(self._send(target, topic, value, waiter))
+            if now is not None:
+                waiter.fire(*now)
 
         self.resolve(dest, resolved)
-        return (0,)
+        return reply.parked()
 
-    def _send(self, pid: PID, topic: str, value: Any, waiter: Waiter | None) -> tuple[Any, ...]:
-        """Route one send; `(1, ...)` when answered now, else `(0,)` with `waiter` (or a new
-        one) answered later."""
+    def _send(self, pid: PID, topic: str, value: Any, waiter: Waiter | None) -> Reply:
+        """Route one send; answered now, or parked with `waiter` (or a new one) answered
+        later."""
         kind = self.classify(pid)
         if kind is Target.SELF:
             self.run.deliver_message(topic, value, self.run.pid)
-            return 1, True
+            return reply.now(True)
         if kind is Target.UPDATE:
             return self.run.update_reply(pid.id, topic, value)
         try:
@@ -329,17 +330,17 @@ class Commands:
                 work = self._relay(RawValue(encode(data)))
                 header = None
         except ActorError as exc:
-            return 1, None, exc.error
+            return reply.failed(exc)
         waiter = waiter or self.park()
         self.defer(work, answer(waiter), header=header)
-        return (0,)
+        return reply.parked()
 
     async def _signal(self, workflow_id: str, topic: str, payload: Any) -> bool:
         handle = workflow.get_external_workflow_handle(workflow_id)
         try:
             await handle.signal(topic, RawValue(payload))
         except FailureError as exc:
-            raise ActorError(_external_error(exc, workflow_id)) from None
+            raise ActorError.of(_external_error(exc, workflow_id)) from None
         return True
 
     async def _relay(self, data: RawValue) -> bool:
@@ -362,7 +363,7 @@ class Commands:
 
     # -- cancel and terminate (§12) -------------------------------------------------------------
 
-    def cancel(self, dest: str, reason: str) -> tuple[Any, ...]:
+    def cancel(self, dest: str, reason: str) -> Reply:
         pid = parse_pid(dest)
         if pid is not None:
             return self._cancel(pid, reason, None)
@@ -372,42 +373,38 @@ class Commands:
             if target is None:
                 waiter.fire(None, error)
                 return
-            status = self._cancel(target, reason, waiter)
-            if status[0] == 1:
-                waiter.fire(*status[1:])
+            now = reply.values(self._cancel(target, reason, waiter))
+            if now is not None:
+                waiter.fire(*now)
 
         self.resolve(dest, resolved)
-        return (0,)
+        return reply.parked()
 
-    def _cancel(self, pid: PID, reason: str, waiter: Waiter | None) -> tuple[Any, ...]:
+    def _cancel(self, pid: PID, reason: str, waiter: Waiter | None) -> Reply:
         kind = self.classify(pid)
         if kind is Target.SELF:
             self.run.deliver_event(cancel_event(self.run.pid, reason), at_now=True)
-            return 1, True
+            return reply.now(True)
         if kind is not Target.WORKFLOW:
-            return (
-                1,
-                None,
-                Error(
+            return reply.failed(
+                InvalidError(
                     "process.cancel of a process that is not a workflow is not supported "
-                    "in workflow context",
-                    errors.INVALID,
-                    False,
-                ),
+                    "in workflow context"
+                )
             )
         waiter = waiter or self.park()
         self.defer(self._cancel_external(pid.id, reason), answer(waiter))
-        return (0,)
+        return reply.parked()
 
     async def _cancel_external(self, workflow_id: str, reason: str) -> bool:
         handle = workflow.get_external_workflow_handle(workflow_id)
         try:
             await handle.cancel(reason=reason)
         except FailureError as exc:
-            raise ActorError(_external_error(exc, workflow_id)) from None
+            raise ActorError.of(_external_error(exc, workflow_id)) from None
         return True
 
-    def terminate(self, dest: str) -> tuple[Any, ...]:
+    def terminate(self, dest: str) -> Reply:
         """Through the client, in a local activity (defect 8); names resolve there too."""
         waiter = self.park()
         data = {"target": dest, "from": str(self.run.pid)}
@@ -416,7 +413,7 @@ class Commands:
             return _outcome(await self._local(TERMINATE, data))
 
         self.defer(work(), answer(waiter))
-        return (0,)
+        return reply.parked()
 
     # -- child workflows (§10) ------------------------------------------------------------------
 
@@ -428,20 +425,18 @@ class Commands:
         worker = meta.get("worker") if isinstance(meta, dict) else None
         return entry.resolve_ref(worker) if entry is not None and isinstance(worker, str) else ""
 
-    def spawn_child(self, request: SpawnRequest, host: str, *, wait: bool) -> tuple[Any, ...]:
+    @awaitable
+    def spawn_child(self, request: SpawnRequest, host: str, *, wait: bool) -> Reply:
         """`process.spawn*` (the PID once started; EXIT later) or `exec` / `workflow.exec`
         (the result) of a child workflow."""
-        try:
-            plan = self._child_plan(request, host)
-        except ActorError as exc:
-            return 1, None, exc.error
+        plan = self._child_plan(request, host)
         self._start_child(plan, self.park(), wait)
-        return (0,)
+        return reply.parked()
 
     def _child_plan(self, request: SpawnRequest, host: str) -> ChildPlan:
         entry = self.registry.get(request.target)
         if entry is None:
-            raise ActorError(Error(f"entry not found: {request.target}", errors.NOT_FOUND, False))
+            raise NotFoundError(f"entry not found: {request.target}")
         type_name = workflow_type(entry)
         parsed = opts.WorkflowOptions.parse(request.options, child=True)
         queue, worker = self._child_queue(host, parsed.get("task_queue"))
@@ -569,7 +564,7 @@ class Commands:
         if target is not None:
             entry = self.registry.get(target)
             if entry is None:
-                raise ActorError(Error(f"entry not found: {target}", errors.NOT_FOUND, False))
+                raise NotFoundError(f"entry not found: {target}")
             type_name = workflow_type(entry)
         self.run.upgrade(type_name, [RawValue(encode(value)) for value in values])
 
@@ -629,9 +624,8 @@ def _outcome(result: Any) -> bool:
     if isinstance(result, dict) and result.get("ok") is True:
         return True
     chain = result.get("error") if isinstance(result, dict) else None
-    raise ActorError(
-        protocol.error_from_chain(chain) or Error("operation failed", errors.INTERNAL, False)
-    )
+    error = protocol.error_from_chain(chain)
+    raise ActorError.of(error) if error is not None else InternalError("operation failed")
 
 
 def answer(waiter: Waiter) -> Done:
