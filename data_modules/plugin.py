@@ -46,6 +46,6 @@ async def _start(runtime: AppRuntime) -> None:
     runtime.node.start_soon(Resources.of(runtime.app.registry).serve)
 
 
-KINDS = KindPlugin(
-    kinds=SQL_KINDS | STORE_KINDS | ENV_KINDS | FS_KINDS, name="data", check=_check, start=_start
-)
+ALL_KINDS: frozenset[str] = frozenset().union(SQL_KINDS, STORE_KINDS, ENV_KINDS, FS_KINDS)
+
+KINDS = KindPlugin(kinds=ALL_KINDS, name="data", check=_check, start=_start)

@@ -3,6 +3,7 @@ come through `env`; and a workflow that tries `require("sql")` is told to use an
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,9 @@ async def test_orders_are_recorded_by_the_activity(runtime: AppRuntime) -> None:
 
 
 @pytest.mark.anyio
-async def test_a_workflow_may_not_use_sql(runtime: AppRuntime) -> None:
+async def test_a_workflow_may_not_use_sql_but_may_use_hash_and_yaml(runtime: AppRuntime) -> None:
     result = await run(runtime, WORKER, "orders:wrong_workflow")
     assert result["ok"] is False
     assert 'module "sql" cannot be used in a workflow' in result["error"]
     assert "activity" in result["error"]
+    assert result["digest"] == hashlib.sha256(b"order").hexdigest() and result["doc"] == 1
