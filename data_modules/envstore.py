@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -326,15 +325,3 @@ class Env:
             except ActorError:
                 continue
         return values
-
-    def lookup(self, fallback: Callable[[str], str | None]) -> Callable[[str], str | None]:
-        """A `getenv` for entry configuration (`${env:NAME}`): declared variables and the
-        default storage first, then `fallback` (the process environment)."""
-
-        def getenv(name: str) -> str | None:
-            try:
-                return self.get(name)
-            except ActorError:
-                return fallback(name)
-
-        return getenv

@@ -29,7 +29,7 @@ FS_KINDS = frozenset({"fs.directory"})
 def _check(entry: Entry) -> Iterable[str]:
     try:
         if entry.kind == "db.sql.sqlite":
-            resources.sqlite_driver(entry, lambda _name: "")
+            resources.sqlite_driver(entry)
             resources.pool_config(entry)
         elif entry.kind == "db.sql.postgres":
             resources.postgres_driver(entry, lambda _name: "x")

@@ -11,7 +11,8 @@ Entry fields (the YAML reference is docs/reference/kinds/):
   (`max_open`, `max_idle`, `max_lifetime`, `acquire_timeout`), `options` (PRAGMAs).
 - `db.sql.postgres`: `dsn`, or `host`, `port`, `database`, `username`, `password` (each also as
   `<field>_env`: the name of an environment variable), `pool`, `options` (server settings),
-  `connect_timeout`. Any string field may contain `${env:NAME}`.
+  `connect_timeout`. `${env:NAME}` in any field is replaced when the app loads (the
+  registry does it for every entry).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 SQL_KINDS = frozenset({"db.sql.sqlite", "db.sql.postgres"})
 STORE_KINDS = frozenset({"store.memory", "store.sql"})
-_ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def seconds(value: Any, field: str) -> float:
@@ -77,26 +76,12 @@ def pool_config(entry: Entry) -> sqldb.PoolConfig:
     return config
 
 
-def expand_env(value: Any, getenv: Callable[[str], str | None]) -> Any:
-    """`${env:NAME}` in a string, replaced by the variable (missing: `Invalid`)."""
-    if not isinstance(value, str):
-        return value
-
-    def one(match: re.Match[str]) -> str:
-        found = getenv(match.group(1))
-        if found is None:
-            raise invalid(f"environment variable {match.group(1)} is not set")
-        return found
-
-    return _ENV_REF.sub(one, value)
-
-
 def base_dir(entry: Entry) -> Path:
     return entry.file.parent if entry.file is not None else Path.cwd()
 
 
-def sqlite_driver(entry: Entry, getenv: Callable[[str], str | None]) -> sqldb.SqliteDriver:
-    file = expand_env(entry.data.get("file"), getenv)
+def sqlite_driver(entry: Entry) -> sqldb.SqliteDriver:
+    file = entry.data.get("file")
     if not isinstance(file, str) or not file:
         raise invalid("missing file (a path, or :memory:)")
     if file != ":memory:" and not file.startswith("file:"):
@@ -117,7 +102,7 @@ def postgres_driver(entry: Entry, getenv: Callable[[str], str | None]) -> sqldb.
             value = getenv(env_name)
             if value is None:
                 raise invalid(f"{name}_env: environment variable {env_name} is not set")
-        return expand_env(value, getenv)
+        return value
 
     args: dict[str, Any] = {}
     dsn = field("dsn")
@@ -140,7 +125,7 @@ def postgres_driver(entry: Entry, getenv: Callable[[str], str | None]) -> sqldb.
     if not isinstance(options, dict):
         raise invalid("options: expected a mapping of server settings")
     if options:
-        args["server_settings"] = {str(k): str(expand_env(v, getenv)) for k, v in options.items()}
+        args["server_settings"] = {str(k): str(v) for k, v in options.items()}
     timeout = data.get("connect_timeout")
     return sqldb.PostgresDriver(
         args, seconds(timeout, "connect_timeout") if timeout is not None else 5.0
@@ -167,9 +152,10 @@ class Resources:
             self._env = Env(self.registry)
         return self._env
 
-    def getenv(self, name: str) -> str | None:
-        """`${env:NAME}` in entry fields: the app's env first, then the process environment."""
-        return self.env.lookup(os.environ.get)(name)
+    @staticmethod
+    def getenv(name: str) -> str | None:
+        """The variable a `<field>_env` entry field names (the process environment)."""
+        return os.environ.get(name)
 
     @classmethod
     def of(cls, registry: Registry) -> Resources:
@@ -195,7 +181,7 @@ class Resources:
         if db is None:
             try:
                 if entry.kind == "db.sql.sqlite":
-                    driver: Any = sqlite_driver(entry, self.getenv)
+                    driver: Any = sqlite_driver(entry)
                 else:
                     driver = postgres_driver(entry, self.getenv)
                 db = sqldb.Database(entry.id, driver, pool_config(entry))

@@ -32,9 +32,13 @@ async def runtime(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[AppRuntime]:
     mp = pytest.MonkeyPatch()
-    mp.setenv("ORDERS_DB", str(tmp_path_factory.mktemp("orders") / "orders.db"))
     mp.setenv("ORDERS_MAX_TOTAL", "500")  # the OS environment wins over the app's defaults
-    runtime = AppRuntime.load(APP, settings={"temporal_address": temporal_server.address})
+    db_file = tmp_path_factory.mktemp("orders") / "orders.db"
+    runtime = AppRuntime.load(
+        APP,
+        overrides=[f"orders:db:file={db_file}"],
+        settings={"temporal_address": temporal_server.address},
+    )
     assert not runtime.errors, runtime.errors
     try:
         async with runtime.node:
