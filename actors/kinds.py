@@ -59,6 +59,8 @@ class KindPlugin:
     """Kinds `actors run APP ENTRY` runs on the app's `terminal.host`."""
     default_host: DefaultHost | None = None
     """Where an entry of a `runnable` kind runs when the caller names no host."""
+    terminal_host: DefaultHost | None = None
+    """Where an entry of a `terminal` kind runs for `actors run APP ENTRY`."""
 
     def validate(self, entry: Entry) -> list[str]:
         """Problems with an entry of one of this plugin's kinds (none when there is no check)."""
@@ -112,6 +114,14 @@ def default_host(plugins: Iterable[KindPlugin], entry: Entry, registry: Registry
         if entry.kind in plugin.runnable and plugin.default_host is not None:
             return plugin.default_host(entry, registry)
     raise invalid(f"{entry.id} is a {entry.kind}, which no installed plugin runs as a process")
+
+
+def terminal_host(plugins: Iterable[KindPlugin], entry: Entry, registry: Registry) -> str:
+    """The host that runs `entry` with the terminal (`actors run APP ENTRY`)."""
+    for plugin in plugins:
+        if entry.kind in plugin.terminal and plugin.terminal_host is not None:
+            return plugin.terminal_host(entry, registry)
+    raise invalid(f"{entry.id} is a {entry.kind}, which no installed plugin runs on a terminal")
 
 
 def validate_entries(registry: Registry, plugins: Iterable[KindPlugin]) -> list[LoadError]:

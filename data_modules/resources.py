@@ -30,8 +30,8 @@ import anyio
 from actors import errors
 from actors.errors import ActorError, invalid
 from actors.registry import Entry, Registry
+from corelib import gotime
 from data_modules import sqldb
-from lua_bindings import gotime
 
 log = logging.getLogger(__name__)
 

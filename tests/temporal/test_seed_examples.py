@@ -36,7 +36,7 @@ from actors.messages import Event
 from actors.pid import PID
 from actors.registry import Entry
 from actors.runtime import AppRuntime
-from lua_bindings import uuids
+from corelib import uuids
 from lua_bindings.modules.funcs import resolve_target
 from temporal_host import protocol
 from temporal_host.embedded import EmbeddedServer

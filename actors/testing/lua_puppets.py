@@ -11,9 +11,9 @@ from actors.host import SpawnRequest
 from actors.node import Node
 from actors.pid import PID
 from actors.registry import load_app
+from actors.testing.puppets import Harness
 from lua_bindings.app import LuaApp
 from lua_bindings.host import LuaHost
-from property_tests.puppets import Harness
 
 APP = Path(__file__).parent / "apps" / "puppets"
 

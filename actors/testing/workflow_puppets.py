@@ -25,7 +25,7 @@ from actors.host import SpawnRequest
 from actors.node import Node
 from actors.pid import PID
 from actors.runtime import AppRuntime
-from property_tests.puppets import Harness
+from actors.testing.puppets import Harness
 from temporal_host.host import WorkflowHost
 
 APP = Path(__file__).parent / "apps" / "workflow_puppets"
@@ -38,36 +38,42 @@ event to await)."""
 
 
 class WorkflowPuppets:
-    """One node per state machine: the app booted against `address`, with a task-queue
-    prefix of its own so that no workflow of an earlier machine ever reaches its worker."""
+    """Each machine gets a node of its own (`make_node`): the app booted against `address`,
+    with a task-queue prefix of its own so that no workflow of an earlier machine ever
+    reaches its worker."""
 
     name = "workflows"
     timeout = 30.0
     """Starting a workflow or delivering its end goes through the server: allow for load."""
 
     def __init__(self, address: str) -> None:
-        prefix = f"p{uuid.uuid4().hex[:10]}-"
-        self.runtime = AppRuntime.load(
-            APP,
-            overrides=[f"{NAMESPACE}:temporal:tq_prefix={prefix}"],
-            settings={"temporal_address": address},
-        )
-        assert not self.runtime.errors, self.runtime.errors
+        self.address = address
+        self.runtime: AppRuntime | None = None
         self.workflows: list[PID] = []
 
     @property
     def host(self) -> WorkflowHost:
+        assert self.runtime is not None, "make_node first"
         host = self.runtime.node.host(WORKER)
         assert isinstance(host, WorkflowHost)
         return host
 
     def make_node(self) -> Node:
+        prefix = f"p{uuid.uuid4().hex[:10]}-"
+        self.runtime = AppRuntime.load(
+            APP,
+            overrides=[f"{NAMESPACE}:temporal:tq_prefix={prefix}"],
+            settings={"temporal_address": self.address},
+        )
+        assert not self.runtime.errors, self.runtime.errors
+        self.workflows = []
         node = self.runtime.node
         node.shutdown_grace = 0.0
         return node
 
     async def boot(self) -> None:
         """Connect and start the worker; the node must be running."""
+        assert self.runtime is not None, "make_node first"
         await self.runtime.start(services=False)
 
     async def spawn_puppet(self, node: Node, observer: PID, label: str) -> PID:
@@ -96,7 +102,7 @@ class WorkflowPuppets:
         assert not pending, f"watchers of {pending} did not deliver within {self.timeout}s"
         await harness.sync(live)
 
-    async def terminate_workflows(self, live: Sequence[PID]) -> None:
+    async def cleanup(self, live: Sequence[PID]) -> None:
         """Leave no workflow puppet running on the server after the machine ends. One that
         has ended already (a failing example may be failing because it did) is skipped."""
         for pid in live:

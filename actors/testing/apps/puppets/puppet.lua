@@ -1,5 +1,5 @@
 -- A puppet: obeys `cmd` messages from the property tests and reports everything it sees to
--- the observer. The protocol is described in property_tests/puppets.py.
+-- the observer. The protocol is described in actors/testing/puppets.py.
 
 local function error_table(err)
   if err == nil then return nil end

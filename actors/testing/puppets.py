@@ -1,4 +1,4 @@
-"""Puppet processes, the observer, and the harness that drives them: host-independent.
+"""The puppet protocol, the observer, and the harness that drives them: host-independent.
 
 The property tests never touch a host's internals. They drive *puppets*: processes that obey
 command messages and report everything they observe to an *observer*, a process owned by
@@ -241,7 +241,11 @@ def make_observer(log: Observations) -> Callable[..., Any]:
 
 
 class PuppetHost(Protocol):
-    """What a host provides to run the property tests against it."""
+    """The adapter protocol: what a host provides to be checked by the state machines.
+
+    Nothing here is specific to one kind of host: a node with the host on it, a way to start
+    a puppet that speaks the protocol above, and a way to wait for quiet. `PythonPuppets`
+    and `LuaPuppets` are the reference adapters; `docs/guide/testing.md` writes one."""
 
     name: str
     timeout: float
@@ -258,6 +262,10 @@ class PuppetHost(Protocol):
     async def quiesce(self, harness: Harness, live: Sequence[PID]) -> None:
         """Return once everything caused so far has been delivered and reported."""
         ...
+
+    # Optional, looked up by name:
+    #   async def boot(self) -> None          after the node is running, before any spawn
+    #   async def cleanup(self, live) -> None  before the node stops (stop what outlives it)
 
 
 @attrs.frozen
