@@ -43,7 +43,7 @@ async def test_workflow_code_cannot_use_http(runtime: AppRuntime) -> None:
         assert result[name]["ok"] is False
         assert result[name]["kind"] == "Invalid"
         message = result[name]["message"]
-        assert message.startswith(f'module "{name}" cannot be used in workflow code')
+        assert message.startswith(f'module "{name}" cannot be used in a workflow')
         assert "Call it from an activity" in message
 
 
