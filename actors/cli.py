@@ -128,6 +128,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _report(command: str, error: BaseException) -> int:
+    if isinstance(error, BaseExceptionGroup):
+        # Several failures at once (rare: tasks of one node): the first names the problem.
+        log.debug("actors %s failed", command, exc_info=error)
+        return _report(command, error.exceptions[0])
     if isinstance(error, SystemExit):
         raise error
     if isinstance(error, KeyboardInterrupt):

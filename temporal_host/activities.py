@@ -32,9 +32,10 @@ from actors.pid import PID
 from lua_bindings.modules.funcs import resolve_target
 from temporal_host import protocol
 from temporal_host.interceptors import ACTIVITY_CONTEXT
+from temporal_host.meta import TemporalMeta
 
 if TYPE_CHECKING:
-    from temporal_host.worker import WorkerSettings
+    from temporal_host.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +43,10 @@ RELAY_SEND = "__wippy_relay_send"
 RESOLVE_NAME = "__wippy_resolve_name"
 RANDOM_BYTES = "__wippy_random_bytes"
 TERMINATE = "__wippy_terminate"
+SEARCH_ATTRIBUTES = "__wippy_search_attributes"
 MAX_RANDOM_BYTES = 1 << 20
 
 ACTIVITY_KINDS = ("function.", "process.")
-
-
-def activity_worker(entry: Any) -> str | None:
-    """The worker an entry is registered on as an activity (`meta.temporal.activity.worker`),
-    resolved against the entry's namespace; None when it is no activity."""
-    meta = (entry.meta.get("temporal") or {}).get("activity")
-    if not isinstance(meta, dict) or not isinstance(meta.get("worker"), str):
-        return None
-    return entry.resolve_ref(meta["worker"])
-
-
-def is_local_activity(entry: Any) -> bool:
-    meta = (entry.meta.get("temporal") or {}).get("activity")
-    return isinstance(meta, dict) and meta.get("local") is True
 
 
 class LuaActivities:
@@ -74,6 +62,7 @@ class LuaActivities:
             self.resolve_name,
             self.random_bytes,
             self.terminate,
+            self.search_attributes,
         ]
 
     # -- Lua entries --------------------------------------------------------------------------
@@ -85,7 +74,7 @@ class LuaActivities:
         if (
             entry is None
             or not entry.kind.startswith(ACTIVITY_KINDS)
-            or activity_worker(entry) != self.settings.worker_id
+            or TemporalMeta.of(entry).activity_worker != self.settings.worker_id
         ):
             # Retryable: another worker version may serve it (§9.7, reference behaviour).
             raise protocol.application_error(
@@ -153,6 +142,16 @@ class LuaActivities:
         if not isinstance(n, int) or not 0 < n <= MAX_RANDOM_BYTES:
             raise ApplicationError(f"invalid random length {n!r}", non_retryable=True)
         return os.urandom(n)
+
+    @activity.defn(name=SEARCH_ATTRIBUTES)
+    async def search_attributes(self, types: dict[str, str]) -> dict[str, Any]:
+        """`workflow.attrs` asks before upserting (issue 12 item 4): the attributes exist
+        with a compatible type (registered now on the embedded server), or an error naming
+        the attribute comes back as data, so the call returns `nil, err`."""
+        search = self.settings.search
+        if search is None:
+            return {"ok": True}
+        return await _outcome(search.ensure(types))
 
     @activity.defn(name=TERMINATE)
     async def terminate(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -56,12 +56,13 @@ from temporal_host.interceptors import (
     outbound,
     settings_of_workflow,
 )
+from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
 from temporal_host.wf_modules.commands import Commands, Phase, encode
 from temporal_host.wf_modules.workflow import info_table
 
 if TYPE_CHECKING:
-    from temporal_host.worker import WorkerSettings
+    from temporal_host.settings import WorkerSettings
 
 WORKFLOW_KINDS = ("workflow.lua",)
 
@@ -167,17 +168,30 @@ class WorkflowTimeSource:
         handle.cancel()
 
 
+def refusal(module: str) -> str:
+    """Why `require(module)` fails in workflow code (the module is listed but not allowed)."""
+    return (
+        f'module "{module}" cannot be used in a workflow: it is not deterministic (a replay '
+        "would not see the same results); do this work in an activity (a function.lua entry "
+        "with meta.temporal.activity, called with funcs.call)"
+    )
+
+
 class WorkflowLuaState(LuaState):
     """A Lua state with the module allow-list of §8.2 applied at `require` time."""
 
-    def spec(self, entry: Entry) -> Any:
-        listed = [name for name in entry.data.get("modules") or () if name in ALLOWED]
+    def spec(self, entry: Entry, refused: dict[str, str] | None = None) -> Any:
+        names = entry.data.get("modules") or ()
+        listed = [name for name in names if name in ALLOWED]
         filtered = attrs.evolve(entry, data={**entry.data, "modules": listed})
-        return super().spec(filtered)
+        return super().spec(
+            filtered, {name: refusal(name) for name in names if name not in ALLOWED}
+        )
 
     def _load_module(self, name: bytes) -> Any:
         # Also covers modules loaded behind globals (`subscribe` needs `events`).
-        if text(name) not in ALLOWED:
+        key = text(name)
+        if key not in ALLOWED:
             return False
         return super()._load_module(name)
 
@@ -273,6 +287,8 @@ class WorkflowRun:
         self.cancel_requested = False
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
+        self.local_pending = 0
+        """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
         self.host = WorkflowLuaHost(self)
         self.process = LuaProcess(
@@ -286,8 +302,12 @@ class WorkflowRun:
         try:
             self.host.boot(self.process)
         except ActorError as exc:
-            # Not a workflow failure: a fixed deploy must be able to continue the run.
-            raise RuntimeError(f"cannot load {self.entry.id}: {exc.error}") from None
+            # A workflow that cannot load fails (its monitors get EXIT) instead of failing
+            # its task on every retry forever (issue 12 item 6).
+            error = Error(
+                f"cannot load {self.entry.id}: {exc.error.message}", errors.INVALID, False
+            )
+            raise protocol.application_error(error) from None
         self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
         self.host.scheduler.run_ready()
 
@@ -435,33 +455,30 @@ def _values(args: Sequence[RawValue]) -> list[Any]:
 # -- entries -----------------------------------------------------------------------------------
 
 
-def workflow_worker(entry: Entry) -> str | None:
-    """The worker a workflow entry is registered on (`meta.temporal.workflow.worker`)."""
-    meta = (entry.meta.get("temporal") or {}).get("workflow")
-    if not isinstance(meta, dict) or not isinstance(meta.get("worker"), str):
-        return None
-    return entry.resolve_ref(meta["worker"])
-
-
 def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
     """The entry serving `workflow_type` on this worker: the entry ID or its custom
-    `meta.temporal.workflow.name`. An unknown type raises an ordinary exception, so the task
-    fails and is retried after a deploy instead of failing the workflow (§5.3)."""
+    `meta.temporal.workflow.name`. An unknown type fails the workflow (`NotFound`): a task
+    retried forever would leave its monitors waiting (issue 12 item 6)."""
     registry = settings.runtime.app.registry
-    candidates = [registry.get(workflow_type)]
-    candidates += [
-        entry
-        for entry in registry
-        if ((entry.meta.get("temporal") or {}).get("workflow") or {}).get("name") == workflow_type
-    ]
-    for entry in candidates:
+    for entry in [registry.get(workflow_type), *registry.by_kind("workflow.")]:
+        if entry is None or entry.kind not in WORKFLOW_KINDS:
+            continue
+        try:
+            meta = TemporalMeta.of(entry)
+        except ActorError:
+            continue  # reported when the app was loaded
         if (
-            entry is not None
-            and entry.kind in WORKFLOW_KINDS
-            and workflow_worker(entry) == settings.worker_id
+            workflow_type in (entry.id, meta.workflow_type)
+            and meta.workflow_worker == settings.worker_id
         ):
             return entry
-    raise RuntimeError(f"workflow type {workflow_type!r} is not registered on {settings.worker_id}")
+    raise protocol.application_error(
+        Error(
+            f"workflow type {workflow_type!r} is not registered on {settings.worker_id}",
+            errors.NOT_FOUND,
+            False,
+        )
+    )
 
 
 # -- the Temporal workflow -------------------------------------------------------------------
@@ -515,6 +532,10 @@ class LuaWorkflow:
                 if task is not None:
                     task.uncancel()
             run.step()
+        if run.local_pending:
+            # A local activity resolved after the completion command would follow it, which
+            # the server rejects: let every one in flight be recorded first.
+            await workflow.wait_condition(lambda: not run.local_pending)
         return run.result()
 
     @workflow.signal(dynamic=True, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -34,21 +35,15 @@ from actors.registry import Entry, Registry
 from lua_bindings.modules.security import visible_context
 from temporal_host.client_interceptors import outgoing
 from temporal_host.connection import Connection
+from temporal_host.meta import TemporalMeta
 from temporal_host.options import WorkflowOptions
+from temporal_host.preflight import check_workflow_entry
 from temporal_host.protocol import not_found, workflow_pid
-from temporal_host.start import start_arguments
+from temporal_host.search import inferred_types
 
 log = logging.getLogger(__name__)
 
 TERMINATE_REASON = "process.terminate"
-
-
-def workflow_type(entry: Entry) -> str:
-    """`meta.temporal.workflow.name`, else the entry ID (§1.3), everywhere a type is needed."""
-    meta = entry.meta.get("temporal")
-    workflow = meta.get("workflow") if isinstance(meta, dict) else None
-    name = workflow.get("name") if isinstance(workflow, dict) else None
-    return name if isinstance(name, str) and name else entry.id
 
 
 class WorkflowHost(Host):
@@ -69,12 +64,15 @@ class WorkflowHost(Host):
         *,
         task_queue: str | None = None,
         worker: Worker | None = None,
+        check_source: Callable[[Entry], None] | None = None,
     ) -> None:
         self.name = name
         self.connection = connection
         self.registry = registry
         self.task_queue = task_queue
         self.worker = worker
+        self.check_source = check_source
+        """Compiles a workflow's source at spawn (preflight); None skips the check."""
         self._instance = str(uuid.uuid4())
         self._counter = 0
         self._worker_done = anyio.Event()
@@ -117,19 +115,28 @@ class WorkflowHost(Host):
             )
         entry = self._workflow_entry(request.target)
         options = WorkflowOptions.parse(request.options)
-        explicit_id = options.get("id") or request.name
+        explicit_id = options.id or request.name
         workflow_id = explicit_id or self._generate_id()
-        queue = self.connection.settings.task_queue(options.get("task_queue") or self.task_queue)
+        queue = self.connection.settings.task_queue(options.task_queue or self.task_queue)
         worker = self.connection.workers_by_queue.get(queue, self.name)
+        # A worker serving this queue here must be the entry's: others never run it.
+        local_worker = worker if queue in self.connection.workers_by_queue else None
+        check_workflow_entry(entry, self.registry, local_worker)
+        if self.check_source is not None:
+            self.check_source(entry)
+        if options.search_attributes and self.connection.search is not None:
+            await self.connection.search.ensure(
+                inferred_types("workflow.search_attributes", options.search_attributes)
+            )
         pid = workflow_pid(self.connection.id, worker, workflow_id)
         with outgoing(visible_context(request.context), request.parent):
             handle = await self._start(
                 pid,
-                workflow_type(entry),
+                TemporalMeta.of(entry).workflow_type,
                 request,
                 queue=queue,
                 policy=options.conflict_policy(explicit_id=bool(explicit_id)),
-                kwargs=start_arguments(options),
+                kwargs=options.start_arguments(),
             )
         await self._watch_started(pid, request, handle)
         return pid

@@ -20,11 +20,6 @@ import attrs
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
-from temporalio.workflow import (
-    ActivityCancellationType,
-    ChildWorkflowCancellationType,
-    VersioningIntent,
-)
 
 from actors import errors
 from actors.errors import ActorError, Error, InternalError, InvalidError, NotFoundError
@@ -33,20 +28,21 @@ from actors.host import SpawnRequest
 from actors.mailbox import check_topic
 from actors.messages import cancel_event
 from actors.pid import PID
-from actors.registry import Entry
 from lua_bindings.contract import Reply, awaitable, reply
 from lua_bindings.modules.security import derive_context
 from lua_bindings.scheduler import Waiter
-from temporal_host import options as opts
-from temporal_host import protocol, start
+from temporal_host import protocol, search
 from temporal_host.activities import (
     RANDOM_BYTES,
     RELAY_SEND,
     RESOLVE_NAME,
+    SEARCH_ATTRIBUTES,
     TERMINATE,
-    is_local_activity,
 )
 from temporal_host.interceptors import Header, outbound
+from temporal_host.meta import TemporalMeta
+from temporal_host.options import ActivityOptions, WorkflowOptions, merge
+from temporal_host.preflight import check_workflow_entry
 
 if TYPE_CHECKING:
     from temporal_host.driver import WorkflowRun
@@ -54,7 +50,7 @@ if TYPE_CHECKING:
 Done = Callable[[Any, Error | None], None]
 """Receives an operation's outcome, in the pump: (value, None) or (None, error)."""
 
-DEFAULT_START_TO_CLOSE = timedelta(minutes=10)
+ATTRS_CHECK_PATCH = "wippy.attrs-check"
 LOCAL_TIMEOUT = timedelta(seconds=30)
 LOCAL_RETRY = RetryPolicy(maximum_attempts=3)
 """The reserved local activities return data; only infrastructure failures are retried."""
@@ -103,18 +99,6 @@ def decode(raw: RawValue | None) -> Any:
     return None if raw is None else protocol.decode_payload(raw.payload)
 
 
-def workflow_type(entry: Entry) -> str:
-    """The Temporal type of a workflow entry (§1.3); `Invalid` for other entries."""
-    if not entry.kind.startswith("workflow."):
-        raise InvalidError(
-            f"{entry.id} is a {entry.kind}, not a workflow: "
-            "a workflow can only spawn child workflows"
-        )
-    meta = (entry.meta.get("temporal") or {}).get("workflow") or {}
-    name = meta.get("name") if isinstance(meta, dict) else None
-    return name if isinstance(name, str) and name else entry.id
-
-
 def parse_pid(dest: str) -> PID | None:
     """A PID, or None when `dest` is a name (strings without braces, lua-api §1.2)."""
     if not PID.is_pid_string(dest):
@@ -152,6 +136,8 @@ class Commands:
         )
         self.workers = {e.id: e for e in self.registry.by_kind("temporal.worker")}
         self.child_seq = 0
+        self.checked_attributes: set[str] = set()
+        """Search attributes known to exist (checked in this run, so replays agree)."""
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -188,13 +174,23 @@ class Commands:
         return derive_context(self.run.context, extra, actor, scope)
 
     async def _local(self, activity: str, arg: Any, result_type: type | None = None) -> Any:
-        return await workflow.execute_local_activity(
+        handle = workflow.start_local_activity(
             activity,
             arg,
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=LOCAL_RETRY,
             result_type=result_type,
         )
+        return await self.settled(handle)
+
+    async def settled(self, handle: Any) -> Any:
+        """Await a local activity, counted in `run.local_pending` meanwhile: its marker must
+        be recorded before the run's completion command (issue 12 item 5)."""
+        self.run.local_pending += 1
+        try:
+            return await handle
+        finally:
+            self.run.local_pending -= 1
 
     # -- activities (§9) ------------------------------------------------------------------------
 
@@ -212,57 +208,39 @@ class Commands:
         entry = self.registry.get(target)
         defaults = entry.meta.get("options") if entry is not None else None
         try:
-            parsed = opts.ActivityOptions.parse(
-                opts.merge(defaults if isinstance(defaults, dict) else None, call_options)
+            parsed = ActivityOptions.parse(
+                merge(defaults if isinstance(defaults, dict) else None, call_options)
             )
-            kwargs = self._activity_kwargs(parsed)
+            local = entry is not None and TemporalMeta.of(entry).local_activity
         except ActorError as exc:
             raise InvalidError(
                 f"invalid temporal activity options for {target}", reason=exc.error.message
             ) from None
         args = [RawValue(encode(value)) for value in values]
         with outbound(Header(context)):
-            if entry is not None and is_local_activity(entry):
-                local = {k: v for k, v in kwargs.items() if k in _LOCAL_ACTIVITY_OPTIONS}
+            retry = self.settings.activity_retry
+            if local:
                 handle = workflow.start_local_activity(
-                    target, args=args, result_type=RawValue, **local
+                    target,
+                    args=args,
+                    result_type=RawValue,
+                    **parsed.local_activity_arguments(retry),
                 )
             else:
-                handle = workflow.start_activity(target, args=args, result_type=RawValue, **kwargs)
+                handle = workflow.start_activity(
+                    target,
+                    args=args,
+                    result_type=RawValue,
+                    **parsed.activity_arguments(
+                        retry, self.settings.queue, self.settings.activity_heartbeat
+                    ),
+                )
 
         async def result() -> Any:
-            return decode(await handle)
+            return decode(await (self.settled(handle) if local else handle))
 
         self.defer(result(), done, phase=phase)
         return handle
-
-    def _activity_kwargs(self, parsed: opts.ActivityOptions) -> dict[str, Any]:
-        values = parsed.values
-        kwargs: dict[str, Any] = {
-            "start_to_close_timeout": values.get("start_to_close_timeout", DEFAULT_START_TO_CLOSE),
-            "retry_policy": values.get("retry_policy", self.settings.activity_retry),
-            "cancellation_type": (
-                ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-                if values.get("wait_for_cancellation")
-                else ActivityCancellationType.TRY_CANCEL
-            ),
-        }
-        for name in ("schedule_to_close_timeout", "schedule_to_start_timeout", "heartbeat_timeout"):
-            if name in values:
-                kwargs[name] = values[name]
-        if "id" in values:
-            kwargs["activity_id"] = values["id"]
-        if "summary" in values:
-            kwargs["summary"] = values["summary"]
-        if "task_queue" in values:
-            kwargs["task_queue"] = self.settings.queue(values["task_queue"])
-        if "priority" in values:
-            kwargs["priority"] = start.priority("activity.priority", values["priority"])
-        if "versioning_intent" in values:
-            kwargs["versioning_intent"] = _versioning_intent(
-                "activity.versioning_intent", values["versioning_intent"]
-            )
-        return kwargs
 
     def random_bytes(self, count: int, done: Done) -> None:
         """Secure random bytes, recorded (§8.1)."""
@@ -413,9 +391,7 @@ class Commands:
         """The worker a workflow entry names (`workflow.exec`); "" (the parent's queue) when
         the entry is unknown here or names none."""
         entry = self.registry.get(target)
-        meta = ((entry.meta.get("temporal") or {}).get("workflow") or {}) if entry else {}
-        worker = meta.get("worker") if isinstance(meta, dict) else None
-        return entry.resolve_ref(worker) if entry is not None and isinstance(worker, str) else ""
+        return (TemporalMeta.of(entry).workflow_worker or "") if entry is not None else ""
 
     @awaitable
     def spawn_child(self, request: SpawnRequest, host: str, *, wait: bool) -> Reply:
@@ -429,13 +405,19 @@ class Commands:
         entry = self.registry.get(request.target)
         if entry is None:
             raise NotFoundError(f"entry not found: {request.target}")
-        type_name = workflow_type(entry)
-        parsed = opts.WorkflowOptions.parse(request.options, child=True)
-        queue, worker = self._child_queue(host, parsed.get("task_queue"))
-        kwargs = self._child_kwargs(parsed)
+        if not entry.kind.startswith("workflow."):
+            raise InvalidError(
+                f"{entry.id} is a {entry.kind}, not a workflow: "
+                "a workflow can only spawn child workflows"
+            )
+        check_workflow_entry(entry, self.registry)
+        type_name = TemporalMeta.of(entry).workflow_type
+        parsed = WorkflowOptions.parse(request.options)
+        queue, worker = self._child_queue(host, parsed.task_queue)
+        kwargs = parsed.child_arguments(workflow.info().namespace)
         args = [RawValue(encode(value)) for value in request.args]
         messages = [(check_topic(topic), encode(value)) for topic, value in request.messages]
-        child_id = parsed.get("id") or request.name
+        child_id = parsed.id or request.name
         if not child_id:
             self.child_seq += 1
             child_id = f"{workflow.info().run_id}_{self.child_seq}"
@@ -469,35 +451,6 @@ class Commands:
             if isinstance(task_queue, str) and self.settings.queue(task_queue) == queue:
                 return queue, worker.id
         return queue, self.settings.worker_id
-
-    def _child_kwargs(self, parsed: opts.WorkflowOptions) -> dict[str, Any]:
-        values = parsed.values
-        namespace = values.get("namespace")
-        if namespace is not None and namespace != workflow.info().namespace:
-            raise InvalidError(
-                "workflow.namespace: child workflows in another namespace are not supported"
-            )
-        kwargs = {name: values[name] for name in _CHILD_DIRECT if name in values}
-        if "summary" in values:
-            kwargs["static_summary"] = values["summary"]
-        if "details" in values:
-            kwargs["static_details"] = values["details"]
-        if "search_attributes" in values:
-            kwargs["search_attributes"] = start.search_attributes(
-                "workflow.search_attributes", values["search_attributes"]
-            )
-        if "priority" in values:
-            kwargs["priority"] = start.priority("workflow.priority", values["priority"])
-        if "versioning_intent" in values:
-            kwargs["versioning_intent"] = _versioning_intent(
-                "workflow.versioning_intent", values["versioning_intent"]
-            )
-        kwargs["cancellation_type"] = (
-            ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED
-            if values.get("wait_for_cancellation")
-            else ChildWorkflowCancellationType.TRY_CANCEL
-        )
-        return kwargs
 
     def _start_child(self, plan: ChildPlan, waiter: Waiter, wait: bool) -> None:
         run = self.run
@@ -554,49 +507,60 @@ class Commands:
             entry = self.registry.get(target)
             if entry is None:
                 raise NotFoundError(f"entry not found: {target}")
-            type_name = workflow_type(entry)
+            type_name = TemporalMeta.of(entry).workflow_type
         self.run.upgrade(type_name, [RawValue(encode(value)) for value in values])
 
     # -- search attributes and memo (§13) -------------------------------------------------------
 
-    def upsert(self, search: Any, memo: Any) -> None:
-        if search:
-            pairs = start.search_attributes("workflow.attrs.search", opts.table("search", search))
-            workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in pairs])
-        if memo:
-            workflow.upsert_memo(opts.table("memo", memo))
+    @awaitable
+    def upsert(self, attributes: Any, memo: Any) -> Reply:
+        """`workflow.attrs`: the search attributes are checked (and registered on the
+        embedded server) by a local activity first, once per name and run, so an unknown
+        one is `nil, err` instead of a workflow task failing forever (issue 12 item 4)."""
+        pairs = list(search.typed("workflow.attrs.search", _table("search", attributes or {})))
+        memo_values = _table("memo", memo) if memo else None
+
+        def apply() -> None:
+            if pairs:
+                updates = [pair.key.value_set(pair.value) for pair in pairs]
+                workflow.upsert_search_attributes(updates)
+            if memo_values:
+                workflow.upsert_memo(memo_values)
+
+        wanted = {
+            pair.key.name: search.TYPE_NAMES[pair.key.indexed_value_type]
+            for pair in pairs
+            if pair.key.name not in self.checked_attributes
+        }
+        # Histories recorded before the check existed upsert at once (a patch marker).
+        if not wanted or not workflow.patched(ATTRS_CHECK_PATCH):
+            apply()
+            return reply.now(True)
+        waiter = self.park()
+
+        def checked(result: Any, error: Error | None) -> None:
+            if error is None:
+                try:
+                    _outcome(result)
+                except ActorError as exc:
+                    error = exc.error
+            if error is not None:
+                waiter.fire(None, error)
+                return
+            self.checked_attributes.update(wanted)
+            apply()
+            waiter.fire(True)
+
+        self.defer(self._local(SEARCH_ATTRIBUTES, wanted), checked)
+        return reply.parked()
 
 
-_LOCAL_ACTIVITY_OPTIONS = frozenset(
-    {
-        "start_to_close_timeout",
-        "schedule_to_close_timeout",
-        "schedule_to_start_timeout",
-        "retry_policy",
-        "cancellation_type",
-        "activity_id",
-        "summary",
-    }
-)
-"""What a local activity takes of the activity options (§9.8)."""
-
-_CHILD_DIRECT = (
-    "execution_timeout",
-    "run_timeout",
-    "task_timeout",
-    "id_reuse_policy",
-    "retry_policy",
-    "cron_schedule",
-    "memo",
-    "parent_close_policy",
-)
-
-
-def _versioning_intent(key: str, value: Any) -> VersioningIntent:
-    name = str(value).strip().upper()
-    if name not in VersioningIntent.__members__:
-        raise InvalidError(f"{key}: expected compatible or default, got {value!r}")
-    return VersioningIntent[name]
+def _table(key: str, value: Any) -> dict[str, Any]:
+    if value == []:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidError(f"{key}: expected a table")
+    return value
 
 
 def _external_error(exc: FailureError, workflow_id: str) -> Error:
