@@ -205,6 +205,16 @@ def test_a_signal_cancels_local_processes(signum: int) -> None:
     assert "Traceback" not in stderr
 
 
+def test_a_signal_stops_a_single_run_with_128_plus_its_number() -> None:
+    """`actors run APP ENTRY` stopped by SIGTERM: the process gets CANCEL, exit 143."""
+    running = Running("run", str(APP), "cli:waits")
+    running.wait_for(lambda line: "waits up" in line)
+    code, stderr = running.stop(signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM, stderr
+    assert "waits got pid.cancel" in stderr
+    assert "Traceback" not in stderr
+
+
 def processes_mentioning(text: str) -> list[int]:
     """PIDs of live processes whose command line contains `text`."""
     found = []
