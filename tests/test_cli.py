@@ -287,3 +287,11 @@ def test_runnable_kinds_and_default_hosts_come_from_plugins() -> None:
     other = Entry.create("ns", "host", "thing.host")
     with pytest.raises(ActorError, match=r"ns:host is a thing\.host, which no installed plugin"):
         default_host([plugin], other, Registry())
+
+
+def test_help_and_version() -> None:
+    version = actors("--version")
+    assert version.returncode == 0 and version.stdout.startswith("actors ")
+    for args in (("--help",), ("run", "--help"), ("exec", "-h")):
+        shown = actors(*args)
+        assert shown.returncode == 0 and shown.stdout.startswith("usage: actors")
