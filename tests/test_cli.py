@@ -144,8 +144,10 @@ def test_exec_stdout_is_json_only_and_starts_no_services() -> None:
     assert json.loads(result.stdout) == {"answer": 42, "input": {"n": [1, 2]}}
     assert "answer printed" in result.stderr
     assert "service up" not in result.stderr
+    assert "listening" not in result.stderr
     with_services = actors("exec", str(APP), "cli:answer", "--services")
     assert "service up" in with_services.stderr
+    assert "http: cli:gateway listening on http://127.0.0.1:" in with_services.stderr
 
 
 # -- signals ---------------------------------------------------------------------------------
