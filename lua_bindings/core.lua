@@ -454,9 +454,76 @@ local GLOBALS = {
 }
 
 -- Library tables are shared by every process of the host, so each environment sees them
--- through a proxy: reads fall through, writes stay in the process's own proxy.
+-- through a proxy: reads fall through, writes stay in the process's own proxy. Nothing a
+-- process can reach from there may change what another process sees: a table nested in a
+-- shared one (`process.event`), and the metatable of a string or a runtime object, come
+-- out as read-only views (issue 12, "isolation is a security property").
+local FROZEN = setmetatable({}, {__mode = "k"})  -- view -> true
+local VIEWS = setmetatable({}, {__mode = "k"})   -- shared table -> its view
+local function read_only()
+  error("this table is shared by every process and is read-only", 2)
+end
+local readonly
+local function viewed(v)
+  if type(v) == "table" then return readonly(v) end
+  return v
+end
+readonly = function(t)
+  if FROZEN[t] then return t end
+  local view = VIEWS[t]
+  if view == nil then
+    view = setmetatable({}, {
+      __index = function(_, k) return viewed(t[k]) end,
+      __newindex = read_only,
+      __len = function() return #t end,
+      __pairs = function()
+        return function(_, k)
+          local nk, nv = next(t, k)
+          return nk, viewed(nv)
+        end, t, nil
+      end,
+      __metatable = false,
+    })
+    VIEWS[t], FROZEN[view] = view, true
+  end
+  return view
+end
+rt.readonly = readonly
+
+-- One metatable per shared table, shared by all its proxies.
+local PROXY_MT = setmetatable({}, {__mode = "k"})
+local function proxy_mt(t)
+  local mt = PROXY_MT[t]
+  if mt == nil then
+    local nested = false
+    for _, v in next, t do
+      if type(v) == "table" then nested = true; break end
+    end
+    mt = {__index = nested and function(_, k) return viewed(t[k]) end or t}
+    PROXY_MT[t] = mt
+  end
+  return mt
+end
 local function proxy(t, mt)
-  return setmetatable({}, mt or {__index = t})
+  return setmetatable({}, mt or proxy_mt(t))
+end
+
+-- `getmetatable` and `rawset` as app code sees them. A metatable the process set itself
+-- (through its own `setmetatable`) comes back as is; any other (strings, channels,
+-- messages, library proxies...) belongs to the runtime and comes back read-only.
+local APP_MT = setmetatable({}, {__mode = "k"})
+local app_setmetatable = function(t, mt)
+  if type(mt) == "table" and not FROZEN[mt] then APP_MT[mt] = true end
+  return setmetatable(t, mt)
+end
+local app_getmetatable = function(v)
+  local mt = getmetatable(v)
+  if type(mt) == "table" and not APP_MT[mt] then return readonly(mt) end
+  return mt
+end
+local app_rawset = function(t, k, v)
+  if FROZEN[t] then read_only() end
+  return rawset(t, k, v)
 end
 local os_lib = {time = os.time, date = os.date, clock = os.clock, difftime = os.difftime}
 local table_lib = setmetatable({create = function() return {} end}, {__index = table})
@@ -501,6 +568,7 @@ end
 make_env = function(ctx, spec)
   local env = {}
   for _, name in ipairs(GLOBALS) do env[name] = _G[name] end
+  env.setmetatable, env.getmetatable, env.rawset = app_setmetatable, app_getmetatable, app_rawset
   env.string = proxy(string_lib, STRING_PROXY)
   env.table = proxy(table_lib)
   env.math = proxy(math)

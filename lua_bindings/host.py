@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 PROCESS_KINDS = ("process.lua", "process.lua.bc")
 FUNCTION_KINDS = ("function.lua", "function.lua.bc")
+DEFAULT_CPU_BUDGET = 2.0
+"""The CPU budget of a host that sets none (seconds)."""
 FUNCS_HOST = "funcs"
 """The node-local virtual host of function invocations (lua-api §0): no colon, so it cannot
 collide with an entry ID."""
@@ -41,10 +43,10 @@ class LuaHost(LocalHostBase):
     in_memory = True
     scheduler_class: type[Scheduler] = Scheduler
     state_class: type[LuaState] = LuaState
-    cpu_budget: float | None = None
-    """Seconds a process may run without yielding before it fails (docs/decisions.md). Off
-    by default on local hosts: the hook that enforces it slows every Lua instruction."""
-    """Hooks for hosts that drive Lua differently (the Temporal workflow host)."""
+    cpu_budget: float | None = DEFAULT_CPU_BUDGET
+    """Seconds a process may run without yielding before it fails with `Timeout`
+    (docs/decisions.md). On by default, as Erlang pre-empts by reductions: a runaway loop
+    fails instead of freezing the node; `None` turns it off."""
 
     def __init__(
         self,
@@ -66,7 +68,7 @@ class LuaHost(LocalHostBase):
         self.channels = ChannelOps(self.scheduler)
         self.state = self.state_class(self._core_functions(), self.catalog, app)
         if cpu_budget is not None:
-            self.cpu_budget = cpu_budget
+            self.cpu_budget = cpu_budget or None  # 0 turns it off
         self.state.set_cpu_budget(self.cpu_budget)
 
     async def start(self) -> None:
