@@ -20,13 +20,25 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from actors.mailbox import MailQueue
+from actors.messages import Message
 from lua_bindings.scheduler import OWNER, Scheduler, Waiter
 
 PARKED = 0
 DONE = 1
 
 _CLOSED_SEND = "send on closed channel"
+
+
+@attrs.define(slots=True)
+class ParkedMessage(Message):
+    """A message between two Lua processes of one host: the copy is already parked in the
+    receiver's context (core.lua `rt.park_message`), so Python routes it by topic and hands
+    out `slot` without converting anything."""
+
+    slot: int = 0
 
 
 class Channel:
@@ -88,6 +100,8 @@ class Channel:
         return False, None, False
 
     def _slot_item(self, item: Any) -> int:
+        if type(item) is ParkedMessage:
+            return item.slot
         return self.slot(self.convert(item) if self.convert else item)
 
     def try_send(self, value: Any) -> bool | None:

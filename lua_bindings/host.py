@@ -22,7 +22,7 @@ from actors.pid import PID
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
 from lua_bindings.app import LuaApp
 from lua_bindings.channels import ChannelOps
-from lua_bindings.convert import kind_of, lua_kind, text
+from lua_bindings.convert import kind_of, lua_kind, sendable_kind, text
 from lua_bindings.modules import LuaModule, ModuleCatalog
 from lua_bindings.process import LuaProcess
 from lua_bindings.scheduler import Scheduler, Waiter
@@ -70,6 +70,8 @@ class LuaHost(LocalHostBase):
         if cpu_budget is not None:
             self.cpu_budget = cpu_budget or None  # 0 turns it off
         self.state.set_cpu_budget(self.cpu_budget)
+        self.by_context: dict[int, LuaProcess] = {}
+        """Live processes by Lua context number (same-host sends name them so)."""
 
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)
@@ -97,7 +99,7 @@ class LuaHost(LocalHostBase):
     def _run(self, process: LocalProcess, request: SpawnRequest) -> None:
         assert isinstance(process, LuaProcess)
         try:
-            self.boot(process)
+            self.boot(process, routable=True)
         except ActorError as exc:
             # Exit after `spawn` returns, so the spawner can still wait for this exit.
             error = exc.error
@@ -116,10 +118,12 @@ class LuaHost(LocalHostBase):
 
     # -- loading code ------------------------------------------------------------------------
 
-    def boot(self, process: LuaProcess) -> None:
-        """Give the process its context in the host's state and make its main task."""
+    def boot(self, process: LuaProcess, routable: bool = False) -> None:
+        """Give the process its context in the host's state and make its main task.
+        `routable`: other processes of the host send to it inside Lua (node processes)."""
         assert process.entry is not None
-        process.lua_context = self.state.new_context()
+        process.lua_context = self.state.new_context(str(process.pid), routable)
+        self.by_context[process.lua_context] = process
         process.slot = functools.partial(self.state.slot_in, process.lua_context)
         process.main_task = self.state.start_process(process.entry, process.lua_context)
 
@@ -129,6 +133,7 @@ class LuaHost(LocalHostBase):
         ops = self.channels
         return {
             "kind_of": kind_of,
+            "sendable_kind": sendable_kind,
             "tostring": _tostring,
             "same": _same,
             "compare": _compare,

@@ -50,6 +50,8 @@ class LuaProcess(LocalProcess):
         self.ready.clear()
         if self.state is not None and self.lua_context:
             self.state.drop_context(self.lua_context)
+            if self.host is not None:
+                self.host.by_context.pop(self.lua_context, None)
         self.lua_context = 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import time
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ import lupa.lua54 as lupa
 from actors import errors
 from actors.errors import ActorError, Error
 from actors.registry import Entry
+from lua_bindings.app import REVALIDATE
 from lua_bindings.convert import ToLua, text
 
 if TYPE_CHECKING:
@@ -48,8 +50,9 @@ class LuaState:
         self.catalog = catalog
         self.app = app
         self._bytecode: dict[tuple[str, str], bytes] = {}
-        self._spec_sent: dict[str, Entry] = {}
-        """Entries whose spec core.lua holds (it keeps them; Python keeps no Lua object)."""
+        self._defined: dict[str, tuple[Entry, float, str]] = {}
+        """Entries core.lua holds a factory for: (entry, when checked, source)."""
+        self._methods: dict[str, bytes] = {}
         self._contexts = itertools.count(1)
         load = self.runtime.eval("load")
         chunk = load(_runtime_source("core.lua").encode(), b"=[core]")
@@ -67,6 +70,7 @@ class LuaState:
         self.slot_in = core.slot_in
         self.drop_context = core.drop_context
         self._start_process = core.start_process
+        self._define_entry = core.define_entry
         self._compile = core.compile
         self._compile_module = core.compile_module
         # Time values appear in every lifecycle event (`at`), so their methods must exist
@@ -108,26 +112,35 @@ class LuaState:
             self._bytecode[key] = code
         return code, chunkname.encode()
 
-    def new_context(self) -> int:
-        """A new process context in this state; Python refers to it by number."""
+    def new_context(self, pid: str = "", routable: bool = False) -> int:
+        """A new process context in this state; Python refers to it by number. A `routable`
+        one receives same-host messages without Python (`rt.LOCAL` in core.lua)."""
         number = next(self._contexts)
-        self._new_context(number)
+        self._new_context(number, pid.encode(), routable)
         return number
 
     def start_process(self, entry: Entry, context: int) -> int:
         """Instantiate `entry` in `context`; returns the main task id."""
-        code, chunkname = self.bytecode(entry)
-        method = (entry.data.get("method") or "main").encode()
-        spec = None
-        if self._spec_sent.get(entry.id) is not entry:
-            spec = self.spec(entry)
-            self._spec_sent[entry.id] = entry
-        task, message = self._start_process(
-            context, code, chunkname, entry.id.encode(), spec, method
-        )
-        if task is False:
-            raise ActorError(Error(text(message), errors.INVALID, False))
-        return task
+        version = self._defined.get(entry.id)
+        now = time.monotonic()
+        if version is None or version[0] is not entry or now - version[1] >= REVALIDATE:
+            self._define(entry, now)
+        return self._start_process(context, entry.id.encode(), self._methods[entry.id])
+
+    def _define(self, entry: Entry, now: float) -> None:
+        """Send core.lua the entry's code and spec when it is new or its source changed
+        (looked at again at most once per REVALIDATE seconds, as LuaApp does)."""
+        source, chunkname = self.app.source(entry)
+        version = self._defined.get(entry.id)
+        if version is None or version[0] is not entry or version[2] != source:
+            self.bytecode(entry)  # the syntax check, with the error message of the plain chunk
+            ok, message = self._define_entry(
+                entry.id.encode(), source.encode(), chunkname.encode(), self.spec(entry)
+            )
+            if ok is False:
+                raise ActorError(Error(text(message), errors.INVALID, False))
+            self._methods[entry.id] = (entry.data.get("method") or "main").encode()
+        self._defined[entry.id] = (entry, now, source)
 
     def _import_code(self, ref: bytes) -> tuple[bytes, bytes, Any]:
         """`require(alias)` of an import: the library's bytecode and spec (core.lua runs it

@@ -230,3 +230,29 @@ async def test_read_only_views_still_read_like_the_library(tmp_path: Path) -> No
     assert value["same"] and value["own"] and value["utf8"] and value["len"]
     assert value["upper"] == "A"
     assert value["keys"] > 10
+
+
+async def test_the_lazy_environment_survives_a_strict_globals_metatable(tmp_path: Path) -> None:
+    """Globals are put in a process's environment on first use; replacing the
+    environment's metatable first puts every one of them in place."""
+    event = await run_lua(
+        tmp_path,
+        """
+        setmetatable(_G, {
+          __index = function(_, k) error("undefined global " .. tostring(k), 2) end,
+          __newindex = function(_, k) error("cannot define global " .. tostring(k), 2) end,
+        })
+        return {main = function()
+          local undefined = pcall(function() return not_defined_anywhere end)
+          return {
+            upper = string.upper("a"),
+            floor = math.floor(2.5),
+            n = select("#", 1, 2),
+            pid = type(process.pid()),
+            undefined = undefined,
+          }
+        end}
+        """,
+    )
+    assert event.error is None, event.error
+    assert event.value == {"upper": "A", "floor": 2, "n": 2, "pid": "string", "undefined": False}

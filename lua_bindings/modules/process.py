@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, process_not_found
 from actors.host import SpawnRequest
 from actors.messages import CANCEL, Event, Message
 from actors.names import LOCAL
 from actors.pid import PID
-from lua_bindings.channels import Channel
+from lua_bindings.channels import Channel, ParkedMessage
 from lua_bindings.convert import from_lua, text
 from lua_bindings.gotime import GoTime, Local, Location
 from lua_bindings.modules import LuaModule
@@ -84,6 +84,16 @@ class ProcessFunctions:
             return 1, None, exc.error
         work = self.node.send(process.pid, target, text(topic), payload, private=True)
         return self.host.call(work, sync)
+
+    def send_local(self, context: int, topic: bytes, slot: int) -> Any:
+        """`process.send` to a process of this host: core.lua has copied the value and
+        parked the message in the receiver's context; only the queueing is left."""
+        target = self.host.by_context.get(context)
+        if target is None or not target.alive:
+            # core.lua forgets a context when it is dropped, so this is a defect if it happens
+            return None, process_not_found(f"context {context}").error
+        target.mailbox.deliver(ParkedMessage(text(topic), None, self.host.current.pid, slot))
+        return True
 
     # Mailbox channels: core.lua wraps each once and caches the wrapper, so these are
     # called once per process and topic. Items are converted into the receiver's state.
@@ -299,6 +309,7 @@ FUNCTION_NAMES = (
     "pid",
     "frame_id",
     "send",
+    "send_local",
     "inbox",
     "events",
     "listen",
