@@ -30,6 +30,7 @@ PARKED = 0
 DONE = 1
 
 _CLOSED_SEND = "send on closed channel"
+_NOTHING: tuple[()] = ()
 
 
 @attrs.define(slots=True)
@@ -68,10 +69,14 @@ class Channel:
         slot: Callable[[Any], int] | None = None,
     ) -> None:
         self.capacity = capacity
-        self.buffer: deque[int] = deque()
+        # An unbuffered channel never buffers and a process channel is never sent to: they
+        # share an empty tuple instead of a deque each (an idle process keeps its inbox).
+        self.buffer: deque[int] = deque() if capacity else _NOTHING  # type: ignore[assignment]
         self.closed = False
         self.receivers: deque[tuple[Waiter, int]] = deque()
-        self.senders: deque[tuple[Waiter, int, int]] = deque()
+        self.senders: deque[tuple[Waiter, int, int]] = (
+            deque() if source is None else _NOTHING  # type: ignore[assignment]
+        )
         self.source = source
         self.convert = convert
         owner = slot or OWNER.slot

@@ -747,12 +747,14 @@ rt.unsubscribe = module_global("events", "unsubscribe_impl")
 -- process is making two closures, not loading bytecode. Python sends the source and spec
 -- the first time an entry (or a new version of it) starts; later only the entry id.
 local ENTRIES = {}  -- entry id -> {factory = f, spec = spec}
-function rt.define_entry(entry_id, source, chunkname, spec)
+function rt.compile_entry(source, chunkname)
   local outer, err = load("return function(_ENV) return function(...) " .. source ..
                           "\nend end", chunkname, "t", {})
   if not outer then return false, err end
-  ENTRIES[entry_id] = {factory = outer(), spec = spec}
-  return true, false
+  return string.dump(outer), false
+end
+function rt.define_entry(entry_id, code, chunkname, spec)
+  ENTRIES[entry_id] = {factory = load(code, chunkname, "b", {})(), spec = spec}
 end
 function rt.start_process(id, entry_id, method)
   local ctx = CONTEXTS[id]
@@ -789,11 +791,13 @@ function rt.compile(source, chunkname)
 end
 
 -- Compile runtime module code: it sees the full runtime (`rt`, `py`) and real globals.
-function rt.compile_module(source, chunkname)
-  local fn, err = load(source, chunkname, "t", _G)
+-- `code` is source or (from Python's per-process cache) the bytecode of a previous compile.
+function rt.compile_module(code, chunkname)
+  local fn, err = load(code, chunkname, "bt", _G)
   if not fn then error(err, 0) end
   return fn
 end
+rt.dump = string.dump
 
 rt.pack, rt.unpack = pack, unpack
 

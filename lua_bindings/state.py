@@ -31,6 +31,21 @@ def _runtime_source(name: str) -> str:
     return resources.files("lua_bindings").joinpath(name).read_text(encoding="utf-8")
 
 
+_COMPILED: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+"""Compiled Lua by (what, chunk name, source), shared by every state of this Python process:
+a worker makes a state per workflow run, and each would otherwise parse core.lua, the
+module wrappers and the entry again. Values are (bytecode or False, error message)."""
+
+
+def compiled(what: str, source: str, chunkname: str, compile: Any) -> tuple[Any, Any]:
+    """`compile(source, chunkname)` once per process for the same inputs."""
+    key = (what, chunkname, source)
+    result = _COMPILED.get(key)
+    if result is None:
+        result = _COMPILED[key] = compile(source.encode(), chunkname.encode())
+    return result
+
+
 class _Sample:
     """Any Python object: its userdata metatable is the one all Python objects share."""
 
@@ -49,13 +64,18 @@ class LuaState:
         self.to_lua = ToLua(self.runtime)
         self.catalog = catalog
         self.app = app
-        self._bytecode: dict[tuple[str, str], bytes] = {}
         self._defined: dict[str, tuple[Entry, float, str]] = {}
         """Entries core.lua holds a factory for: (entry, when checked, source)."""
         self._methods: dict[str, bytes] = {}
         self._contexts = itertools.count(1)
-        load = self.runtime.eval("load")
-        chunk = load(_runtime_source("core.lua").encode(), b"=[core]")
+        load, dump = self.runtime.eval("load"), self.runtime.eval("string.dump")
+        code, _ = compiled(
+            "core",
+            _runtime_source("core.lua"),
+            "=[core]",
+            lambda source, name: (dump(load(source, name, b"t")), None),
+        )
+        chunk = load(code, b"=[core]", b"b")
         py = {**py_core, "load_module": self._load_module, "import_code": self._import_code}
         core = chunk(self.to_lua(py), _SAMPLE)
         # Read every Lua function Python calls now: reading a Lua table from Python while
@@ -73,6 +93,8 @@ class LuaState:
         self._define_entry = core.define_entry
         self._compile = core.compile
         self._compile_module = core.compile_module
+        self._compile_entry = core.compile_entry
+        self._dump = core.dump
         # Time values appear in every lifecycle event (`at`), so their methods must exist
         # even in processes that never `require("time")`.
         core.module(b"time")
@@ -87,7 +109,11 @@ class LuaState:
         return self.catalog.load(key, self)
 
     def run_module_source(self, source: str, chunkname: str, *args: Any) -> Any:
-        return self._compile_module(source.encode(), chunkname.encode())(*args)
+        compile_module, dump = self._compile_module, self._dump
+        code, _ = compiled(
+            "module", source, chunkname, lambda src, name: (dump(compile_module(src, name)), None)
+        )
+        return compile_module(code, chunkname.encode())(*args)
 
     # -- app code -------------------------------------------------------------------------------
 
@@ -103,13 +129,9 @@ class LuaState:
     def bytecode(self, entry: Entry) -> tuple[bytes, bytes]:
         """(bytecode, chunk name) of an entry, compiled once per source version."""
         source, chunkname = self.app.source(entry)
-        key = (chunkname, source)
-        code = self._bytecode.get(key)
-        if code is None:
-            code, message = self._compile(source.encode(), chunkname.encode())
-            if code is False:
-                raise ActorError(Error(text(message), errors.INVALID, False))
-            self._bytecode[key] = code
+        code, message = compiled("chunk", source, chunkname, self._compile)
+        if code is False:
+            raise ActorError(Error(text(message), errors.INVALID, False))
         return code, chunkname.encode()
 
     def new_context(self, pid: str = "", routable: bool = False) -> int:
@@ -134,11 +156,10 @@ class LuaState:
         version = self._defined.get(entry.id)
         if version is None or version[0] is not entry or version[2] != source:
             self.bytecode(entry)  # the syntax check, with the error message of the plain chunk
-            ok, message = self._define_entry(
-                entry.id.encode(), source.encode(), chunkname.encode(), self.spec(entry)
-            )
-            if ok is False:
+            code, message = compiled("entry", source, chunkname, self._compile_entry)
+            if code is False:
                 raise ActorError(Error(text(message), errors.INVALID, False))
+            self._define_entry(entry.id.encode(), code, chunkname.encode(), self.spec(entry))
             self._methods[entry.id] = (entry.data.get("method") or "main").encode()
         self._defined[entry.id] = (entry, now, source)
 
