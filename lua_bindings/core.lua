@@ -527,6 +527,7 @@ function rt.copy(v) return copy_value(v, {}, 0) end
 
 -- Park a message for the process of context `id`, sent by the running process: the slot
 -- its mailbox item points to (see ParkedMessage in channels.py).
+rt.send_local = py.send_local
 function rt.park_message(id, topic, value)
   return rt.slot_in(id, setmetatable({topic, rt.current.pid, value}, MSG_MT))
 end

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import lupa.lua54 as lupa
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import InvalidError, NotFoundError
 from actors.registry import Entry
 from lua_bindings.app import REVALIDATE
 from lua_bindings.convert import ToLua, text
@@ -131,7 +130,7 @@ class LuaState:
         source, chunkname = self.app.source(entry)
         code, message = compiled("chunk", source, chunkname, self._compile)
         if code is False:
-            raise ActorError(Error(text(message), errors.INVALID, False))
+            raise InvalidError(text(message))
         return code, chunkname.encode()
 
     def new_context(self, pid: str = "", routable: bool = False) -> int:
@@ -158,7 +157,7 @@ class LuaState:
             self.bytecode(entry)  # the syntax check, with the error message of the plain chunk
             code, message = compiled("entry", source, chunkname, self._compile_entry)
             if code is False:
-                raise ActorError(Error(text(message), errors.INVALID, False))
+                raise InvalidError(text(message))
             self._define_entry(entry.id.encode(), code, chunkname.encode(), self.spec(entry))
             self._methods[entry.id] = (entry.data.get("method") or "main").encode()
         self._defined[entry.id] = (entry, now, source)
@@ -168,10 +167,8 @@ class LuaState:
         in the importing process's context)."""
         entry = self.app.registry.get(text(ref))
         if entry is None:
-            raise ActorError(Error(f"import not found: {text(ref)}", errors.NOT_FOUND, False))
+            raise NotFoundError(f"import not found: {text(ref)}")
         if entry.kind not in ("library.lua", "module.lua"):
-            raise ActorError(
-                Error(f"import {entry.id} is a {entry.kind}, not a library", errors.INVALID, False)
-            )
+            raise InvalidError(f"import {entry.id} is a {entry.kind}, not a library")
         code, chunkname = self.bytecode(entry)
         return code, chunkname, self.spec(entry)

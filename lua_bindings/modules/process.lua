@@ -20,7 +20,7 @@ function process.pid() return py.pid() end
 function process.id() return py.frame_id() end
 
 -- send(dest, topic) -> nil; send(dest, topic, a) -> a; more values -> {a, b, ...}
-local py_send, py_send_local = py.send, py.send_local
+local py_send, py_send_local = py.send, rt.send_local
 local LOCAL, copy, FOREIGN, park_message = rt.LOCAL, rt.copy, rt.FOREIGN, rt.park_message
 function process.send(dest, topic, ...)
   local n = select("#", ...)
