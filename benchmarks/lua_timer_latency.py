@@ -1,8 +1,11 @@
 """Timers stay on time while the host is busy: a 1 ms sleep, repeated, while 1 000 Lua
 processes ping-pong (500 pairs). Prints how late the wake-ups were (issue 8: within 5 ms).
 
-The scheduler runs ready processes in batches and looks at the timers between batches, so
-a busy host must not starve them; the median and the 99th percentile say how well.
+The scheduler runs ready processes in batches and looks at the clock every few processes,
+so a busy host must not starve its timers. Wall-clock lateness includes the time the
+operating system ran other programs (a busy process loses the CPU for whole time slices
+on a loaded machine); CPU lateness, measured in this process's own CPU time, is the
+scheduler's part alone.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ PAIRS = 500
 SLEEPS = 500
 
 
-async def measure() -> list[float]:
-    async def body(runtime: AppRuntime) -> list[float]:
+async def measure() -> dict[str, list[float]]:
+    async def body(runtime: AppRuntime) -> dict[str, list[float]]:
         node = runtime.node
         node.shutdown_grace = 0.1  # the pairs never stop by themselves
         pongs = [await node.spawn(HOST, SpawnRequest(target="bench:pong")) for _ in range(PAIRS)]
@@ -29,12 +32,14 @@ async def measure() -> list[float]:
             await node.spawn(HOST, SpawnRequest(target="bench:ping", args=(str(pong), 10**9)))
         await anyio.sleep(0.1)  # every pair is bouncing
         event = await run(runtime, "bench:sleeper", SLEEPS)
-        return [late / 1000 for late in event.value]
+        return {clock: [late / 1000 for late in event.value[clock]] for clock in ("wall", "cpu")}
 
     return await with_app(body)
 
 
 def main() -> None:
-    late = sorted(anyio.run(measure))
-    report("lua_timer_latency", "median_late_ms", statistics.median(late))
-    report("lua_timer_latency", "p99_late_ms", late[int(len(late) * 0.99) - 1])
+    measured = anyio.run(measure)
+    for clock, suffix in (("wall", ""), ("cpu", "_cpu")):
+        late = sorted(measured[clock])
+        report("lua_timer_latency", f"median_late{suffix}_ms", statistics.median(late))
+        report("lua_timer_latency", f"p99_late{suffix}_ms", late[int(len(late) * 0.99) - 1])
