@@ -16,6 +16,8 @@ BENCHMARKS = {
     "lupa_ceiling": "benchmarks.lupa_ceiling",
     "workflow_throughput": "benchmarks.workflow_throughput",
     "workflow_replay": "benchmarks.workflow_replay",
+    "http_throughput": "benchmarks.http_throughput",
+    "sql_insert": "benchmarks.sql_insert",
 }
 
 

@@ -43,6 +43,7 @@ RELAY_SEND = "__wippy_relay_send"
 RESOLVE_NAME = "__wippy_resolve_name"
 RANDOM_BYTES = "__wippy_random_bytes"
 TERMINATE = "__wippy_terminate"
+SEARCH_ATTRIBUTES = "__wippy_search_attributes"
 MAX_RANDOM_BYTES = 1 << 20
 
 ACTIVITY_KINDS = ("function.", "process.")
@@ -61,6 +62,7 @@ class LuaActivities:
             self.resolve_name,
             self.random_bytes,
             self.terminate,
+            self.search_attributes,
         ]
 
     # -- Lua entries --------------------------------------------------------------------------
@@ -140,6 +142,16 @@ class LuaActivities:
         if not isinstance(n, int) or not 0 < n <= MAX_RANDOM_BYTES:
             raise ApplicationError(f"invalid random length {n!r}", non_retryable=True)
         return os.urandom(n)
+
+    @activity.defn(name=SEARCH_ATTRIBUTES)
+    async def search_attributes(self, types: dict[str, str]) -> dict[str, Any]:
+        """`workflow.attrs` asks before upserting (issue 12 item 4): the attributes exist
+        with a compatible type (registered now on the embedded server), or an error naming
+        the attribute comes back as data, so the call returns `nil, err`."""
+        search = self.settings.search
+        if search is None:
+            return {"ok": True}
+        return await _outcome(search.ensure(types))
 
     @activity.defn(name=TERMINATE)
     async def terminate(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from temporalio.service import KeepAliveConfig, TLSConfig
 from actors import errors
 from actors.errors import ActorError, error, invalid
 from actors.registry import Entry
-from lua_bindings import gotime
+from corelib import gotime
+from temporal_host.search import SearchAttributes
 from temporal_host.watchers import Watchers
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ class Connection:
     client: Client
     watchers: Watchers
     workers_by_queue: dict[str, str] = attrs.field(factory=dict)
+    search: SearchAttributes | None = None
+    """The namespace's search attributes (None: starts are not checked)."""
 
     @property
     def id(self) -> str:

@@ -39,6 +39,7 @@ from temporal_host.meta import TemporalMeta
 from temporal_host.options import WorkflowOptions
 from temporal_host.preflight import check_workflow_entry
 from temporal_host.protocol import not_found, workflow_pid
+from temporal_host.search import inferred_types
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,10 @@ class WorkflowHost(Host):
         check_workflow_entry(entry, self.registry, local_worker)
         if self.check_source is not None:
             self.check_source(entry)
+        if options.search_attributes and self.connection.search is not None:
+            await self.connection.search.ensure(
+                inferred_types("workflow.search_attributes", options.search_attributes)
+            )
         pid = workflow_pid(self.connection.id, worker, workflow_id)
         with outgoing(visible_context(request.context), request.parent):
             handle = await self._start(

@@ -49,7 +49,7 @@ from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.pid import PID
 from actors.registry import Entry, Registry
-from lua_bindings import gotime
+from corelib import gotime
 from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text

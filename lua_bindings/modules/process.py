@@ -9,10 +9,10 @@ from actors.host import SpawnRequest
 from actors.messages import CANCEL, Event
 from actors.names import LOCAL
 from actors.pid import PID
+from corelib.gotime import GoTime, Local, Location
 from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, false_on_error, nil_on_error
 from lua_bindings.convert import from_lua, text
-from lua_bindings.gotime import GoTime, Local, Location
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import derive_context
 

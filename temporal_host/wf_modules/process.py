@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from actors.errors import InvalidError
+from corelib.gotime import UTC
 from lua_bindings.contract import Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
-from lua_bindings.gotime import UTC
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.process import FUNCTION_NAMES, ProcessFunctions
 from temporal_host.wf_modules.host import WorkflowModuleHost

@@ -40,4 +40,16 @@ local function load_failure(name)
     return {kind = event.kind, error_kind = failure and failure:kind(), message = tostring(failure)}
 end
 
-return {burst = burst, bad_spawns = bad_spawns, load_failure = load_failure}
+-- A workflow started with search attributes (the start option): its PID, or the error.
+local function attrs_at_start(search)
+    local pid, err = process
+        .with_options({["workflow.search_attributes"] = search})
+        :spawn("gaps:attrs", "gaps:worker", {})
+    if err then
+        return {error = tostring(err), kind = err:kind()}
+    end
+    return {workflow = pid:match("|(.*)}$")}
+end
+
+return {burst = burst, bad_spawns = bad_spawns, load_failure = load_failure,
+    attrs_at_start = attrs_at_start}
