@@ -39,6 +39,10 @@ DefaultHost = Callable[[Entry, Registry], str]
 naming what the entry lacks."""
 
 
+def _kinds(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
 @attrs.frozen
 class KindPlugin:
     """The kinds one package serves, plus an optional per-entry check.
@@ -47,7 +51,7 @@ class KindPlugin:
     it runs at load time so a missing `method` or `source` is reported before anything starts.
     """
 
-    kinds: frozenset[str] = attrs.field(converter=frozenset)
+    kinds: frozenset[str] = attrs.field(converter=_kinds)
     name: str = ""
     check: Checker | None = None
     check_app: AppChecker | None = None
@@ -57,9 +61,9 @@ class KindPlugin:
     """Called once the node runs, to create the hosts and services of this plugin's kinds."""
     order: int = 0
     """Plugins start in ascending `order` (hosts that others depend on first)."""
-    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     """Kinds that run as a process of their own (`actors exec`, `actors test`)."""
-    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     """Kinds `actors run APP ENTRY` runs on the app's `terminal.host`."""
     default_host: DefaultHost | None = None
     """Where an entry of a `runnable` kind runs when the caller names no host."""

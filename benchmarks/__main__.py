@@ -14,6 +14,7 @@ BENCHMARKS = {
     "workflow_throughput": "benchmarks.workflow_throughput",
     "workflow_replay": "benchmarks.workflow_replay",
     "http_throughput": "benchmarks.http_throughput",
+    "sql_insert": "benchmarks.sql_insert",
 }
 
 

@@ -478,8 +478,6 @@ local function module(name)
   local m = MODULES[name]
   if m == nil then
     m = py.load_module(name)
-    -- A host may refuse a module with an error value (workflows refuse I/O modules).
-    if is_kind(m, "error") then error(m, 0) end
     MODULES[name] = m
   end
   return m
@@ -523,7 +521,9 @@ make_env = function(ctx, spec)
     local alias = imports[name]
     if alias ~= nil then return import(ctx, alias) end
     if ALWAYS[name] then return env[name] end
-    if not modules[name] then
+    local listed = modules[name]
+    if type(listed) == "string" then error(py.err_new(listed, "Invalid", false), 2) end
+    if not listed then
       error(py.err_new('module "' .. tostring(name) .. '" is not allowed (not in modules list)',
                        "Invalid", false), 2)
     end

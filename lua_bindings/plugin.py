@@ -138,8 +138,8 @@ KINDS = KindPlugin(
     name="lua",
     check=_check,
     start=_start,
-    runnable={*PROCESS_KINDS, *FUNCTION_KINDS},
-    terminal=PROCESS_KINDS,
+    runnable=frozenset({*PROCESS_KINDS, *FUNCTION_KINDS}),
+    terminal=frozenset(PROCESS_KINDS),
     default_host=_default_host,
     terminal_host=_terminal_host,
 )

@@ -87,13 +87,16 @@ class LuaState:
 
     # -- app code -------------------------------------------------------------------------------
 
-    def spec(self, entry: Entry) -> Any:
-        """What `require` may load for `entry`: its modules allow-list and imports."""
+    def spec(self, entry: Entry, refused: dict[str, str] | None = None) -> Any:
+        """What `require` may load for `entry`: its modules allow-list and imports.
+        `refused` maps listed modules this host will not load to the error message
+        `require` raises for them (a workflow refuses non-deterministic modules)."""
         imports = {
             alias: entry.resolve_ref(ref)
             for alias, ref in (entry.data.get("imports") or {}).items()
         }
-        modules = {name: True for name in entry.data.get("modules") or ()}
+        modules: dict[str, Any] = {name: True for name in entry.data.get("modules") or ()}
+        modules.update(refused or {})
         return self.to_lua({"modules": modules or {"": False}, "imports": imports or {"": False}})
 
     def bytecode(self, entry: Entry) -> tuple[bytes, bytes]:

@@ -57,7 +57,7 @@ from temporal_host.interceptors import (
     settings_of_workflow,
 )
 from temporal_host.meta import TemporalMeta
-from temporal_host.wf_modules import ALLOWED, OVERRIDES, REFUSED, refusal
+from temporal_host.wf_modules import ALLOWED, OVERRIDES
 from temporal_host.wf_modules.commands import Commands, Phase, encode
 from temporal_host.wf_modules.workflow import info_table
 
@@ -168,21 +168,29 @@ class WorkflowTimeSource:
         handle.cancel()
 
 
+def refusal(module: str) -> str:
+    """Why `require(module)` fails in workflow code (the module is listed but not allowed)."""
+    return (
+        f'module "{module}" cannot be used in a workflow: it is not deterministic (a replay '
+        "would not see the same results); do this work in an activity (a function.lua entry "
+        "with meta.temporal.activity, called with funcs.call)"
+    )
+
+
 class WorkflowLuaState(LuaState):
     """A Lua state with the module allow-list of §8.2 applied at `require` time."""
 
-    def spec(self, entry: Entry) -> Any:
-        listed = [
-            name for name in entry.data.get("modules") or () if name in ALLOWED or name in REFUSED
-        ]
+    def spec(self, entry: Entry, refused: dict[str, str] | None = None) -> Any:
+        names = entry.data.get("modules") or ()
+        listed = [name for name in names if name in ALLOWED]
         filtered = attrs.evolve(entry, data={**entry.data, "modules": listed})
-        return super().spec(filtered)
+        return super().spec(
+            filtered, {name: refusal(name) for name in names if name not in ALLOWED}
+        )
 
     def _load_module(self, name: bytes) -> Any:
         # Also covers modules loaded behind globals (`subscribe` needs `events`).
         key = text(name)
-        if key in REFUSED:
-            return refusal(key)  # core.lua raises it at the `require`
         if key not in ALLOWED:
             return False
         return super()._load_module(name)

@@ -3,6 +3,7 @@ subprocess and checks its exit code, its output, and that stderr never holds a t
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from actors import cli
 
 ROOT = Path(__file__).parents[1]
 APP = ROOT / "tests" / "apps" / "cli"
@@ -227,3 +230,50 @@ def test_sigterm_stops_the_embedded_worker_and_server(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert not processes_mentioning(database), "the dev server outlived the app"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ValueError("boom\nsecond line"),
+        ExceptionGroup("two tasks failed", [ValueError("boom\nsecond line"), KeyError("k")]),
+    ],
+)
+def test_an_unexpected_failure_is_one_line(
+    failure: Exception, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failure nobody foresaw is still one line, with a hint (`-v` logs the traceback)."""
+
+    class Broken:
+        @staticmethod
+        def command(args: argparse.Namespace) -> int:
+            raise failure
+
+    code = cli.run_command(argparse.Namespace(command="run", handler=Broken))
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "actors run: ValueError: boom second line (-v for details)\n"
+    )
+
+
+def test_runnable_kinds_and_default_hosts_come_from_plugins() -> None:
+    """The commands ask the kind plugins; a kind no plugin runs is refused by name."""
+    from actors.errors import ActorError
+    from actors.kinds import KindPlugin, default_host, runnable_kinds, terminal_host
+    from actors.registry import Entry, Registry
+
+    plugin = KindPlugin(
+        kinds={"thing.x", "thing.host"},
+        runnable={"thing.x"},
+        terminal={"thing.x"},
+        default_host=lambda entry, registry: f"{entry.namespace}:things",
+        terminal_host=lambda entry, registry: f"{entry.namespace}:screen",
+    )
+    entry = Entry.create("ns", "job", "thing.x")
+    assert runnable_kinds([plugin]) == {"thing.x"}
+    assert runnable_kinds([plugin], terminal=True) == {"thing.x"}
+    assert default_host([plugin], entry, Registry()) == "ns:things"
+    assert terminal_host([plugin], entry, Registry()) == "ns:screen"
+    other = Entry.create("ns", "host", "thing.host")
+    with pytest.raises(ActorError, match=r"ns:host is a thing\.host, which no installed plugin"):
+        default_host([plugin], other, Registry())

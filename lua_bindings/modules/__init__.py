@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 from collections.abc import Callable
 from importlib import resources
 from importlib.metadata import entry_points
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 
 Functions = dict[str, Any]
 H = TypeVar("H", bound="ModuleHost")
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "actors.lua_modules"
+"""Other packages add modules under this entry-point group: `name = "pkg.mod:MODULE"`."""
 
 
 @attrs.frozen
@@ -57,16 +63,6 @@ MODULE_NAMES = (
 )
 
 
-MODULE_ENTRY_POINTS = "actors.lua_modules"
-"""Modules other packages provide (`http`, `http_client` come from http_host): an entry
-point in this group names a `LuaModule`, e.g. `http = "http_host.modules.http:MODULE"`."""
-
-
-@functools.cache
-def _plugin_modules() -> dict[str, str]:
-    return {point.name: point.value for point in entry_points(group=MODULE_ENTRY_POINTS)}
-
-
 def module_names() -> tuple[str, ...]:
     """Every module a host can offer: this package's and those installed by plugins."""
     return MODULE_NAMES + tuple(sorted(set(_plugin_modules()) - set(MODULE_NAMES)))
@@ -74,22 +70,28 @@ def module_names() -> tuple[str, ...]:
 
 @functools.cache
 def _module(name: str) -> LuaModule[Any] | None:
-    if name not in MODULE_NAMES:
-        value = _plugin_modules().get(name)
-        if value is None:
-            return None
-        module_name, _, attribute = value.partition(":")
-        attribute = attribute or "MODULE"
-        module: LuaModule[Any] = getattr(
-            importlib.import_module(module_name), attribute or "MODULE"
-        )
-        return module
     try:
         return importlib.import_module(f"lua_bindings.modules.{name}").MODULE
     except ModuleNotFoundError as exc:
         if exc.name == f"lua_bindings.modules.{name}":
             return None
         raise
+
+
+@functools.cache
+def _plugin_modules() -> dict[str, LuaModule[Any]]:
+    """Modules published by installed packages (e.g. `data_modules`: sql, store, fs...).
+    A module that fails to import is logged and missing, like an unknown module."""
+    found: dict[str, LuaModule[Any]] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = point.load()
+        except Exception as exc:
+            log.warning("Lua module %s (%s) failed to load: %s", point.name, point.value, exc)
+            continue
+        if isinstance(module, LuaModule):
+            found[point.name] = module
+    return found
 
 
 @functools.cache
@@ -109,7 +111,11 @@ class ModuleCatalog:
         self._functions: dict[str, Any] = {}
 
     def spec(self, name: str) -> LuaModule[Any] | None:
-        return self._overrides.get(name) or _module(name)
+        if name in self._overrides:
+            return self._overrides[name]
+        if name in MODULE_NAMES:
+            return _module(name)
+        return _plugin_modules().get(name)
 
     def has(self, name: str) -> bool:
         return self.spec(name) is not None

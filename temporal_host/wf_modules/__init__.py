@@ -17,8 +17,6 @@ anything else fails exactly like a module missing from the entry's `modules:` li
 
 from __future__ import annotations
 
-from actors import errors
-from actors.errors import Error
 from lua_bindings.modules import LuaModule
 from temporal_host.wf_modules import crypto, funcs, logger, process, uuid, workflow
 
@@ -53,21 +51,6 @@ ALLOWED = frozenset(
         "logger",
     }
 )
-
-REFUSED = frozenset({"http", "http_client", "stream"})
-"""Modules that do I/O replay could not repeat. Requiring one in workflow code is an error
-that says where it belongs (`refusal`), not the generic "not allowed" of a missing module."""
-
-
-def refusal(name: str) -> Error:
-    return Error(
-        f'module "{name}" cannot be used in workflow code: its results would differ on '
-        "replay. Call it from an activity: a function.lua entry with "
-        "meta.temporal.activity, called with funcs.call",
-        errors.INVALID,
-        False,
-    )
-
 
 OVERRIDES: dict[str, LuaModule] = {
     module.MODULE.name: module.MODULE for module in (process, funcs, uuid, crypto, logger, workflow)
