@@ -18,7 +18,20 @@ docs/guide/python-api.md is the guide.
 """
 
 from actors.app import PYTHON_HOST, App, Exit
-from actors.errors import ActorError, Error
+from actors.errors import (
+    ActorError,
+    AlreadyExistsError,
+    CanceledError,
+    ConflictError,
+    Error,
+    InternalError,
+    InvalidError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    TimedOutError,
+    UnavailableError,
+)
 from actors.messages import CANCEL, EXIT, LINK_DOWN, Event, Message
 from actors.pid import PID
 from actors.python_host import Channel
@@ -31,11 +44,21 @@ __all__ = [
     "PID",
     "PYTHON_HOST",
     "ActorError",
+    "AlreadyExistsError",
     "App",
+    "CanceledError",
     "Channel",
+    "ConflictError",
     "Error",
     "Event",
     "Exit",
+    "InternalError",
+    "InvalidError",
     "Message",
+    "NotFoundError",
+    "PermissionDeniedError",
     "Process",
+    "RateLimitedError",
+    "TimedOutError",
+    "UnavailableError",
 ]

@@ -55,7 +55,7 @@ class Exit:
     def result(self) -> Any:
         """The value, or raise the error as `ActorError`."""
         if self.error is not None:
-            raise ActorError(self.error)
+            raise ActorError.of(self.error)
         return self.value
 
 
@@ -236,7 +236,7 @@ class App:
         with anyio.fail_after(timeout):
             event = await host.wait_exit(pid)
         if event.error is not None:
-            raise ActorError(event.error)
+            raise ActorError.of(event.error)
         return found[0]
 
     def register(self, name: str, pid: PID) -> None:

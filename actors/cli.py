@@ -64,7 +64,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     parsers: dict[str, argparse.ArgumentParser] = {}
     for module in COMMANDS:
         parser = sub.add_parser(
-            module.NAME, help=module.HELP, description=module.__doc__.split("\n\n")[0]
+            module.NAME, help=module.HELP, description=(module.__doc__ or "").split("\n\n")[0]
         )
         module.configure(parser)
         add_global_options(parser)
@@ -128,6 +128,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _report(command: str, error: BaseException) -> int:
+    if isinstance(error, BaseExceptionGroup):
+        # Several failures at once (rare: tasks of one node): the first names the problem.
+        log.debug("actors %s failed", command, exc_info=error)
+        return _report(command, error.exceptions[0])
     if isinstance(error, SystemExit):
         raise error
     if isinstance(error, KeyboardInterrupt):

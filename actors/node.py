@@ -133,14 +133,11 @@ class Node:
             return
         # Track before asking the target's host: an EXIT it delivers at once (dead target)
         # must find the record to clear, or the watcher would keep it forever.
-        watcher_host = self.route(watcher)
-        if watcher_host is not None:
-            watcher_host.track_monitor(watcher, target)
+        self.track_monitor(watcher, target)
         try:
             await host.monitor(target, watcher)
         except BaseException:
-            if watcher_host is not None:
-                watcher_host.untrack_monitor(watcher, target)
+            self.untrack_monitor(watcher, target)
             raise
 
     async def unmonitor(self, watcher: PID, dest: str | PID) -> None:
@@ -148,9 +145,18 @@ class Node:
         host = self.route(target)
         if host is not None:
             host.unmonitor(target, watcher)
-        watcher_host = self.route(watcher)
-        if watcher_host is not None:
-            watcher_host.untrack_monitor(watcher, target)
+        self.untrack_monitor(watcher, target)
+
+    def track_monitor(self, watcher: PID, target: PID) -> None:
+        """`watcher` now monitors `target`: its host records it (to clean up on exit)."""
+        host = self.route(watcher)
+        if host is not None:
+            host.track_monitor(watcher, target)
+
+    def untrack_monitor(self, watcher: PID, target: PID) -> None:
+        host = self.route(watcher)
+        if host is not None:
+            host.untrack_monitor(watcher, target)
 
     async def link(self, peer: PID, dest: str | PID) -> None:
         """Bidirectional: each side's host records the other. Linking a dead PID fails with
@@ -161,12 +167,32 @@ class Node:
         await self._owner(target).link(target, peer)
         await self._owner(peer).link(peer, target)
 
+    async def hold_link(self, holder: PID, peer: PID) -> None:
+        """Record `peer` on `holder`'s side of a link only. For links whose other side is
+        kept by the peer's host in its own way (a workflow's watch, temporal_host)."""
+        host = self.route(holder)
+        if host is not None:
+            await host.link(holder, peer)
+
     async def unlink(self, peer: PID, dest: str | PID) -> None:
         target = self.resolve(dest)
         for side, other in ((target, peer), (peer, target)):
             host = self.route(side)
             if host is not None:
                 host.unlink(side, other)
+
+    # -- exits ------------------------------------------------------------------------------
+
+    async def wait_exit(self, pid: PID) -> Event:
+        """The EXIT event of `pid`, for code that is not a process (exec, CLI, tests)."""
+        return await self._owner(pid).wait_exit(pid)
+
+    def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:
+        """Call `callback(exit event)` synchronously when `pid` exits, when its host can
+        (in-memory hosts). None when it cannot or `pid` is not alive; otherwise a function
+        that withdraws the registration."""
+        host = self.route(pid)
+        return host.on_exit(pid, callback) if host is not None else None
 
     # -- names ------------------------------------------------------------------------------
 
@@ -230,8 +256,12 @@ class Node:
         with anyio.CancelScope(shield=True):
             await self.shutdown()
         self._task_group.cancel_scope.cancel()
-        task_group, self._task_group = self._task_group, None
-        return await task_group.__aexit__(exc_type, exc, tb)
+        # Forgotten only once it has ended: a host whose `start` is still queued (a boot that
+        # failed half-way) may start its task, which the cancelled group ends at once.
+        try:
+            return await self._task_group.__aexit__(exc_type, exc, tb)
+        finally:
+            self._task_group = None
 
     async def shutdown(self, grace: float | None = None) -> None:
         """Stop hosts in reverse order of registration: CANCEL first, then terminate."""

@@ -28,6 +28,8 @@ from actors.node import Node
 from actors.pid import PID
 from actors.values import copy_value
 
+__all__ = ["Behaviour", "Channel", "ProcessContext", "PythonHost"]
+
 Behaviour = Callable[..., Awaitable[Any]]
 
 _CHECKPOINT_EVERY = 64

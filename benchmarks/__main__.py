@@ -13,6 +13,8 @@ BENCHMARKS = {
     "lua_idle_memory": "benchmarks.lua_idle_memory",
     "workflow_throughput": "benchmarks.workflow_throughput",
     "workflow_replay": "benchmarks.workflow_replay",
+    "http_throughput": "benchmarks.http_throughput",
+    "sql_insert": "benchmarks.sql_insert",
 }
 
 

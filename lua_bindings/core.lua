@@ -527,7 +527,9 @@ make_env = function(ctx, spec)
     local alias = imports[name]
     if alias ~= nil then return import(ctx, alias) end
     if ALWAYS[name] then return env[name] end
-    if not modules[name] then
+    local listed = modules[name]
+    if type(listed) == "string" then error(py.err_new(listed, "Invalid", false), 2) end
+    if not listed then
       error(py.err_new('module "' .. tostring(name) .. '" is not allowed (not in modules list)',
                        "Invalid", false), 2)
     end

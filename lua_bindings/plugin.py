@@ -12,7 +12,7 @@ from actors.kinds import KindPlugin
 from actors.registry import Entry, Registry
 from actors.runtime import AppRuntime
 from actors.supervisor import Service, restart_policy
-from lua_bindings import gotime
+from corelib import gotime
 from lua_bindings.app import LuaApp
 from lua_bindings.host import FUNCS_HOST, FUNCTION_KINDS, PROCESS_KINDS, LuaHost
 
@@ -101,7 +101,7 @@ def _service(
         return await node.spawn(host, SpawnRequest(target=process, args=tuple(args)))
 
     async def wait_exit(pid: Any) -> Any:
-        return await node.host(host).wait_exit(pid)
+        return await node.wait_exit(pid)
 
     return Service(entry.id, start, wait_exit, restart_policy(entry.lifecycle, _seconds))
 
@@ -123,12 +123,23 @@ def _default_host(entry: Entry, registry: Registry) -> str:
     return hosts[0]
 
 
+def _terminal_host(entry: Entry, registry: Registry) -> str:
+    """The app's only `terminal.host`: it owns stdin and stdout, so there is one."""
+    terminals = [e.id for e in registry.by_kind("terminal.host")]
+    if len(terminals) != 1:
+        raise invalid(
+            f"running {entry.id} needs exactly one terminal.host entry (found {len(terminals)})"
+        )
+    return terminals[0]
+
+
 KINDS = KindPlugin(
     kinds=CODE_KINDS | HOST_KINDS,
     name="lua",
     check=_check,
     start=_start,
-    runnable={*PROCESS_KINDS, *FUNCTION_KINDS},
-    terminal=PROCESS_KINDS,
+    runnable=frozenset({*PROCESS_KINDS, *FUNCTION_KINDS}),
+    terminal=frozenset(PROCESS_KINDS),
     default_host=_default_host,
+    terminal_host=_terminal_host,
 )

@@ -75,7 +75,8 @@ class LuaState:
     # -- modules ------------------------------------------------------------------------------
 
     def _load_module(self, name: bytes) -> Any:
-        """Called by core.lua the first time any process of the host requires `name`."""
+        """Called by core.lua the first time any process of the host requires `name`: the
+        module table, False when there is no such module, or an error value to raise."""
         key = text(name)
         if not self.catalog.has(key):
             return False
@@ -86,13 +87,16 @@ class LuaState:
 
     # -- app code -------------------------------------------------------------------------------
 
-    def spec(self, entry: Entry) -> Any:
-        """What `require` may load for `entry`: its modules allow-list and imports."""
+    def spec(self, entry: Entry, refused: dict[str, str] | None = None) -> Any:
+        """What `require` may load for `entry`: its modules allow-list and imports.
+        `refused` maps listed modules this host will not load to the error message
+        `require` raises for them (a workflow refuses non-deterministic modules)."""
         imports = {
             alias: entry.resolve_ref(ref)
             for alias, ref in (entry.data.get("imports") or {}).items()
         }
-        modules = {name: True for name in entry.data.get("modules") or ()}
+        modules: dict[str, Any] = {name: True for name in entry.data.get("modules") or ()}
+        modules.update(refused or {})
         return self.to_lua({"modules": modules or {"": False}, "imports": imports or {"": False}})
 
     def bytecode(self, entry: Entry) -> tuple[bytes, bytes]:

@@ -107,7 +107,7 @@ class LuaActivities:
         heartbeat = _heartbeat_interval()
         beating = asyncio.create_task(_heartbeat(heartbeat)) if heartbeat else None
         try:
-            return await node.host(host_name).wait_exit(pid)
+            return await node.wait_exit(pid)
         except asyncio.CancelledError:
             with contextlib.suppress(ActorError):
                 await node.terminate(None, pid)

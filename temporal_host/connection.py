@@ -24,7 +24,7 @@ from temporalio.service import KeepAliveConfig, TLSConfig
 from actors import errors
 from actors.errors import ActorError, error, invalid
 from actors.registry import Entry
-from lua_bindings import gotime
+from corelib import gotime
 from temporal_host.limits import HistoryLimits, SendGuard
 from temporal_host.search import SearchAttributes
 from temporal_host.watchers import Watchers

@@ -38,10 +38,10 @@ from actors.errors import ActorError, Error, InvalidError
 from actors.messages import CANCEL, Event, Message
 from actors.pid import PID, SYSTEM
 from actors.registry import Entry
-from lua_bindings import gotime
+from corelib import gotime
+from corelib.gotime import UTC, GoTime
 from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import text
-from lua_bindings.gotime import UTC, GoTime
 from lua_bindings.host import LuaHost
 from lua_bindings.modules.time import Action
 from lua_bindings.plugin import lua_app
@@ -169,17 +169,30 @@ class WorkflowTimeSource:
         handle.cancel()
 
 
+def refusal(module: str) -> str:
+    """Why `require(module)` fails in workflow code (the module is listed but not allowed)."""
+    return (
+        f'module "{module}" cannot be used in a workflow: it is not deterministic (a replay '
+        "would not see the same results); do this work in an activity (a function.lua entry "
+        "with meta.temporal.activity, called with funcs.call)"
+    )
+
+
 class WorkflowLuaState(LuaState):
     """A Lua state with the module allow-list of §8.2 applied at `require` time."""
 
-    def spec(self, entry: Entry) -> Any:
-        listed = [name for name in entry.data.get("modules") or () if name in ALLOWED]
+    def spec(self, entry: Entry, refused: dict[str, str] | None = None) -> Any:
+        names = entry.data.get("modules") or ()
+        listed = [name for name in names if name in ALLOWED]
         filtered = attrs.evolve(entry, data={**entry.data, "modules": listed})
-        return super().spec(filtered)
+        return super().spec(
+            filtered, {name: refusal(name) for name in names if name not in ALLOWED}
+        )
 
     def _load_module(self, name: bytes) -> Any:
         # Also covers modules loaded behind globals (`subscribe` needs `events`).
-        if text(name) not in ALLOWED:
+        key = text(name)
+        if key not in ALLOWED:
             return False
         return super()._load_module(name)
 

@@ -203,14 +203,11 @@ class WorkflowHost(Host):
         if parent is None or not (request.monitor or request.link):
             return
         run_id = handle.result_run_id
-        parent_host = self.node.route(parent)
         if request.link:
-            if parent_host is not None:
-                await parent_host.link(parent, pid)
+            await self.node.hold_link(parent, pid)
             self.connection.watchers.link(pid, parent, run_id)
         if request.monitor:
-            if parent_host is not None:
-                parent_host.track_monitor(parent, pid)
+            self.node.track_monitor(parent, pid)
             self.connection.watchers.monitor(pid, parent, run_id)
 
     # -- messages and lifecycle requests -----------------------------------------------------
@@ -271,7 +268,7 @@ class WorkflowHost(Host):
         except RPCError as exc:
             raise _failure(exc, target.id) from None
         if description.status != WorkflowExecutionStatus.RUNNING:
-            raise ActorError(not_found(target.id))
+            raise ActorError.of(not_found(target.id))
         return description
 
     def unlink(self, target: PID, peer: PID) -> None:
@@ -284,7 +281,8 @@ class WorkflowHost(Host):
         log.debug("dropped %s for workflow %s", event.kind, target)
 
     def link_down(self, target: PID, source: PID, error: Error) -> None:
-        """A linked local process failed: only its watch ends, never the workflow (§11.3)."""
+        """A linked local process failed: only its watch ends, never the workflow (§11.3,
+        `exits.LINKS_REACH`)."""
         self.connection.watchers.unlink(target, source)
 
     def link_released(self, target: PID, source: PID) -> None:
@@ -307,7 +305,7 @@ def _failure(exc: RPCError, workflow_id: str, action: str = "send to") -> ActorE
     sent (a blob, a name or the whole message over a limit) is Invalid and not retryable
     (issue 12 item 8); anything else (unreachable, overloaded) is Unavailable."""
     if exc.status == RPCStatusCode.NOT_FOUND:
-        return ActorError(not_found(workflow_id))
+        return ActorError.of(not_found(workflow_id))
     if _permanent(exc):
         return invalid(f"cannot {action} workflow {workflow_id}: {exc.message}")
     return error(errors.UNAVAILABLE, f"temporal: {exc.message}", retryable=True)

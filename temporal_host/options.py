@@ -48,7 +48,7 @@ from temporalio.workflow import (
 )
 
 from actors.errors import invalid
-from lua_bindings import gotime
+from corelib import gotime
 from temporal_host import search
 
 log = logging.getLogger(__name__)

@@ -30,8 +30,8 @@ from temporalio.exceptions import (
 from actors import errors
 from actors.errors import ActorError, Error, InternalError, InvalidError
 from actors.pid import PID
-from lua_bindings import jsoncodec
-from lua_bindings.gotime import Duration, GoTime
+from corelib import jsoncodec
+from corelib.gotime import Duration, GoTime
 
 Payload = temporalio.api.common.v1.Payload
 

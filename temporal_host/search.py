@@ -27,7 +27,7 @@ from temporalio.common import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from actors.errors import InvalidError, invalid
-from lua_bindings.gotime import SECOND, GoTime
+from corelib.gotime import SECOND, GoTime
 
 log = logging.getLogger(__name__)
 

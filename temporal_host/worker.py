@@ -8,12 +8,12 @@ client (`protocol.DATA_CONVERTER`). The `worker_options` translation is `options
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 from temporalio.client import Client
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Interceptor, Replayer, UnsandboxedWorkflowRunner, Worker
 
 from actors.runtime import AppRuntime
 from temporal_host.activities import LuaActivities
@@ -60,11 +60,16 @@ def build_worker(
     )
 
 
-def build_replayer(settings: WorkerSettings, **kwargs: Any) -> Replayer:
-    """A replayer with the same workflow, interceptors and data converter as the worker."""
+def build_replayer(
+    settings: WorkerSettings,
+    extra_interceptors: Sequence[Interceptor] = (),
+    **kwargs: Any,
+) -> Replayer:
+    """A replayer with the same workflow, interceptors and data converter as the worker
+    (`extra_interceptors` run inside ours: `actors.testing.replay` traces commands)."""
     return Replayer(
         workflows=[LuaWorkflow],
-        interceptors=[WippyInterceptor(settings)],
+        interceptors=[WippyInterceptor(settings), *extra_interceptors],
         data_converter=DATA_CONVERTER,
         workflow_runner=UnsandboxedWorkflowRunner(),
         **kwargs,

@@ -3,11 +3,11 @@ subprocess and checks its exit code, its output, and that stderr never holds a t
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from actors import cli
 
 ROOT = Path(__file__).parents[1]
 APP = ROOT / "tests" / "apps" / "cli"
@@ -203,15 +205,75 @@ def test_a_signal_cancels_local_processes(signum: int) -> None:
     assert "Traceback" not in stderr
 
 
+def processes_mentioning(text: str) -> list[int]:
+    """PIDs of live processes whose command line contains `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
 def test_sigterm_stops_the_embedded_worker_and_server(tmp_path: Path) -> None:
     app = tmp_path / "demo"
     shutil.copytree(DEMO, app, ignore=shutil.ignore_patterns(".actors"))
+    database = str(app / ".actors" / "temporal.db")
     running = Running("run", str(app))
-    line = running.wait_for(lambda line: "embedded dev server at" in line)
-    host, port = re.search(r"at ([\d.]+):(\d+)", line).groups()  # type: ignore[union-attr]
-    running.wait_for(lambda line: "running" in line)
+    running.wait_for(lambda line: "embedded dev server at" in line)
+    assert processes_mentioning(database), "the dev server of this app should be running"
     code, stderr = running.stop(signal.SIGTERM)
     assert code == 0, stderr
     assert "Traceback" not in stderr
-    with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=2):
-        pass
+    assert not processes_mentioning(database), "the dev server outlived the app"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ValueError("boom\nsecond line"),
+        ExceptionGroup("two tasks failed", [ValueError("boom\nsecond line"), KeyError("k")]),
+    ],
+)
+def test_an_unexpected_failure_is_one_line(
+    failure: Exception, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failure nobody foresaw is still one line, with a hint (`-v` logs the traceback)."""
+
+    class Broken:
+        @staticmethod
+        def command(args: argparse.Namespace) -> int:
+            raise failure
+
+    code = cli.run_command(argparse.Namespace(command="run", handler=Broken))
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "actors run: ValueError: boom second line (-v for details)\n"
+    )
+
+
+def test_runnable_kinds_and_default_hosts_come_from_plugins() -> None:
+    """The commands ask the kind plugins; a kind no plugin runs is refused by name."""
+    from actors.errors import ActorError
+    from actors.kinds import KindPlugin, default_host, runnable_kinds, terminal_host
+    from actors.registry import Entry, Registry
+
+    plugin = KindPlugin(
+        kinds={"thing.x", "thing.host"},
+        runnable={"thing.x"},
+        terminal={"thing.x"},
+        default_host=lambda entry, registry: f"{entry.namespace}:things",
+        terminal_host=lambda entry, registry: f"{entry.namespace}:screen",
+    )
+    entry = Entry.create("ns", "job", "thing.x")
+    assert runnable_kinds([plugin]) == {"thing.x"}
+    assert runnable_kinds([plugin], terminal=True) == {"thing.x"}
+    assert default_host([plugin], entry, Registry()) == "ns:things"
+    assert terminal_host([plugin], entry, Registry()) == "ns:screen"
+    other = Entry.create("ns", "host", "thing.host")
+    with pytest.raises(ActorError, match=r"ns:host is a thing\.host, which no installed plugin"):
+        default_host([plugin], other, Registry())

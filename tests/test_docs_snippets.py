@@ -18,6 +18,7 @@ import re
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import attrs
@@ -27,7 +28,7 @@ import yaml
 from actors.host import SpawnRequest
 from actors.registry import load_app
 from actors.runtime import AppRuntime
-from lua_bindings.modules import MODULE_NAMES
+from lua_bindings.modules import module_names
 
 ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"
@@ -139,7 +140,7 @@ def write_snippet_app(root: Path, code: str) -> Path:
                 "kind": "process.lua",
                 "source": "file://snippet.lua",
                 "method": "main",
-                "modules": list(MODULE_NAMES),
+                "modules": list(module_names()),
             },
         ],
     }
@@ -195,15 +196,41 @@ def test_snippet_is_the_source_of_an_example_entry(snippet: Snippet) -> None:
     assert snippet.code.strip() == source.read_text(encoding="utf-8").strip(), (
         f"{snippet.id} differs from {source.relative_to(ROOT)}"
     )
-    app_name = str(app_dir.relative_to(ROOT))
-    runners = [
-        test.relative_to(ROOT)
+    assert example_runs(app_dir, entry_id), (
+        f"{snippet.id}: no test under tests/ runs {entry_id} of {app_dir.relative_to(ROOT)}"
+    )
+
+
+def example_runs(app_dir: Path, entry_id: str) -> bool:
+    """Whether a test under tests/ runs the entry: it names the example app and the entry,
+    or names an entry of that app whose source names this one (a caller that spawns it)."""
+    registry = load_app(app_dir).registry
+    tests = [
+        test.read_text(encoding="utf-8")
         for test in TESTS.rglob("test_*.py")
         if test.name != Path(__file__).name
-        and app_name.split("/")[-1] in (text := test.read_text(encoding="utf-8"))
-        and (entry_id in text or f'"{entry.name}"' in text)
     ]
-    assert runners, f"{snippet.id}: no test under tests/ runs {entry_id} of {app_name}"
+    tests = [text for text in tests if app_dir.name in text]
+
+    def named(entry: Any) -> bool:
+        return any(entry.id in text or f'"{entry.name}"' in text for text in tests)
+
+    entry = registry.get(entry_id)
+    if entry is None:
+        return False
+    if named(entry):
+        return True
+    for caller in registry:
+        source = caller.source_path()
+        if (
+            caller.id != entry_id
+            and source is not None
+            and source.is_file()
+            and named(caller)
+            and entry_id in source.read_text(encoding="utf-8")
+        ):
+            return True
+    return False
 
 
 # -- links -----------------------------------------------------------------------------------

@@ -195,3 +195,15 @@ async def test_using_an_app_that_is_not_running(app_dir: Path) -> None:
     app = actors.App(app_dir)
     with pytest.raises(RuntimeError, match="not running"):
         await app.spawn("t:echo")
+
+
+async def test_errors_are_caught_by_kind(app_dir: Path) -> None:
+    async def refuses(process: actors.Process) -> None:
+        raise actors.InvalidError("quantity must be positive")
+
+    async with actors.App(app_dir) as app:
+        with pytest.raises(actors.InvalidError, match="quantity must be positive"):
+            await app.run(refuses)
+        ended = await app.wait("{t:processes|0xfffff}", timeout=5)
+        with pytest.raises(actors.NotFoundError):
+            ended.result()

@@ -42,7 +42,7 @@ async def stop_and_report(process: actors.Process, target: actors.PID) -> Any:
     await process.send(target, "stop")
     event = await process.next_event()
     if event.error is not None:
-        raise actors.ActorError(event.error)
+        raise actors.ActorError.of(event.error)
     return event.value
 
 

@@ -37,18 +37,19 @@ Futures
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from actors import errors
 from actors.errors import ActorError, Error, InvalidError, NotFoundError
+from actors.exits import terminated_error
 from actors.host import SpawnRequest
-from actors.local_host import terminated_error
 from actors.messages import Event
 from actors.pid import PID
 from actors.registry import Entry, Registry
-from lua_bindings import gotime
+from corelib import gotime
 from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
@@ -164,7 +165,7 @@ class Call:
         "waiter",
     )
 
-    def __init__(self, caller: LuaProcess, request: SpawnRequest, callee_host: Any) -> None:
+    def __init__(self, caller: LuaProcess, request: SpawnRequest, callee_host: str) -> None:
         self.id = next(_CALL_IDS)
         self.caller = caller
         self.request = request
@@ -198,8 +199,7 @@ class FuncsFunctions:
         caller = self.host.current
         node = self.host.node
         host_name, entry = resolve_target(self.host.registry, target)
-        callee_host = node.host(host_name)
-        if not callee_host.in_memory or not hasattr(callee_host, "on_exit"):
+        if not node.host(host_name).in_memory:
             raise InvalidError(f"host {host_name} cannot run function calls")
         n = args[b"n"] or 0
         values = tuple(from_lua(args[i]) for i in range(1, n + 1))
@@ -210,7 +210,7 @@ class FuncsFunctions:
             parent=caller.pid,
             context=derive_context(caller.context, extra, actor, scope),
         )
-        call = Call(caller, request, callee_host)
+        call = Call(caller, request, host_name)
         call.retry = RetryPolicy.of(entry)
         if call.retry is not None:
             call.delay = call.retry.delay
@@ -230,13 +230,13 @@ class FuncsFunctions:
 
     def _attempt(self, call: Call) -> Error | None:
         call.attempt += 1
-        host = call.callee_host
+        node = self.host.node
         try:
-            pid = run_sync(host.spawn(call.request))
+            pid = run_sync(node.spawn(call.callee_host, call.request))
         except ActorError as exc:
             return exc.error
         call.pid = pid
-        call.undo_callee = host.on_exit(pid, lambda event: self._exited(call, event))
+        call.undo_callee = node.on_exit(pid, lambda event: self._exited(call, event))
         return None
 
     # -- outcomes -------------------------------------------------------------------------------
@@ -291,9 +291,8 @@ class FuncsFunctions:
             if call.undo_callee is not None:
                 call.undo_callee()
                 call.undo_callee = None
-            process = call.callee_host.processes.get(pid)
-            if process is not None:
-                call.callee_host.kill(process, terminated_error())
+            with contextlib.suppress(NotFoundError):  # it has just exited by itself
+                run_sync(self.host.node.terminate(None, pid))
         if call.waiter is not None:
             waiter, call.waiter = call.waiter, None
             if error is None:

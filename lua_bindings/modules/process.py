@@ -10,10 +10,10 @@ from actors.mailbox import check_topic
 from actors.messages import CANCEL, Event
 from actors.names import LOCAL
 from actors.pid import PID
+from corelib.gotime import GoTime, Local, Location
 from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, false_on_error, nil_on_error
 from lua_bindings.convert import from_lua, text
-from lua_bindings.gotime import GoTime, Local, Location
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import derive_context
 
@@ -134,11 +134,11 @@ class ProcessFunctions:
         request, host_name = self._spawn_request(
             process, b"", entry, host, builder, args, actor, scope
         )
-        target_host = self.node.host(host_name)
+        self.node.host(host_name)  # an unknown host fails now, not once parked
 
         async def run() -> Any:
             pid = await self.node.spawn(host_name, request)
-            return await target_host.wait_exit(pid)
+            return await self.node.wait_exit(pid)
 
         return self.host.call(run(), False, _exec_outcome)
 

@@ -23,9 +23,10 @@ from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 
 from actors import errors
 from actors.errors import ActorError, Error, InternalError, InvalidError, NotFoundError
+from actors.exits import monitor_event
 from actors.host import SpawnRequest
 from actors.mailbox import check_topic
-from actors.messages import EXIT, Event, cancel_event
+from actors.messages import cancel_event
 from actors.pid import PID
 from lua_bindings.contract import Reply, awaitable, reply
 from lua_bindings.modules.security import derive_context
@@ -485,10 +486,10 @@ class Commands:
             if wait:
                 run.post(Phase.COMPLETION, lambda: answer(waiter)(value, error))
             else:
-                # Children are always monitored (§10): their exit is an EXIT event.
+                # Children are always monitored (§10, actors/exits.py).
                 run.post(
                     Phase.EXIT,
-                    lambda: run.deliver_event(Event(EXIT, plan.pid, value, error), at_now=True),
+                    lambda: run.deliver_event(monitor_event(plan.pid, value, error), at_now=True),
                 )
 
         with outbound(plan.header):

@@ -15,9 +15,9 @@ from typing import Any
 
 from actors.errors import InvalidError
 from actors.mailbox import check_topic
+from corelib.gotime import UTC
 from lua_bindings.contract import Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
-from lua_bindings.gotime import UTC
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.process import FUNCTION_NAMES, ProcessFunctions
 from temporal_host.wf_modules.host import WorkflowModuleHost
