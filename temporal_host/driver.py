@@ -56,6 +56,7 @@ from temporal_host.interceptors import (
     outbound,
     settings_of_workflow,
 )
+from temporal_host.limits import Warnings
 from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
 from temporal_host.wf_modules.commands import Commands, Phase, encode
@@ -287,6 +288,7 @@ class WorkflowRun:
         self.cancel_requested = False
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
+        self.history_warnings = Warnings(settings.history_limits)
         self.local_pending = 0
         """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
@@ -327,6 +329,16 @@ class WorkflowRun:
     @property
     def done(self) -> bool:
         return self.outcome is not None or self.continuation is not None
+
+    def check_history(self) -> None:
+        """Warn (once per level and run) as the history nears Temporal's limits."""
+        info = workflow.info()
+        self.history_warnings.check(
+            workflow.logger,
+            info.workflow_id,
+            info.get_current_history_length(),
+            info.get_current_history_size(),
+        )
 
     def finished(self, value: Any, error: Error | None) -> None:
         self.outcome = (value, error)
@@ -532,6 +544,7 @@ class LuaWorkflow:
                 if task is not None:
                     task.uncancel()
             run.step()
+            run.check_history()
         if run.local_pending:
             # A local activity resolved after the completion command would follow it, which
             # the server rejects: let every one in flight be recorded first.

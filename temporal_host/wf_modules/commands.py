@@ -84,13 +84,8 @@ def failure_error(exc: BaseException) -> Error:
 
 
 def encode(value: Any) -> Any:
-    """A plain value as a payload; a value JSON cannot hold is `Internal` (not retryable)."""
-    try:
-        return protocol.to_payload(value)
-    except ActorError:
-        raise
-    except Exception as exc:
-        raise InternalError(f"cannot encode value: {exc}") from exc
+    """A plain value as a payload; `Invalid` when it can never be one (`protocol.encode`)."""
+    return protocol.encode(value)
 
 
 def decode(raw: RawValue | None) -> Any:
