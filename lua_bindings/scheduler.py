@@ -121,7 +121,7 @@ class Scheduler:
         """Run `action` (fire a waiter with no values, or call it) at monotonic `deadline`.
         Returns a handle for `cancel_timer`."""
         entry = [deadline, next(self._timer_seq), action, deadline > time.monotonic()]
-        heapq.heappush(self._timers, entry)  # type: ignore[arg-type]
+        heapq.heappush(self._timers, entry)
         if self._wake is not None and self._timers[0] is entry:
             self._wake.set()
         return entry
