@@ -16,6 +16,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from types import ModuleType
 from typing import NoReturn
 
@@ -60,6 +61,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "folder of YAML entries and Lua sources.",
     )
     add_global_options(top)
+    top.add_argument("--version", action="version", version=f"actors {_version()}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parsers: dict[str, argparse.ArgumentParser] = {}
     for module in COMMANDS:
@@ -71,6 +73,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         parser.set_defaults(handler=module)
         parsers[module.NAME] = parser
     return top, parsers
+
+
+def _version() -> str:
+    try:
+        return metadata.version("actors")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

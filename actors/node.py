@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
@@ -234,7 +234,7 @@ class Node:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def start_soon(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    def start_soon(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
         if self._task_group is None:
             raise RuntimeError("the node is not running: use `async with Node() as node`")
         self._task_group.start_soon(fn, *args)
