@@ -368,7 +368,7 @@ class PostgresDriver:
             return unavailable(
                 f"{self.description} unavailable: {message or type(exc).__name__}"
             ), True
-        if isinstance(exc, pg.InsufficientPrivilegeError):
+        if isinstance(exc, pg.InsufficientPrivilegeError | pg.ReadOnlySQLTransactionError):
             return errors.error(errors.PERMISSION_DENIED, message), False
         if isinstance(exc, pg.IntegrityConstraintViolationError):
             return errors.error(errors.CONFLICT, f"constraint violation: {message}"), False
