@@ -32,10 +32,15 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "actors.kinds"
 
 Checker = Callable[[Entry], Iterable[str]]
+AppChecker = Callable[[Registry], Iterable[tuple[str, str]]]
 Starter = Callable[["AppRuntime"], Awaitable[None]]
 DefaultHost = Callable[[Entry, Registry], str]
 """The host an entry runs on when the caller names none; raises `ActorError` (Invalid)
 naming what the entry lacks."""
+
+
+def _kinds(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
 
 
 @attrs.frozen
@@ -46,16 +51,19 @@ class KindPlugin:
     it runs at load time so a missing `method` or `source` is reported before anything starts.
     """
 
-    kinds: frozenset[str] = attrs.field(converter=frozenset)
+    kinds: frozenset[str] = attrs.field(converter=_kinds)
     name: str = ""
     check: Checker | None = None
+    check_app: AppChecker | None = None
+    """Problems that need the whole app (a reference to a missing entry, two routes that
+    collide), as `(entry id, problem)`; run at load time after the per-entry checks."""
     start: Starter | None = None
     """Called once the node runs, to create the hosts and services of this plugin's kinds."""
     order: int = 0
     """Plugins start in ascending `order` (hosts that others depend on first)."""
-    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     """Kinds that run as a process of their own (`actors exec`, `actors test`)."""
-    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     """Kinds `actors run APP ENTRY` runs on the app's `terminal.host`."""
     default_host: DefaultHost | None = None
     """Where an entry of a `runnable` kind runs when the caller names no host."""
@@ -132,7 +140,25 @@ def validate_entries(registry: Registry, plugins: Iterable[KindPlugin]) -> list[
         for plugin in plugin_list:
             if entry.kind in plugin.kinds:
                 errors.extend(_check(plugin, entry))
+    for plugin in plugin_list:
+        if plugin.check_app is not None:
+            errors.extend(_check_app(plugin, registry))
     return errors
+
+
+def _check_app(plugin: KindPlugin, registry: Registry) -> list[LoadError]:
+    assert plugin.check_app is not None
+    try:
+        problems = list(plugin.check_app(registry))
+    except Exception as exc:
+        logger.warning("kind plugin %s crashed validating the app", plugin.name, exc_info=True)
+        return [LoadError(Path("<registry>"), None, f"validation by {plugin.name} failed: {exc}")]
+    out = []
+    for entry_id, problem in problems:
+        entry = registry.get(entry_id)
+        file = entry.file if entry is not None and entry.file is not None else Path("<registry>")
+        out.append(LoadError(file, entry.name if entry is not None else entry_id, problem))
+    return out
 
 
 def _check(plugin: KindPlugin, entry: Entry) -> list[LoadError]:

@@ -457,7 +457,11 @@ _SIZES = {
 def _message(validator: Validator, error: jsonschema.ValidationError) -> str:
     """A violation in the words of the JSON the user wrote (`true`, not Python's `True`);
     the library's own message for the keywords not listed here."""
-    keyword, expected, instance = error.validator, error.validator_value, error.instance
+    keyword = error.validator
+    # As the library reports them: plain JSON values (the stubs type them loosely).
+    expected: Any = error.validator_value
+    instance: Any = error.instance
+    schema: Any = error.schema
     if keyword == "type":
         types = [expected] if isinstance(expected, str) else list(expected)
         return f"expected {' or '.join(types)}, got {_json_type(instance)}"
@@ -465,14 +469,11 @@ def _message(validator: Validator, error: jsonschema.ValidationError) -> str:
         missing = next((p for p in expected if error.message.startswith(f"{p!r} ")), "?")
         return f"missing required property {_json(missing)}"
     if keyword == "additionalProperties" and expected is False:
-        extras = ", ".join(_json(k) for k in _additional(error.schema, instance))
+        extras = ", ".join(_json(k) for k in _additional(schema, instance))
         return f"additional property {extras} is not allowed"
     if keyword in _BOUNDS:
         relation = _BOUNDS[str(keyword)]
-        if (
-            keyword in ("minimum", "maximum")
-            and error.schema.get(f"exclusiveM{keyword[1:]}") is True
-        ):
+        if keyword in ("minimum", "maximum") and schema.get(f"exclusiveM{keyword[1:]}") is True:
             relation = relation[0]  # draft-04's boolean exclusiveMinimum / exclusiveMaximum
         return f"must be {relation} {_json(expected)}"
     if keyword in _SIZES:
@@ -493,13 +494,11 @@ def _message(validator: Validator, error: jsonschema.ValidationError) -> str:
     if keyword == "anyOf":
         return "must match at least one schema of anyOf"
     if keyword == "oneOf":
-        matched = sum(
-            1 for schema in expected if validator.evolve(schema=schema).is_valid(instance)
-        )
+        matched = len([s for s in expected if validator.evolve(schema=s).is_valid(instance)])
         return f"must match exactly one schema of oneOf (matched {matched})"
     if keyword == "not":
         return "must not match the schema of not"
-    if keyword is None or error.schema is False:
+    if keyword is None or schema is False:
         return "no value is allowed here"
     return error.message
 

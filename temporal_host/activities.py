@@ -162,9 +162,10 @@ class LuaActivities:
             target = settings.runtime.node.resolve(data["target"])
         except ActorError as exc:
             return {"ok": False, "error": protocol.error_chain(exc.error)}
-        if target.node == settings.client_id or (
+        ours = target.node == settings.client_id or (
             not target.node and target.host == settings.worker_id
-        ):
+        )
+        if ours and settings.client is not None:
             handle = settings.client.get_workflow_handle(target.id)
             return await _outcome(handle.terminate(reason="process.terminate"), target.id)
         requester = PID.parse(data["from"]) if data.get("from") else None

@@ -56,6 +56,7 @@ from temporal_host.interceptors import (
     outbound,
     settings_of_workflow,
 )
+from temporal_host.limits import Warnings
 from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
 from temporal_host.wf_modules.commands import Commands, Phase, encode
@@ -190,7 +191,8 @@ class WorkflowLuaState(LuaState):
 
     def _load_module(self, name: bytes) -> Any:
         # Also covers modules loaded behind globals (`subscribe` needs `events`).
-        if text(name) not in ALLOWED:
+        key = text(name)
+        if key not in ALLOWED:
             return False
         return super()._load_module(name)
 
@@ -198,6 +200,7 @@ class WorkflowLuaState(LuaState):
 class WorkflowLuaHost(LuaHost):
     """The Lua host of one run: one process, the workflow; never attached to the node."""
 
+    scheduler: WorkflowScheduler
     scheduler_class = WorkflowScheduler
     state_class = WorkflowLuaState
     cpu_budget = 1.5  # below the SDK's deadlock detector (about 2 s per workflow task)
@@ -278,13 +281,14 @@ class WorkflowRun:
         self.entry = entry
         self.context = context
         self.pid = protocol.workflow_pid(settings.client_id, settings.worker_id, info.workflow_id)
-        self._queues: tuple[deque[Callable[[], None]], ...] = tuple(deque() for _ in Phase)
+        self._queues: tuple[deque[Callable[[], object]], ...] = tuple(deque() for _ in Phase)
         self.outcome: tuple[Any, Error | None] | None = None
         self.continuation: tuple[str, list[RawValue]] | None = None
         """(workflow type, arguments) once `process.upgrade` was called."""
         self.cancel_requested = False
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
+        self.history_warnings = Warnings(settings.history_limits)
         self.local_pending = 0
         """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
@@ -309,7 +313,7 @@ class WorkflowRun:
         self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
         self.host.scheduler.run_ready()
 
-    def post(self, phase: Phase, action: Callable[[], None]) -> None:
+    def post(self, phase: Phase, action: Callable[[], object]) -> None:
         self._queues[phase].append(action)
 
     def has_events(self) -> bool:
@@ -325,6 +329,16 @@ class WorkflowRun:
     @property
     def done(self) -> bool:
         return self.outcome is not None or self.continuation is not None
+
+    def check_history(self) -> None:
+        """Warn (once per level and run) as the history nears Temporal's limits."""
+        info = workflow.info()
+        self.history_warnings.check(
+            workflow.logger,
+            info.workflow_id,
+            info.get_current_history_length(),
+            info.get_current_history_size(),
+        )
 
     def finished(self, value: Any, error: Error | None) -> None:
         self.outcome = (value, error)
@@ -530,6 +544,7 @@ class LuaWorkflow:
                 if task is not None:
                     task.uncancel()
             run.step()
+            run.check_history()
         if run.local_pending:
             # A local activity resolved after the completion command would follow it, which
             # the server rejects: let every one in flight be recorded first.

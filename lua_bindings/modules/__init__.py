@@ -63,6 +63,11 @@ MODULE_NAMES = (
 )
 
 
+def module_names() -> tuple[str, ...]:
+    """Every module a host can offer: this package's and those installed by plugins."""
+    return MODULE_NAMES + tuple(sorted(set(_plugin_modules()) - set(MODULE_NAMES)))
+
+
 @functools.cache
 def _module(name: str) -> LuaModule[Any] | None:
     try:

@@ -15,7 +15,6 @@ from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
 from lua_bindings.host import FUNCS_HOST
 from temporal_host.embedded import EmbeddedServer
-from tests.temporal.conftest import temporal_server  # noqa: F401  (the session's dev server)
 
 APP = Path(__file__).parents[2] / "examples" / "orders"
 WORKER = "orders:worker"
@@ -28,7 +27,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 async def runtime(
-    temporal_server: EmbeddedServer,  # noqa: F811
+    temporal_server: EmbeddedServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[AppRuntime]:
     mp = pytest.MonkeyPatch()

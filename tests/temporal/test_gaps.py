@@ -250,3 +250,28 @@ async def test_the_runtime_heartbeats_while_the_lua_activity_runs(app: GapsApp) 
     event = await app.exit_of("gaps:call_slow", 2500, options, host=WORKER)
     assert event.value == {"result": 2500}
     assert await scheduled_heartbeat(app.client, event.source.id) == 1.0
+
+
+# -- item 8: one send classification -----------------------------------------------------------
+
+
+async def test_every_send_path_refuses_what_can_never_succeed_as_invalid(app: GapsApp) -> None:
+    """From a local process to a local process and to a workflow, then from a workflow to
+    both: the same kinds, never retryable, never a plain string; targets keep working."""
+    out = await app.value("gaps:bad_sends")
+    assert out.pop("counts") == {"local": 6, "workflow": 3}  # good ones and long topics
+    in_workflow = out.pop("from_workflow")
+    for target, cases in [*out.items(), *in_workflow.items()]:
+        assert cases["deep"]["kind"] == "Invalid", (target, cases)
+        assert "nested deeper than 128" in cases["deep"]["message"]
+        assert cases["numeric_topic"]["message"] == "topic must be a string, not a number"
+        for case in cases.values():
+            assert "plain" not in case and "raised" not in case, (target, cases)
+            assert case.get("ok") or (case["kind"] == "Invalid" and not case["retryable"])
+    for cases in (out["workflow"], in_workflow["workflow"], in_workflow["local"]):
+        assert "payloads are JSON" in cases["sparse"]["message"]
+        assert "payloads are JSON" in cases["mixed"]["message"]
+    assert "exceeds Temporal's payload limit of 2097152 bytes" in out["workflow"]["huge"]["message"]
+    assert "exceeds Temporal's payload limit" in in_workflow["workflow"]["huge"]["message"]
+    # Local processes take any Lua table shape and any size.
+    assert out["local"]["sparse"] == out["local"]["mixed"] == out["local"]["huge"] == {"ok": True}
