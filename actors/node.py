@@ -23,15 +23,19 @@ from actors.host import Host, SpawnRequest
 from actors.mailbox import check_topic
 from actors.messages import Event, Message, exit_event
 from actors.names import LOCAL, NameRegistry
-from actors.pid import PID
+from actors.pid import PID, new_incarnation
 from actors.values import copy_value
 
 log = logging.getLogger(__name__)
 
 
 class Node:
-    def __init__(self, name: str = "", shutdown_grace: float = 5.0) -> None:
+    def __init__(
+        self, name: str = "", shutdown_grace: float = 5.0, *, incarnation: str | None = None
+    ) -> None:
         self.name = name
+        self.incarnation = new_incarnation() if incarnation is None else incarnation
+        """This boot of the node: part of every local PID (`actors.pid.new_incarnation`)."""
         self.names = NameRegistry()
         self.shutdown_grace = shutdown_grace
         self._hosts: dict[str, Host] = {}
