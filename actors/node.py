@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -26,13 +26,27 @@ from actors.names import LOCAL, NameRegistry
 from actors.pid import PID, new_incarnation
 from actors.values import copy_value
 
+if TYPE_CHECKING:
+    from actors.cluster import Cluster, ClusterSettings
+
 log = logging.getLogger(__name__)
 
 
 class Node:
     def __init__(
-        self, name: str = "", shutdown_grace: float = 5.0, *, incarnation: str | None = None
+        self,
+        name: str = "",
+        shutdown_grace: float = 5.0,
+        *,
+        incarnation: str | None = None,
+        cluster: ClusterSettings | None = None,
     ) -> None:
+        self.cluster: Cluster | None = None
+        if cluster is not None:
+            from actors.cluster import Cluster
+
+            name = cluster.node
+            self.cluster = Cluster(self, cluster)
         self.name = name
         self.incarnation = new_incarnation() if incarnation is None else incarnation
         """This boot of the node: part of every local PID (`actors.pid.new_incarnation`)."""
@@ -58,7 +72,13 @@ class Node:
         return host
 
     def host(self, name: str) -> Host:
+        """A host of this node by name; `node@host` names a host of another node."""
         host = self._hosts.get(name)
+        if host is None:
+            node, _, local = name.rpartition("@")
+            if node and node != self.name and self.cluster is not None:
+                return self.cluster.peer(node)
+            host = self._hosts.get(local) if node == self.name else None
         if host is None:
             raise not_found(f"host not found: {name}")
         return host
@@ -70,7 +90,10 @@ class Node:
     def route(self, pid: PID) -> Host | None:
         """The host that owns `pid`, or None when nothing here can reach it."""
         if pid.node and pid.node != self.name:
-            return self._routes.get(pid.node)
+            host = self._routes.get(pid.node)
+            if host is None and self.cluster is not None:
+                return self.cluster.remote(pid)
+            return host
         return self._hosts.get(pid.host)
 
     def resolve(self, dest: str | PID) -> PID:
@@ -90,6 +113,9 @@ class Node:
             except ActorError:
                 pass
         return self.names.lookup(dest)
+
+    def _is_local(self, pid: PID) -> bool:
+        return not pid.node or pid.node == self.name
 
     def _owner(self, pid: PID) -> Host:
         host = self.route(pid)
@@ -117,6 +143,10 @@ class Node:
         await host.send(target, Message(topic, payload if private else copy_value(payload), sender))
 
     async def spawn(self, host_name: str, request: SpawnRequest) -> PID:
+        """Spawn on a host of this node, or on `node@host` of another node."""
+        node, _, local = host_name.rpartition("@")
+        if node and node != self.name and self.cluster is not None:
+            return await self.cluster.peer(node).spawn_on(local, request)
         return await self.host(host_name).spawn(request)
 
     async def terminate(self, requester: PID | None, dest: str | PID) -> None:
@@ -162,8 +192,15 @@ class Node:
         target = self.resolve(dest)
         if target == peer:
             return
-        await self._owner(target).link(target, peer)
-        await self._owner(peer).link(peer, target)
+        # This node's side first: an exit another node reports once it has linked must find
+        # the link here already.
+        first, second = (peer, target) if self._is_local(peer) else (target, peer)
+        await self._owner(first).link(first, second)
+        try:
+            await self._owner(second).link(second, first)
+        except BaseException:
+            self._owner(first).unlink(first, second)
+            raise
 
     async def unlink(self, peer: PID, dest: str | PID) -> None:
         target = self.resolve(dest)
@@ -210,6 +247,12 @@ class Node:
     def process_exited(self, pid: PID) -> None:
         self.names.release(pid)
 
+    def node_down(self, name: str, incarnation: str) -> None:
+        """Another node left or stopped answering (its processes' exits are delivered by the
+        cluster); names its processes held here are released."""
+        for pid in [pid for pid in self.names.owners() if pid.node == name]:
+            self.names.release(pid)
+
     # -- lifecycle --------------------------------------------------------------------------
 
     def start_soon(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
@@ -218,6 +261,8 @@ class Node:
         self._task_group.start_soon(fn, *args)
 
     async def __aenter__(self) -> Node:
+        if self.cluster is not None:
+            await self.cluster.start()
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         for host in list(self._hosts.values()):
@@ -245,3 +290,5 @@ class Node:
                 await host.stop(grace if math.isfinite(grace) else 3600.0)
             except Exception:
                 log.exception("host %s failed to stop cleanly", host.name)
+        if self.cluster is not None:
+            await self.cluster.stop()

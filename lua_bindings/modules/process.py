@@ -56,13 +56,13 @@ class ProcessFunctions:
 
     # -- addressing ----------------------------------------------------------------------------
 
-    def _target(self, dest: Any) -> tuple[PID, bool]:
+    def _target(self, dest: Any, sending: bool = False) -> tuple[PID, bool]:
         """Resolve a destination and say whether its host answers synchronously."""
         if not isinstance(dest, bytes | str):
             raise ActorError(Error("destination must be a PID or a name", errors.INVALID, False))
         pid = self.node.resolve(text(dest))
         host = self.node.route(pid)
-        return pid, host is None or host.in_memory
+        return pid, host is None or (host.immediate_send if sending else host.in_memory)
 
     def _op(self, dest: Any, make_work: Any) -> tuple[Any, ...]:
         try:
@@ -79,7 +79,7 @@ class ProcessFunctions:
             if not isinstance(topic, bytes | str):
                 raise ActorError(Error("topic cannot be empty", errors.INVALID, False))
             payload = from_lua(value)
-            target, sync = self._target(dest)
+            target, sync = self._target(dest, sending=True)
         except ActorError as exc:
             return 1, None, exc.error
         work = self.node.send(process.pid, target, text(topic), payload, private=True)
