@@ -1,7 +1,13 @@
 """The `actors` command line: run, test, worker and exec an app folder.
 
-Errors are printed for people (one line naming what is wrong), never as tracebacks;
-`-v` turns on debug logging for those who want the details.
+Ordinary habits: options go anywhere, also after positionals (`actors test APP --timeout 10
+PATTERN`); every failure is one line on stderr and a non-zero exit, never a traceback
+(`-v` / `--log-level debug` logs the traceback for those who want it). Exit codes: 0 done,
+1 the run failed, 2 it could not run (a usage or app-folder mistake, a server that cannot be
+reached), 128 + N stopped by signal N.
+
+A command is a module of `actors.commands` listed in `COMMANDS`; see
+`actors.commands.common` for what it exposes.
 """
 
 from __future__ import annotations
@@ -9,105 +15,133 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from types import ModuleType
+from typing import NoReturn
 
+from actors import logs
 from actors.commands import exec as exec_command
 from actors.commands import run, testing, worker
-from actors.commands.common import UsageError
-from actors.errors import ActorError
+from actors.commands.common import Stopped, UsageError
+from actors.errors import ActorError, sole_exception
 
 log = logging.getLogger("actors")
 
-Command = Callable[[argparse.Namespace], int]
+COMMANDS: tuple[ModuleType, ...] = (run, testing, worker, exec_command)
+
+_VALUED_GLOBALS = frozenset({"--log-level"})
 
 
-COMMANDS: dict[str, Command] = {
-    "run": run.command,
-    "test": testing.command,
-    "worker": worker.command,
-    "exec": exec_command.command,
-}
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line (`UsageError`), not usage + exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command accepts, anywhere on the line."""
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logs and tracebacks of failures"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=logs.LEVEL_NAMES,
+        type=str.lower,
+        help="lowest level logged to stderr (default: info for processes, warning for the runtime)",
+    )
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser (for `--help`) and one parser per command."""
+    top = _Parser(
         prog="actors",
         description="Run Erlang-style Lua processes, local and durable (Temporal), from an app "
         "folder of YAML entries and Lua sources.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = sub.add_parser(
-        "run",
-        help="boot the app and run until stopped, or run one process entry or named command",
-        description="Without ENTRY_OR_COMMAND: start every auto_start entry and run until "
-        "Ctrl-C. With it: run that process.lua entry (or the entry whose meta.command.name "
-        "matches) on the terminal host and exit with its result.",
-    )
-    run.add_argument("app_dir", metavar="APP_DIR")
-    run.add_argument("target", metavar="ENTRY_OR_COMMAND", nargs="?")
-    run.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER)
-    _add_app_options(run)
-
-    test = sub.add_parser(
-        "test",
-        help="run the app's test entries (meta.type: test)",
-        description="Run every entry with meta.type: test whose id contains any PATTERN.",
-    )
-    test.add_argument("app_dir", metavar="APP_DIR")
-    test.add_argument("patterns", metavar="PATTERN", nargs="*")
-    test.add_argument("--timeout", type=float, default=30.0, help="seconds per test (30)")
-    _add_app_options(test)
-
-    worker = sub.add_parser(
-        "worker",
-        help="run the app's hosts and Temporal workers until SIGINT/SIGTERM",
-    )
-    worker.add_argument("app_dir", metavar="APP_DIR")
-    _add_app_options(worker)
-
-    exec_ = sub.add_parser(
-        "exec",
-        help="spawn one process or workflow, wait, print its result as JSON",
-    )
-    exec_.add_argument("app_dir", metavar="APP_DIR")
-    exec_.add_argument("entry", metavar="ENTRY")
-    exec_.add_argument("--host", help="host or temporal.worker entry to run on")
-    exec_.add_argument("--input", default=None, help="JSON value passed as the argument")
-    _add_app_options(exec_)
-    return parser
+    add_global_options(top)
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parsers: dict[str, argparse.ArgumentParser] = {}
+    for module in COMMANDS:
+        parser = sub.add_parser(
+            module.NAME, help=module.HELP, description=module.__doc__.split("\n\n")[0]
+        )
+        module.configure(parser)
+        add_global_options(parser)
+        parser.set_defaults(handler=module)
+        parsers[module.NAME] = parser
+    return top, parsers
 
 
-def _add_app_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-o",
-        "--override",
-        action="append",
-        default=[],
-        metavar="NS:ENTRY:PATH=VALUE",
-        help="override an entry field at launch (repeatable)",
-    )
-    parser.add_argument(
-        "--temporal-address",
-        metavar="ADDRESS",
-        help="'embedded' to start the bundled dev server, or HOST:PORT of a Temporal server",
-    )
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse a command line: global options may come before the command word too."""
+    top, parsers = build_parser()
+    words = list(argv)
+    position = _command_position(words)
+    if position is None:
+        top.parse_args(words)  # prints --help and exits, or names what is missing
+        raise UsageError("missing COMMAND (see 'actors --help')")
+    name = words[position]
+    parser = parsers.get(name)
+    if parser is None:
+        raise UsageError(f"unknown command {name!r}; commands: {', '.join(parsers)}")
+    rest = words[:position] + words[position + 1 :]
+    module = parser.get_default("handler")
+    custom = getattr(module, "parse", None)
+    args = custom(parser, rest) if custom is not None else parser.parse_intermixed_args(rest)
+    args.command = name
+    return args
+
+
+def _command_position(words: list[str]) -> int | None:
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if not word.startswith("-") or word == "-":
+            return index
+        if word == "--":
+            return index + 1 if index + 1 < len(words) else None
+        index += 2 if word in _VALUED_GLOBALS else 1
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        return COMMANDS[args.command](args)
-    except (UsageError, ActorError) as exc:
-        print(f"actors {args.command}: {exc}", file=sys.stderr)
+        args = parse(words)
+    except UsageError as exc:
+        print(f"actors: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    logs.configure(level=args.log_level, verbose=args.verbose)
+    return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command; every failure becomes one line on stderr and an exit code."""
+    try:
+        return int(args.handler.command(args))
+    except BaseExceptionGroup as group:
+        error: BaseException = sole_exception(group)
+    except BaseException as exc:
+        error = exc
+    return _report(args.command, error)
+
+
+def _report(command: str, error: BaseException) -> int:
+    if isinstance(error, SystemExit):
+        raise error
+    if isinstance(error, KeyboardInterrupt):
         return 130
+    if isinstance(error, Stopped):
+        return 128 + error.signum
+    if isinstance(error, UsageError | ActorError):
+        print(f"actors {command}: {error}", file=sys.stderr)
+        return 2
+    log.debug("actors %s failed", command, exc_info=error)
+    detail = f"{type(error).__name__}: {error}".strip().splitlines()
+    hint = "" if log.isEnabledFor(logging.DEBUG) else " (-v for details)"
+    print(f"actors {command}: {' '.join(detail)}{hint}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

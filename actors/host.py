@@ -10,6 +10,7 @@ suspend.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -114,6 +115,11 @@ class Host(abc.ABC):
     async def wait_exit(self, pid: PID) -> Event:
         """The EXIT event of `pid` for code that is not a process (exec, CLI, tests)."""
         raise NotImplementedError
+
+    def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:
+        """Call `callback(exit event)` synchronously when `pid` exits; None when this host
+        cannot (only in-memory hosts can) or `pid` is not alive here."""
+        return None
 
     def track_monitor(self, watcher: PID, target: PID) -> None:
         """`watcher` (ours) now monitors `target`; hosts that clean up on exit record it."""

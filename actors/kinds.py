@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from actors.errors import invalid
 from actors.registry import Entry, LoadError, Registry
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ ENTRY_POINT_GROUP = "actors.kinds"
 
 Checker = Callable[[Entry], Iterable[str]]
 Starter = Callable[["AppRuntime"], Awaitable[None]]
+DefaultHost = Callable[[Entry, Registry], str]
+"""The host an entry runs on when the caller names none; raises `ActorError` (Invalid)
+naming what the entry lacks."""
 
 
 @attrs.frozen
@@ -49,6 +53,12 @@ class KindPlugin:
     """Called once the node runs, to create the hosts and services of this plugin's kinds."""
     order: int = 0
     """Plugins start in ascending `order` (hosts that others depend on first)."""
+    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    """Kinds that run as a process of their own (`actors exec`, `actors test`)."""
+    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    """Kinds `actors run APP ENTRY` runs on the app's `terminal.host`."""
+    default_host: DefaultHost | None = None
+    """Where an entry of a `runnable` kind runs when the caller names no host."""
 
     def validate(self, entry: Entry) -> list[str]:
         """Problems with an entry of one of this plugin's kinds (none when there is no check)."""
@@ -86,6 +96,22 @@ def known_kinds(plugins: Iterable[KindPlugin]) -> frozenset[str]:
     for plugin in plugins:
         kinds |= plugin.kinds
     return frozenset(kinds)
+
+
+def runnable_kinds(plugins: Iterable[KindPlugin], *, terminal: bool = False) -> frozenset[str]:
+    """Kinds some plugin can run as a process (on a terminal host, with `terminal`)."""
+    kinds: set[str] = set()
+    for plugin in plugins:
+        kinds |= plugin.terminal if terminal else plugin.runnable
+    return frozenset(kinds)
+
+
+def default_host(plugins: Iterable[KindPlugin], entry: Entry, registry: Registry) -> str:
+    """The host `entry` runs on when none is named, as the plugin of its kind decides."""
+    for plugin in plugins:
+        if entry.kind in plugin.runnable and plugin.default_host is not None:
+            return plugin.default_host(entry, registry)
+    raise invalid(f"{entry.id} is a {entry.kind}, which no installed plugin runs as a process")
 
 
 def validate_entries(registry: Registry, plugins: Iterable[KindPlugin]) -> list[LoadError]:

@@ -19,34 +19,22 @@ import attrs
 
 from actors import errors
 from actors.errors import Error, process_not_found
+from actors.exits import (
+    LinkDown,
+    Source,
+    cascade_error,
+    monitor_event,
+    notify_exit,
+    on_link_down,
+    terminated_error,
+)
 from actors.host import Host, SpawnRequest
 from actors.mailbox import Mailbox, check_topic
-from actors.messages import (
-    EXIT,
-    Event,
-    Message,
-    cancel_event,
-    exit_event,
-    link_down_event,
-)
+from actors.messages import EXIT, Event, Message, cancel_event, link_down_event
 from actors.pid import PID, SYSTEM, local_id
 from actors.values import copy_value
 
 log = logging.getLogger(__name__)
-
-
-def terminated_error() -> Error:
-    return Error("process terminated", errors.CANCELED, False)
-
-
-def cascade_error(peer: PID, cause: Error) -> Error:
-    """The error of a process that died because a linked peer failed (lua-api §4.5)."""
-    return Error(
-        f"linked process failed: {peer}",
-        errors.CANCELED,
-        False,
-        {"linked_pid": str(peer), "cause": cause.message},
-    )
 
 
 @attrs.define(eq=False)
@@ -157,7 +145,7 @@ class LocalHostBase(Host):
         process = self.processes.get(target)
         if process is None:
             self.node.deliver_event(
-                watcher, exit_event(target, error=process_not_found(target).error)
+                watcher, monitor_event(target, None, process_not_found(target).error)
             )
         else:
             process.watchers.add(watcher)
@@ -199,7 +187,7 @@ class LocalHostBase(Host):
         if process is None or source not in process.links:
             return
         process.links.discard(source)
-        if process.trap_links:
+        if on_link_down(process.trap_links) is LinkDown.TRAP:
             process.mailbox.deliver_event(link_down_event(source, error))
         else:
             self.kill(process, cascade_error(source, error))
@@ -242,19 +230,19 @@ class LocalHostBase(Host):
         node.process_exited(pid)
         for target in process.watching:
             node.forget_monitor(target, pid)
-        # Each watcher gets its own copy of the result (processes share nothing); the first
-        # takes the copy the host already made when the process returned.
-        for n, watcher in enumerate(process.watchers):
-            node.deliver_event(
-                watcher, exit_event(pid, value if n == 0 else copy_value(value), error)
-            )
-        for peer in process.links:
-            if error is None:
-                node.link_released(peer, pid)
-            else:
-                node.link_down(peer, pid, error)
+        # The first receiver takes the copy the host already made when the process returned.
+        notify_exit(
+            node,
+            pid,
+            value,
+            error,
+            source=Source.PROCESS,
+            monitors=process.watchers,
+            links=process.links,
+            value_is_private=True,
+        )
         for callback in self._exit_waiters.pop(pid, ()):
-            callback(exit_event(pid, copy_value(value), error))
+            callback(monitor_event(pid, copy_value(value), error))
         if not self.processes and self._idle is not None:
             self._idle.set()
 
@@ -283,7 +271,7 @@ class LocalHostBase(Host):
             done.set()
 
         if self.on_exit(pid, record) is None:
-            return exit_event(pid, error=process_not_found(pid).error)
+            return monitor_event(pid, None, process_not_found(pid).error)
         await done.wait()
         return outcome[0]
 

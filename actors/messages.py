@@ -10,6 +10,17 @@ import attrs
 from actors.errors import Error
 from actors.pid import PID
 
+__all__ = [
+    "CANCEL",
+    "EXIT",
+    "LINK_DOWN",
+    "Event",
+    "Message",
+    "cancel_event",
+    "exit_event",
+    "link_down_event",
+]
+
 EXIT = "pid.exit"
 LINK_DOWN = "pid.link.down"
 CANCEL = "pid.cancel"

@@ -48,9 +48,6 @@ class NameRegistry:
         for name in self._names_of.pop(pid, ()):
             self._owners.pop(name, None)
 
-    def owners(self) -> list[PID]:
-        return list(self._names_of)
-
     def names_of(self, pid: PID) -> set[str]:
         return set(self._names_of.get(pid, ()))
 

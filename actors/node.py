@@ -112,7 +112,15 @@ class Node:
                 return PID.parse(dest)
             except ActorError:
                 pass
-        return self.names.lookup(dest)
+        return self.lookup(dest)
+
+    def lookup(self, name: str) -> PID:
+        """A registered name: cluster names first (they shadow local ones, lua-api §1.3)."""
+        if self.cluster is not None:
+            pid = self.cluster.names.lookup(name)
+            if pid is not None:
+                return pid
+        return self.names.lookup(name)
 
     def _is_local(self, pid: PID) -> bool:
         return not pid.node or pid.node == self.name
@@ -167,14 +175,11 @@ class Node:
             return
         # Track before asking the target's host: an EXIT it delivers at once (dead target)
         # must find the record to clear, or the watcher would keep it forever.
-        watcher_host = self.route(watcher)
-        if watcher_host is not None:
-            watcher_host.track_monitor(watcher, target)
+        self.track_monitor(watcher, target)
         try:
             await host.monitor(target, watcher)
         except BaseException:
-            if watcher_host is not None:
-                watcher_host.untrack_monitor(watcher, target)
+            self.untrack_monitor(watcher, target)
             raise
 
     async def unmonitor(self, watcher: PID, dest: str | PID) -> None:
@@ -182,9 +187,18 @@ class Node:
         host = self.route(target)
         if host is not None:
             host.unmonitor(target, watcher)
-        watcher_host = self.route(watcher)
-        if watcher_host is not None:
-            watcher_host.untrack_monitor(watcher, target)
+        self.untrack_monitor(watcher, target)
+
+    def track_monitor(self, watcher: PID, target: PID) -> None:
+        """`watcher` now monitors `target`: its host records it (to clean up on exit)."""
+        host = self.route(watcher)
+        if host is not None:
+            host.track_monitor(watcher, target)
+
+    def untrack_monitor(self, watcher: PID, target: PID) -> None:
+        host = self.route(watcher)
+        if host is not None:
+            host.untrack_monitor(watcher, target)
 
     async def link(self, peer: PID, dest: str | PID) -> None:
         """Bidirectional: each side's host records the other. Linking a dead PID fails with
@@ -202,6 +216,13 @@ class Node:
             self._owner(first).unlink(first, second)
             raise
 
+    async def hold_link(self, holder: PID, peer: PID) -> None:
+        """Record `peer` on `holder`'s side of a link only. For links whose other side is
+        kept by the peer's host in its own way (a workflow's watch, temporal_host)."""
+        host = self.route(holder)
+        if host is not None:
+            await host.link(holder, peer)
+
     async def unlink(self, peer: PID, dest: str | PID) -> None:
         target = self.resolve(dest)
         for side, other in ((target, peer), (peer, target)):
@@ -209,9 +230,43 @@ class Node:
             if host is not None:
                 host.unlink(side, other)
 
+    # -- exits ------------------------------------------------------------------------------
+
+    async def wait_exit(self, pid: PID) -> Event:
+        """The EXIT event of `pid`, for code that is not a process (exec, CLI, tests)."""
+        return await self._owner(pid).wait_exit(pid)
+
+    def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:
+        """Call `callback(exit event)` synchronously when `pid` exits, when its host can
+        (in-memory hosts). None when it cannot or `pid` is not alive; otherwise a function
+        that withdraws the registration."""
+        host = self.route(pid)
+        return host.on_exit(pid, callback) if host is not None else None
+
     # -- names ------------------------------------------------------------------------------
 
     def register(self, name: str, pid: PID, scope: int = LOCAL) -> None:
+        """A name on this node (every scope, when the node is not in a cluster)."""
+        self._check_name(name, pid)
+        self.names.register(name, pid, scope)
+
+    async def claim(self, name: str, pid: PID, scope: int = LOCAL) -> None:
+        """`register` in any scope: in a cluster, EVENTUAL, CONSISTENT and STRONG names are
+        cluster-wide (`actors.cluster.names`); without one every scope is local."""
+        if scope == LOCAL or self.cluster is None:
+            self.register(name, pid, scope)
+            return
+        self._check_name(name, pid)
+        await self.cluster.names.register(name, pid, scope)
+
+    def unregister(self, name: str, scope: int | None = None) -> bool:
+        if self.cluster is not None:
+            done = self.cluster.names.unregister(name, scope)
+            if done is not None:
+                return done
+        return self.names.unregister(name, scope)
+
+    def _check_name(self, name: str, pid: PID) -> None:
         if not isinstance(name, str) or not name:
             raise invalid("name cannot be empty")
         if PID.is_pid_string(name):
@@ -219,7 +274,6 @@ class Node:
         host = self.route(pid)
         if host is None or not host.is_alive(pid):
             raise process_not_found(pid)
-        self.names.register(name, pid, scope)
 
     # -- reports from hosts -----------------------------------------------------------------
 
@@ -246,12 +300,8 @@ class Node:
 
     def process_exited(self, pid: PID) -> None:
         self.names.release(pid)
-
-    def node_down(self, name: str, incarnation: str) -> None:
-        """Another node left or stopped answering (its processes' exits are delivered by the
-        cluster); names its processes held here are released."""
-        for pid in [pid for pid in self.names.owners() if pid.node == name]:
-            self.names.release(pid)
+        if self.cluster is not None:
+            self.cluster.names.release(pid)
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ import attrs
 
 from actors.errors import invalid
 
+__all__ = ["PID", "SYSTEM", "local_id"]
+
 
 @attrs.frozen(order=True, repr=False)
 class PID:

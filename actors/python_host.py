@@ -28,6 +28,8 @@ from actors.node import Node
 from actors.pid import PID
 from actors.values import copy_value
 
+__all__ = ["Behaviour", "Channel", "ProcessContext", "PythonHost"]
+
 Behaviour = Callable[..., Awaitable[Any]]
 
 _CHECKPOINT_EVERY = 64
@@ -196,7 +198,7 @@ class ProcessContext:
             context={**self._process.context, **(context or {})},
             options=options or {},
         )
-        return await self.node.spawn(host or self._host.name, request)
+        return await self.node.spawn(host or self._host.host_for(target), request)
 
     async def terminate(self, dest: str | PID) -> None:
         if not self._process.alive:
@@ -239,7 +241,26 @@ class ProcessContext:
 
 
 class PythonHost(LocalHostBase):
-    """Runs Python behaviours, each as an anyio task in the node's task group."""
+    """Runs Python behaviours, each as an anyio task in the node's task group.
+
+    `default_host(target)` names the host of a spawn that names none (an app sets it so an
+    entry id runs where its kind says); without it, everything spawns on this host.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        max_processes: int | None = None,
+        *,
+        default_host: Callable[[Any], str] | None = None,
+    ) -> None:
+        super().__init__(name, max_processes)
+        self._default_host = default_host
+
+    def host_for(self, target: Any) -> str:
+        if callable(target) or self._default_host is None:
+            return self.name
+        return self._default_host(target)
 
     def _create(self, pid: PID, request: SpawnRequest) -> PythonProcess:
         if not callable(request.target):

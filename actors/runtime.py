@@ -22,6 +22,11 @@ from actors.supervisor import Service
 log = logging.getLogger(__name__)
 
 
+class LoadFailure(Exception):
+    """The app folder cannot run as written: a file that is not a readable app definition
+    (malformed YAML, a bad namespace, a broken lock file), or no entry at all."""
+
+
 @attrs.define
 class AppRuntime:
     app: LoadedApp
@@ -42,22 +47,40 @@ class AppRuntime:
         settings: dict[str, Any] | None = None,
         node: Node | None = None,
         plugins: list[KindPlugin] | None = None,
+        log_problems: bool = True,
     ) -> AppRuntime:
-        """Load an app folder; loading problems are logged, never fatal (lua-api §2.1)."""
+        """Load an app folder; loading problems are logged (unless the caller reports them
+        itself), never fatal (lua-api §2.1)."""
         plugins = discover_kind_plugins() if plugins is None else plugins
         app = load_app(app_dir, known_kinds=known_kinds(plugins))
         if overrides:
             apply_overrides(app.registry, overrides)
         app.errors.extend(validate_entries(app.registry, plugins))
-        for problem in app.errors:
-            log.error("%s", problem)
-        for warning in app.warnings:
-            log.warning("%s", warning)
+        if log_problems:
+            for problem in app.errors:
+                log.error("%s", problem)
+            for warning in app.warnings:
+                log.warning("%s", warning)
         return cls(app, node or Node(), plugins, settings or {})
 
     @property
     def errors(self) -> list[LoadError]:
         return self.app.errors
+
+    def check(self) -> None:
+        """Raise `LoadFailure` when the app cannot run as written (see there).
+
+        A problem in one entry is not fatal (lua-api §2.1): the other entries still run. A
+        file that could not be read is: running the rest would run a different app.
+        """
+        broken = [problem for problem in self.errors if problem.entry is None]
+        if broken:
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            raise LoadFailure(f"{broken[0]}{more}")
+        if not len(self.app.registry):
+            raise LoadFailure(
+                f"{self.app.root} holds no app: no YAML file with a namespace and entries"
+            )
 
     async def start(self, *, services: bool = True) -> None:
         """Create every plugin's hosts, then start the auto-start services (unless

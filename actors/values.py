@@ -14,6 +14,7 @@ from typing import Any
 import msgpack
 
 from actors.errors import ActorError, Error, invalid
+from actors.pid import PID
 
 _IMMUTABLE = (type(None), bool, int, float, str, bytes)
 
@@ -33,6 +34,8 @@ def register_ext(
 
 
 def _default(obj: Any) -> Any:
+    if type(obj) is PID:
+        return str(obj)  # a PID travels as its text, the form Lua code knows it in
     entry = _packers.get(type(obj))
     if entry is None:
         raise invalid(f"value of type {type_name(obj)} cannot be sent to another process")

@@ -22,7 +22,8 @@ from temporalio.client import WorkflowHistory
 from actors.runtime import AppRuntime
 from benchmarks.harness import report
 from benchmarks.workflow_app import APP, CLIENT_ID, TASK_QUEUE, WORKER_ID, booted_app
-from temporal_host.worker import build_replayer, worker_settings
+from temporal_host.settings import WorkerSettings
+from temporal_host.worker import build_replayer
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ async def copies(history: WorkflowHistory, count: int) -> AsyncIterator[Workflow
 async def measure() -> float:
     history = await record()
     # A replay needs the app's registry and Lua code, not a running node.
-    settings = worker_settings(AppRuntime.load(APP), None, CLIENT_ID, WORKER_ID, TASK_QUEUE)
+    settings = WorkerSettings.create(AppRuntime.load(APP), None, CLIENT_ID, WORKER_ID, TASK_QUEUE)
     replayer = build_replayer(settings)
     best = math.inf
     for _ in range(ROUNDS):

@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 
 from actors import errors
-from actors.errors import Error, invalid, not_found
+from actors.errors import invalid, not_found
 from actors.registry import Entry, Registry
 from lua_bindings.typed_lua import erase_types
 
@@ -38,9 +38,7 @@ class LuaApp:
         if entry.kind not in kinds:
             raise invalid(f"entry {ref} is a {entry.kind}, expected {' or '.join(kinds)}")
         if entry.kind.endswith(".bc"):
-            raise errors.ActorError(
-                Error("precompiled Lua entries are not supported", errors.INVALID, False)
-            )
+            raise errors.InvalidError("precompiled Lua entries are not supported")
         return entry
 
     def source(self, entry: Entry) -> tuple[str, str]:

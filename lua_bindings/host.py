@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import attrs
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InvalidError
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
+from actors.messages import Message
 from actors.pid import PID
+from actors.registry import Registry
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
 from lua_bindings.app import LuaApp
 from lua_bindings.channels import ChannelOps
+from lua_bindings.contract import Reply, TimerAction, TimeSource, reply
 from lua_bindings.convert import kind_of, lua_kind, text
 from lua_bindings.modules import LuaModule, ModuleCatalog
+from lua_bindings.modules.time import SchedulerTimeSource
 from lua_bindings.process import LuaProcess
 from lua_bindings.scheduler import Scheduler, Waiter
 from lua_bindings.state import LuaState
@@ -38,13 +44,20 @@ collide with an entry ID."""
 
 
 class LuaHost(LocalHostBase):
+    """Also the `ModuleHost` of its modules (lua_bindings.contract): the members under
+    "the module contract" below are all a module may use."""
+
     in_memory = True
     scheduler_class: type[Scheduler] = Scheduler
     state_class: type[LuaState] = LuaState
     cpu_budget: float | None = None
     """Seconds a process may run without yielding before it fails (docs/decisions.md). Off
     by default on local hosts: the hook that enforces it slows every Lua instruction."""
-    """Hooks for hosts that drive Lua differently (the Temporal workflow host)."""
+    terminal_args: list[str] | None = None
+    terminal_stdin: Any = None
+    terminal_stdout: Any = None
+    terminal_stderr: Any = None
+    """The terminal of a terminal host (set by the CLI, or tests); None: `sys` streams."""
 
     def __init__(
         self,
@@ -62,6 +75,7 @@ class LuaHost(LocalHostBase):
         self.kinds = kinds
         self.terminal = terminal
         self.scheduler = self.scheduler_class(name)
+        self.time_source: TimeSource = SchedulerTimeSource(self.scheduler)
         self.catalog = ModuleCatalog(self, modules)
         self.channels = ChannelOps(self.scheduler)
         self.state = self.state_class(self._core_functions(), self.catalog, app)
@@ -72,17 +86,49 @@ class LuaHost(LocalHostBase):
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)
 
-    # -- the current process, for module functions ------------------------------------------
+    # -- the module contract (lua_bindings.contract.ModuleHost) ---------------------------------
 
     @property
     def current(self) -> LuaProcess:
         process = self.scheduler.current
         if process is None:
-            raise ActorError(Error("no process context", errors.INVALID, False))
+            raise InvalidError("no process context")
         return process
+
+    @property
+    def running(self) -> LuaProcess | None:
+        return self.scheduler.current
+
+    @property
+    def registry(self) -> Registry:
+        return self.app.registry
 
     def park(self) -> Waiter:
         return self.scheduler.park()
+
+    def call_later(self, delay: float, action: TimerAction) -> Any:
+        return self.scheduler.call_at(time.monotonic() + delay, action)
+
+    def cancel_later(self, handle: Any) -> None:
+        self.scheduler.cancel_timer(handle)
+
+    def lua_message(self, message: Message) -> Any:
+        sender = message.sender
+        return self.state.make_message(
+            message.topic.encode(),
+            str(sender).encode() if sender is not None else None,
+            self.state.to_lua(message.payload),
+        )
+
+    def keep_future(self, process: LuaProcess, key: int, value: Any) -> Any:
+        # Built now and parked in the process's context at once: Python keeps no Lua object
+        # past the call that made it (docs/lua-runtime.md).
+        payload = self.state.make_payload(self.state.to_lua(value))
+        self.state.remember_future(process.lua_context, key, payload)
+        return payload
+
+    def random_bytes(self, n: int) -> bytes:
+        return os.urandom(n)
 
     # -- LocalHostBase hooks ---------------------------------------------------------------
 
@@ -163,7 +209,7 @@ class LuaHost(LocalHostBase):
         work: Coroutine[Any, Any, Any],
         sync: bool,
         on_ok: Callable[[Any], tuple[Any, ...]] = lambda _: (True,),
-    ) -> tuple[Any, ...]:
+    ) -> Reply:
         """Run a node operation for the current task, in the `(status, ...)` shape that
         `rt.await` expects: answered now when `sync` (in-memory targets never suspend),
         else parked until the event loop finishes it. Failures become `nil, err`."""
@@ -171,17 +217,17 @@ class LuaHost(LocalHostBase):
             try:
                 result = run_sync(work)
             except ActorError as exc:
-                return 1, None, exc.error
-            return (1, *on_ok(result))
+                return reply.failed(exc)
+            return reply.now(*on_ok(result))
 
         def done(waiter: Waiter, result: Any, exc: BaseException | None) -> None:
             if exc is None:
                 waiter.fire(*on_ok(result))
             else:
-                waiter.fire(None, as_error(exc))
+                waiter.fire(None, errors.as_error(exc))
 
         self.scheduler.start_async(self.park(), work, done)
-        return (0,)
+        return reply.PARKED
 
 
 def run_sync(work: Coroutine[Any, Any, Any]) -> Any:
@@ -192,12 +238,6 @@ def run_sync(work: Coroutine[Any, Any, Any]) -> Any:
         return stop.value
     work.close()
     raise RuntimeError("an in-memory host operation suspended")
-
-
-def as_error(exc: BaseException) -> Error:
-    if isinstance(exc, ActorError):
-        return exc.error
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
 
 
 def _tostring(obj: Any) -> bytes:

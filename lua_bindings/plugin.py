@@ -6,9 +6,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from actors.errors import invalid
 from actors.host import SpawnRequest
 from actors.kinds import KindPlugin
-from actors.registry import Entry
+from actors.registry import Entry, Registry
 from actors.runtime import AppRuntime
 from actors.supervisor import Service, restart_policy
 from lua_bindings import gotime
@@ -100,9 +101,34 @@ def _service(
         return await node.spawn(host, SpawnRequest(target=process, args=tuple(args)))
 
     async def wait_exit(pid: Any) -> Any:
-        return await node.host(host).wait_exit(pid)
+        return await node.wait_exit(pid)
 
     return Service(entry.id, start, wait_exit, restart_policy(entry.lifecycle, _seconds))
 
 
-KINDS = KindPlugin(kinds=CODE_KINDS | HOST_KINDS, name="lua", check=_check, start=_start)
+def _default_host(entry: Entry, registry: Registry) -> str:
+    """Functions run on the node's funcs host; a process on its `meta.default_host`, else on
+    the app's only `process.host`."""
+    if entry.kind in FUNCTION_KINDS:
+        return FUNCS_HOST
+    host = entry.meta.get("default_host")
+    if host:
+        return entry.resolve_ref(str(host))
+    hosts = [e.id for e in registry.by_kind("process.host")]
+    if len(hosts) != 1:
+        raise invalid(
+            f"{entry.id} names no meta.default_host and the app has {len(hosts)} "
+            "process.host entries: name the host"
+        )
+    return hosts[0]
+
+
+KINDS = KindPlugin(
+    kinds=CODE_KINDS | HOST_KINDS,
+    name="lua",
+    check=_check,
+    start=_start,
+    runnable={*PROCESS_KINDS, *FUNCTION_KINDS},
+    terminal=PROCESS_KINDS,
+    default_host=_default_host,
+)

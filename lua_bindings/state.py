@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import lupa.lua54 as lupa
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import InvalidError, NotFoundError
 from actors.registry import Entry
 from lua_bindings.convert import ToLua, text
 
@@ -104,7 +103,7 @@ class LuaState:
         if code is None:
             code, message = self._compile(source.encode(), chunkname.encode())
             if code is False:
-                raise ActorError(Error(text(message), errors.INVALID, False))
+                raise InvalidError(text(message))
             self._bytecode[key] = code
         return code, chunkname.encode()
 
@@ -126,7 +125,7 @@ class LuaState:
             context, code, chunkname, entry.id.encode(), spec, method
         )
         if task is False:
-            raise ActorError(Error(text(message), errors.INVALID, False))
+            raise InvalidError(text(message))
         return task
 
     def _import_code(self, ref: bytes) -> tuple[bytes, bytes, Any]:
@@ -134,10 +133,8 @@ class LuaState:
         in the importing process's context)."""
         entry = self.app.registry.get(text(ref))
         if entry is None:
-            raise ActorError(Error(f"import not found: {text(ref)}", errors.NOT_FOUND, False))
+            raise NotFoundError(f"import not found: {text(ref)}")
         if entry.kind not in ("library.lua", "module.lua"):
-            raise ActorError(
-                Error(f"import {entry.id} is a {entry.kind}, not a library", errors.INVALID, False)
-            )
+            raise InvalidError(f"import {entry.id} is a {entry.kind}, not a library")
         code, chunkname = self.bytecode(entry)
         return code, chunkname, self.spec(entry)

@@ -4,7 +4,9 @@ Puppets are small integers. Each operation returns a `Step`: what the command sh
 who should die and how, and which events and messages each puppet should see. The model
 applies exits through a queue, like the runtime, but never depends on its order: where the
 runtime may legitimately pick one of several outcomes (which failed peer a cascaded process
-names as its cause), the step lists every acceptable one.
+names as its cause), the step lists every acceptable one. What an exit sets off follows the
+runtime's exit rule, whose table the model reads from `actors/exits.py` (`link_notice`,
+`on_link_down`), so the model and every host state one table.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from actors.exits import LinkDown, LinkNotice, Source, link_notice, on_link_down
 from actors.messages import CANCEL, EXIT, LINK_DOWN
 
 CANCELED = "Canceled"
@@ -156,6 +159,7 @@ class Model:
             dying = queue.popleft()
             death = step.deaths[dying]
             value = freeze(death.value) if death.how == "normal" else None
+            watchers = {watcher for watcher, target in self.monitors if target == dying}
             for watcher, target in sorted(self.monitors):
                 if target == dying and watcher in step.alive_before:
                     step.event(watcher, (EXIT, dying, death.kind, value, None))
@@ -166,9 +170,12 @@ class Model:
                     continue
                 self.links.discard(link)
                 (peer,) = link - {dying}
-                if not death.abnormal or peer not in self.alive:
+                if peer not in self.alive:
                     continue
-                if self.trap[peer]:
+                notice = link_notice(Source.PROCESS, death.abnormal, also_monitors=peer in watchers)
+                if notice is not LinkNotice.DOWN:
+                    continue  # a process's success only releases its links
+                if on_link_down(self.trap[peer]) is LinkDown.TRAP:
                     step.event(peer, (LINK_DOWN, dying, death.kind, None, None))
                 else:
                     self._mark_dead(step, peer, Death("cascade", kind=CANCELED))

@@ -8,7 +8,8 @@ After every command the observed replies, deaths, events and messages must be ex
 the model predicts.
 
 The model encodes what differs from local processes (temporal.md §11.2–§12, and the choices
-of docs/temporal-host.md):
+of docs/temporal-host.md); what an exit sets off is the runtime's one exit rule, read from
+`actors/exits.py` (`link_notice`, `on_link_down`, `LINKS_REACH`):
 
 - a workflow cannot link or monitor (`Invalid`), and cancelling a local process from one is
   `Invalid` too;
@@ -53,6 +54,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from actors.exits import LINKS_REACH, LinkDown, LinkNotice, Source, link_notice, on_link_down
 from actors.messages import CANCEL, EXIT, LINK_DOWN
 from actors.pid import PID
 from property_tests.model import NOT_FOUND, Death, EventKey, Step, freeze
@@ -106,6 +108,9 @@ class Model:
 
     def local(self, puppet: int) -> bool:
         return self.kinds[puppet] == LOCAL
+
+    def source(self, puppet: int) -> Source:
+        return Source.PROCESS if self.local(puppet) else Source.WORKFLOW
 
     def _step(self, actor: int) -> Step:
         assert actor in self.alive, f"p{actor} cannot act: it is dead"
@@ -221,16 +226,19 @@ class Model:
                     continue
                 self.links.discard(link)
                 (peer,) = link - {dying}
-                if peer not in self.alive or not self.local(peer):
+                if peer not in self.alive or not LINKS_REACH[self.source(peer)]:
                     continue  # a local process's death never reaches a workflow
-                if not death.abnormal:
-                    if not self.local(dying) and peer not in watchers:
-                        step.event(peer, (EXIT, dying, None, value, None))
-                elif self.trap[peer]:
-                    step.event(peer, (LINK_DOWN, dying, death.kind, None, None))
-                else:
-                    self._mark_dead(step, peer, Death("cascade", kind=CANCELED))
-                    queue.append(peer)
+                notice = link_notice(
+                    self.source(dying), death.abnormal, also_monitors=peer in watchers
+                )
+                if notice is LinkNotice.EXIT:
+                    step.event(peer, (EXIT, dying, None, value, None))
+                elif notice is LinkNotice.DOWN:
+                    if on_link_down(self.trap[peer]) is LinkDown.TRAP:
+                        step.event(peer, (LINK_DOWN, dying, death.kind, None, None))
+                    else:
+                        self._mark_dead(step, peer, Death("cascade", kind=CANCELED))
+                        queue.append(peer)
         # Any abnormally dying peer linked to a cascaded process may be the one it names.
         for puppet, death in list(step.deaths.items()):
             if death.how == "cascade":

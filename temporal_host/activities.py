@@ -32,9 +32,10 @@ from actors.pid import PID
 from lua_bindings.modules.funcs import resolve_target
 from temporal_host import protocol
 from temporal_host.interceptors import ACTIVITY_CONTEXT
+from temporal_host.meta import TemporalMeta
 
 if TYPE_CHECKING:
-    from temporal_host.worker import WorkerSettings
+    from temporal_host.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +46,6 @@ TERMINATE = "__wippy_terminate"
 MAX_RANDOM_BYTES = 1 << 20
 
 ACTIVITY_KINDS = ("function.", "process.")
-
-
-def activity_worker(entry: Any) -> str | None:
-    """The worker an entry is registered on as an activity (`meta.temporal.activity.worker`),
-    resolved against the entry's namespace; None when it is no activity."""
-    meta = (entry.meta.get("temporal") or {}).get("activity")
-    if not isinstance(meta, dict) or not isinstance(meta.get("worker"), str):
-        return None
-    return entry.resolve_ref(meta["worker"])
-
-
-def is_local_activity(entry: Any) -> bool:
-    meta = (entry.meta.get("temporal") or {}).get("activity")
-    return isinstance(meta, dict) and meta.get("local") is True
 
 
 class LuaActivities:
@@ -85,7 +72,7 @@ class LuaActivities:
         if (
             entry is None
             or not entry.kind.startswith(ACTIVITY_KINDS)
-            or activity_worker(entry) != self.settings.worker_id
+            or TemporalMeta.of(entry).activity_worker != self.settings.worker_id
         ):
             # Retryable: another worker version may serve it (§9.7, reference behaviour).
             raise protocol.application_error(
@@ -118,7 +105,7 @@ class LuaActivities:
         heartbeat = _heartbeat_interval()
         beating = asyncio.create_task(_heartbeat(heartbeat)) if heartbeat else None
         try:
-            return await node.host(host_name).wait_exit(pid)
+            return await node.wait_exit(pid)
         except asyncio.CancelledError:
             with contextlib.suppress(ActorError):
                 await node.terminate(None, pid)
@@ -144,7 +131,7 @@ class LuaActivities:
     @activity.defn(name=RESOLVE_NAME)
     async def resolve_name(self, name: str) -> dict[str, Any]:
         try:
-            return {"pid": str(self.settings.runtime.node.names.lookup(name))}
+            return {"pid": str(self.settings.runtime.node.lookup(name))}
         except ActorError as exc:
             return {"error": protocol.error_chain(exc.error)}
 

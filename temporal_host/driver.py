@@ -34,11 +34,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.workflow import HandlerUnfinishedPolicy
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InvalidError
 from actors.messages import CANCEL, Event, Message
 from actors.pid import PID, SYSTEM
 from actors.registry import Entry
 from lua_bindings import gotime
+from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import text
 from lua_bindings.gotime import UTC, GoTime
 from lua_bindings.host import LuaHost
@@ -55,12 +56,13 @@ from temporal_host.interceptors import (
     outbound,
     settings_of_workflow,
 )
+from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
 from temporal_host.wf_modules.commands import Commands, Phase, encode
 from temporal_host.wf_modules.workflow import info_table
 
 if TYPE_CHECKING:
-    from temporal_host.worker import WorkerSettings
+    from temporal_host.settings import WorkerSettings
 
 WORKFLOW_KINDS = ("workflow.lua",)
 
@@ -190,13 +192,13 @@ class WorkflowLuaHost(LuaHost):
 
     def __init__(self, run: WorkflowRun) -> None:
         self.run = run
-        self.time_source = WorkflowTimeSource(run)
         super().__init__(
             run.settings.worker_id,
             lua_app(run.settings.runtime),
             kinds=WORKFLOW_KINDS,
             modules=OVERRIDES,
         )
+        self.time_source = WorkflowTimeSource(run)
         self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
@@ -271,6 +273,8 @@ class WorkflowRun:
         self.cancel_requested = False
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
+        self.local_pending = 0
+        """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
         self.host = WorkflowLuaHost(self)
         self.process = LuaProcess(
@@ -284,8 +288,12 @@ class WorkflowRun:
         try:
             self.host.boot(self.process)
         except ActorError as exc:
-            # Not a workflow failure: a fixed deploy must be able to continue the run.
-            raise RuntimeError(f"cannot load {self.entry.id}: {exc.error}") from None
+            # A workflow that cannot load fails (its monitors get EXIT) instead of failing
+            # its task on every retry forever (issue 12 item 6).
+            error = Error(
+                f"cannot load {self.entry.id}: {exc.error.message}", errors.INVALID, False
+            )
+            raise protocol.application_error(error) from None
         self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
         self.host.scheduler.run_ready()
 
@@ -362,22 +370,18 @@ class WorkflowRun:
         self.post(Phase.UPDATE, lambda: self.deliver_message(name, value, sender))
         return state
 
-    def update_reply(self, update_id: str, verb: str, value: Any) -> tuple[Any, ...]:
+    def update_reply(self, update_id: str, verb: str, value: Any) -> Reply:
         """`process.send({update|id}, verb, payload)` from Lua (§14.1)."""
         state = self.updates.get(update_id)
         allowed = {"ack": ("pending",), "nak": ("pending",)}.get(verb, ("pending", "accepted"))
         if state is None or verb not in ("ack", "nak", "ok", "error") or state.state not in allowed:
             current = state.state if state is not None else "unknown"
-            return (
-                1,
-                None,
-                Error(
-                    f"update {update_id}: cannot {verb} in state {current}", errors.INVALID, False
-                ),
+            return reply.failed(
+                InvalidError(f"update {update_id}: cannot {verb} in state {current}")
             )
         if verb == "ack":
             state.state = "accepted"
-            return 1, True
+            return reply.now(True)
         state.state = "completed"
         if verb == "ok":
             state.value = value
@@ -388,7 +392,7 @@ class WorkflowRun:
             state.failure = ApplicationError(
                 message, type="UpdateRejected" if verb == "nak" else "UpdateFailed"
             )
-        return 1, True
+        return reply.now(True)
 
     # -- the workflow module ----------------------------------------------------------------------
 
@@ -396,9 +400,7 @@ class WorkflowRun:
         """`workflow.version` on boolean patches (§13): the first execution records
         `max`; a replay finds the recorded one; memoised per change ID for the run."""
         if min_supported > max_supported:
-            raise ActorError(
-                Error("workflow.version: min_supported > max_supported", errors.INVALID, False)
-            )
+            raise InvalidError("workflow.version: min_supported > max_supported")
         version = self._versions.get(change_id)
         if version is None:
             if not workflow.unsafe.is_replaying():
@@ -415,13 +417,9 @@ class WorkflowRun:
                 )
             self._versions[change_id] = version
         if not min_supported <= version <= max_supported:
-            raise ActorError(
-                Error(
-                    f"unsupported version {version} of {change_id} "
-                    f"(supported {min_supported}..{max_supported})",
-                    errors.INVALID,
-                    False,
-                )
+            raise InvalidError(
+                f"unsupported version {version} of {change_id} "
+                f"(supported {min_supported}..{max_supported})"
             )
         return version
 
@@ -443,33 +441,30 @@ def _values(args: Sequence[RawValue]) -> list[Any]:
 # -- entries -----------------------------------------------------------------------------------
 
 
-def workflow_worker(entry: Entry) -> str | None:
-    """The worker a workflow entry is registered on (`meta.temporal.workflow.worker`)."""
-    meta = (entry.meta.get("temporal") or {}).get("workflow")
-    if not isinstance(meta, dict) or not isinstance(meta.get("worker"), str):
-        return None
-    return entry.resolve_ref(meta["worker"])
-
-
 def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
     """The entry serving `workflow_type` on this worker: the entry ID or its custom
-    `meta.temporal.workflow.name`. An unknown type raises an ordinary exception, so the task
-    fails and is retried after a deploy instead of failing the workflow (§5.3)."""
+    `meta.temporal.workflow.name`. An unknown type fails the workflow (`NotFound`): a task
+    retried forever would leave its monitors waiting (issue 12 item 6)."""
     registry = settings.runtime.app.registry
-    candidates = [registry.get(workflow_type)]
-    candidates += [
-        entry
-        for entry in registry
-        if ((entry.meta.get("temporal") or {}).get("workflow") or {}).get("name") == workflow_type
-    ]
-    for entry in candidates:
+    for entry in [registry.get(workflow_type), *registry.by_kind("workflow.")]:
+        if entry is None or entry.kind not in WORKFLOW_KINDS:
+            continue
+        try:
+            meta = TemporalMeta.of(entry)
+        except ActorError:
+            continue  # reported when the app was loaded
         if (
-            entry is not None
-            and entry.kind in WORKFLOW_KINDS
-            and workflow_worker(entry) == settings.worker_id
+            workflow_type in (entry.id, meta.workflow_type)
+            and meta.workflow_worker == settings.worker_id
         ):
             return entry
-    raise RuntimeError(f"workflow type {workflow_type!r} is not registered on {settings.worker_id}")
+    raise protocol.application_error(
+        Error(
+            f"workflow type {workflow_type!r} is not registered on {settings.worker_id}",
+            errors.NOT_FOUND,
+            False,
+        )
+    )
 
 
 # -- the Temporal workflow -------------------------------------------------------------------
@@ -523,6 +518,10 @@ class LuaWorkflow:
                 if task is not None:
                     task.uncancel()
             run.step()
+        if run.local_pending:
+            # A local activity resolved after the completion command would follow it, which
+            # the server rejects: let every one in flight be recorded first.
+            await workflow.wait_condition(lambda: not run.local_pending)
         return run.result()
 
     @workflow.signal(dynamic=True, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)

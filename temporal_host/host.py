@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -34,21 +35,14 @@ from actors.registry import Entry, Registry
 from lua_bindings.modules.security import visible_context
 from temporal_host.client_interceptors import outgoing
 from temporal_host.connection import Connection
+from temporal_host.meta import TemporalMeta
 from temporal_host.options import WorkflowOptions
+from temporal_host.preflight import check_workflow_entry
 from temporal_host.protocol import not_found, workflow_pid
-from temporal_host.start import start_arguments
 
 log = logging.getLogger(__name__)
 
 TERMINATE_REASON = "process.terminate"
-
-
-def workflow_type(entry: Entry) -> str:
-    """`meta.temporal.workflow.name`, else the entry ID (§1.3), everywhere a type is needed."""
-    meta = entry.meta.get("temporal")
-    workflow = meta.get("workflow") if isinstance(meta, dict) else None
-    name = workflow.get("name") if isinstance(workflow, dict) else None
-    return name if isinstance(name, str) and name else entry.id
 
 
 class WorkflowHost(Host):
@@ -69,12 +63,15 @@ class WorkflowHost(Host):
         *,
         task_queue: str | None = None,
         worker: Worker | None = None,
+        check_source: Callable[[Entry], None] | None = None,
     ) -> None:
         self.name = name
         self.connection = connection
         self.registry = registry
         self.task_queue = task_queue
         self.worker = worker
+        self.check_source = check_source
+        """Compiles a workflow's source at spawn (preflight); None skips the check."""
         self._instance = str(uuid.uuid4())
         self._counter = 0
         self._worker_done = anyio.Event()
@@ -117,19 +114,24 @@ class WorkflowHost(Host):
             )
         entry = self._workflow_entry(request.target)
         options = WorkflowOptions.parse(request.options)
-        explicit_id = options.get("id") or request.name
+        explicit_id = options.id or request.name
         workflow_id = explicit_id or self._generate_id()
-        queue = self.connection.settings.task_queue(options.get("task_queue") or self.task_queue)
+        queue = self.connection.settings.task_queue(options.task_queue or self.task_queue)
         worker = self.connection.workers_by_queue.get(queue, self.name)
+        # A worker serving this queue here must be the entry's: others never run it.
+        local_worker = worker if queue in self.connection.workers_by_queue else None
+        check_workflow_entry(entry, self.registry, local_worker)
+        if self.check_source is not None:
+            self.check_source(entry)
         pid = workflow_pid(self.connection.id, worker, workflow_id)
         with outgoing(visible_context(request.context), request.parent):
             handle = await self._start(
                 pid,
-                workflow_type(entry),
+                TemporalMeta.of(entry).workflow_type,
                 request,
                 queue=queue,
                 policy=options.conflict_policy(explicit_id=bool(explicit_id)),
-                kwargs=start_arguments(options),
+                kwargs=options.start_arguments(),
             )
         await self._watch_started(pid, request, handle)
         return pid
@@ -192,14 +194,11 @@ class WorkflowHost(Host):
         if parent is None or not (request.monitor or request.link):
             return
         run_id = handle.result_run_id
-        parent_host = self.node.route(parent)
         if request.link:
-            if parent_host is not None:
-                await parent_host.link(parent, pid)
+            await self.node.hold_link(parent, pid)
             self.connection.watchers.link(pid, parent, run_id)
         if request.monitor:
-            if parent_host is not None:
-                parent_host.track_monitor(parent, pid)
+            self.node.track_monitor(parent, pid)
             self.connection.watchers.monitor(pid, parent, run_id)
 
     # -- messages and lifecycle requests -----------------------------------------------------
@@ -257,7 +256,7 @@ class WorkflowHost(Host):
         except RPCError as exc:
             raise _failure(exc, target.id) from None
         if description.status != WorkflowExecutionStatus.RUNNING:
-            raise ActorError(not_found(target.id))
+            raise ActorError.of(not_found(target.id))
         return description
 
     def unlink(self, target: PID, peer: PID) -> None:
@@ -270,7 +269,8 @@ class WorkflowHost(Host):
         log.debug("dropped %s for workflow %s", event.kind, target)
 
     def link_down(self, target: PID, source: PID, error: Error) -> None:
-        """A linked local process failed: only its watch ends, never the workflow (§11.3)."""
+        """A linked local process failed: only its watch ends, never the workflow (§11.3,
+        `exits.LINKS_REACH`)."""
         self.connection.watchers.unlink(target, source)
 
     def link_released(self, target: PID, source: PID) -> None:
@@ -291,7 +291,7 @@ class WorkflowHost(Host):
 def _failure(exc: RPCError, workflow_id: str) -> ActorError:
     """§4.1: a missing or finished workflow is NotFound; anything else is Unavailable."""
     if exc.status == RPCStatusCode.NOT_FOUND:
-        return ActorError(not_found(workflow_id))
+        return ActorError.of(not_found(workflow_id))
     return error(errors.UNAVAILABLE, f"temporal: {exc.message}", retryable=True)
 
 

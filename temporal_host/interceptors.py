@@ -44,7 +44,7 @@ from temporalio.worker import (
 from temporal_host.protocol import CONTEXT_HEADER, Payload, context_header, read_context
 
 if TYPE_CHECKING:
-    from temporal_host.worker import WorkerSettings
+    from temporal_host.settings import WorkerSettings
 
 _SETTINGS_EXTERN = "wippy_worker_settings"
 

@@ -22,12 +22,17 @@ from temporalio.worker import Worker
 
 from actors.errors import ActorError, invalid
 from actors.kinds import KindPlugin
-from actors.registry import LOCK_FILE, Entry
+from actors.registry import LOCK_FILE, Entry, Registry
 from actors.runtime import AppRuntime
+from lua_bindings.plugin import lua_app
+from temporal_host import sdk_logs
 from temporal_host.client_interceptors import ContextInterceptor
 from temporal_host.connection import EMBEDDED, ClientSettings, Connection, connect
 from temporal_host.embedded import SEARCH_ATTRIBUTE_TYPES, EmbeddedServer
 from temporal_host.host import WorkflowHost
+from temporal_host.meta import TemporalMeta
+from temporal_host.options import WorkerOptions
+from temporal_host.preflight import SourceCheck
 from temporal_host.protocol import DATA_CONVERTER
 from temporal_host.watchers import Watchers
 
@@ -60,8 +65,17 @@ def _check(entry: Entry) -> Iterable[str]:
         for field in ("client", "task_queue"):
             if not isinstance(entry.data.get(field), str) or not entry.data.get(field):
                 yield f"missing {field}"
-    elif entry.kind in WORKFLOW_KINDS and not entry.data.get("source"):
-        yield "missing source (file://...)"
+        try:
+            WorkerOptions.parse(entry.data.get("worker_options"))
+        except ActorError as exc:
+            yield exc.error.message
+    elif entry.kind in WORKFLOW_KINDS:
+        if not entry.data.get("source"):
+            yield "missing source (file://...)"
+        try:
+            TemporalMeta.of(entry)
+        except ActorError as exc:
+            yield exc.error.message.removeprefix(f"{entry.id}: ")
 
 
 # -- boot ----------------------------------------------------------------------------------------
@@ -69,6 +83,8 @@ def _check(entry: Entry) -> Iterable[str]:
 
 async def _start(runtime: AppRuntime) -> None:
     clients = runtime.app.registry.by_kind(CLIENT_KIND)
+    if clients:
+        sdk_logs.install()
     if not clients:
         for worker in runtime.app.registry.by_kind(WORKER_KIND):
             log.error("%s: the app has no temporal.client entry; worker not started", worker.id)
@@ -130,6 +146,7 @@ def _add_hosts(runtime: AppRuntime, connection: Connection) -> None:
             WorkflowHost(connection.id, connection, runtime.app.registry), node_route=connection.id
         )
         return
+    check_source = SourceCheck(lua_app(runtime))
     for entry in workers:
         host = WorkflowHost(
             entry.id,
@@ -137,6 +154,7 @@ def _add_hosts(runtime: AppRuntime, connection: Connection) -> None:
             runtime.app.registry,
             task_queue=entry.data["task_queue"],
             worker=_worker(runtime, connection, entry),
+            check_source=check_source,
         )
         node.add_host(host, node_route=connection.id)
 
@@ -233,11 +251,22 @@ async def _clean_up_when_node_ends(server: EmbeddedServer | None) -> None:
             await anyio.sleep(SDK_SETTLE_SECONDS)
 
 
+def _default_host(entry: Entry, registry: Registry) -> str:
+    """A workflow runs on the `temporal.worker` its `meta.temporal.workflow.worker` names."""
+    temporal = entry.meta.get("temporal") or {}
+    worker = (temporal.get("workflow") or {}).get("worker") if isinstance(temporal, dict) else None
+    if not worker:
+        raise invalid(f"{entry.id} names no meta.temporal.workflow.worker: name the worker")
+    return entry.resolve_ref(str(worker))
+
+
 KINDS = KindPlugin(
     kinds={CLIENT_KIND, WORKER_KIND, *WORKFLOW_KINDS},
     name="temporal",
     check=_check,
     start=_start,
     order=10,
+    runnable=WORKFLOW_KINDS,
+    default_host=_default_host,
 )
 """Registered under `[project.entry-points."actors.kinds"]`; starts after the Lua plugin."""

@@ -28,7 +28,7 @@ from temporalio.exceptions import (
 )
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import Error, InternalError, InvalidError
 from actors.pid import PID
 from lua_bindings import jsoncodec
 from lua_bindings.gotime import Duration, GoTime
@@ -110,15 +110,11 @@ def decode_payload(payload: Payload) -> Any:
     encoding = payload.metadata.get("encoding", b"")
     if encoding not in ENCODINGS:
         name = encoding.decode("utf-8", "replace")
-        raise ActorError(
-            Error(f"unsupported temporal payload encoding: {name}", errors.INVALID, False)
-        )
+        raise InvalidError(f"unsupported temporal payload encoding: {name}")
     try:
         return from_payload(payload)
     except Exception as exc:
-        raise ActorError(
-            Error(f"cannot decode {encoding.decode()} payload: {exc}", errors.INTERNAL, False)
-        ) from exc
+        raise InternalError(f"cannot decode {encoding.decode()} payload: {exc}") from exc
 
 
 # -- headers -------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 Temporal does not push exits to anyone, so one watcher per watched workflow run awaits its
 outcome with a single long poll (`WorkflowHandle.result`, which also follows continue-as-new)
-and then tells the processes that are subscribed *at that moment*: EXIT to monitors; to links
-LINK_DOWN when the workflow failed, was cancelled, terminated or timed out, and EXIT when it
-completed. A process that is both gets one EXIT on success, EXIT and LINK_DOWN otherwise.
+and then tells the processes that are subscribed *at that moment*, by the exit rule of
+`actors/exits.py` for a workflow source: EXIT to monitors; to links LINK_DOWN when the
+workflow failed, was cancelled, terminated or timed out, and EXIT when it completed. A
+process that is both gets one EXIT on success, EXIT and LINK_DOWN otherwise.
 
 Transient errors while awaiting (connection loss, deadlines, an unavailable server) never
 produce an event: the poll is retried with backoff (1 s doubling to 30 s). Only a real outcome,
@@ -29,9 +30,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from actors import errors
 from actors.errors import Error
-from actors.messages import exit_event
+from actors.exits import Source, notify_exit
 from actors.pid import PID
-from actors.values import copy_value
 from temporal_host.protocol import error_from_failure, not_found
 
 if TYPE_CHECKING:
@@ -127,21 +127,15 @@ class Watchers:
             # No await from here on: the subscribers read now are exactly those still
             # subscribed when the outcome arrived.
             self._forget(watch)
-            self._notify(watch, value, error)
-
-    def _notify(self, watch: Watch, value: Any, error: Error | None) -> None:
-        node, pid = self.node, watch.pid
-        told: set[PID] = set()
-        for watcher in watch.monitors:
-            node.deliver_event(watcher, exit_event(pid, copy_value(value), error))
-            told.add(watcher)
-        for peer in watch.links:
-            if error is not None:
-                node.link_down(peer, pid, error)
-                continue
-            if peer not in told:
-                node.deliver_event(peer, exit_event(pid, copy_value(value)))
-            node.link_released(peer, pid)
+            notify_exit(
+                self.node,
+                watch.pid,
+                value,
+                error,
+                source=Source.WORKFLOW,
+                monitors=watch.monitors,
+                links=watch.links,
+            )
 
     async def outcome(
         self, workflow_id: str, run_id: str | None = None

@@ -23,6 +23,7 @@ import time
 from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import msgpack
 import nats
 from nats.aio.msg import Msg
@@ -31,7 +32,9 @@ from nats.errors import TimeoutError as NatsTimeout
 
 from actors import errors
 from actors.cluster import remote as wire
+from actors.cluster.names import ClusterNames
 from actors.cluster.remote import RemoteNode, discard, down_error
+from actors.cluster.server import NatsServer, shared_embedded_server
 from actors.cluster.settings import ClusterSettings
 from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
@@ -55,12 +58,15 @@ class Cluster:
         self.settings = settings
         self.name = settings.node
         self.peers: dict[str, RemoteNode] = {}
+        self.names = ClusterNames(self)
         self._gone: set[tuple[str, str]] = set()
         """Incarnations declared down: what they still send is dropped."""
         self._nc: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = False
         self._stopping = False
+        self._server: NatsServer | None = None
+        """The embedded nats-server, when this node started it."""
         self._header = b""
         self.max_payload = 1024 * 1024
 
@@ -68,6 +74,10 @@ class Cluster:
 
     async def start(self) -> None:
         """Connect, refuse a name already in use, subscribe and announce this node."""
+        if self.settings.embedded:
+            store = self.settings.store_dir or ".actors/nats"
+            url, self._server = await shared_embedded_server(store)
+            self.settings = attrs.evolve(self.settings, url=url)
         settings = self.settings
         self._header = pack_value([self.name, self.node.incarnation])
         options = settings.connect_options(self._on_disconnect, self._on_reconnect)
@@ -84,6 +94,15 @@ class Cluster:
         self.max_payload = int(self._nc.max_payload)
         await self._claim_name()
         nc = self._nc
+        try:
+            await self.names.start(nc.jetstream())
+        except Exception as exc:
+            self._stopping = True
+            await nc.close()
+            raise errors.error(
+                errors.UNAVAILABLE,
+                f"cluster names need JetStream at {settings.safe_url}: {_describe(exc)}",
+            ) from None
         await nc.subscribe(self.subject(self.name), cb=self._on_frames, pending_msgs_limit=0)
         await nc.subscribe(f"{settings.prefix}.hb", cb=self._on_heartbeat)
         await nc.subscribe(f"{settings.prefix}.ping.{self.name}", cb=self._on_ping)
@@ -102,6 +121,7 @@ class Cluster:
 
     async def stop(self) -> None:
         self._stopping = True
+        await self.names.stop()
         for task in self._tasks:
             task.cancel()
         for peer in list(self.peers.values()):
@@ -118,6 +138,9 @@ class Cluster:
             with contextlib.suppress(Exception):
                 await self._nc.close()
         self._nc = None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
 
     async def _claim_name(self) -> None:
         try:
@@ -199,7 +222,7 @@ class Cluster:
         self._gone.add((peer.name, peer.incarnation))
         log.warning("%s", error.message)
         peer.node_down(error)
-        self.node.node_down(peer.name, peer.incarnation)
+        self.names.node_down(peer.name, peer.incarnation)
 
     async def _beat(self, kind: str = BEAT) -> None:
         payload = pack_value([self.name, self.node.incarnation, kind])

@@ -96,6 +96,9 @@ class NatsServer:
         process, self._process = self._process, None
         if process is None:
             return
+        url_file = self.store_dir / URL_FILE
+        if url_file.is_file() and url_file.read_text().strip() == self.url:
+            url_file.unlink()
         if process.poll() is None:
             process.terminate()
             try:
@@ -124,3 +127,26 @@ class NatsServer:
         await self.stop()
         if self._temporary is not None:
             self._temporary.cleanup()
+
+
+URL_FILE = "url"
+
+
+async def shared_embedded_server(store_dir: str | Path) -> tuple[str, NatsServer | None]:
+    """The URL of the embedded server of an app folder: the running one when another node of
+    this machine started it (its URL is in `<store_dir>/url`), else a new one, owned by the
+    caller (returned second; stop it when the node stops)."""
+    folder = Path(store_dir)
+    url_file = folder / URL_FILE
+    if url_file.is_file():
+        url = url_file.read_text().strip()
+        port = int(url.rsplit(":", 1)[1])
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return url, None
+        except OSError:
+            pass
+    server = NatsServer(store_dir=folder)
+    await server.start()
+    url_file.write_text(server.url)
+    return server.url, server

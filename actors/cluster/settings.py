@@ -39,10 +39,16 @@ class ClusterSettings:
     prefix: str = "actors"
     connect_timeout: float = 3.0
     request_timeout: float = 15.0
+    store_dir: str | None = None
+    """Where `url = "embedded"` keeps the nats-server's JetStream state (`.actors/nats`)."""
 
     def __attrs_post_init__(self) -> None:
         if not self.heartbeat_interval > 0 or self.detection_time <= self.heartbeat_interval:
             raise invalid("the detection time must be longer than the heartbeat interval")
+
+    @property
+    def embedded(self) -> bool:
+        return self.url == EMBEDDED
 
     @property
     def servers(self) -> list[str]:

@@ -1,10 +1,12 @@
-"""`actors exec APP_DIR ENTRY [--host HOST] [--input JSON]`: run one process or workflow.
+"""Spawn one process, function or workflow, wait for it, print its result as JSON.
 
-Spawns the entry (a `process.lua` on a process host, or a `workflow.*` entry on a
-`temporal.worker`), waits for it to end and prints its result as JSON on stdout. A failure is
-printed readably on stderr with exit code 1. The host defaults to what the entry says: the
-workflow's `meta.temporal.workflow.worker`, or the process's `meta.default_host`, or the only
-`process.host` of the app.
+`actors exec APP_DIR ENTRY [--host HOST] [--input JSON] [--services]` spawns the entry on
+HOST, or where its kind plugin says it runs (a workflow on its
+`meta.temporal.workflow.worker`, a process on its `meta.default_host` or the app's only
+`process.host`, a function on the funcs host), waits for it to end and prints its result as
+JSON on stdout: stdout carries nothing else. A failure is printed on stderr with exit code 1.
+Only the hosts start: the app's supervised services (auto_start processes) start too with
+`--services`.
 """
 
 from __future__ import annotations
@@ -16,26 +18,39 @@ from typing import Any
 
 from actors.commands.common import (
     UsageError,
+    add_app_options,
     describe_error,
     find_entry,
+    host_for,
     load_runtime,
     run_booted,
 )
 from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
-from actors.registry import Entry
+from actors.kinds import runnable_kinds
 from actors.runtime import AppRuntime
 
-PROCESS_KINDS = ("process.lua",)
-WORKFLOW_PREFIX = "workflow."
+NAME = "exec"
+HELP = "spawn one process, function or workflow, wait, print its result as JSON"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("app_dir", metavar="APP_DIR")
+    parser.add_argument("entry", metavar="ENTRY")
+    parser.add_argument("--host", help="host or temporal.worker entry to run on")
+    parser.add_argument("--input", default=None, help="JSON value passed as the argument")
+    parser.add_argument(
+        "--services", action="store_true", help="also start the app's auto_start services"
+    )
+    add_app_options(parser)
 
 
 def command(args: argparse.Namespace) -> int:
     runtime = load_runtime(args, command_mode=True)
     runtime.node.shutdown_grace = 1.0
     arguments = _arguments(args.input)
-    entry = _entry(runtime, args.entry)
-    host_name = args.host or _default_host(runtime, entry)
+    entry = find_entry(runtime, args.entry, runnable_kinds(runtime.plugins))
+    host_name = host_for(runtime, entry, args.host)
 
     async def body(runtime: AppRuntime) -> int:
         node = runtime.node
@@ -52,7 +67,7 @@ def command(args: argparse.Namespace) -> int:
         print(_json(event.value))
         return 0
 
-    return run_booted(runtime, body)
+    return run_booted(runtime, body, services=args.services)
 
 
 def _failed(message: str) -> int:
@@ -67,31 +82,6 @@ def _arguments(text: str | None) -> tuple[Any, ...]:
         return (json.loads(text),)
     except ValueError as exc:
         raise UsageError(f"--input is not valid JSON: {exc}") from None
-
-
-def _entry(runtime: AppRuntime, name: str) -> Entry:
-    entry = runtime.app.registry.get(name)
-    if entry is not None and entry.kind.startswith(WORKFLOW_PREFIX):
-        return entry
-    found = runtime.app.registry.get(find_entry(runtime, name, PROCESS_KINDS))
-    assert found is not None
-    return found
-
-
-def _default_host(runtime: AppRuntime, entry: Entry) -> str:
-    if entry.kind.startswith(WORKFLOW_PREFIX):
-        temporal = entry.meta.get("temporal") or {}
-        worker = (temporal.get("workflow") or {}).get("worker")
-        if not worker:
-            raise UsageError(f"{entry.id} names no meta.temporal.workflow.worker; pass --host")
-        return entry.resolve_ref(worker)
-    host = entry.meta.get("default_host")
-    if host:
-        return entry.resolve_ref(host)
-    hosts = [e.id for e in runtime.app.registry.by_kind("process.host")]
-    if len(hosts) != 1:
-        raise UsageError(f"{entry.id}: pass --host (the app has {len(hosts)} process.host entries)")
-    return hosts[0]
 
 
 def _json(value: Any) -> str:

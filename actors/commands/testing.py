@@ -1,4 +1,4 @@
-"""`actors test APP_DIR [PATTERN...]`: run the app's test entries and report.
+"""Run the app's test entries (`meta.type: test`) whose id contains any PATTERN.
 
 A test is an entry with `meta.type: test` (usually a `function.lua`). It runs as a function
 call would: an error raised or returned, or a result of `false`, fails it; anything else
@@ -17,14 +17,28 @@ from typing import Any, TextIO
 import anyio
 import attrs
 
-from actors.commands.common import describe_error, load_runtime, run_booted
-from actors.errors import Error
+from actors.commands.common import (
+    UsageError,
+    add_app_options,
+    describe_error,
+    load_runtime,
+    run_booted,
+)
+from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
+from actors.kinds import default_host
 from actors.registry import Entry
 from actors.runtime import AppRuntime
 
-FUNCS_HOST = "funcs"
-"""The node-local host that runs function invocations (lua-api §0)."""
+NAME = "test"
+HELP = "run the app's test entries (meta.type: test)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("app_dir", metavar="APP_DIR")
+    parser.add_argument("patterns", metavar="PATTERN", nargs="*")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per test (30)")
+    add_app_options(parser)
 
 
 @attrs.frozen
@@ -66,13 +80,13 @@ async def run_test(runtime: AppRuntime, entry: Entry, timeout: float) -> Outcome
     skip = entry.meta.get("skip")
     if skip:
         return Outcome(entry, "skipped", skip if isinstance(skip, str) else "")
-    host_name = FUNCS_HOST if entry.kind.startswith("function.") else _process_host(entry)
     node = runtime.node
     started = time.monotonic()
     try:
+        host_name = default_host(runtime.plugins, entry, runtime.app.registry)
         pid = await node.spawn(host_name, SpawnRequest(target=entry.id))
-    except Exception as exc:
-        return Outcome(entry, "failed", f"could not start: {exc}")
+    except ActorError as exc:
+        return Outcome(entry, "failed", f"could not start: {describe_error(exc.error)}")
     host = node.host(host_name)
     with anyio.move_on_after(timeout):
         event = await host.wait_exit(pid)
@@ -80,13 +94,6 @@ async def run_test(runtime: AppRuntime, entry: Entry, timeout: float) -> Outcome
         return Outcome(entry, status, detail, time.monotonic() - started)
     await node.terminate(None, pid)
     return Outcome(entry, "failed", f"timed out after {timeout:g}s", time.monotonic() - started)
-
-
-def _process_host(entry: Entry) -> str:
-    host = entry.meta.get("default_host")
-    if not host:
-        raise ValueError(f"{entry.id}: a process.lua test needs meta.default_host")
-    return entry.resolve_ref(host)
 
 
 async def run_all(
@@ -120,9 +127,7 @@ def command(args: argparse.Namespace) -> int:
     suites = select_tests(runtime, list(args.patterns))
     out = sys.stdout
     if not suites:
-        print("no test entries matched", file=out)
-        print("0 passed, 0 failed", file=out)
-        return 1
+        raise UsageError(f"no test entry in {args.app_dir} matches")
 
     async def body(runtime: AppRuntime) -> list[Outcome]:
         return await run_all(runtime, suites, args.timeout, out)

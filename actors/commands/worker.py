@@ -1,4 +1,4 @@
-"""`actors worker APP_DIR`: run the app's hosts and Temporal workers until SIGINT / SIGTERM.
+"""Run the app's hosts and Temporal workers until SIGINT / SIGTERM.
 
 Unlike `actors run` it starts no supervised services: it is the process to deploy (several
 times, on several machines) to serve an app's workflows and activities. On a signal the node
@@ -9,15 +9,20 @@ server (if the app uses one) stops.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 import anyio
 
-from actors.commands.common import load_runtime, run_booted
+from actors.commands.common import Stopped, add_app_options, load_runtime, run_booted
 from actors.runtime import AppRuntime
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+NAME = "worker"
+HELP = "run the app's hosts and Temporal workers until SIGINT/SIGTERM"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("app_dir", metavar="APP_DIR")
+    add_app_options(parser)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -27,12 +32,12 @@ def command(args: argparse.Namespace) -> int:
         print(f"warning: {args.app_dir} has no temporal.worker entry", file=sys.stderr)
 
     async def body(runtime: AppRuntime) -> int:
-        with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
-            names = ", ".join(workers) or "no workers"
-            print(f"actors: worker running ({names}); Ctrl-C to stop", file=sys.stderr)
-            async for received in signals:
-                print(f"actors: {signal.Signals(received).name}, stopping", file=sys.stderr)
-                break
+        names = ", ".join(workers) or "no workers"
+        print(f"actors: worker running ({names}); Ctrl-C to stop", file=sys.stderr)
+        await anyio.sleep_forever()
         return 0
 
-    return run_booted(runtime, body, services=False)
+    try:
+        return run_booted(runtime, body, services=False)
+    except Stopped:
+        return 0

@@ -1,9 +1,10 @@
 """The catalog of Lua modules: one file per module in this package.
 
 A module file defines `MODULE = LuaModule(...)`: a factory building its Python functions
-once per host, and optionally Lua source (`<name>.lua` beside it) that wraps them into the
-module table, typically to yield for blocking calls. A module with no Lua source is the
-table of its Python functions.
+once per host from the host's module contract (`lua_bindings.contract.ModuleHost`), and
+optionally Lua source (`<name>.lua` beside it) that wraps them into the module table,
+typically to yield for blocking calls. A module with no Lua source is the table of its
+Python functions.
 """
 
 from __future__ import annotations
@@ -12,21 +13,25 @@ import functools
 import importlib
 from collections.abc import Callable
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
 if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
+    from lua_bindings.contract import ModuleHost
     from lua_bindings.state import LuaState
 
 Functions = dict[str, Any]
+H = TypeVar("H", bound="ModuleHost")
 
 
 @attrs.frozen
-class LuaModule:
+class LuaModule(Generic[H]):
+    """A module: `functions(host)` builds its Python half from the module contract (a
+    `ModuleHost`, or an extension of it such as the workflow host's)."""
+
     name: str
-    functions: Callable[[LuaHost], Functions]
+    functions: Callable[[H], Functions]
     lua: bool = True
     """Whether `<name>.lua` exists; it is run as `(rt, py)` and returns the module table."""
     package: str = __name__
@@ -52,7 +57,7 @@ MODULE_NAMES = (
 
 
 @functools.cache
-def _module(name: str) -> LuaModule | None:
+def _module(name: str) -> LuaModule[Any] | None:
     try:
         return importlib.import_module(f"lua_bindings.modules.{name}").MODULE
     except ModuleNotFoundError as exc:
@@ -70,12 +75,14 @@ class ModuleCatalog:
     """The modules a host offers. Python functions are built once per host and shared by
     all its states; Lua wrappers are run once per state that requires the module."""
 
-    def __init__(self, host: LuaHost, overrides: dict[str, LuaModule] | None = None) -> None:
+    def __init__(
+        self, host: ModuleHost, overrides: dict[str, LuaModule[Any]] | None = None
+    ) -> None:
         self.host = host
         self._overrides = overrides or {}
         self._functions: dict[str, Any] = {}
 
-    def spec(self, name: str) -> LuaModule | None:
+    def spec(self, name: str) -> LuaModule[Any] | None:
         return self._overrides.get(name) or (_module(name) if name in MODULE_NAMES else None)
 
     def has(self, name: str) -> bool:

@@ -11,23 +11,21 @@ derived keys) are Lua strings holding the raw bytes. Bad arguments are `Invalid`
 cryptographic failures (decryption, bad or expired tokens) are `Internal`.
 
 Hooks for workflows (lua-api §12): random bytes (`crypto.random.*` and the nonces of
-`crypto.encrypt.*`) come from `host.random_bytes(n)` when the host defines it, else
-`os.urandom`; the clock `crypto.jwt.verify` checks `exp`/`nbf` against is the host's time
-source. See `modules/uuid.py` (`randomness`, `clock_ns`).
+`crypto.encrypt.*`) come from the contract's `host.random_bytes(n)`; the clock
+`crypto.jwt.verify` checks `exp`/`nbf` against is the host's time source. See
+`modules/uuid.py` (`randomness`, `clock_ns`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lua_bindings import cryptolib
+from lua_bindings.contract import ModuleHost
 from lua_bindings.convert import from_lua
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.uuid import clock_ns, lua_result, randomness
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 
 def _table(value: Any) -> Any:
@@ -38,7 +36,7 @@ def _table(value: Any) -> Any:
     return from_lua(value)
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     rand, clock = randomness(host), clock_ns(host)
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,41 +8,35 @@ stored there (security.py) is not a context value and stays hidden.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import InternalError, InvalidError, NotFoundError
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import text
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import RESERVED, visible_context
 
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
+def _functions(host: ModuleHost) -> dict[str, Any]:
+    def context() -> dict[str, Any]:
+        process = host.running
+        if process is None:
+            raise InternalError("no context available")
+        return process.context
 
-def _functions(host: LuaHost) -> dict[str, Any]:
-    def context() -> dict[str, Any] | None:
-        try:
-            return host.current.context
-        except ActorError:
-            return None
-
-    def get(key: Any = None) -> tuple[Any, ...]:
+    @nil_on_error
+    def get(key: Any = None) -> Any:
         values = context()
-        if values is None:
-            return None, Error("no context available", errors.INTERNAL, False)
         if not isinstance(key, bytes | str) or not key:
-            return None, Error("context key cannot be empty", errors.INVALID, False)
+            raise InvalidError("context key cannot be empty")
         name = text(key)
         if name in RESERVED or name not in values:
-            return None, Error(f"context key not found: {name}", errors.NOT_FOUND, False)
-        return (host.lua(values[name]),)
+            raise NotFoundError(f"context key not found: {name}")
+        return host.lua(values[name])
 
-    def all_values() -> tuple[Any, ...]:
-        values = context()
-        if values is None:
-            return None, Error("no context available", errors.INTERNAL, False)
-        return (host.lua(visible_context(values)),)
+    @nil_on_error
+    def all_values() -> Any:
+        return host.lua(visible_context(context()))
 
     return {"get": get, "all": all_values}
 

@@ -39,17 +39,14 @@ import itertools
 import re
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from actors import errors
-from actors.errors import ActorError
 from actors.mailbox import MailQueue
 from lua_bindings.channels import Channel
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import from_lua, lua_type_name
 from lua_bindings.modules import LuaModule
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 MAX_PENDING = 10_000
 """Undelivered events one subscription keeps; later ones are dropped for that subscriber."""
@@ -189,34 +186,31 @@ def _string(value: Any) -> Any:
 
 
 class EventsFunctions:
-    def __init__(self, host: LuaHost) -> None:
+    def __init__(self, host: ModuleHost) -> None:
         self.host = host
 
     @property
     def bus(self) -> EventBus:
         return bus_for(self.host.node)
 
-    def subscribe(self, pattern: Any = None, kind: Any = None) -> tuple[Any, ...]:
+    @nil_on_error
+    def subscribe(self, pattern: Any = None, kind: Any = None) -> tuple[int, Channel]:
         """`(id, channel)` or `(nil, err)`; `events.lua` wraps the pair in a Subscription."""
-        try:
-            if pattern is not None and not isinstance(pattern, bytes | str):
-                raise errors.invalid(
-                    f"events.subscribe: system pattern must be a string, got "
-                    f"{lua_type_name(pattern)}"
-                )
-            if kind is not None and not isinstance(kind, bytes | str):
-                raise errors.invalid(
-                    f"events.subscribe: kind must be a string, got {lua_type_name(kind)}"
-                )
-            process = self.host.current
-            owner = weakref.ref(process)
-            sub = self.bus.subscribe(
-                _string(pattern) if pattern is not None else "",
-                _string(kind),
-                lambda: (p := owner()) is not None and p.alive,
+        if pattern is not None and not isinstance(pattern, bytes | str):
+            raise errors.invalid(
+                f"events.subscribe: system pattern must be a string, got {lua_type_name(pattern)}"
             )
-        except ActorError as exc:
-            return None, exc.error
+        if kind is not None and not isinstance(kind, bytes | str):
+            raise errors.invalid(
+                f"events.subscribe: kind must be a string, got {lua_type_name(kind)}"
+            )
+        process = self.host.current
+        owner = weakref.ref(process)
+        sub = self.bus.subscribe(
+            _string(pattern) if pattern is not None else "",
+            _string(kind),
+            lambda: (p := owner()) is not None and p.alive,
+        )
         return sub.id, Channel(source=sub.queue, convert=self.host.lua)
 
     def unsubscribe(self, sub_id: Any) -> bool:
@@ -227,21 +221,19 @@ class EventsFunctions:
         bus.unsubscribe(sub)
         return True
 
+    @nil_on_error
     def send(
         self, system: Any = None, kind: Any = None, path: Any = None, data: Any = None
-    ) -> tuple[Any, ...]:
-        try:
-            for name, value in (("system", system), ("kind", kind), ("path", path)):
-                if not isinstance(value, bytes | str) or not value:
-                    raise errors.invalid(f"events.send: {name} cannot be empty")
-            payload = from_lua(data)
-            self.bus.send(_string(system), _string(kind), _string(path), payload)
-        except ActorError as exc:
-            return None, exc.error
-        return (True,)
+    ) -> bool:
+        for name, value in (("system", system), ("kind", kind), ("path", path)):
+            if not isinstance(value, bytes | str) or not value:
+                raise errors.invalid(f"events.send: {name} cannot be empty")
+        payload = from_lua(data)
+        self.bus.send(_string(system), _string(kind), _string(path), payload)
+        return True
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     fns = EventsFunctions(host)
     return {"subscribe": fns.subscribe, "unsubscribe": fns.unsubscribe, "send": fns.send}
 

@@ -36,7 +36,7 @@ function F:is_canceled() return py_is_canceled(self._call) end
 -- Python keeps only the data.
 function F:result()
   local ok, id, value = py_result(self._call)
-  if ok ~= 1 then return ok, id end
+  if ok ~= true then return ok, id end
   local cached = self._payload or rt.current.futures[id]
   if cached == nil then cached = rt.payload(value) end
   self._payload = cached

@@ -37,55 +37,57 @@ Futures
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InvalidError, NotFoundError
+from actors.exits import terminated_error
 from actors.host import SpawnRequest
-from actors.local_host import terminated_error
 from actors.messages import Event
 from actors.pid import PID
 from actors.registry import Entry, Registry
 from lua_bindings import gotime
 from lua_bindings.channels import Channel
+from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
 from lua_bindings.host import FUNCS_HOST, FUNCTION_KINDS, PROCESS_KINDS, run_sync
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import Actor, Scope, derive_context
 
 if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
     from lua_bindings.process import LuaProcess
 
 
-def _invalid(message: str) -> Error:
-    return Error(message, errors.INVALID, False)
+def call_target(target: Any) -> str:
+    """An `ns:name` call target (lua-api §7.4); `Invalid` otherwise."""
+    if not isinstance(target, bytes | str) or not target:
+        raise InvalidError("function target cannot be empty")
+    name = text(target)
+    namespace, colon, local_name = name.partition(":")
+    if not colon or not namespace or not local_name:
+        raise InvalidError(f"invalid function target {name!r}: expected namespace:name")
+    return name
 
 
 def resolve_target(registry: Registry, target: Any) -> tuple[str, Entry]:
     """(host name, entry) of a call target; raises Invalid / NotFound (lua-api §7.4)."""
-    if not isinstance(target, bytes | str) or not target:
-        raise ActorError(_invalid("function target cannot be empty"))
-    name = text(target)
-    namespace, colon, local_name = name.partition(":")
-    if not colon or not namespace or not local_name:
-        raise ActorError(_invalid(f"invalid function target {name!r}: expected namespace:name"))
+    name = call_target(target)
     entry = registry.get(name)
     if entry is None:
-        raise ActorError(Error(f"function not found: {name}", errors.NOT_FOUND, False))
+        raise NotFoundError(f"function not found: {name}")
     if entry.kind in FUNCTION_KINDS:
         return FUNCS_HOST, entry
     if entry.kind in PROCESS_KINDS:
         host = entry.meta.get("default_host")
         if not isinstance(host, str) or not host:
-            raise ActorError(
-                _invalid(f"process entry {name} cannot be called: it has no meta.default_host")
+            raise InvalidError(
+                f"process entry {name} cannot be called: it has no meta.default_host"
             )
         return entry.resolve_ref(host), entry
-    raise ActorError(_invalid(f"entry {name} is a {entry.kind}, not a function"))
+    raise InvalidError(f"entry {name} is a {entry.kind}, not a function")
 
 
 class RetryPolicy:
@@ -130,9 +132,9 @@ def parse_timeout(value: Any) -> float | None:
     elif isinstance(value, gotime.Duration):
         seconds = value.ns / gotime.SECOND
     else:
-        raise ActorError(_invalid("timeout must be a number of milliseconds"))
+        raise InvalidError("timeout must be a number of milliseconds")
     if seconds < 0:
-        raise ActorError(_invalid("timeout cannot be negative"))
+        raise InvalidError("timeout cannot be negative")
     return seconds or None
 
 
@@ -163,7 +165,7 @@ class Call:
         "waiter",
     )
 
-    def __init__(self, caller: LuaProcess, request: SpawnRequest, callee_host: Any) -> None:
+    def __init__(self, caller: LuaProcess, request: SpawnRequest, callee_host: str) -> None:
         self.id = next(_CALL_IDS)
         self.caller = caller
         self.request = request
@@ -186,9 +188,8 @@ class Call:
 
 
 class FuncsFunctions:
-    def __init__(self, host: LuaHost) -> None:
+    def __init__(self, host: ModuleHost) -> None:
         self.host = host
-        self.scheduler = host.scheduler
 
     # -- starting a call ----------------------------------------------------------------------
 
@@ -197,10 +198,9 @@ class FuncsFunctions:
     ) -> Call:
         caller = self.host.current
         node = self.host.node
-        host_name, entry = resolve_target(self.host.app.registry, target)
-        callee_host = node.host(host_name)
-        if not callee_host.in_memory or not hasattr(callee_host, "on_exit"):
-            raise ActorError(_invalid(f"host {host_name} cannot run function calls"))
+        host_name, entry = resolve_target(self.host.registry, target)
+        if not node.host(host_name).in_memory:
+            raise InvalidError(f"host {host_name} cannot run function calls")
         n = args[b"n"] or 0
         values = tuple(from_lua(args[i]) for i in range(1, n + 1))
         extra = from_lua(context) if context is not None else None
@@ -210,7 +210,7 @@ class FuncsFunctions:
             parent=caller.pid,
             context=derive_context(caller.context, extra, actor, scope),
         )
-        call = Call(caller, request, callee_host)
+        call = Call(caller, request, host_name)
         call.retry = RetryPolicy.of(entry)
         if call.retry is not None:
             call.delay = call.retry.delay
@@ -225,20 +225,18 @@ class FuncsFunctions:
             return error
         call.undo_caller = self.host.on_exit(call.caller.pid, lambda _: self._caller_exited(call))
         if call.timeout is not None:
-            call.timer = self.scheduler.call_at(
-                time.monotonic() + call.timeout, lambda: self._timed_out(call)
-            )
+            call.timer = self.host.call_later(call.timeout, lambda: self._timed_out(call))
         return None
 
     def _attempt(self, call: Call) -> Error | None:
         call.attempt += 1
-        host = call.callee_host
+        node = self.host.node
         try:
-            pid = run_sync(host.spawn(call.request))
+            pid = run_sync(node.spawn(call.callee_host, call.request))
         except ActorError as exc:
             return exc.error
         call.pid = pid
-        call.undo_callee = host.on_exit(pid, lambda event: self._exited(call, event))
+        call.undo_callee = node.on_exit(pid, lambda event: self._exited(call, event))
         return None
 
     # -- outcomes -------------------------------------------------------------------------------
@@ -250,7 +248,7 @@ class FuncsFunctions:
         retry = call.retry
         if event.error is not None and retry is not None and call.attempt < retry.max_attempts:
             delay, call.delay = call.delay, call.delay * retry.backoff
-            self.scheduler.call_at(time.monotonic() + delay, lambda: self._retry(call))
+            self.host.call_later(delay, lambda: self._retry(call))
             return
         self._finish(call, event.value, event.error)
 
@@ -273,17 +271,17 @@ class FuncsFunctions:
         if not call.done:
             self._finish(call, None, terminated_error())
 
-    def cancel(self, call: Call) -> tuple[Any, ...]:
+    def cancel(self, call: Call) -> bool:
         call.canceled = True
         if not call.done:
-            self._finish(call, None, _canceled())
-        return (True,)
+            self._finish(call, None, canceled_error())
+        return True
 
     def _finish(self, call: Call, value: Any, error: Error | None) -> None:
         """The call is over: stop what is left of it and answer the caller."""
         call.done = True
         if call.timer is not None:
-            self.scheduler.cancel_timer(call.timer)
+            self.host.cancel_later(call.timer)
             call.timer = None
         if call.undo_caller is not None:
             call.undo_caller()
@@ -293,9 +291,8 @@ class FuncsFunctions:
             if call.undo_callee is not None:
                 call.undo_callee()
                 call.undo_callee = None
-            process = call.callee_host.processes.get(pid)
-            if process is not None:
-                call.callee_host.kill(process, terminated_error())
+            with contextlib.suppress(NotFoundError):  # it has just exited by itself
+                run_sync(self.host.node.terminate(None, pid))
         if call.waiter is not None:
             waiter, call.waiter = call.waiter, None
             if error is None:
@@ -308,12 +305,7 @@ class FuncsFunctions:
             return
         if error is None:
             call.value = value
-            # Built now and parked in the caller's context at once: Python keeps no Lua
-            # object past the call that made it (docs/lua-runtime.md).
-            state = self.host.state
-            payload = state.make_payload(self.host.lua(value))
-            state.remember_future(call.caller.lua_context, call.id, payload)
-            channel.try_send(payload)
+            channel.try_send(self.host.keep_future(call.caller, call.id, value))
         else:
             call.error = error
             channel.try_send(error)
@@ -323,6 +315,7 @@ class FuncsFunctions:
     # `options` is the executor's whole `with_options` table: local calls read only its
     # `timeout` (passed separately), workflows read the `activity.*` keys (temporal.md §9.2).
 
+    @awaitable
     def call(
         self,
         target: Any,
@@ -332,18 +325,16 @@ class FuncsFunctions:
         scope: Any,
         args: Any,
         options: Any = None,
-    ) -> tuple[Any, ...]:
-        try:
-            call = self._prepare(target, context, timeout, actor, scope, args)
-        except ActorError as exc:
-            return 1, None, exc.error
+    ) -> Reply:
+        call = self._prepare(target, context, timeout, actor, scope, args)
         call.waiter = self.host.park()
         error = self._start(call)
         if error is not None:
             call.waiter = None
-            return 1, None, error
-        return (0,)
+            return reply.failed(error)
+        return reply.parked()
 
+    @nil_on_error
     def start_async(
         self,
         target: Any,
@@ -353,15 +344,12 @@ class FuncsFunctions:
         scope: Any,
         args: Any,
         options: Any = None,
-    ) -> tuple[Any, ...]:
-        try:
-            call = self._prepare(target, context, timeout, actor, scope, args)
-        except ActorError as exc:
-            return None, exc.error
+    ) -> tuple[Any, Channel]:
+        call = self._prepare(target, context, timeout, actor, scope, args)
         call.channel = Channel(1)
         error = self._start(call)
         if error is not None:
-            return None, error
+            raise ActorError.of(error)
         return call, call.channel
 
     @staticmethod
@@ -374,41 +362,38 @@ class FuncsFunctions:
 
     @staticmethod
     def result(call: Call) -> tuple[Any, ...]:
+        """`true, id, value` when the call succeeded (funcs.lua builds or reuses the
+        Payload); `nil, err` when it failed; `nil, nil` while it runs."""
         if call.canceled:
-            return None, _canceled()
+            return None, canceled_error()
         if not call.done:
             return None, None
         if call.error is not None:
             return None, call.error
-        return 1, call.id, call.value
+        return True, call.id, call.value
 
     @staticmethod
     def error(call: Call) -> tuple[Any, ...]:
         if call.canceled:
-            return _canceled(), True
+            return canceled_error(), True
         if call.error is not None:
             return call.error, True
         return None, False
 
     # -- executor checks ------------------------------------------------------------------------
 
-    def check_context(self, values: Any) -> tuple[Any, ...]:
+    @nil_on_error
+    def check_context(self, values: Any) -> Any:
         """A private copy of `with_context` values (Invalid when they cannot travel)."""
-        try:
-            copy = from_lua(values)
-        except ActorError as exc:
-            return None, exc.error
+        copy = from_lua(values)
         if not isinstance(copy, dict | list):
-            return None, _invalid("with_context expects a table")
-        return (self.host.lua(copy),)
+            raise InvalidError("with_context expects a table")
+        return self.host.lua(copy)
 
     @staticmethod
-    def check_timeout(options: Any) -> tuple[Any, ...]:
-        try:
-            value = options[b"timeout"]
-            return (parse_timeout(value) or False,)
-        except ActorError as exc:
-            return None, exc.error
+    @nil_on_error
+    def check_timeout(options: Any) -> float | bool:
+        return parse_timeout(options[b"timeout"]) or False
 
     @staticmethod
     def check_actor(actor: Any) -> bool:
@@ -419,7 +404,7 @@ class FuncsFunctions:
         return isinstance(scope, Scope)
 
 
-def _canceled() -> Error:
+def canceled_error() -> Error:
     return Error("function call canceled", errors.CANCELED, False)
 
 
@@ -440,7 +425,7 @@ def bound_functions(fns: FuncsFunctions) -> dict[str, Any]:
     }
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     return bound_functions(FuncsFunctions(host))
 
 

@@ -1,6 +1,6 @@
 """The `io` module (lua-api §3.5): the terminal of a `terminal.host` process.
 
-It works only on a terminal host (`LuaHost.terminal`); on any other host every function
+It works only on a terminal host (`ModuleHost.terminal`); on any other host every function
 returns `nil, err` with kind `Unavailable`.
 
 - `io.write(...)`: its arguments (strings or numbers, converted with `tostring`) concatenated,
@@ -17,7 +17,8 @@ returns `nil, err` with kind `Unavailable`.
   calling coroutine: the read runs in a worker thread (one at a time per host).
 - `io.args()` → the command-line words after the command name, as an array of strings.
 
-Host attributes (set by the CLI, or by tests; all optional):
+The terminal comes from the module contract (`lua_bindings.contract.ModuleHost`, set by the
+CLI, or by tests; all optional):
 
 - `host.terminal_args: list[str]` (default: none);
 - `host.terminal_stdin`, `host.terminal_stdout`, `host.terminal_stderr`: binary streams
@@ -33,24 +34,18 @@ import os
 import sys
 from collections.abc import Callable
 from io import TextIOBase
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InternalError, InvalidError, UnavailableError
+from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import lua_type_name
 from lua_bindings.modules import LuaModule
 
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
-
 DEFAULT_READ = 1024
 MAX_READ = 1_048_576
-
-
-def unavailable() -> Error:
-    return Error("io is only available on a terminal host", errors.UNAVAILABLE, False)
 
 
 def eof() -> Error:
@@ -76,7 +71,7 @@ def _write(stream: Any, data: bytes) -> None:
 class Terminal:
     """The terminal state of one host: its streams, raw-mode count and read lock."""
 
-    def __init__(self, host: LuaHost) -> None:
+    def __init__(self, host: ModuleHost) -> None:
         self.host = host
         self.raw_count = 0
         self._saved_mode: Any = None
@@ -87,67 +82,61 @@ class Terminal:
 
     def stdin(self) -> Any:
         """The input stream, or None when the program has no stdin (reads then see EOF)."""
-        stream = getattr(self.host, "terminal_stdin", None)
+        stream = self.host.terminal_stdin
         if stream is not None:
             return stream
         return getattr(sys.stdin, "buffer", sys.stdin)
 
     def stdout(self) -> Any:
-        stream = getattr(self.host, "terminal_stdout", None)
+        stream = self.host.terminal_stdout
         return stream if stream is not None else sys.stdout
 
     def stderr(self) -> Any:
-        stream = getattr(self.host, "terminal_stderr", None)
+        stream = self.host.terminal_stderr
         return stream if stream is not None else sys.stderr
 
     # -- operations ------------------------------------------------------------------------
 
     def check(self) -> None:
         if not self.host.terminal:
-            raise ActorError(unavailable())
+            raise UnavailableError("io is only available on a terminal host")
 
-    def write(self, which: bytes, data: Any) -> tuple[Any, ...]:
+    @nil_on_error
+    def write(self, which: bytes, data: Any) -> bool:
+        self.check()
+        if not isinstance(data, bytes):
+            raise InvalidError(f"io: cannot write a {lua_type_name(data)}")
+        stream = self.stderr() if which == b"stderr" else self.stdout()
         try:
-            self.check()
-            if not isinstance(data, bytes):
-                raise errors.invalid(f"io: cannot write a {lua_type_name(data)}")
-            stream = self.stderr() if which == b"stderr" else self.stdout()
+            _write(stream, data)
+        except (OSError, ValueError) as exc:
+            raise InternalError(f"io: write failed: {exc}") from exc
+        return True
+
+    @nil_on_error
+    def flush(self) -> bool:
+        self.check()
+        for stream in (self.stdout(), self.stderr()):
             try:
-                _write(stream, data)
+                stream.flush()
             except (OSError, ValueError) as exc:
-                raise errors.error(errors.INTERNAL, f"io: write failed: {exc}") from exc
-        except ActorError as exc:
-            return None, exc.error
-        return (True,)
+                raise InternalError(f"io: flush failed: {exc}") from exc
+        return True
 
-    def flush(self) -> tuple[Any, ...]:
-        try:
-            self.check()
-            for stream in (self.stdout(), self.stderr()):
-                try:
-                    stream.flush()
-                except (OSError, ValueError) as exc:
-                    raise errors.error(errors.INTERNAL, f"io: flush failed: {exc}") from exc
-        except ActorError as exc:
-            return None, exc.error
-        return (True,)
-
-    def raw(self, enable: Any = True) -> tuple[Any, ...]:
-        try:
-            self.check()
-            if not isinstance(enable, bool):
-                raise errors.invalid(f"io.raw expects a boolean, got {lua_type_name(enable)}")
-            if enable:
-                self.raw_count += 1
-                if self.raw_count == 1:
-                    self._enter_raw()
-            elif self.raw_count > 0:
-                self.raw_count -= 1
-                if self.raw_count == 0:
-                    self._leave_raw()
-        except ActorError as exc:
-            return None, exc.error
-        return (True,)
+    @nil_on_error
+    def raw(self, enable: Any = True) -> bool:
+        self.check()
+        if not isinstance(enable, bool):
+            raise InvalidError(f"io.raw expects a boolean, got {lua_type_name(enable)}")
+        if enable:
+            self.raw_count += 1
+            if self.raw_count == 1:
+                self._enter_raw()
+        elif self.raw_count > 0:
+            self.raw_count -= 1
+            if self.raw_count == 0:
+                self._leave_raw()
+        return True
 
     def _fileno(self) -> int | None:
         try:
@@ -168,7 +157,7 @@ class Terminal:
             self._saved_mode = (fd, termios.tcgetattr(fd))
             tty.setraw(fd)
         except (ImportError, OSError) as exc:
-            raise errors.error(errors.INTERNAL, f"io.raw: {exc}") from exc
+            raise InternalError(f"io.raw: {exc}") from exc
         if not self._atexit:
             # Never leave the user's terminal raw, even if the process dies in raw mode.
             atexit.register(self._restore_quietly)
@@ -187,47 +176,39 @@ class Terminal:
 
             termios.tcsetattr(saved[0], termios.TCSADRAIN, saved[1])
         except (ImportError, OSError) as exc:
-            raise errors.error(errors.INTERNAL, f"io.raw: {exc}") from exc
+            raise InternalError(f"io.raw: {exc}") from exc
 
-    def args(self) -> tuple[Any, ...]:
-        try:
-            self.check()
-        except ActorError as exc:
-            return None, exc.error
-        words = getattr(self.host, "terminal_args", None) or []
-        return (self.host.lua([str(word) for word in words]),)
+    @nil_on_error
+    def args(self) -> Any:
+        self.check()
+        words = self.host.terminal_args or []
+        return self.host.lua([str(word) for word in words])
 
     # -- reading -----------------------------------------------------------------------------
 
-    def read(self, n: Any = None) -> tuple[Any, ...]:
-        try:
-            self.check()
-            size = DEFAULT_READ if n is None else n
-            if isinstance(size, float) and size.is_integer():
-                size = int(size)
-            if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_READ:
-                raise errors.invalid(f"io.read: size must be an integer in 1..{MAX_READ}")
-        except ActorError as exc:
-            return 1, None, exc.error
+    @awaitable
+    def read(self, n: Any = None) -> Reply:
+        self.check()
+        size = DEFAULT_READ if n is None else n
+        if isinstance(size, float) and size.is_integer():
+            size = int(size)
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_READ:
+            raise InvalidError(f"io.read: size must be an integer in 1..{MAX_READ}")
         stream = self.stdin()
         if stream is None:
-            return 1, None, eof()
+            return reply.failed(eof())
         reader = getattr(stream, "read1", None) or stream.read
         return self._blocking(lambda: reader(size), lambda data: data)
 
-    def readline(self) -> tuple[Any, ...]:
-        try:
-            self.check()
-        except ActorError as exc:
-            return 1, None, exc.error
+    @awaitable
+    def readline(self) -> Reply:
+        self.check()
         stream = self.stdin()
         if stream is None:
-            return 1, None, eof()
+            return reply.failed(eof())
         return self._blocking(stream.readline, _strip_line)
 
-    def _blocking(
-        self, read: Callable[[], Any], shape: Callable[[bytes], bytes]
-    ) -> tuple[Any, ...]:
+    def _blocking(self, read: Callable[[], Any], shape: Callable[[bytes], bytes]) -> Reply:
         """Run `read` in a worker thread; the Lua task parks until it returns."""
 
         async def work() -> Any:
@@ -254,7 +235,7 @@ def _strip_line(line: bytes) -> bytes:
     return line
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     terminal = Terminal(host)
     return {
         "write": terminal.write,

@@ -19,28 +19,22 @@ Output is compact with object keys sorted, and every empty table is `[]`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import lupa.lua54 as lupa
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InternalError
 from lua_bindings import jsoncodec
+from lua_bindings.contract import ModuleHost, false_on_error, nil_on_error
 from lua_bindings.convert import lua_type_name
 from lua_bindings.gotime import LAYOUTS, Duration, GoTime
 from lua_bindings.modules import LuaModule
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 MAX_DEPTH = jsoncodec.MAX_DEPTH
 _RFC3339_NANO = LAYOUTS["RFC3339NANO"]
 _lua_type = lupa.lua_type
 _SCALARS = (bool, int, float, bytes, str)
-
-
-def _internal(message: str) -> ActorError:
-    return errors.error(errors.INTERNAL, message)
 
 
 def runtime_value(value: Any) -> Any:
@@ -71,7 +65,7 @@ def plain(value: Any, depth: int = 0) -> Any:
     kind = _lua_type(value)
     if kind == "table":
         if depth >= MAX_DEPTH:
-            raise _internal(f"cannot encode value nested deeper than {MAX_DEPTH} levels")
+            raise InternalError(f"cannot encode value nested deeper than {MAX_DEPTH} levels")
         items = [(_key(k), plain(v, depth + 1)) for k, v in value.items()]
         if not items:
             return []
@@ -85,7 +79,7 @@ def plain(value: Any, depth: int = 0) -> Any:
         replacement = runtime_value(value)
         if replacement is not NotImplemented:
             return replacement
-    raise _internal(f"cannot encode value of type {lua_type_name(value)}")
+    raise InternalError(f"cannot encode value of type {lua_type_name(value)}")
 
 
 def _key(key: Any) -> Any:
@@ -93,47 +87,40 @@ def _key(key: Any) -> Any:
         return int(key)
     if type(key) in _SCALARS:
         return key
-    raise _internal(f"cannot encode table with key of type {lua_type_name(key)}")
+    raise InternalError(f"cannot encode table with key of type {lua_type_name(key)}")
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     to_lua = host.lua
 
-    def encode(value: Any) -> tuple[Any, ...]:
+    @nil_on_error
+    def encode(value: Any) -> bytes:
         try:
-            return (jsoncodec.encode(plain(value), runtime_value).encode("utf-8"),)
-        except ActorError as exc:
-            return None, exc.error
+            return jsoncodec.encode(plain(value), runtime_value).encode("utf-8")
         except RecursionError:
-            return None, Error("cannot encode: value nested too deeply", errors.INTERNAL, False)
+            raise InternalError("cannot encode: value nested too deeply") from None
 
-    def decode(text: Any) -> tuple[Any, ...]:
-        try:
-            return (to_lua(jsoncodec.decode(text)),)
-        except ActorError as exc:
-            return None, exc.error
+    @nil_on_error
+    def decode(text: Any) -> Any:
+        return to_lua(jsoncodec.decode(text))
 
-    def validate(schema: Any, value: Any) -> tuple[Any, ...]:
+    @false_on_error
+    def validate(schema: Any, value: Any) -> bool:
         try:
-            try:
-                data = plain(value)
-            except ActorError as exc:
-                raise errors.invalid(f"validation failed: {exc.error.message}") from None
-            jsoncodec.validate(_schema(schema), data)
+            data = plain(value)
         except ActorError as exc:
-            return False, exc.error
-        return (True,)
+            raise errors.invalid(f"validation failed: {exc.error.message}") from None
+        jsoncodec.validate(_schema(schema), data)
+        return True
 
-    def validate_string(schema: Any, text: Any) -> tuple[Any, ...]:
-        try:
-            if text is not None and not isinstance(text, bytes | str):
-                raise errors.invalid(
-                    f"json.validate_string expects a JSON string, got {lua_type_name(text)}"
-                )
-            jsoncodec.validate_string(_schema(schema), text)
-        except ActorError as exc:
-            return False, exc.error
-        return (True,)
+    @false_on_error
+    def validate_string(schema: Any, text: Any) -> bool:
+        if text is not None and not isinstance(text, bytes | str):
+            raise errors.invalid(
+                f"json.validate_string expects a JSON string, got {lua_type_name(text)}"
+            )
+        jsoncodec.validate_string(_schema(schema), text)
+        return True
 
     return {
         "encode": encode,

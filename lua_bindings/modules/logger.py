@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import lupa.lua54 as lupa
 
 from actors.errors import Error
 from lua_bindings import jsoncodec
+from lua_bindings.contract import ModuleHost
 from lua_bindings.modules import LuaModule
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 LOGGER_ROOT = "app"
 LEVELS = {
@@ -106,12 +104,12 @@ def format_message(message: str, fields: dict[str, Any]) -> str:
 
 
 class LogFunctions:
-    def __init__(self, host: LuaHost) -> None:
+    def __init__(self, host: ModuleHost) -> None:
         self.host = host
 
     def _target(self, name: Any) -> tuple[logging.Logger, str, str]:
         """The Python logger for the current process (and logger name), its PID and entry."""
-        process = self.host.scheduler.current
+        process = self.host.running
         pid = entry = ""
         if process is not None:
             pid = str(process.pid)
@@ -149,7 +147,7 @@ def _emit(
     )
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     fns = LogFunctions(host)
     return {"log": fns.log, "print": fns.print}
 

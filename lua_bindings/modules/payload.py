@@ -3,17 +3,14 @@ decodes and encodes the serialised formats."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, InternalError
 from actors.values import pack_value, unpack_value
 from lua_bindings import jsoncodec
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 LUA = "lua/any"
 FORMATS = {
@@ -42,7 +39,7 @@ def decode(value: Any, fmt: str) -> Any:
     except ActorError:
         raise
     except Exception as exc:
-        raise ActorError(Error(f"cannot decode {fmt}: {exc}", errors.INTERNAL, False)) from exc
+        raise InternalError(f"cannot decode {fmt}: {exc}") from exc
     return value
 
 
@@ -59,21 +56,17 @@ def encode(value: Any, fmt: str) -> Any:
         import yaml
 
         return yaml.safe_dump(value)
-    raise ActorError(Error(f"unsupported payload format: {fmt}", errors.INTERNAL, False))
+    raise InternalError(f"unsupported payload format: {fmt}")
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
-    def payload_decode(value: Any, fmt: Any) -> tuple[Any, ...]:
-        try:
-            return (host.lua(decode(from_lua(value), text(fmt))),)
-        except ActorError as exc:
-            return None, exc.error
+def _functions(host: ModuleHost) -> dict[str, Any]:
+    @nil_on_error
+    def payload_decode(value: Any, fmt: Any) -> Any:
+        return host.lua(decode(from_lua(value), text(fmt)))
 
-    def payload_transcode(value: Any, fmt: Any) -> tuple[Any, ...]:
-        try:
-            return (host.lua(encode(from_lua(value), text(fmt))),)
-        except ActorError as exc:
-            return None, exc.error
+    @nil_on_error
+    def payload_transcode(value: Any, fmt: Any) -> Any:
+        return host.lua(encode(from_lua(value), text(fmt)))
 
     return {
         "formats": dict(FORMATS),

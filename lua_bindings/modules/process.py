@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import InvalidError
 from actors.host import SpawnRequest
-from actors.messages import CANCEL, Event, Message
+from actors.messages import CANCEL, Event
 from actors.names import LOCAL
 from actors.pid import PID
 from lua_bindings.channels import Channel
+from lua_bindings.contract import ModuleHost, Reply, awaitable, false_on_error, nil_on_error
 from lua_bindings.convert import from_lua, text
 from lua_bindings.gotime import GoTime, Local, Location
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import derive_context
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 _OPTIONS = ("trap_links", "upgradable")
 
@@ -40,7 +37,7 @@ class ProcessFunctions:
     event_zone: Location = Local
     """The zone of events' `at` (workflows use UTC: the same on every replay)."""
 
-    def __init__(self, host: LuaHost) -> None:
+    def __init__(self, host: ModuleHost) -> None:
         self.host = host
         self.node = host.node
 
@@ -59,29 +56,25 @@ class ProcessFunctions:
     def _target(self, dest: Any, sending: bool = False) -> tuple[PID, bool]:
         """Resolve a destination and say whether its host answers synchronously."""
         if not isinstance(dest, bytes | str):
-            raise ActorError(Error("destination must be a PID or a name", errors.INVALID, False))
+            raise InvalidError("destination must be a PID or a name")
         pid = self.node.resolve(text(dest))
         host = self.node.route(pid)
         return pid, host is None or (host.immediate_send if sending else host.in_memory)
 
-    def _op(self, dest: Any, make_work: Any) -> tuple[Any, ...]:
-        try:
-            target, sync = self._target(dest)
-        except ActorError as exc:
-            return 1, None, exc.error
+    @awaitable
+    def _op(self, dest: Any, make_work: Any) -> Reply:
+        target, sync = self._target(dest)
         return self.host.call(make_work(target), sync)
 
     # -- messages -----------------------------------------------------------------------------
 
-    def send(self, dest: Any, topic: Any, value: Any) -> tuple[Any, ...]:
+    @awaitable
+    def send(self, dest: Any, topic: Any, value: Any) -> Reply:
         process = self.host.current
-        try:
-            if not isinstance(topic, bytes | str):
-                raise ActorError(Error("topic cannot be empty", errors.INVALID, False))
-            payload = from_lua(value)
-            target, sync = self._target(dest, sending=True)
-        except ActorError as exc:
-            return 1, None, exc.error
+        if not isinstance(topic, bytes | str):
+            raise InvalidError("topic cannot be empty")
+        payload = from_lua(value)
+        target, sync = self._target(dest, sending=True)
         work = self.node.send(process.pid, target, text(topic), payload, private=True)
         return self.host.call(work, sync)
 
@@ -90,11 +83,11 @@ class ProcessFunctions:
 
     def inbox(self) -> Channel:
         process = self.host.current
-        return Channel(source=process.mailbox.inbox(), convert=_message_converter(process))
+        return Channel(source=process.mailbox.inbox(), convert=self.host.lua_message)
 
     def events(self) -> Channel:
         process, zone = self.host.current, self.event_zone
-        to_lua = self.host.state.to_lua
+        to_lua = self.host.lua
         return Channel(
             source=process.mailbox.events(),
             convert=lambda event: to_lua(event_table(event, zone)),
@@ -104,8 +97,8 @@ class ProcessFunctions:
         process = self.host.current
         queue = process.mailbox.listen(text(topic), raw=not message)
         if message:
-            return Channel(source=queue, convert=_message_converter(process))
-        to_lua = self.host.state.to_lua
+            return Channel(source=queue, convert=self.host.lua_message)
+        to_lua = self.host.lua
         return Channel(source=queue, convert=lambda msg: to_lua(msg.payload))
 
     def unlisten(self, channel: Any) -> None:
@@ -114,6 +107,7 @@ class ProcessFunctions:
 
     # -- spawning -------------------------------------------------------------------------------
 
+    @awaitable
     def spawn(
         self,
         mode: bytes,
@@ -123,36 +117,30 @@ class ProcessFunctions:
         args: Any,
         actor: Any = None,
         scope: Any = None,
-    ) -> tuple[Any, ...]:
+    ) -> Reply:
         process = self.host.current
-        try:
-            request, host_name = self._spawn_request(
-                process, mode, entry, host, builder, args, actor, scope
-            )
-            target_host = self.node.host(host_name)
-        except ActorError as exc:
-            return 1, None, exc.error
+        request, host_name = self._spawn_request(
+            process, mode, entry, host, builder, args, actor, scope
+        )
+        target_host = self.node.host(host_name)
         work = self.node.spawn(host_name, request)
         return self.host.call(work, target_host.in_memory, lambda pid: (str(pid).encode(),))
 
+    @awaitable
     def exec(
         self, entry: Any, host: Any, builder: Any, args: Any, actor: Any = None, scope: Any = None
-    ) -> tuple[Any, ...]:
+    ) -> Reply:
         process = self.host.current
-        try:
-            request, host_name = self._spawn_request(
-                process, b"", entry, host, builder, args, actor, scope
-            )
-            target_host = self.node.host(host_name)
-        except ActorError as exc:
-            return 1, None, exc.error
+        request, host_name = self._spawn_request(
+            process, b"", entry, host, builder, args, actor, scope
+        )
+        self.node.host(host_name)  # an unknown host fails now, not once parked
 
         async def run() -> Any:
             pid = await self.node.spawn(host_name, request)
-            return await target_host.wait_exit(pid)
+            return await self.node.wait_exit(pid)
 
-        lua = self.host
-        return lua.call(run(), False, lambda event: _exec_outcome(event))
+        return self.host.call(run(), False, _exec_outcome)
 
     def _spawn_request(
         self,
@@ -166,9 +154,7 @@ class ProcessFunctions:
         scope: Any = None,
     ) -> tuple[SpawnRequest, str]:
         if not isinstance(entry, bytes | str) or not isinstance(host, bytes | str):
-            raise ActorError(
-                Error("spawn requires at least id and host arguments", errors.INVALID, False)
-            )
+            raise InvalidError("spawn requires at least id and host arguments")
         n = args[b"n"] or 0
         values = tuple(from_lua(args[i]) for i in range(1, n + 1))
         spec = from_lua(builder) if builder is not None else {}
@@ -189,28 +175,28 @@ class ProcessFunctions:
 
     # -- lifecycle operations ---------------------------------------------------------------------
 
-    def terminate(self, dest: Any) -> tuple[Any, ...]:
+    def terminate(self, dest: Any) -> Reply:
         me = self.host.current.pid
         return self._op(dest, lambda target: self.node.terminate(me, target))
 
-    def cancel(self, dest: Any, reason: Any = None) -> tuple[Any, ...]:
+    def cancel(self, dest: Any, reason: Any = None) -> Reply:
         me = self.host.current.pid
         why = text(reason) if isinstance(reason, bytes | str) else ""
         return self._op(dest, lambda target: self.node.cancel(me, target, why))
 
-    def monitor(self, dest: Any) -> tuple[Any, ...]:
+    def monitor(self, dest: Any) -> Reply:
         me = self.host.current.pid
         return self._op(dest, lambda target: self.node.monitor(me, target))
 
-    def unmonitor(self, dest: Any) -> tuple[Any, ...]:
+    def unmonitor(self, dest: Any) -> Reply:
         me = self.host.current.pid
         return self._op(dest, lambda target: self.node.unmonitor(me, target))
 
-    def link(self, dest: Any) -> tuple[Any, ...]:
+    def link(self, dest: Any) -> Reply:
         me = self.host.current.pid
         return self._op(dest, lambda target: self.node.link(me, target))
 
-    def unlink(self, dest: Any) -> tuple[Any, ...]:
+    def unlink(self, dest: Any) -> Reply:
         me = self.host.current.pid
         return self._op(dest, lambda target: self.node.unlink(me, target))
 
@@ -225,68 +211,47 @@ class ProcessFunctions:
             }
         )
 
-    def set_options(self, options: Any) -> tuple[Any, ...]:
+    @false_on_error
+    def set_options(self, options: Any) -> bool:
         process = self.host.current
-        try:
-            values = from_lua(options)
-            if not isinstance(values, dict):
-                if values == []:
-                    return (True,)
-                raise ActorError(Error("options parameter must be a table", errors.INVALID, False))
-            for name, value in values.items():
-                if name not in _OPTIONS:
-                    raise ActorError(
-                        Error(f"option {name} is not supported", errors.INVALID, False)
-                    )
-                if not isinstance(value, bool):
-                    raise ActorError(Error(f"{name} must be a boolean", errors.INVALID, False))
-            for name, value in values.items():
-                if name == "trap_links":
-                    process.trap_links = value
-                else:
-                    process.options[name] = value
-        except ActorError as exc:
-            return False, exc.error
-        return (True,)
+        values = from_lua(options)
+        if not isinstance(values, dict):
+            if values == []:
+                return True
+            raise InvalidError("options parameter must be a table")
+        for name, value in values.items():
+            if name not in _OPTIONS:
+                raise InvalidError(f"option {name} is not supported")
+            if not isinstance(value, bool):
+                raise InvalidError(f"{name} must be a boolean")
+        for name, value in values.items():
+            if name == "trap_links":
+                process.trap_links = value
+            else:
+                process.options[name] = value
+        return True
 
     # -- names ------------------------------------------------------------------------------------
 
-    def register(self, name: Any, pid: Any = None, scope: Any = None) -> tuple[Any, ...]:
+    @awaitable
+    def register(self, name: Any, pid: Any = None, scope: Any = None) -> Reply:
         process = self.host.current
-        try:
-            if not isinstance(name, bytes | str):
-                raise ActorError(Error("name cannot be empty", errors.INVALID, False))
-            owner = self.node.resolve(text(pid)) if pid is not None else process.pid
-            self.node.register(text(name), owner, scope if isinstance(scope, int) else LOCAL)
-        except ActorError as exc:
-            return None, exc.error
-        return (True,)
+        if not isinstance(name, bytes | str):
+            raise InvalidError("name cannot be empty")
+        owner = self.node.resolve(text(pid)) if pid is not None else process.pid
+        scope = scope if isinstance(scope, int) else LOCAL
+        # A cluster-wide name asks the cluster (it may suspend); a local one never does.
+        local = scope == LOCAL or self.node.cluster is None
+        return self.host.call(self.node.claim(text(name), owner, scope), local)
 
-    def lookup(self, name: Any) -> tuple[Any, ...]:
-        try:
-            return (str(self.node.names.lookup(text(name))).encode(),)
-        except ActorError as exc:
-            return None, exc.error
+    @nil_on_error
+    def lookup(self, name: Any) -> bytes:
+        return str(self.node.lookup(text(name))).encode()
 
     def unregister(self, name: Any, scope: Any = None) -> bool:
         if not isinstance(name, bytes | str):
             return False
-        return self.node.names.unregister(text(name), scope if isinstance(scope, int) else None)
-
-
-def _message_converter(process: Any) -> Any:
-    state = process.host.state
-    make, to_lua = state.make_message, state.to_lua
-
-    def convert(message: Message) -> Any:
-        sender = message.sender
-        return make(
-            message.topic.encode(),
-            str(sender).encode() if sender is not None else None,
-            to_lua(message.payload),
-        )
-
-    return convert
+        return self.node.unregister(text(name), scope if isinstance(scope, int) else None)
 
 
 def _exec_outcome(event: Event) -> tuple[Any, ...]:
@@ -320,7 +285,7 @@ FUNCTION_NAMES = (
 """What process.lua expects from Python; hosts with more (workflows: `upgrade`) add theirs."""
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     fns = ProcessFunctions(host)
     return {name: getattr(fns, name) for name in FUNCTION_NAMES}
 

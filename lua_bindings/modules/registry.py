@@ -15,16 +15,13 @@ copies (tables, empty when the entry has none), so app code may change them free
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors import errors
-from actors.errors import ActorError
+from actors.errors import InvalidError, NotFoundError
 from actors.registry import Entry
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import from_lua, lua_type_name, text
 from lua_bindings.modules import LuaModule
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 
 def entry_table(entry: Entry) -> dict[str, Any]:
@@ -38,42 +35,35 @@ def entry_table(entry: Entry) -> dict[str, Any]:
     }
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
-    def registry() -> Any:
-        return host.app.registry
-
+def _functions(host: ModuleHost) -> dict[str, Any]:
+    @nil_on_error
     def get(entry_id: Any = None, *_: Any) -> Any:
-        try:
-            if not isinstance(entry_id, bytes | str) or not entry_id:
-                raise errors.invalid(
-                    f"registry.get: id must be a non-empty string, got {lua_type_name(entry_id)}"
-                )
-            ref = text(entry_id)
-            if ":" not in ref:
-                current = host.scheduler.current
-                entry = current.entry if current is not None else None
-                if entry is None:
-                    raise errors.invalid(f"registry.get: invalid entry id {ref!r}")
-                ref = entry.resolve_ref(ref)
-            found = registry().get(ref)
-            if found is None:
-                raise errors.not_found(f"entry not found: {ref}")
-            return host.lua(entry_table(found))
-        except ActorError as exc:
-            return None, exc.error
+        if not isinstance(entry_id, bytes | str) or not entry_id:
+            raise InvalidError(
+                f"registry.get: id must be a non-empty string, got {lua_type_name(entry_id)}"
+            )
+        ref = text(entry_id)
+        if ":" not in ref:
+            current = host.running
+            entry = current.entry if current is not None else None
+            if entry is None:
+                raise InvalidError(f"registry.get: invalid entry id {ref!r}")
+            ref = entry.resolve_ref(ref)
+        found = host.registry.get(ref)
+        if found is None:
+            raise NotFoundError(f"entry not found: {ref}")
+        return host.lua(entry_table(found))
 
+    @nil_on_error
     def find(criteria: Any = None, *_: Any) -> Any:
-        try:
-            if criteria is None:
-                raise errors.invalid("registry.find: criteria must be a table, got nil")
-            wanted = from_lua(criteria)
-            if wanted == []:
-                wanted = {}
-            if not isinstance(wanted, dict) or not all(isinstance(k, str) for k in wanted):
-                raise errors.invalid("registry.find: criteria must be a table with string keys")
-            return host.lua([entry_table(e) for e in registry().find(wanted)])
-        except ActorError as exc:
-            return None, exc.error
+        if criteria is None:
+            raise InvalidError("registry.find: criteria must be a table, got nil")
+        wanted = from_lua(criteria)
+        if wanted == []:
+            wanted = {}
+        if not isinstance(wanted, dict) or not all(isinstance(k, str) for k in wanted):
+            raise InvalidError("registry.find: criteria must be a table with string keys")
+        return host.lua([entry_table(e) for e in host.registry.find(wanted)])
 
     return {"get": get, "find": find}
 

@@ -19,17 +19,14 @@ Policy: permissive. There is no policy engine yet, so every permission check pas
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, InvalidError
+from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import from_lua, lua_kind, text
 from lua_bindings.modules import LuaModule
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 ACTOR_KEY = "@security.actor"
 SCOPE_KEY = "@security.scope"
@@ -75,11 +72,11 @@ def derive_context(
                 context[key] = value
     if actor is not None:
         if not isinstance(actor, Actor):
-            raise ActorError(Error("actor must be a security Actor", errors.INVALID, False))
+            raise InvalidError("actor must be a security Actor")
         context[ACTOR_KEY] = actor
     if scope is not None:
         if not isinstance(scope, Scope):
-            raise ActorError(Error("scope must be a security Scope", errors.INVALID, False))
+            raise InvalidError("scope must be a security Scope")
         context[SCOPE_KEY] = scope
     return context
 
@@ -99,32 +96,24 @@ def context_scope(context: Mapping[str, Any]) -> Scope | None:
     return scope if isinstance(scope, Scope) else None
 
 
-def _invalid(message: str) -> tuple[None, Error]:
-    return None, Error(message, errors.INVALID, False)
-
-
-def _functions(host: LuaHost) -> dict[str, Any]:
-    def new_actor(actor_id: Any = None, meta: Any = None) -> tuple[Any, ...]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
+    @nil_on_error
+    def new_actor(actor_id: Any = None, meta: Any = None) -> Actor:
         if not isinstance(actor_id, bytes | str):
-            return _invalid("new_actor: id must be a string")
-        try:
-            values = from_lua(meta) if meta is not None else {}
-        except ActorError as exc:
-            return None, exc.error
+            raise InvalidError("new_actor: id must be a string")
+        values = from_lua(meta) if meta is not None else {}
         if values == []:
             values = {}
         if not isinstance(values, dict):
-            return _invalid("new_actor: meta must be a table")
-        return (Actor(text(actor_id), values),)
+            raise InvalidError("new_actor: meta must be a table")
+        return Actor(text(actor_id), values)
 
-    def new_scope(policies: Any = None) -> tuple[Any, ...]:
-        try:
-            values = from_lua(policies) if policies is not None else []
-        except ActorError as exc:
-            return None, exc.error
+    @nil_on_error
+    def new_scope(policies: Any = None) -> Scope:
+        values = from_lua(policies) if policies is not None else []
         if not isinstance(values, list):
-            return _invalid("new_scope: policies must be an array")
-        return (Scope(tuple(values)),)
+            raise InvalidError("new_scope: policies must be an array")
+        return Scope(tuple(values))
 
     def actor() -> Actor | None:
         return context_actor(host.current.context)
@@ -147,21 +136,17 @@ def _functions(host: LuaHost) -> dict[str, Any]:
         except ActorError:
             return False
 
-    def scope_with(s: Scope, policy: Any) -> tuple[Any, ...]:
-        try:
-            value = from_lua(policy)
-        except ActorError as exc:
-            return None, exc.error
+    @nil_on_error
+    def scope_with(s: Scope, policy: Any) -> Scope:
+        value = from_lua(policy)
         if value in s.policies:
-            return (s,)
-        return (Scope((*s.policies, value)),)
+            return s
+        return Scope((*s.policies, value))
 
-    def scope_without(s: Scope, policy: Any) -> tuple[Any, ...]:
-        try:
-            value = from_lua(policy)
-        except ActorError as exc:
-            return None, exc.error
-        return (Scope(tuple(p for p in s.policies if p != value)),)
+    @nil_on_error
+    def scope_without(s: Scope, policy: Any) -> Scope:
+        value = from_lua(policy)
+        return Scope(tuple(p for p in s.policies if p != value))
 
     return {
         "new_actor": new_actor,

@@ -9,19 +9,12 @@ channels (`channels.Channel`, capacity 1) that `time.lua` wraps as Lua channel t
 Clock and timer hooks
 ---------------------
 The module never reads a clock or arms a timer itself: everything goes through the host's
-*time source*, `host.time_source` when the host has that attribute, else
-`SchedulerTimeSource(host.scheduler)` (the wall clock for `time.now()`, the monotonic clock
+*time source* (`ModuleHost.time_source`, protocol `lua_bindings.contract.TimeSource`). On a
+local host it is `SchedulerTimeSource` (the wall clock for `time.now()`, the monotonic clock
 and the Lua scheduler's timer heap for `sleep`, `after`, `timer` and `ticker`). A durable
 workflow host (lua-api §6.5) provides its own, backed by workflow time and durable timers.
-A time source has four methods:
-
-- `now() -> GoTime`: the current time (`time.now()`, and the value timers deliver);
-- `monotonic_ns() -> int`: the clock timers run on, in nanoseconds;
-- `call_at(deadline_ns, action) -> handle`: run `action` once `monotonic_ns()` reaches
-  `deadline_ns`. `action` is a `scheduler.Waiter` (fired with no values) or a callable. A
-  deadline already past runs it on the next scheduler turn, after the processes that are
-  ready now (this is how `time.sleep(0)` yields);
-- `cancel(handle)`: the action of a pending `call_at` will not run.
+A deadline already past runs on the next scheduler turn, after the processes that are ready
+now: this is how `time.sleep(0)` yields.
 
 Timers and tickers check that their process is still alive before delivering, and a ticker
 stops rescheduling itself once its process is gone.
@@ -36,32 +29,29 @@ from __future__ import annotations
 import functools
 import time as _pytime
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from actors.errors import ActorError, invalid
 from lua_bindings import gotime
 from lua_bindings import timevalues as _timevalues  # noqa: F401  (registers the value kinds)
 from lua_bindings.channels import Channel
+from lua_bindings.contract import (
+    ModuleHost,
+    Reply,
+    TimeSource,
+    awaitable,
+    nil_on_error,
+    reply,
+)
 from lua_bindings.convert import lua_type_name, text
 from lua_bindings.gotime import Duration, GoTime, Location
 from lua_bindings.modules import LuaModule
 from lua_bindings.scheduler import Scheduler, Waiter
 
 if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
     from lua_bindings.process import LuaProcess
 
 Action = Waiter | Callable[[], None]
-
-
-class TimeSource(Protocol):
-    def now(self) -> GoTime: ...
-
-    def monotonic_ns(self) -> int: ...
-
-    def call_at(self, deadline_ns: int, action: Action) -> Any: ...
-
-    def cancel(self, handle: Any) -> None: ...
 
 
 class SchedulerTimeSource:
@@ -82,11 +72,6 @@ class SchedulerTimeSource:
 
     def cancel(self, handle: Any) -> None:
         Scheduler.cancel_timer(handle)
-
-
-def time_source(host: LuaHost) -> TimeSource:
-    source = getattr(host, "time_source", None)
-    return source if source is not None else SchedulerTimeSource(host.scheduler)
 
 
 # -- argument conversion ------------------------------------------------------------------------
@@ -154,7 +139,7 @@ def _positive(value: Any, what: str) -> int:
 
 # Shapes of the answers (time.lua unpacks them):
 # - `checked`: `true, values...` or `false, err` (time.lua raises the error);
-# - `fallible`: `values...` or `nil, err` (returned to Lua code as is).
+# - `nil_on_error`: `values...` or `nil, err` (returned to Lua code as is).
 
 
 def checked(fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
@@ -165,17 +150,6 @@ def checked(fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
         except ActorError as exc:
             return False, exc.error
         return (True, *result) if type(result) is tuple else (True, result)
-
-    return call
-
-
-def fallible(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def call(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        except ActorError as exc:
-            return None, exc.error
 
     return call
 
@@ -258,9 +232,14 @@ class TickerState:
 
 
 class TimeFunctions:
-    def __init__(self, host: LuaHost) -> None:
+    def __init__(self, host: ModuleHost) -> None:
         self.host = host
-        self.source = time_source(host)
+
+    @property
+    def source(self) -> TimeSource:
+        # Read at each use: the module is loaded while the host is being built, before a
+        # workflow host has put its own time source in place.
+        return self.host.time_source
 
     # -- constructors ------------------------------------------------------------------------
 
@@ -296,7 +275,7 @@ class TimeFunctions:
         return gotime.from_unix(_int(sec, "sec"), _int(nsec if nsec is not None else 0, "nsec"))
 
     @staticmethod
-    @fallible
+    @nil_on_error
     def parse(layout: Any, value: Any, loc: Any = None) -> GoTime:
         return gotime.parse(
             _string(layout, "layout"),
@@ -305,12 +284,12 @@ class TimeFunctions:
         )
 
     @staticmethod
-    @fallible
+    @nil_on_error
     def parse_duration(value: Any) -> Duration:
         return Duration(duration_arg(value))
 
     @staticmethod
-    @fallible
+    @nil_on_error
     def load_location(name: Any) -> Location:
         return gotime.load_location(_string(name, "location name"))
 
@@ -321,16 +300,14 @@ class TimeFunctions:
 
     # -- blocking and timers -----------------------------------------------------------------
 
-    def sleep(self, d: Any) -> tuple[Any, ...]:
-        try:
-            ns = duration_arg(d)
-        except ActorError as exc:
-            return 1, None, exc.error
+    @awaitable
+    def sleep(self, d: Any) -> Reply:
+        ns = duration_arg(d)
         waiter = self.host.park()
         self.source.call_at(self.source.monotonic_ns() + max(ns, 0), waiter)
-        return (0,)
+        return reply.parked()
 
-    @fallible
+    @nil_on_error
     def after(self, d: Any) -> Channel:
         ns = _positive(d, "time.after")
         process = self.host.current
@@ -344,7 +321,7 @@ class TimeFunctions:
         source.call_at(source.monotonic_ns() + ns, fire)
         return channel
 
-    @fallible
+    @nil_on_error
     def timer(self, d: Any) -> tuple[TimerState, Channel]:
         ns = _positive(d, "time.timer")
         state = TimerState(self.source, self.host.current)
@@ -361,7 +338,7 @@ class TimeFunctions:
         # Go: a non-positive duration makes the timer expire at once.
         return state.reset(max(duration_arg(d), 0))
 
-    @fallible
+    @nil_on_error
     def ticker(self, d: Any) -> tuple[TickerState, Channel]:
         ns = _positive(d, "time.ticker")
         state = TickerState(self.source, self.host.current, ns)
@@ -505,7 +482,7 @@ def _constants() -> dict[str, Any]:
     }
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     fns = TimeFunctions(host)
     table: dict[str, Any] = {
         name: getattr(fns, name)

@@ -4,62 +4,48 @@ Lua conventions: every function returns its value alone on success (so a result 
 straight on as an argument) and `nil, err` on failure; `uuid.validate` returns a bare boolean.
 Argument errors are `Invalid`, generation failures `Internal`.
 
-Randomness and clock are host hooks, looked up on every call, so that a durable workflow host
-can record and replay them (lua-api §12, `temporal.md`):
-
-- `host.random_bytes(n) -> bytes` when the host defines it, else `os.urandom`
-  (`randomness(host)`, also used by the `crypto` module);
-- the clock of v1 and v7 ids is the host's time source (`modules/time.py`,
-  `host.time_source.now()`), i.e. workflow time in a workflow and the wall clock elsewhere
-  (`clock_ns(host)`).
+Randomness and clock come from the module contract (`lua_bindings.contract.ModuleHost`),
+looked up on every call, so that a durable workflow host can record and replay them
+(lua-api §12, `temporal.md`): `host.random_bytes(n)` (also used by the `crypto` module) and
+the host's time source for the clock of v1 and v7 ids, i.e. workflow time in a workflow and
+the wall clock elsewhere.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from actors import errors
-from actors.errors import ActorError, Error
 from lua_bindings import uuids
+from lua_bindings.contract import ModuleHost
 from lua_bindings.modules import LuaModule
-from lua_bindings.modules.time import time_source
-
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
 
-def randomness(host: Any) -> Callable[[int], bytes]:
-    """The random source of `host`: its `random_bytes(n)` hook, or `os.urandom`."""
-
-    def rand(n: int) -> bytes:
-        hook = getattr(host, "random_bytes", None)
-        return hook(n) if hook is not None else os.urandom(n)
-
-    return rand
+def randomness(host: ModuleHost) -> Callable[[int], bytes]:
+    """The random source of `host`, looked up at each draw."""
+    return lambda n: host.random_bytes(n)
 
 
-def clock_ns(host: Any) -> Callable[[], int]:
+def clock_ns(host: ModuleHost) -> Callable[[], int]:
     """Unix nanoseconds from the host's time source (workflow time in workflows)."""
-    return lambda: time_source(host).now().unix_ns
+    return lambda: host.time_source.now().unix_ns
 
 
 def lua_result(to_lua: Callable[[Any], Any], fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap `fn` in the Lua convention: `value` on success, `nil, err` on failure."""
+    """Wrap `fn` in the Lua convention: `value` on success, `nil, err` on failure (any
+    exception of the pure core: an unexpected one is `Internal`)."""
 
     def call(*args: Any) -> Any:
         try:
             return to_lua(fn(*args))
-        except ActorError as exc:
-            return None, exc.error
         except Exception as exc:
-            return None, Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+            return None, errors.as_error(exc)
 
     return call
 
 
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     rand, clock = randomness(host), clock_ns(host)
     to_lua = host.lua
 

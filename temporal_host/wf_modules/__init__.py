@@ -4,11 +4,12 @@ The same Lua module code serves processes and workflows (lua-api §17.1); what d
 Python half behind the yielded calls. This package holds those halves for the modules whose
 behaviour changes inside a workflow (`process`, `funcs`, `uuid`, `crypto`, `logger`) and the
 `workflow` module, which exists only here. Modules not overridden (`time`, `ctx`, `json`,
-`payload`...) work unchanged because they take their clock and randomness from host hooks
-(`host.time_source`, `host.random_bytes`).
+`payload`...) work unchanged because they take their clock and randomness from the module
+contract (`host.time_source`, `host.random_bytes`), which the workflow host fills with
+workflow time, durable timers and recorded randomness.
 
-The module factories take the `WorkflowLuaHost` (hence the `type: ignore[arg-type]` where a
-`LuaModule` is built from one): the catalog of a workflow host is the only place they run.
+The module factories take a `WorkflowModuleHost` (`host.py`): the stock contract plus the
+run, whose `commands` turn what reaches outside into Temporal commands.
 
 `ALLOWED` is the allow-list of §8.2, enforced at `require` time by the workflow's Lua state:
 anything else fails exactly like a module missing from the entry's `modules:` list.

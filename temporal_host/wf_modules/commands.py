@@ -1,8 +1,8 @@
 """Temporal commands issued on behalf of a workflow's Lua code (temporal.md §4, §6, §9, §10).
 
 The module functions (`process`, `funcs`, `workflow`, `crypto`) call these while Lua runs,
-inside the workflow task. An operation whose answer is known at once returns it in the
-`(1, values...)` shape `rt.await` expects (self-sends, update replies, rejected arguments).
+inside the workflow task. They answer in the `rt.await` shapes of `lua_bindings.contract.reply`:
+at once when the answer is known (self-sends, update replies, rejected arguments).
 Everything answered by history parks the calling Lua task and runs as an asyncio task of the
 workflow (a deterministic SDK task); its outcome is *posted* to the run, never applied from
 the task, so Lua only ever runs in the pump and in the pump's fixed batch order (§5.2).
@@ -20,31 +20,28 @@ import attrs
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
-from temporalio.workflow import (
-    ActivityCancellationType,
-    ChildWorkflowCancellationType,
-    VersioningIntent,
-)
 
 from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import ActorError, Error, InternalError, InvalidError, NotFoundError
+from actors.exits import monitor_event
 from actors.host import SpawnRequest
 from actors.mailbox import check_topic
-from actors.messages import EXIT, Event, cancel_event
+from actors.messages import cancel_event
 from actors.pid import PID
-from actors.registry import Entry
+from lua_bindings.contract import Reply, awaitable, reply
 from lua_bindings.modules.security import derive_context
 from lua_bindings.scheduler import Waiter
-from temporal_host import options as opts
-from temporal_host import protocol, start
+from temporal_host import protocol, search
 from temporal_host.activities import (
     RANDOM_BYTES,
     RELAY_SEND,
     RESOLVE_NAME,
     TERMINATE,
-    is_local_activity,
 )
 from temporal_host.interceptors import Header, outbound
+from temporal_host.meta import TemporalMeta
+from temporal_host.options import ActivityOptions, WorkflowOptions, merge
+from temporal_host.preflight import check_workflow_entry
 
 if TYPE_CHECKING:
     from temporal_host.driver import WorkflowRun
@@ -52,7 +49,6 @@ if TYPE_CHECKING:
 Done = Callable[[Any, Error | None], None]
 """Receives an operation's outcome, in the pump: (value, None) or (None, error)."""
 
-DEFAULT_START_TO_CLOSE = timedelta(minutes=10)
 LOCAL_TIMEOUT = timedelta(seconds=30)
 LOCAL_RETRY = RetryPolicy(maximum_attempts=3)
 """The reserved local activities return data; only infrastructure failures are retried."""
@@ -94,27 +90,11 @@ def encode(value: Any) -> Any:
     except ActorError:
         raise
     except Exception as exc:
-        raise ActorError(Error(f"cannot encode value: {exc}", errors.INTERNAL, False)) from exc
+        raise InternalError(f"cannot encode value: {exc}") from exc
 
 
 def decode(raw: RawValue | None) -> Any:
     return None if raw is None else protocol.decode_payload(raw.payload)
-
-
-def workflow_type(entry: Entry) -> str:
-    """The Temporal type of a workflow entry (§1.3); `Invalid` for other entries."""
-    if not entry.kind.startswith("workflow."):
-        raise ActorError(
-            Error(
-                f"{entry.id} is a {entry.kind}, not a workflow: "
-                "a workflow can only spawn child workflows",
-                errors.INVALID,
-                False,
-            )
-        )
-    meta = (entry.meta.get("temporal") or {}).get("workflow") or {}
-    name = meta.get("name") if isinstance(meta, dict) else None
-    return name if isinstance(name, str) and name else entry.id
 
 
 def parse_pid(dest: str) -> PID | None:
@@ -190,13 +170,23 @@ class Commands:
         return derive_context(self.run.context, extra, actor, scope)
 
     async def _local(self, activity: str, arg: Any, result_type: type | None = None) -> Any:
-        return await workflow.execute_local_activity(
+        handle = workflow.start_local_activity(
             activity,
             arg,
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=LOCAL_RETRY,
             result_type=result_type,
         )
+        return await self.settled(handle)
+
+    async def settled(self, handle: Any) -> Any:
+        """Await a local activity, counted in `run.local_pending` meanwhile: its marker must
+        be recorded before the run's completion command (issue 12 item 5)."""
+        self.run.local_pending += 1
+        try:
+            return await handle
+        finally:
+            self.run.local_pending -= 1
 
     # -- activities (§9) ------------------------------------------------------------------------
 
@@ -214,10 +204,10 @@ class Commands:
         entry = self.registry.get(target)
         defaults = entry.meta.get("options") if entry is not None else None
         try:
-            parsed = opts.ActivityOptions.parse(
-                opts.merge(defaults if isinstance(defaults, dict) else None, call_options)
+            parsed = ActivityOptions.parse(
+                merge(defaults if isinstance(defaults, dict) else None, call_options)
             )
-            kwargs = self._activity_kwargs(parsed)
+            local = entry is not None and TemporalMeta.of(entry).local_activity
         except ActorError as exc:
             raise ActorError(
                 Error(
@@ -229,47 +219,27 @@ class Commands:
             ) from None
         args = [RawValue(encode(value)) for value in values]
         with outbound(Header(context)):
-            if entry is not None and is_local_activity(entry):
-                local = {k: v for k, v in kwargs.items() if k in _LOCAL_ACTIVITY_OPTIONS}
+            retry = self.settings.activity_retry
+            if local:
                 handle = workflow.start_local_activity(
-                    target, args=args, result_type=RawValue, **local
+                    target,
+                    args=args,
+                    result_type=RawValue,
+                    **parsed.local_activity_arguments(retry),
                 )
             else:
-                handle = workflow.start_activity(target, args=args, result_type=RawValue, **kwargs)
+                handle = workflow.start_activity(
+                    target,
+                    args=args,
+                    result_type=RawValue,
+                    **parsed.activity_arguments(retry, self.settings.queue),
+                )
 
         async def result() -> Any:
-            return decode(await handle)
+            return decode(await (self.settled(handle) if local else handle))
 
         self.defer(result(), done, phase=phase)
         return handle
-
-    def _activity_kwargs(self, parsed: opts.ActivityOptions) -> dict[str, Any]:
-        values = parsed.values
-        kwargs: dict[str, Any] = {
-            "start_to_close_timeout": values.get("start_to_close_timeout", DEFAULT_START_TO_CLOSE),
-            "retry_policy": values.get("retry_policy", self.settings.activity_retry),
-            "cancellation_type": (
-                ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-                if values.get("wait_for_cancellation")
-                else ActivityCancellationType.TRY_CANCEL
-            ),
-        }
-        for name in ("schedule_to_close_timeout", "schedule_to_start_timeout", "heartbeat_timeout"):
-            if name in values:
-                kwargs[name] = values[name]
-        if "id" in values:
-            kwargs["activity_id"] = values["id"]
-        if "summary" in values:
-            kwargs["summary"] = values["summary"]
-        if "task_queue" in values:
-            kwargs["task_queue"] = self.settings.queue(values["task_queue"])
-        if "priority" in values:
-            kwargs["priority"] = start.priority("activity.priority", values["priority"])
-        if "versioning_intent" in values:
-            kwargs["versioning_intent"] = _versioning_intent(
-                "activity.versioning_intent", values["versioning_intent"]
-            )
-        return kwargs
 
     def random_bytes(self, count: int, done: Done) -> None:
         """Secure random bytes, recorded (§8.1)."""
@@ -293,7 +263,7 @@ class Commands:
             return Target.SELF if pid.id == self.run.pid.id else Target.WORKFLOW
         return Target.LOCAL
 
-    def send(self, dest: str, topic: str, value: Any) -> tuple[Any, ...]:
+    def send(self, dest: str, topic: str, value: Any) -> Reply:
         pid = parse_pid(dest)
         if pid is not None:
             return self._send(pid, topic, value, None)
@@ -303,20 +273,20 @@ class Commands:
             if target is None:
                 waiter.fire(None, error)
                 return
-            status = self._send(target, topic, value, waiter)
-            if status[0] == 1:
-                waiter.fire(*status[1:])
+            now = reply.values(self._send(target, topic, value, waiter))
+            if now is not None:
+                waiter.fire(*now)
 
         self.resolve(dest, resolved)
-        return (0,)
+        return reply.parked()
 
-    def _send(self, pid: PID, topic: str, value: Any, waiter: Waiter | None) -> tuple[Any, ...]:
-        """Route one send; `(1, ...)` when answered now, else `(0,)` with `waiter` (or a new
-        one) answered later."""
+    def _send(self, pid: PID, topic: str, value: Any, waiter: Waiter | None) -> Reply:
+        """Route one send; answered now, or parked with `waiter` (or a new one) answered
+        later."""
         kind = self.classify(pid)
         if kind is Target.SELF:
             self.run.deliver_message(topic, value, self.run.pid)
-            return 1, True
+            return reply.now(True)
         if kind is Target.UPDATE:
             return self.run.update_reply(pid.id, topic, value)
         try:
@@ -329,17 +299,17 @@ class Commands:
                 work = self._relay(RawValue(encode(data)))
                 header = None
         except ActorError as exc:
-            return 1, None, exc.error
+            return reply.failed(exc)
         waiter = waiter or self.park()
         self.defer(work, answer(waiter), header=header)
-        return (0,)
+        return reply.parked()
 
     async def _signal(self, workflow_id: str, topic: str, payload: Any) -> bool:
         handle = workflow.get_external_workflow_handle(workflow_id)
         try:
             await handle.signal(topic, RawValue(payload))
         except FailureError as exc:
-            raise ActorError(_external_error(exc, workflow_id)) from None
+            raise ActorError.of(_external_error(exc, workflow_id)) from None
         return True
 
     async def _relay(self, data: RawValue) -> bool:
@@ -362,7 +332,7 @@ class Commands:
 
     # -- cancel and terminate (§12) -------------------------------------------------------------
 
-    def cancel(self, dest: str, reason: str) -> tuple[Any, ...]:
+    def cancel(self, dest: str, reason: str) -> Reply:
         pid = parse_pid(dest)
         if pid is not None:
             return self._cancel(pid, reason, None)
@@ -372,42 +342,38 @@ class Commands:
             if target is None:
                 waiter.fire(None, error)
                 return
-            status = self._cancel(target, reason, waiter)
-            if status[0] == 1:
-                waiter.fire(*status[1:])
+            now = reply.values(self._cancel(target, reason, waiter))
+            if now is not None:
+                waiter.fire(*now)
 
         self.resolve(dest, resolved)
-        return (0,)
+        return reply.parked()
 
-    def _cancel(self, pid: PID, reason: str, waiter: Waiter | None) -> tuple[Any, ...]:
+    def _cancel(self, pid: PID, reason: str, waiter: Waiter | None) -> Reply:
         kind = self.classify(pid)
         if kind is Target.SELF:
             self.run.deliver_event(cancel_event(self.run.pid, reason), at_now=True)
-            return 1, True
+            return reply.now(True)
         if kind is not Target.WORKFLOW:
-            return (
-                1,
-                None,
-                Error(
+            return reply.failed(
+                InvalidError(
                     "process.cancel of a process that is not a workflow is not supported "
-                    "in workflow context",
-                    errors.INVALID,
-                    False,
-                ),
+                    "in workflow context"
+                )
             )
         waiter = waiter or self.park()
         self.defer(self._cancel_external(pid.id, reason), answer(waiter))
-        return (0,)
+        return reply.parked()
 
     async def _cancel_external(self, workflow_id: str, reason: str) -> bool:
         handle = workflow.get_external_workflow_handle(workflow_id)
         try:
             await handle.cancel(reason=reason)
         except FailureError as exc:
-            raise ActorError(_external_error(exc, workflow_id)) from None
+            raise ActorError.of(_external_error(exc, workflow_id)) from None
         return True
 
-    def terminate(self, dest: str) -> tuple[Any, ...]:
+    def terminate(self, dest: str) -> Reply:
         """Through the client, in a local activity (defect 8); names resolve there too."""
         waiter = self.park()
         data = {"target": dest, "from": str(self.run.pid)}
@@ -416,7 +382,7 @@ class Commands:
             return _outcome(await self._local(TERMINATE, data))
 
         self.defer(work(), answer(waiter))
-        return (0,)
+        return reply.parked()
 
     # -- child workflows (§10) ------------------------------------------------------------------
 
@@ -424,31 +390,33 @@ class Commands:
         """The worker a workflow entry names (`workflow.exec`); "" (the parent's queue) when
         the entry is unknown here or names none."""
         entry = self.registry.get(target)
-        meta = ((entry.meta.get("temporal") or {}).get("workflow") or {}) if entry else {}
-        worker = meta.get("worker") if isinstance(meta, dict) else None
-        return entry.resolve_ref(worker) if entry is not None and isinstance(worker, str) else ""
+        return (TemporalMeta.of(entry).workflow_worker or "") if entry is not None else ""
 
-    def spawn_child(self, request: SpawnRequest, host: str, *, wait: bool) -> tuple[Any, ...]:
+    @awaitable
+    def spawn_child(self, request: SpawnRequest, host: str, *, wait: bool) -> Reply:
         """`process.spawn*` (the PID once started; EXIT later) or `exec` / `workflow.exec`
         (the result) of a child workflow."""
-        try:
-            plan = self._child_plan(request, host)
-        except ActorError as exc:
-            return 1, None, exc.error
+        plan = self._child_plan(request, host)
         self._start_child(plan, self.park(), wait)
-        return (0,)
+        return reply.parked()
 
     def _child_plan(self, request: SpawnRequest, host: str) -> ChildPlan:
         entry = self.registry.get(request.target)
         if entry is None:
-            raise ActorError(Error(f"entry not found: {request.target}", errors.NOT_FOUND, False))
-        type_name = workflow_type(entry)
-        parsed = opts.WorkflowOptions.parse(request.options, child=True)
-        queue, worker = self._child_queue(host, parsed.get("task_queue"))
-        kwargs = self._child_kwargs(parsed)
+            raise NotFoundError(f"entry not found: {request.target}")
+        if not entry.kind.startswith("workflow."):
+            raise InvalidError(
+                f"{entry.id} is a {entry.kind}, not a workflow: "
+                "a workflow can only spawn child workflows"
+            )
+        check_workflow_entry(entry, self.registry)
+        type_name = TemporalMeta.of(entry).workflow_type
+        parsed = WorkflowOptions.parse(request.options)
+        queue, worker = self._child_queue(host, parsed.task_queue)
+        kwargs = parsed.child_arguments(workflow.info().namespace)
         args = [RawValue(encode(value)) for value in request.args]
         messages = [(check_topic(topic), encode(value)) for topic, value in request.messages]
-        child_id = parsed.get("id") or request.name
+        child_id = parsed.id or request.name
         if not child_id:
             self.child_seq += 1
             child_id = f"{workflow.info().run_id}_{self.child_seq}"
@@ -482,39 +450,6 @@ class Commands:
             if isinstance(task_queue, str) and self.settings.queue(task_queue) == queue:
                 return queue, worker.id
         return queue, self.settings.worker_id
-
-    def _child_kwargs(self, parsed: opts.WorkflowOptions) -> dict[str, Any]:
-        values = parsed.values
-        namespace = values.get("namespace")
-        if namespace is not None and namespace != workflow.info().namespace:
-            raise ActorError(
-                Error(
-                    "workflow.namespace: child workflows in another namespace are not supported",
-                    errors.INVALID,
-                    False,
-                )
-            )
-        kwargs = {name: values[name] for name in _CHILD_DIRECT if name in values}
-        if "summary" in values:
-            kwargs["static_summary"] = values["summary"]
-        if "details" in values:
-            kwargs["static_details"] = values["details"]
-        if "search_attributes" in values:
-            kwargs["search_attributes"] = start.search_attributes(
-                "workflow.search_attributes", values["search_attributes"]
-            )
-        if "priority" in values:
-            kwargs["priority"] = start.priority("workflow.priority", values["priority"])
-        if "versioning_intent" in values:
-            kwargs["versioning_intent"] = _versioning_intent(
-                "workflow.versioning_intent", values["versioning_intent"]
-            )
-        kwargs["cancellation_type"] = (
-            ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED
-            if values.get("wait_for_cancellation")
-            else ChildWorkflowCancellationType.TRY_CANCEL
-        )
-        return kwargs
 
     def _start_child(self, plan: ChildPlan, waiter: Waiter, wait: bool) -> None:
         run = self.run
@@ -550,10 +485,10 @@ class Commands:
             if wait:
                 run.post(Phase.COMPLETION, lambda: answer(waiter)(value, error))
             else:
-                # Children are always monitored (§10): their exit is an EXIT event.
+                # Children are always monitored (§10, actors/exits.py).
                 run.post(
                     Phase.EXIT,
-                    lambda: run.deliver_event(Event(EXIT, plan.pid, value, error), at_now=True),
+                    lambda: run.deliver_event(monitor_event(plan.pid, value, error), at_now=True),
                 )
 
         with outbound(plan.header):
@@ -569,52 +504,26 @@ class Commands:
         if target is not None:
             entry = self.registry.get(target)
             if entry is None:
-                raise ActorError(Error(f"entry not found: {target}", errors.NOT_FOUND, False))
-            type_name = workflow_type(entry)
+                raise NotFoundError(f"entry not found: {target}")
+            type_name = TemporalMeta.of(entry).workflow_type
         self.run.upgrade(type_name, [RawValue(encode(value)) for value in values])
 
     # -- search attributes and memo (§13) -------------------------------------------------------
 
-    def upsert(self, search: Any, memo: Any) -> None:
-        if search:
-            pairs = start.search_attributes("workflow.attrs.search", opts.table("search", search))
+    def upsert(self, attributes: Any, memo: Any) -> None:
+        if attributes:
+            pairs = search.typed("workflow.attrs.search", _table("search", attributes))
             workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in pairs])
         if memo:
-            workflow.upsert_memo(opts.table("memo", memo))
+            workflow.upsert_memo(_table("memo", memo))
 
 
-_LOCAL_ACTIVITY_OPTIONS = frozenset(
-    {
-        "start_to_close_timeout",
-        "schedule_to_close_timeout",
-        "schedule_to_start_timeout",
-        "retry_policy",
-        "cancellation_type",
-        "activity_id",
-        "summary",
-    }
-)
-"""What a local activity takes of the activity options (§9.8)."""
-
-_CHILD_DIRECT = (
-    "execution_timeout",
-    "run_timeout",
-    "task_timeout",
-    "id_reuse_policy",
-    "retry_policy",
-    "cron_schedule",
-    "memo",
-    "parent_close_policy",
-)
-
-
-def _versioning_intent(key: str, value: Any) -> VersioningIntent:
-    name = str(value).strip().upper()
-    if name not in VersioningIntent.__members__:
-        raise ActorError(
-            Error(f"{key}: expected compatible or default, got {value!r}", errors.INVALID, False)
-        )
-    return VersioningIntent[name]
+def _table(key: str, value: Any) -> dict[str, Any]:
+    if value == []:
+        return {}
+    if not isinstance(value, dict):
+        raise ActorError(Error(f"{key}: expected a table", errors.INVALID, False))
+    return value
 
 
 def _external_error(exc: FailureError, workflow_id: str) -> Error:
@@ -629,9 +538,8 @@ def _outcome(result: Any) -> bool:
     if isinstance(result, dict) and result.get("ok") is True:
         return True
     chain = result.get("error") if isinstance(result, dict) else None
-    raise ActorError(
-        protocol.error_from_chain(chain) or Error("operation failed", errors.INTERNAL, False)
-    )
+    error = protocol.error_from_chain(chain)
+    raise ActorError.of(error) if error is not None else InternalError("operation failed")
 
 
 def answer(waiter: Waiter) -> Done:

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import lupa.lua54 as lupa
 
 from actors.errors import ActorError, Error
 from lua_bindings import cryptolib
+from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import from_lua
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules import crypto as stock
-
-if TYPE_CHECKING:
-    from temporal_host.driver import WorkflowLuaHost
+from temporal_host.wf_modules.host import WorkflowModuleHost
 
 
 class _NeedRandom(BaseException):
@@ -59,19 +58,18 @@ class _Stream:
         return out
 
 
-def _drawing(
-    host: WorkflowLuaHost, fn: Callable[..., Any], arity: int
-) -> Callable[..., tuple[Any, ...]]:
-    """`fn(*args, rand)` as a parking call: `(1, value)` / `(1, nil, err)` at once, or
-    `(0,)` while the random bytes are fetched. Lua arguments beyond `arity` are ignored."""
+def _drawing(host: WorkflowModuleHost, fn: Callable[..., Any], arity: int) -> Callable[..., Reply]:
+    """`fn(*args, rand)` as a parking call: answered at once (a value, or an argument
+    error), or parked while the random bytes are fetched. Lua arguments beyond `arity` are
+    ignored."""
 
-    def call(*given: Any) -> tuple[Any, ...]:
+    def call(*given: Any) -> Reply:
         try:
             # Plain copies: the arguments outlive this call (lua-runtime.md, lifetimes).
             args = tuple(_plain(a) for a in (*given, *(None,) * arity)[:arity])
-            return 1, host.lua(fn(*args, _probe))
+            return reply.now(host.lua(fn(*args, _probe)))
         except ActorError as exc:
-            return 1, None, exc.error
+            return reply.failed(exc)
         except _NeedRandom as need:
             count = need.count
         waiter = host.park()
@@ -86,7 +84,7 @@ def _drawing(
                 waiter.fire(None, exc.error)
 
         host.run.commands.random_bytes(count, fetched)
-        return (0,)
+        return reply.parked()
 
     return call
 
@@ -95,10 +93,10 @@ def _plain(value: Any) -> Any:
     return from_lua(value) if lupa.lua_type(value) is not None else value
 
 
-def _functions(host: WorkflowLuaHost) -> dict[str, Any]:
+def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
     functions = stock.MODULE.functions(host)
 
-    def draw(fn: Callable[..., Any], arity: int) -> Callable[..., tuple[Any, ...]]:
+    def draw(fn: Callable[..., Any], arity: int) -> Callable[..., Reply]:
         return _drawing(host, fn, arity)
 
     functions["random"] = {
@@ -113,4 +111,4 @@ def _functions(host: WorkflowLuaHost) -> dict[str, Any]:
     return functions
 
 
-MODULE = LuaModule("crypto", _functions, package=__package__)  # type: ignore[arg-type]
+MODULE = LuaModule("crypto", _functions, package=__package__)

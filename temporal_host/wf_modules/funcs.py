@@ -10,18 +10,21 @@ reuse the stock read methods (`result`, `error`, `is_complete`, `is_canceled`).
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import Error
 from lua_bindings.channels import Channel
-from lua_bindings.convert import from_lua, text
+from lua_bindings.contract import Reply, awaitable, nil_on_error, reply
+from lua_bindings.convert import from_lua
 from lua_bindings.modules import LuaModule
-from lua_bindings.modules.funcs import FuncsFunctions, bound_functions
+from lua_bindings.modules.funcs import (
+    FuncsFunctions,
+    bound_functions,
+    call_target,
+    canceled_error,
+)
 from temporal_host.wf_modules.commands import Phase, answer
-
-if TYPE_CHECKING:
-    from temporal_host.driver import WorkflowLuaHost
+from temporal_host.wf_modules.host import WorkflowModuleHost
 
 
 class ActivityCall:
@@ -43,21 +46,6 @@ class ActivityCall:
 _CALL_IDS = itertools.count(1)
 
 
-def _target(target: Any) -> str:
-    """An `ns:name` target (lua-api §7.4); `Invalid` otherwise."""
-    if not isinstance(target, bytes | str) or not target:
-        raise ActorError(Error("function target cannot be empty", errors.INVALID, False))
-    name = text(target)
-    namespace, colon, local_name = name.partition(":")
-    if not colon or not namespace or not local_name:
-        raise ActorError(
-            Error(
-                f"invalid function target {name!r}: expected namespace:name", errors.INVALID, False
-            )
-        )
-    return name
-
-
 def _arguments(args: Any) -> list[Any]:
     n = args[b"n"] or 0
     return [from_lua(args[i]) for i in range(1, n + 1)]
@@ -69,18 +57,20 @@ def _table(value: Any) -> dict[str, Any]:
 
 
 class WorkflowFuncsFunctions(FuncsFunctions):
-    def __init__(self, host: WorkflowLuaHost) -> None:
+    def __init__(self, host: WorkflowModuleHost) -> None:
         super().__init__(host)
+        self.run = host.run
         self.commands = host.run.commands
 
     def _start(
         self, target: Any, context: Any, actor: Any, scope: Any, args: Any, options: Any
     ) -> tuple[str, list[Any], dict[str, Any], dict[str, Any]]:
-        name = _target(target)
+        name = call_target(target)
         extra = from_lua(context) if context is not None else None
         call_context = self.commands.call_context(extra, actor, scope)
         return name, _arguments(args), _table(options), call_context
 
+    @awaitable
     def call(
         self,
         target: Any,
@@ -90,17 +80,13 @@ class WorkflowFuncsFunctions(FuncsFunctions):
         scope: Any,
         args: Any,
         options: Any = None,
-    ) -> tuple[Any, ...]:
-        try:
-            name, values, opts, call_context = self._start(
-                target, context, actor, scope, args, options
-            )
-            waiter = self.host.park()
-            self.commands.activity(name, values, opts, call_context, answer(waiter))
-        except ActorError as exc:
-            return 1, None, exc.error
-        return (0,)
+    ) -> Reply:
+        name, values, opts, call_context = self._start(target, context, actor, scope, args, options)
+        waiter = self.host.park()
+        self.commands.activity(name, values, opts, call_context, answer(waiter))
+        return reply.parked()
 
+    @nil_on_error
     def start_async(
         self,
         target: Any,
@@ -110,23 +96,18 @@ class WorkflowFuncsFunctions(FuncsFunctions):
         scope: Any,
         args: Any,
         options: Any = None,
-    ) -> tuple[Any, ...]:
+    ) -> tuple[Any, Channel]:
         call = ActivityCall(Channel(1))
-        try:
-            name, values, opts, call_context = self._start(
-                target, context, actor, scope, args, options
-            )
-            # The outcome is a message on the future's channel: second phase of the batch.
-            call.handle = self.commands.activity(
-                name,
-                values,
-                opts,
-                call_context,
-                lambda v, e: self._complete(call, v, e),
-                phase=Phase.MESSAGE,
-            )
-        except ActorError as exc:
-            return None, exc.error
+        name, values, opts, call_context = self._start(target, context, actor, scope, args, options)
+        # The outcome is a message on the future's channel: second phase of the batch.
+        call.handle = self.commands.activity(
+            name,
+            values,
+            opts,
+            call_context,
+            lambda v, e: self._complete(call, v, e),
+            phase=Phase.MESSAGE,
+        )
         return call, call.channel
 
     def _complete(self, call: ActivityCall, value: Any, error: Error | None) -> None:
@@ -135,26 +116,22 @@ class WorkflowFuncsFunctions(FuncsFunctions):
         call.done = True
         if error is None:
             call.value = value
-            # Built and parked in Lua at once: Python keeps no Lua object (lua-runtime.md).
-            state = self.host.state
-            payload = state.make_payload(self.host.lua(value))
-            state.remember_future(self.host.run.process.lua_context, call.id, payload)
-            call.channel.try_send(payload)
+            call.channel.try_send(self.host.keep_future(self.run.process, call.id, value))
         else:
             call.error = error
             call.channel.try_send(error)
 
-    def cancel(self, call: ActivityCall) -> tuple[Any, ...]:  # type: ignore[override]
+    def cancel(self, call: ActivityCall) -> bool:  # type: ignore[override]
         call.canceled = True
         if not call.done:
             call.done = True
             call.handle.cancel()
-            call.channel.try_send(Error("function call canceled", errors.CANCELED, False))
-        return (True,)
+            call.channel.try_send(canceled_error())
+        return True
 
 
-def _functions(host: WorkflowLuaHost) -> dict[str, Any]:
+def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
     return bound_functions(WorkflowFuncsFunctions(host))
 
 
-MODULE = LuaModule("funcs", _functions)  # type: ignore[arg-type]
+MODULE = LuaModule("funcs", _functions)

@@ -8,18 +8,16 @@ and its output would repeat every line already logged), unless the worker sets
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from temporalio import workflow
 
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules import logger as stock
-
-if TYPE_CHECKING:
-    from temporal_host.driver import WorkflowLuaHost
+from temporal_host.wf_modules.host import WorkflowModuleHost
 
 
-def _functions(host: WorkflowLuaHost) -> dict[str, Any]:
+def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
     functions = stock.MODULE.functions(host)
     if host.run.settings.log_in_replay:
         return functions
@@ -34,4 +32,4 @@ def _unless_replaying(fn: Callable[..., None]) -> Callable[..., None]:
     return log
 
 
-MODULE = LuaModule("logger", _functions)  # type: ignore[arg-type]
+MODULE = LuaModule("logger", _functions)

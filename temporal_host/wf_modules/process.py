@@ -11,24 +11,27 @@ name registry, which is live node state that a replay could not reproduce.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors import errors
-from actors.errors import ActorError, Error
+from actors.errors import InvalidError
+from lua_bindings.contract import Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
 from lua_bindings.gotime import UTC
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.process import FUNCTION_NAMES, ProcessFunctions
-
-if TYPE_CHECKING:
-    from temporal_host.driver import WorkflowLuaHost
+from temporal_host.wf_modules.host import WorkflowModuleHost
 
 _LINK = "{name} not supported in workflow context: Temporal doesn't support bidirectional linking"
 _MONITOR = "{name} not supported in workflow context: child workflows are automatically monitored"
 
 
-def _invalid(message: str) -> tuple[Any, ...]:
-    return 1, None, Error(message, errors.INVALID, False)
+_REGISTRY = "process.registry is not available in workflows"
+
+
+def _destination(dest: Any) -> str:
+    if not isinstance(dest, bytes | str) or not dest:
+        raise InvalidError("destination must be a PID or a name")
+    return text(dest)
 
 
 class WorkflowProcessFunctions(ProcessFunctions):
@@ -36,29 +39,25 @@ class WorkflowProcessFunctions(ProcessFunctions):
 
     event_zone = UTC
 
-    def __init__(self, host: WorkflowLuaHost) -> None:  # no super(): there is no node here
+    def __init__(self, host: WorkflowModuleHost) -> None:  # no super(): there is no node here
         self.host = host
         self.commands = host.run.commands
 
     # -- messages -------------------------------------------------------------------------------
 
-    def send(self, dest: Any, topic: Any, value: Any) -> tuple[Any, ...]:
-        try:
-            if not isinstance(topic, bytes | str) or not topic:
-                raise ActorError(Error("topic cannot be empty", errors.INVALID, False))
-            if text(topic).startswith("@"):
-                raise ActorError(Error("cannot send to @ topics", errors.INVALID, False))
-            if not isinstance(dest, bytes | str) or not dest:
-                raise ActorError(
-                    Error("destination must be a PID or a name", errors.INVALID, False)
-                )
-            payload = from_lua(value)
-        except ActorError as exc:
-            return 1, None, exc.error
-        return self.commands.send(text(dest), text(topic), payload)
+    @awaitable
+    def send(self, dest: Any, topic: Any, value: Any) -> Reply:
+        if not isinstance(topic, bytes | str) or not topic:
+            raise InvalidError("topic cannot be empty")
+        if text(topic).startswith("@"):
+            raise InvalidError("cannot send to @ topics")
+        target = _destination(dest)
+        payload = from_lua(value)
+        return self.commands.send(target, text(topic), payload)
 
     # -- child workflows ------------------------------------------------------------------------
 
+    @awaitable
     def spawn(
         self,
         mode: bytes,
@@ -68,78 +67,70 @@ class WorkflowProcessFunctions(ProcessFunctions):
         args: Any,
         actor: Any = None,
         scope: Any = None,
-    ) -> tuple[Any, ...]:
-        try:
-            request, host_name = self._spawn_request(
-                self.host.current, mode, entry, host, builder, args, actor, scope
-            )
-        except ActorError as exc:
-            return 1, None, exc.error
+    ) -> Reply:
+        request, host_name = self._spawn_request(
+            self.host.current, mode, entry, host, builder, args, actor, scope
+        )
         return self.commands.spawn_child(request, host_name, wait=False)
 
+    @awaitable
     def exec(
         self, entry: Any, host: Any, builder: Any, args: Any, actor: Any = None, scope: Any = None
-    ) -> tuple[Any, ...]:
-        try:
-            request, host_name = self._spawn_request(
-                self.host.current, b"", entry, host, builder, args, actor, scope
-            )
-        except ActorError as exc:
-            return 1, None, exc.error
+    ) -> Reply:
+        request, host_name = self._spawn_request(
+            self.host.current, b"", entry, host, builder, args, actor, scope
+        )
         return self.commands.spawn_child(request, host_name, wait=True)
 
-    def upgrade(self, entry: Any, args: Any) -> tuple[Any, ...]:
+    @awaitable
+    def upgrade(self, entry: Any, args: Any) -> Reply:
         """Continue as new with `entry`'s workflow type (or this one); does not return."""
-        try:
-            target = text(entry) if isinstance(entry, bytes | str) else None
-            n = args[b"n"] or 0
-            values = [from_lua(args[i]) for i in range(1, n + 1)]
-            self.commands.upgrade(target, values)
-        except ActorError as exc:
-            return 1, None, exc.error
+        target = text(entry) if isinstance(entry, bytes | str) else None
+        n = args[b"n"] or 0
+        values = [from_lua(args[i]) for i in range(1, n + 1)]
+        self.commands.upgrade(target, values)
         self.host.park()  # never answered: the run ends with this step
-        return (0,)
+        return reply.parked()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def terminate(self, dest: Any) -> tuple[Any, ...]:
-        if not isinstance(dest, bytes | str) or not dest:
-            return _invalid("destination must be a PID or a name")
-        return self.commands.terminate(text(dest))
+    @awaitable
+    def terminate(self, dest: Any) -> Reply:
+        return self.commands.terminate(_destination(dest))
 
-    def cancel(self, dest: Any, reason: Any = None) -> tuple[Any, ...]:
-        if not isinstance(dest, bytes | str) or not dest:
-            return _invalid("destination must be a PID or a name")
+    @awaitable
+    def cancel(self, dest: Any, reason: Any = None) -> Reply:
         why = text(reason) if isinstance(reason, bytes | str) else ""
-        return self.commands.cancel(text(dest), why)
+        return self.commands.cancel(_destination(dest), why)
 
-    def monitor(self, dest: Any) -> tuple[Any, ...]:
-        return _invalid(_MONITOR.format(name="process.monitor"))
+    def monitor(self, dest: Any) -> Reply:
+        return reply.failed(InvalidError(_MONITOR.format(name="process.monitor")))
 
-    def unmonitor(self, dest: Any) -> tuple[Any, ...]:
-        return _invalid(_MONITOR.format(name="process.unmonitor"))
+    def unmonitor(self, dest: Any) -> Reply:
+        return reply.failed(InvalidError(_MONITOR.format(name="process.unmonitor")))
 
-    def link(self, dest: Any) -> tuple[Any, ...]:
-        return _invalid(_LINK.format(name="process.link"))
+    def link(self, dest: Any) -> Reply:
+        return reply.failed(InvalidError(_LINK.format(name="process.link")))
 
-    def unlink(self, dest: Any) -> tuple[Any, ...]:
-        return _invalid(_LINK.format(name="process.unlink"))
+    def unlink(self, dest: Any) -> Reply:
+        return reply.failed(InvalidError(_LINK.format(name="process.unlink")))
 
     # -- names ------------------------------------------------------------------------------------
 
-    def register(self, name: Any, pid: Any = None, scope: Any = None) -> tuple[Any, ...]:
-        return None, Error("process.registry is not available in workflows", errors.INVALID, False)
+    def register(self, name: Any, pid: Any = None, scope: Any = None) -> Reply:
+        return reply.failed(InvalidError(_REGISTRY))
 
-    def lookup(self, name: Any) -> tuple[Any, ...]:
-        return None, Error("process.registry is not available in workflows", errors.INVALID, False)
+    @nil_on_error
+    def lookup(self, name: Any) -> bytes:
+        raise InvalidError(_REGISTRY)
 
     def unregister(self, name: Any, scope: Any = None) -> bool:
         return False
 
 
-def _functions(host: WorkflowLuaHost) -> dict[str, Any]:
+def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
     fns = WorkflowProcessFunctions(host)
     return {name: getattr(fns, name) for name in (*FUNCTION_NAMES, "upgrade")}
 
 
-MODULE = LuaModule("process", _functions)  # type: ignore[arg-type]
+MODULE = LuaModule("process", _functions)

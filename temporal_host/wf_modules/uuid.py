@@ -7,18 +7,16 @@ them therefore return the same values on every replay.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from temporalio import workflow
 
+from lua_bindings.contract import ModuleHost
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules import uuid as stock
 
-if TYPE_CHECKING:
-    from lua_bindings.host import LuaHost
 
-
-def _functions(host: LuaHost) -> dict[str, Any]:
+def _functions(host: ModuleHost) -> dict[str, Any]:
     functions = stock.MODULE.functions(host)
     functions["v4"] = stock.lua_result(host.lua, lambda *_: str(workflow.uuid4()))
     return functions

@@ -19,6 +19,7 @@ from actors import errors
 from actors.cluster import ClusterSettings, NatsServer
 from actors.host import SpawnRequest
 from actors.messages import CANCEL, EXIT, LINK_DOWN
+from actors.names import CONSISTENT, EVENTUAL, STRONG
 from actors.node import Node
 from actors.pid import PID
 from actors.python_host import ProcessContext, PythonHost
@@ -265,3 +266,46 @@ async def test_spawn_on_another_node(nats_server: NatsServer) -> None:
         # Python behaviours cannot cross nodes; a Lua host would run an entry ID instead.
         await raises(errors.INVALID, parent.spawn(lambda ctx: None, host="b@test:py"))
         await raises(errors.NOT_FOUND, parent.spawn("x:y", host="nowhere@test:py"))
+
+
+async def until(predicate: Any, what: str) -> None:
+    with anyio.fail_after(5, shield=False):
+        while not predicate():
+            await anyio.sleep(0.01)
+    assert predicate(), what
+
+
+async def test_cluster_names_first_writer_wins_and_are_released(nats_server: NatsServer) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    timing = {"heartbeat_interval": 0.2, "detection_time": 1.0}
+    async with cluster_node(nats_server, "a", prefix, **timing) as a:
+        service, client = await probe(a), await probe(a)
+        await a.node.claim("svc", service.pid, CONSISTENT)
+        await a.node.claim("svc", service.pid, CONSISTENT)  # the same PID again: fine
+        local = await probe(a)
+        local.register("only-here")  # LOCAL stays on its node
+        async with cluster_node(nats_server, "b", prefix, **timing) as b:
+            rival = await probe(b)
+            # Joining later, b's copy of the bucket already holds the name.
+            assert b.node.lookup("svc") == service.pid
+            with pytest.raises(errors.ActorError) as caught:
+                await b.node.claim("svc", rival.pid, CONSISTENT)
+            assert caught.value.kind == errors.ALREADY_EXISTS
+            await raises(errors.NOT_FOUND, rival.send("only-here", "t"))
+            await rival.send("svc", "by-name", 1)
+            assert (await receive(service.inbox())).payload == 1
+            # A name of b's is released when b goes down.
+            await b.node.claim("b-svc", rival.pid, STRONG)
+            await until(lambda: "b-svc" in a.node.cluster.names.claims, "a sees b-svc")
+            assert a.node.lookup("b-svc") == rival.pid
+            await silence(b)
+            await until(lambda: "b-svc" not in a.node.cluster.names.claims, "released")
+        await raises(errors.NOT_FOUND, client.send("b-svc", "t"))
+        # Released when the owner exits; then anyone may take it.
+        await a.node.terminate(None, service.pid)
+        await raises(errors.NOT_FOUND, client.send("svc", "t"))
+        await a.node.claim("svc", client.pid, CONSISTENT)
+        assert a.node.lookup("svc") == client.pid
+        assert a.node.unregister("svc", EVENTUAL) is False
+        assert a.node.unregister("svc", CONSISTENT) is True
+        assert a.node.unregister("svc") is False

@@ -37,7 +37,8 @@ from actors.errors import Error
 from actors.runtime import AppRuntime
 from temporal_host import protocol
 from temporal_host.driver import WorkflowRun
-from temporal_host.worker import build_replayer, worker_settings
+from temporal_host.settings import WorkerSettings
+from temporal_host.worker import build_replayer
 
 pytestmark = pytest.mark.anyio
 
@@ -119,7 +120,7 @@ async def replay(app_dir: Path, histories: list[WorkflowHistory]) -> dict[str, O
     runtime = AppRuntime.load(app_dir)
     assert not runtime.errors, runtime.errors
     task_queue = histories[0].events[0].workflow_execution_started_event_attributes.task_queue
-    settings = worker_settings(runtime, None, CLIENT, WORKER, task_queue.name)
+    settings = WorkerSettings.create(runtime, None, CLIENT, WORKER, task_queue.name)
     client = runtime.app.registry.get(CLIENT)
     assert client is not None
     # The client's namespace, as for the real worker (a Replayer's default is its own).

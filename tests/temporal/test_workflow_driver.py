@@ -46,13 +46,9 @@ from lua_bindings import uuids
 from temporal_host import protocol
 from temporal_host.driver import WorkflowRun
 from temporal_host.embedded import EmbeddedServer
-from temporal_host.worker import (
-    WorkerSettings,
-    build_replayer,
-    build_worker,
-    worker_kwargs,
-    worker_settings,
-)
+from temporal_host.options import WorkerOptions
+from temporal_host.settings import WorkerSettings
+from temporal_host.worker import build_replayer, build_worker
 
 pytestmark = pytest.mark.anyio
 
@@ -158,7 +154,7 @@ async def driver(temporal_server: EmbeddedServer) -> AsyncIterator[Driver]:
             worker_options={"default_activity_retry_policy": {"maximum_attempts": 3}},
             tq_prefix=prefix,
         )
-        settings = worker_settings(
+        settings = WorkerSettings.create(
             runtime, client, CLIENT_ID, WORKER_ID, prefix + "driver-tests", {}, prefix
         )
         async with worker:
@@ -573,26 +569,11 @@ async def test_upgrade_continues_as_new(driver: Driver) -> None:
     await build_replayer(driver.settings).replay_workflow(first_run)
 
 
-async def test_unknown_workflow_type_fails_the_task_not_the_workflow(driver: Driver) -> None:
-    handle = await driver.start("app:not_registered")
-    try:
-        with anyio.fail_after(20):
-            while True:
-                history = await handle.fetch_history()
-                kinds = [event.event_type for event in history.events]
-                if EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED in kinds:
-                    break
-                await anyio.sleep(0.2)
-        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
-    finally:
-        await handle.terminate()
-
-
 # -- worker options ---------------------------------------------------------------------------
 
 
 def test_worker_options_mapping() -> None:
-    kwargs = worker_kwargs(
+    parsed = WorkerOptions.parse(
         {
             "identity": "w1",
             "max_concurrent_activity_execution_size": 10,
@@ -604,18 +585,28 @@ def test_worker_options_mapping() -> None:
             "default_activity_retry_policy": {"maximum_attempts": 2},
         }
     )
+    kwargs = parsed.worker_arguments()
+    assert parsed.default_activity_retry_policy.maximum_attempts == 2
     assert kwargs["identity"] == "w1" and kwargs["max_concurrent_activities"] == 10
     assert kwargs["max_concurrent_workflow_task_polls"] == 4
     assert "max_activities_per_second" not in kwargs
     assert kwargs["sticky_queue_schedule_to_start_timeout"].total_seconds() == 5
-    assert kwargs["no_remote_activities"] is True and kwargs["disable_workflow_worker"] is False
-    for bad in (
-        {"max_concurrent_workflow_task_pollers": 1},
-        {"no_such_option": 1},
-        {"local_activity_worker_only": True, "disable_workflow_worker": True},
+    assert kwargs["no_remote_activities"] is True and parsed.disable_workflow_worker is False
+    for bad, message in (
+        (
+            {"max_concurrent_workflow_task_pollers": 1},
+            "worker_options.max_concurrent_workflow_task_pollers: 1 is not allowed",
+        ),
+        ({"no_such_option": 1}, "unknown option worker_options.no_such_option"),
+        (
+            {"local_activity_worker_only": True, "disable_workflow_worker": True},
+            "conflicts with disable_workflow_worker",
+        ),
+        ({"worker_stop_timeout": "soon"}, "worker_options.worker_stop_timeout: invalid duration"),
     ):
-        with pytest.raises(ActorError):
-            worker_kwargs(bad)
+        with pytest.raises(ActorError) as caught:
+            WorkerOptions.parse(bad)
+        assert message in caught.value.error.message
 
 
 # -- replay in a fresh process ----------------------------------------------------------------
@@ -625,11 +616,11 @@ _REPLAY_SCRIPT = textwrap.dedent(
     import asyncio, json, sys
     from temporalio.client import WorkflowHistory
     from tests.temporal.test_workflow_driver import load_runtime, replay_results
-    from temporal_host.worker import worker_settings
+    from temporal_host.settings import WorkerSettings
 
     async def main(path):
         cases = json.load(open(path))
-        settings = worker_settings(load_runtime(), None, *sys.argv[2:5])
+        settings = WorkerSettings.create(load_runtime(), None, *sys.argv[2:5])
         histories = [WorkflowHistory.from_json(wid, text) for wid, text, _ in cases]
         print(json.dumps(await replay_results(settings, histories)))
 

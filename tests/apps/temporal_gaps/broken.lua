@@ -1,0 +1,5 @@
+local function main()
+    return (
+end
+
+return {main = main}

@@ -1,0 +1,229 @@
+"""The `actors` command line as a user meets it: each case runs the real command in a
+subprocess and checks its exit code, its output, and that stderr never holds a traceback."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+APP = ROOT / "tests" / "apps" / "cli"
+DEMO = ROOT / "examples" / "demo"
+
+
+def actors(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "actors.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def one_line_failure(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    """The failure's only stderr line (after it has been checked to be alone)."""
+    assert result.returncode == code, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+# -- options anywhere ------------------------------------------------------------------------
+
+
+def test_options_after_positionals() -> None:
+    result = actors("test", str(APP), "--timeout", "10", "passes")
+    assert result.returncode == 0, result.stderr
+    assert "1 passed, 0 failed" in result.stdout
+    assert "hostless" not in result.stdout
+
+
+def test_global_options_before_and_after_the_command() -> None:
+    before = actors("--log-level", "error", "exec", str(APP), "cli:answer")
+    after = actors("exec", str(APP), "cli:answer", "--log-level", "error")
+    for result in (before, after):
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {"answer": 42}
+        assert result.stderr == ""
+
+
+def test_words_after_the_entry_belong_to_the_process() -> None:
+    result = actors("run", str(APP), "hello", "a", "--flag", "--", "-o", "x")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["a", "--flag", "-o", "x"]
+
+
+def test_an_actors_option_after_the_entry_is_an_error() -> None:
+    line = one_line_failure(actors("run", str(APP), "hello", "-o", "cli:hello:method=x"))
+    assert line.startswith("actors: -o after hello: options of actors go before the entry")
+
+
+# -- one line per failure --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "missing COMMAND"),
+        (("bogus",), "unknown command 'bogus'"),
+        (("run",), "required: APP_DIR"),
+        (("test", str(APP), "--timeout", "soon"), "invalid float value: 'soon'"),
+        (("exec", str(APP), "cli:answer", "--input", "{nope"), "--input is not valid JSON"),
+        (("exec", str(APP), "cli:nothing"), "no entry or command named 'cli:nothing'"),
+        (("exec", str(APP), "cli:terminal"), "cli:terminal is a terminal.host; expected"),
+        (("run", "/nonexistent/app"), "app folder not found: /nonexistent/app"),
+        (("test", str(APP), "no-such-test"), "no test entry in"),
+    ],
+)
+def test_usage_mistakes_are_one_line(args: tuple[str, ...], message: str) -> None:
+    assert message in one_line_failure(actors(*args))
+
+
+def test_malformed_yaml_stops_the_run(tmp_path: Path) -> None:
+    shutil.copytree(APP, tmp_path / "app")
+    (tmp_path / "app" / "broken.yaml").write_text("namespace: more\nentries: [\n")
+    line = one_line_failure(actors("run", str(tmp_path / "app")))
+    assert "broken.yaml: malformed YAML" in line
+
+
+@pytest.mark.parametrize("content", [None, "just: some settings\n"])
+def test_a_folder_without_an_app_is_an_error(tmp_path: Path, content: str | None) -> None:
+    if content is not None:
+        (tmp_path / "settings.yaml").write_text(content)
+    line = one_line_failure(actors("run", str(tmp_path)))
+    assert line.endswith("holds no app: no YAML file with a namespace and entries")
+
+
+def test_a_test_entry_without_a_host_fails_that_test_only() -> None:
+    result = actors("test", str(APP))
+    assert result.returncode == 1
+    assert "FAIL cli:hostless" in result.stdout
+    assert "names no meta.default_host and the app has 2 process.host entries" in result.stdout
+    assert "1 passed, 1 failed" in result.stdout
+
+
+# -- logs ------------------------------------------------------------------------------------
+
+
+def test_process_print_and_log_show_by_default() -> None:
+    result = actors("run", str(APP), "hello")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"INFO +app\.cli:hello: hello printed", result.stderr)
+    assert "hello logged answer=42" in result.stderr
+    assert "hello debug" not in result.stderr
+
+
+def test_log_level() -> None:
+    quiet = actors("run", "--log-level", "warning", str(APP), "hello")
+    assert quiet.returncode == 0
+    assert "hello" not in quiet.stderr
+    loud = actors("--log-level", "debug", "run", str(APP), "hello")
+    assert "hello debug" in loud.stderr
+
+
+def test_exec_stdout_is_json_only_and_starts_no_services() -> None:
+    result = actors("exec", str(APP), "cli:answer", "--input", '{"n": [1, 2]}')
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"answer": 42, "input": {"n": [1, 2]}}
+    assert "answer printed" in result.stderr
+    assert "service up" not in result.stderr
+    with_services = actors("exec", str(APP), "cli:answer", "--services")
+    assert "service up" in with_services.stderr
+
+
+# -- signals ---------------------------------------------------------------------------------
+
+
+class Running:
+    """An `actors` subprocess whose stderr is read line by line as it comes."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "actors.cli", *args],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def wait_for(self, matches: Callable[[str], bool], timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if matches(line):
+                    return line
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.process.kill()
+        raise AssertionError("".join(self.lines))
+
+    def stop(self, signum: int, timeout: float = 30) -> tuple[int, str]:
+        self.process.send_signal(signum)
+        try:
+            code = self.process.wait(timeout)
+        finally:
+            self.process.kill()
+        self._reader.join(5)
+        return code, "".join(self.lines)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_cancels_local_processes(signum: int) -> None:
+    running = Running("run", str(APP))
+    running.wait_for(lambda line: "service up" in line)
+    code, stderr = running.stop(signum)
+    assert code == 0, stderr
+    assert f"actors: {signal.Signals(signum).name}, stopping" in stderr
+    assert "service got pid.cancel" in stderr
+    assert "Traceback" not in stderr
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """PIDs of live processes whose command line contains `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def test_sigterm_stops_the_embedded_worker_and_server(tmp_path: Path) -> None:
+    app = tmp_path / "demo"
+    shutil.copytree(DEMO, app, ignore=shutil.ignore_patterns(".actors"))
+    database = str(app / ".actors" / "temporal.db")
+    running = Running("run", str(app))
+    running.wait_for(lambda line: "embedded dev server at" in line)
+    assert processes_mentioning(database), "the dev server of this app should be running"
+    code, stderr = running.stop(signal.SIGTERM)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    assert not processes_mentioning(database), "the dev server outlived the app"
