@@ -11,6 +11,8 @@ BENCHMARKS = {
     "lua_pingpong": "benchmarks.lua_pingpong",
     "lua_spawn": "benchmarks.lua_spawn",
     "lua_idle_memory": "benchmarks.lua_idle_memory",
+    "node_pingpong": "benchmarks.node_pingpong",
+    "node_spawn": "benchmarks.node_spawn",
     "workflow_throughput": "benchmarks.workflow_throughput",
     "workflow_replay": "benchmarks.workflow_replay",
 }

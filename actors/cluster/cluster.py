@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -29,6 +29,7 @@ import nats
 from nats.aio.msg import Msg
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
+from nats.protocol.command import pub_cmd
 
 from actors import errors
 from actors.cluster import remote as wire
@@ -103,7 +104,8 @@ class Cluster:
                 errors.UNAVAILABLE,
                 f"cluster names need JetStream at {settings.safe_url}: {_describe(exc)}",
             ) from None
-        await nc.subscribe(self.subject(self.name), cb=self._on_frames, pending_msgs_limit=0)
+        frames = await nc.subscribe(self.subject(self.name), cb=_never_called)
+        frames._pending_queue = _Inline(self._on_frames)
         await nc.subscribe(f"{settings.prefix}.hb", cb=self._on_heartbeat)
         await nc.subscribe(f"{settings.prefix}.ping.{self.name}", cb=self._on_ping)
         await self._beat(HELLO)
@@ -126,11 +128,7 @@ class Cluster:
             task.cancel()
         for peer in list(self.peers.values()):
             with contextlib.suppress(Exception):
-                for frames in self.batches(peer._out):
-                    await self.publish(self.subject(peer.name), frames)
-                peer._out.clear()
-            if peer._writer is not None:
-                peer._writer.cancel()
+                peer.flush()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._beat(LEAVE)
@@ -198,6 +196,22 @@ class Cluster:
         except Exception as exc:  # closed or stale connection: the peer's monitors will tell
             log.warning("cannot publish to %s: %s", subject, _describe(exc))
 
+    def publish_now(self, subject: str, data: bytes) -> None:
+        """Publish without suspending (frames leave from callbacks, not tasks): straight to
+        the socket when nats-py has nothing of its own waiting, else behind what it has, so
+        the stream keeps its order through a reconnection."""
+        nc = self._nc
+        if nc is None or nc.is_closed:
+            return
+        command = pub_cmd(subject, "", data)
+        if nc.is_connected and not nc._pending:
+            nc._transport.write(command)
+            return
+        nc._pending.append(command)
+        nc._pending_data_size += len(command)
+        if nc.is_connected and nc._flush_queue is not None and nc._flush_queue.empty():
+            nc._flush_queue.put_nowait(asyncio.get_running_loop().create_future())
+
     # -- membership --------------------------------------------------------------------------------
 
     def _see(self, name: str, incarnation: str) -> RemoteNode | None:
@@ -210,7 +224,6 @@ class Cluster:
             peer = None
         if peer is None:
             peer = RemoteNode(self, name, incarnation)
-            peer.open()
             self.peers[name] = peer
             log.info("node %s (incarnation %s) is up", name, incarnation)
         peer.last_seen = time.monotonic()
@@ -278,7 +291,7 @@ class Cluster:
 
     # -- incoming frames ---------------------------------------------------------------------------
 
-    async def _on_frames(self, msg: Msg) -> None:
+    def _on_frames(self, msg: Msg) -> None:
         items = unpack_stream(msg.data)
         try:
             name, incarnation = next(items)
@@ -450,6 +463,23 @@ class Cluster:
             )
             return _spawned(node.spawn(host_name, request)), False
         raise errors.invalid(f"unknown cluster request: {op}")
+
+
+class _Inline(asyncio.Queue):  # type: ignore[type-arg]
+    """The pending queue of the frames subscription: nats-py's reader hands each message
+    straight to `handler` instead of waking the subscription's task (one event-loop hop
+    less per message, and no slow-consumer drops)."""
+
+    def __init__(self, handler: Callable[[Msg], None]) -> None:
+        super().__init__()
+        self._handler = handler
+
+    def put_nowait(self, item: Msg) -> None:
+        self._handler(item)
+
+
+async def _never_called(msg: Msg) -> None:
+    """The frames subscription's callback: its messages go to `_Inline` instead."""
 
 
 def _noproc(pid: PID) -> Event:

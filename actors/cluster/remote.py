@@ -81,8 +81,7 @@ class RemoteNode(Host):
         """Their process -> our processes linked to it."""
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self._out: list[bytes] = []
-        self._ready = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
+        self._flush_scheduled = False
 
     def __repr__(self) -> str:
         return f"RemoteNode({self.name}.{self.incarnation})"
@@ -92,9 +91,6 @@ class RemoteNode(Host):
         return self.alive and (not pid.incarnation or pid.incarnation == self.incarnation)
 
     # -- the outgoing stream -----------------------------------------------------------------------
-
-    def open(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write())
 
     def queue(self, frame: list[Any]) -> None:
         """Pack `frame` and queue it for the writer; `Invalid` when it cannot fit in one
@@ -109,17 +105,19 @@ class RemoteNode(Host):
                 f"payload of {self.cluster.max_payload} bytes"
             )
         self._out.append(data)
-        self._ready.set()
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
 
-    async def _write(self) -> None:
-        subject = self.cluster.subject(self.name)
-        publish = self.cluster.publish
-        while True:
-            await self._ready.wait()
-            self._ready.clear()
-            frames, self._out = self._out, []
+    def flush(self) -> None:
+        """Publish what is queued, in as few NATS messages as fit: frames queued during one
+        pass of the event loop leave together."""
+        self._flush_scheduled = False
+        frames, self._out = self._out, []
+        if frames:
+            subject = self.cluster.subject(self.name)
             for batch in self.cluster.batches(frames):
-                await publish(subject, batch)
+                self.cluster.publish_now(subject, batch)
 
     async def request(self, op: str, *args: Any) -> Any:
         """Ask node `name` to do `op` and wait for its answer (Unavailable if it goes down)."""
@@ -251,8 +249,7 @@ class RemoteNode(Host):
         if not self.alive:
             return
         self.alive = False
-        if self._writer is not None:
-            self._writer.cancel()
+        self._out.clear()
         for future in self.pending.values():
             if not future.done():
                 future.set_exception(ActorError(error))
