@@ -60,6 +60,7 @@ class Cluster:
         self.name = settings.node
         self.peers: dict[str, RemoteNode] = {}
         self.names = ClusterNames(self)
+        self.frames_sent = 0
         self._gone: set[tuple[str, str]] = set()
         """Incarnations declared down: what they still send is dropped."""
         self._nc: Any = None
@@ -68,7 +69,6 @@ class Cluster:
         self._stopping = False
         self._server: NatsServer | None = None
         """The embedded nats-server, when this node started it."""
-        self._header = b""
         self.max_payload = 1024 * 1024
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -80,7 +80,6 @@ class Cluster:
             url, self._server = await shared_embedded_server(store)
             self.settings = attrs.evolve(self.settings, url=url)
         settings = self.settings
-        self._header = pack_value([self.name, self.node.incarnation])
         options = settings.connect_options(self._on_disconnect, self._on_reconnect)
         # Fail at once when NATS cannot be reached at start; reconnect for ever afterwards.
         options.update(allow_reconnect=False, max_reconnect_attempts=1, error_cb=_quiet)
@@ -178,17 +177,22 @@ class Cluster:
         return self.max_payload - _HEADER_ROOM
 
     def batches(self, frames: list[bytes]) -> Iterator[bytes]:
-        """Frames joined into as few NATS messages as fit, each starting with our header."""
-        limit, header = self.max_payload, self._header
-        batch, size = [header], len(header)
+        """Frames joined into as few NATS messages as fit (room left for the header)."""
+        limit = self.max_frame
+        batch: list[bytes] = []
+        size = 0
         for frame in frames:
-            if size + len(frame) > limit and len(batch) > 1:
+            if size + len(frame) > limit and batch:
                 yield b"".join(batch)
-                batch, size = [header], len(header)
+                batch, size = [], 0
             batch.append(frame)
             size += len(frame)
-        if len(batch) > 1:
+        if batch:
             yield b"".join(batch)
+
+    def header(self, seq: int) -> bytes:
+        """What starts every batch: who sends it, and its place in the stream to the peer."""
+        return pack_value([self.name, self.node.incarnation, seq])
 
     async def publish(self, subject: str, data: bytes) -> None:
         try:
@@ -211,6 +215,12 @@ class Cluster:
         nc._pending_data_size += len(command)
         if nc.is_connected and nc._flush_queue is not None and nc._flush_queue.empty():
             nc._flush_queue.put_nowait(asyncio.get_running_loop().create_future())
+
+    async def barrier(self) -> None:
+        """Return once every live peer has applied everything this node sent it before (the
+        streams are ordered, so one round trip each is enough)."""
+        peers = [peer for peer in self.peers.values() if peer.alive]
+        await asyncio.gather(*(peer.request(wire.SYNC) for peer in peers))
 
     # -- membership --------------------------------------------------------------------------------
 
@@ -238,7 +248,10 @@ class Cluster:
         self.names.node_down(peer.name, peer.incarnation)
 
     async def _beat(self, kind: str = BEAT) -> None:
-        payload = pack_value([self.name, self.node.incarnation, kind])
+        """A heartbeat; it also acknowledges, per peer, the batches received so far, so the
+        peers can forget them (they keep the rest to send again after a reconnection)."""
+        acks = {peer.name: peer.received for peer in self.peers.values()}
+        payload = pack_value([self.name, self.node.incarnation, kind, acks])
         await self.publish(f"{self.settings.prefix}.hb", payload)
 
     async def _heartbeats(self) -> None:
@@ -262,7 +275,7 @@ class Cluster:
 
     async def _on_heartbeat(self, msg: Msg) -> None:
         try:
-            name, incarnation, kind = msgpack.unpackb(msg.data)
+            name, incarnation, kind, acks = msgpack.unpackb(msg.data)
         except Exception:
             return
         if name == self.name:
@@ -272,7 +285,9 @@ class Cluster:
             if peer is not None and peer.incarnation == incarnation:
                 self._down(peer, down_error(name, "left the cluster"))
             return
-        self._see(name, incarnation)
+        peer = self._see(name, incarnation)
+        if peer is not None and self.name in acks:
+            peer.acknowledged(acks[self.name])
         if kind == HELLO:
             await self._beat()
 
@@ -286,26 +301,39 @@ class Cluster:
         now = time.monotonic()
         for peer in self.peers.values():
             peer.last_seen = now  # a fresh detection window: they were cut off too
+            peer.send_again()
         log.info("node %s reconnected to NATS", self.name)
         await self._beat(HELLO)
 
     # -- incoming frames ---------------------------------------------------------------------------
 
     def _on_frames(self, msg: Msg) -> None:
+        """A batch from a peer: applied in stream order. A batch seen before (sent again
+        after a reconnection) is dropped; one that comes early waits for the missing ones."""
         items = unpack_stream(msg.data)
         try:
-            name, incarnation = next(items)
+            name, incarnation, seq = next(items)
         except Exception:
             log.warning("dropped a malformed batch on %s", msg.subject)
             return
         peer = self._see(name, incarnation)
-        if peer is None:
+        if peer is None or seq <= peer.received:
             return
-        for frame in items:
+        if seq > peer.received + 1:
+            peer.early[seq] = items
+            return
+        self._apply_batch(peer, items)
+        peer.received = seq
+        while peer.received + 1 in peer.early:
+            peer.received += 1
+            self._apply_batch(peer, peer.early.pop(peer.received))
+
+    def _apply_batch(self, peer: RemoteNode, frames: Iterator[Any]) -> None:
+        for frame in frames:
             try:
                 self._apply(peer, frame)
             except Exception:
-                log.exception("node %s: cannot apply a frame from %s", self.name, name)
+                log.exception("node %s: cannot apply a frame from %s", self.name, peer.name)
 
     def _local(self, text: str) -> tuple[PID, Any]:
         pid = PID.parse(text)
@@ -437,6 +465,8 @@ class Cluster:
             if host is None:
                 raise errors.process_not_found(pid)
             return host.cancel(pid, PID.parse(requester), reason), host.in_memory
+        if op == wire.SYNC:
+            return None
         if op == wire.SPAWN:
             (
                 host_name,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
 from actors import errors
@@ -50,6 +50,7 @@ LINK = "link"
 TERMINATE = "terminate"
 CANCEL = "cancel"
 SPAWN = "spawn"
+SYNC = "sync"
 
 _request_ids = itertools.count(1)
 
@@ -82,6 +83,15 @@ class RemoteNode(Host):
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self._out: list[bytes] = []
         self._flush_scheduled = False
+        self.sent = 0
+        """Sequence number of the last batch sent to this node."""
+        self.unacknowledged: deque[tuple[int, bytes]] = deque()
+        """Batches sent but not yet acknowledged by its heartbeats: sent again after a
+        reconnection, since NATS may have lost them."""
+        self.received = 0
+        """Sequence number of the last batch applied from this node."""
+        self.early: dict[int, Any] = {}
+        """Batches that arrived before a missing one (after a reconnection)."""
 
     def __repr__(self) -> str:
         return f"RemoteNode({self.name}.{self.incarnation})"
@@ -105,6 +115,7 @@ class RemoteNode(Host):
                 f"payload of {self.cluster.max_payload} bytes"
             )
         self._out.append(data)
+        self.cluster.frames_sent += 1
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
@@ -115,9 +126,24 @@ class RemoteNode(Host):
         self._flush_scheduled = False
         frames, self._out = self._out, []
         if frames:
-            subject = self.cluster.subject(self.name)
-            for batch in self.cluster.batches(frames):
-                self.cluster.publish_now(subject, batch)
+            cluster = self.cluster
+            subject = cluster.subject(self.name)
+            for batch in cluster.batches(frames):
+                self.sent += 1
+                self.unacknowledged.append((self.sent, batch))
+                cluster.publish_now(subject, cluster.header(self.sent) + batch)
+
+    def acknowledged(self, seq: int) -> None:
+        while self.unacknowledged and self.unacknowledged[0][0] <= seq:
+            self.unacknowledged.popleft()
+
+    def send_again(self) -> None:
+        """After a reconnection: every batch not acknowledged yet (the peer drops those it
+        has, so nothing is applied twice)."""
+        cluster = self.cluster
+        subject = cluster.subject(self.name)
+        for seq, batch in self.unacknowledged:
+            cluster.publish_now(subject, cluster.header(seq) + batch)
 
     async def request(self, op: str, *args: Any) -> Any:
         """Ask node `name` to do `op` and wait for its answer (Unavailable if it goes down)."""
