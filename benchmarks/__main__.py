@@ -10,11 +10,16 @@ BENCHMARKS = {
     "py_spawn": "benchmarks.py_spawn",
     "lua_pingpong": "benchmarks.lua_pingpong",
     "lua_spawn": "benchmarks.lua_spawn",
+    "lua_fanout": "benchmarks.lua_fanout",
     "lua_idle_memory": "benchmarks.lua_idle_memory",
     "node_pingpong": "benchmarks.node_pingpong",
     "node_spawn": "benchmarks.node_spawn",
+    "lua_timer_latency": "benchmarks.lua_timer_latency",
+    "lupa_ceiling": "benchmarks.lupa_ceiling",
     "workflow_throughput": "benchmarks.workflow_throughput",
     "workflow_replay": "benchmarks.workflow_replay",
+    "http_throughput": "benchmarks.http_throughput",
+    "sql_insert": "benchmarks.sql_insert",
 }
 
 

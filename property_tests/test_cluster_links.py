@@ -31,12 +31,11 @@ from actors.host import SpawnRequest
 from actors.node import Node
 from actors.pid import PID
 from actors.registry import load_app
+from actors.testing import Death, Harness, LinksMonitors, Operation, Step
+from actors.testing.lua_puppets import APP
+from actors.testing.model import NOT_FOUND
 from lua_bindings.app import LuaApp
 from lua_bindings.host import LuaHost
-from property_tests.lua_puppets import APP
-from property_tests.model import NOT_FOUND, Death, Step
-from property_tests.puppets import Harness
-from property_tests.test_links_monitors import LinksMonitors
 
 HOST = "puppets:processes"
 PEERS = ("b", "c")
@@ -82,12 +81,15 @@ class ClusterPuppets:
             started.set()
             await stop.wait()
 
+    async def boot(self) -> None:
+        """Start the peers, in tasks of node a's task group."""
+        a = self.nodes["a"]
+        for name in PEERS:
+            started = anyio.Event()
+            a.start_soon(self._serve, self._node(name), started)
+            await started.wait()
+
     async def spawn_puppet(self, node: Node, observer: PID, label: str) -> PID:
-        if len(self.nodes) == 1:  # the peers run in tasks of node a's task group
-            for name in PEERS:
-                started = anyio.Event()
-                node.start_soon(self._serve, self._node(name), started)
-                await started.wait()
         live = [name for name in sorted(self.nodes) if name not in self.killed]
         where = live[self._placed % len(live)]
         self._placed += 1
@@ -134,14 +136,14 @@ class ClusterLinksMonitors(LinksMonitors):
     def _node_of(self, puppet: int) -> str:
         return self.pids[puppet].node or "a"
 
-    def _do(self, op: str, change: Any, **fields: Any) -> Step:
-        step = super()._do(op, change, **fields)
-        target = fields.get("target")
+    def apply(self, op: Operation) -> Step:
+        step = super().apply(op)
+        target = self._node_of(op.target) if op.target is not None else None
         self.lenient_send = (
-            op == "send"
+            op.name == "send"
             and step.reply == NOT_FOUND
-            and PID.parse(target).node not in self.adapter.killed
-            and (PID.parse(target).node or "a") != self._node_of(step.actor)
+            and target not in self.adapter.killed
+            and target != self._node_of(op.actor)
         )
         return step
 
@@ -162,15 +164,20 @@ class ClusterLinksMonitors(LinksMonitors):
             await adapter.quiesce(self.harness, live)
             return self.harness.log.take()
 
-        batch = self.portal.call(kill_and_observe)
-        self.last = ("kill_node", {"node": name}, step, None, batch)
+        try:
+            batch = self.portal.call(kill_and_observe)
+        except AssertionError as exc:
+            self._fail(f"kill_node({name}): {exc}")
+        # Recorded as the exit of a victim (or a no-op trap) for the script; the checks
+        # skip the reply of this step.
+        self.last = (Operation("trap", max(victims, default=0)), step, None, batch)
 
-    def _check_reply(self, where: str, step: Step, reply: dict[str, Any] | None) -> None:
+    def _check_reply(self, op: Operation, step: Step, reply: dict[str, Any] | None) -> None:
         if step.actor < 0:  # kill_node: nobody was asked anything
             return
         if self.lenient_send and reply is not None and reply["ok"]:
             return
-        super()._check_reply(where, step, reply)
+        super()._check_reply(op, step, reply)
 
 
 def test_links_and_monitors_across_nodes(nats_url: str, machine_settings: settings) -> None:

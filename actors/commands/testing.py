@@ -47,6 +47,8 @@ class Outcome:
     status: str  # "passed" | "failed" | "skipped"
     detail: str = ""
     seconds: float = 0.0
+    error: Error | None = None
+    """The test's error, with its Lua stack, when it raised or returned one."""
 
 
 def select_tests(runtime: AppRuntime, patterns: list[str]) -> dict[str, list[Entry]]:
@@ -91,7 +93,7 @@ async def run_test(runtime: AppRuntime, entry: Entry, timeout: float) -> Outcome
     with anyio.move_on_after(timeout):
         event = await host.wait_exit(pid)
         status, detail = judge(event.value, event.error)
-        return Outcome(entry, status, detail, time.monotonic() - started)
+        return Outcome(entry, status, detail, time.monotonic() - started, event.error)
     await node.terminate(None, pid)
     return Outcome(entry, "failed", f"timed out after {timeout:g}s", time.monotonic() - started)
 
