@@ -12,6 +12,7 @@ operations and what was seen against what was expected. Replay checks are
 `actors.testing.replay` (and `actors replay` on the command line).
 """
 
+from actors.testing.app import BootedApp, Mailbox, TemporalEnv
 from actors.testing.lua_puppets import LuaPuppets
 from actors.testing.machine import (
     DEFAULT_SETTINGS,
@@ -48,6 +49,7 @@ from actors.testing.strategies import operation_scripts, operations
 
 __all__ = [
     "DEFAULT_SETTINGS",
+    "BootedApp",
     "Counterexample",
     "Death",
     "Divergence",
@@ -55,6 +57,7 @@ __all__ = [
     "History",
     "LinksMonitors",
     "LuaPuppets",
+    "Mailbox",
     "Model",
     "NondeterminismFound",
     "Operation",
@@ -63,6 +66,7 @@ __all__ = [
     "PythonPuppets",
     "ReplayResult",
     "Step",
+    "TemporalEnv",
     "error_dict",
     "event_report",
     "fetch_history",

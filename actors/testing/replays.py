@@ -266,14 +266,26 @@ async def replay_async(
     runtime = AppRuntime.load(app_dir, overrides=list(overrides), settings={"command_mode": True})
     runtime.check()
     sdk_logs.install()
-    core = logging.getLogger(sdk_logs.CORE_LOGGER)
-    level = core.level
-    # The core warns of the failing workflow task: the divergence reports it, readably.
-    core.setLevel(logging.ERROR)
-    try:
-        return [await _replay_one(runtime, history) for history in histories]
-    finally:
-        core.setLevel(level)
+    results = [await _replay_one(runtime, history) for history in histories]
+    _REPORTED.messages.update(r.divergence.message for r in results if r.divergence)
+    return results
+
+
+class _ReportedDivergences(logging.Filter):
+    """Drops the core's warning of a failing workflow task whose divergence a replay has
+    reported already (forwarded core logs arrive later, so a filter rather than a level)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage().replace("\\", "")
+        return not any(message in text for message in self.messages)
+
+
+_REPORTED = _ReportedDivergences()
+logging.getLogger(sdk_logs.CORE_LOGGER).addFilter(_REPORTED)
 
 
 async def _replay_one(runtime: AppRuntime, history: History) -> ReplayResult:
