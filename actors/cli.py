@@ -16,6 +16,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from types import ModuleType
 from typing import NoReturn
 
@@ -60,17 +61,25 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "folder of YAML entries and Lua sources.",
     )
     add_global_options(top)
+    top.add_argument("--version", action="version", version=f"actors {_version()}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parsers: dict[str, argparse.ArgumentParser] = {}
     for module in COMMANDS:
         parser = sub.add_parser(
-            module.NAME, help=module.HELP, description=module.__doc__.split("\n\n")[0]
+            module.NAME, help=module.HELP, description=(module.__doc__ or "").split("\n\n")[0]
         )
         module.configure(parser)
         add_global_options(parser)
         parser.set_defaults(handler=module)
         parsers[module.NAME] = parser
     return top, parsers
+
+
+def _version() -> str:
+    try:
+        return metadata.version("actors")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -128,6 +137,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _report(command: str, error: BaseException) -> int:
+    if isinstance(error, BaseExceptionGroup):
+        # Several failures at once (rare: tasks of one node): the first names the problem.
+        log.debug("actors %s failed", command, exc_info=error)
+        return _report(command, error.exceptions[0])
     if isinstance(error, SystemExit):
         raise error
     if isinstance(error, KeyboardInterrupt):

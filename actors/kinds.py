@@ -32,10 +32,15 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "actors.kinds"
 
 Checker = Callable[[Entry], Iterable[str]]
+AppChecker = Callable[[Registry], Iterable[tuple[str, str]]]
 Starter = Callable[["AppRuntime"], Awaitable[None]]
 DefaultHost = Callable[[Entry, Registry], str]
 """The host an entry runs on when the caller names none; raises `ActorError` (Invalid)
 naming what the entry lacks."""
+
+
+def _kinds(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
 
 
 @attrs.frozen
@@ -46,19 +51,24 @@ class KindPlugin:
     it runs at load time so a missing `method` or `source` is reported before anything starts.
     """
 
-    kinds: frozenset[str] = attrs.field(converter=frozenset)
+    kinds: frozenset[str] = attrs.field(converter=_kinds)
     name: str = ""
     check: Checker | None = None
+    check_app: AppChecker | None = None
+    """Problems that need the whole app (a reference to a missing entry, two routes that
+    collide), as `(entry id, problem)`; run at load time after the per-entry checks."""
     start: Starter | None = None
     """Called once the node runs, to create the hosts and services of this plugin's kinds."""
     order: int = 0
     """Plugins start in ascending `order` (hosts that others depend on first)."""
-    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    runnable: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     """Kinds that run as a process of their own (`actors exec`, `actors test`)."""
-    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    terminal: frozenset[str] = attrs.field(default=frozenset(), converter=_kinds)
     """Kinds `actors run APP ENTRY` runs on the app's `terminal.host`."""
     default_host: DefaultHost | None = None
     """Where an entry of a `runnable` kind runs when the caller names no host."""
+    terminal_host: DefaultHost | None = None
+    """Where an entry of a `terminal` kind runs for `actors run APP ENTRY`."""
 
     def validate(self, entry: Entry) -> list[str]:
         """Problems with an entry of one of this plugin's kinds (none when there is no check)."""
@@ -114,6 +124,14 @@ def default_host(plugins: Iterable[KindPlugin], entry: Entry, registry: Registry
     raise invalid(f"{entry.id} is a {entry.kind}, which no installed plugin runs as a process")
 
 
+def terminal_host(plugins: Iterable[KindPlugin], entry: Entry, registry: Registry) -> str:
+    """The host that runs `entry` with the terminal (`actors run APP ENTRY`)."""
+    for plugin in plugins:
+        if entry.kind in plugin.terminal and plugin.terminal_host is not None:
+            return plugin.terminal_host(entry, registry)
+    raise invalid(f"{entry.id} is a {entry.kind}, which no installed plugin runs on a terminal")
+
+
 def validate_entries(registry: Registry, plugins: Iterable[KindPlugin]) -> list[LoadError]:
     """Run each plugin's check on the entries of its kinds; a crashing check is one more error."""
     plugin_list = list(plugins)
@@ -122,7 +140,25 @@ def validate_entries(registry: Registry, plugins: Iterable[KindPlugin]) -> list[
         for plugin in plugin_list:
             if entry.kind in plugin.kinds:
                 errors.extend(_check(plugin, entry))
+    for plugin in plugin_list:
+        if plugin.check_app is not None:
+            errors.extend(_check_app(plugin, registry))
     return errors
+
+
+def _check_app(plugin: KindPlugin, registry: Registry) -> list[LoadError]:
+    assert plugin.check_app is not None
+    try:
+        problems = list(plugin.check_app(registry))
+    except Exception as exc:
+        logger.warning("kind plugin %s crashed validating the app", plugin.name, exc_info=True)
+        return [LoadError(Path("<registry>"), None, f"validation by {plugin.name} failed: {exc}")]
+    out = []
+    for entry_id, problem in problems:
+        entry = registry.get(entry_id)
+        file = entry.file if entry is not None and entry.file is not None else Path("<registry>")
+        out.append(LoadError(file, entry.name if entry is not None else entry_id, problem))
+    return out
 
 
 def _check(plugin: KindPlugin, entry: Entry) -> list[LoadError]:

@@ -18,7 +18,7 @@ __all__ = ["LEVEL_NAMES", "configure"]
 LEVEL_NAMES = ("debug", "info", "warning", "error", "critical")
 APP_LOGGERS = ("app",)
 """Where processes' `print` and `logger` records go (`app.<entry id>`)."""
-RUNTIME_LOGGERS = ("actors", "lua_bindings", "temporal_host")
+RUNTIME_LOGGERS = ("actors", "lua_bindings", "temporal_host", "http_host", "uvicorn")
 QUIET_LOGGERS = {"temporalio": logging.INFO, "asyncio": logging.INFO}
 """Library loggers and the lowest level they may log at."""
 

@@ -48,14 +48,30 @@ class MailQueue:
 
 
 def check_topic(topic: Any, verb: str = "send to") -> str:
-    """Reject topics users may not use: empty ones and the reserved `@` namespace."""
+    """The topic as text; `Invalid` for what no send can use: a topic that is not a string
+    (a number is refused too, whatever the target), an empty one, the reserved `@` ones.
+    The one rule of every send path, local or durable (issue 12 item 8)."""
     if type(topic) is str and topic and topic[0] != "@":
         return topic
-    if not isinstance(topic, str) or not topic:
+    if type(topic) is bytes:
+        topic = topic.decode("utf-8", "replace")
+    if not isinstance(topic, str):
+        raise invalid(f"topic must be a string, not {_type_name(topic)}")
+    if not topic:
         raise invalid("topic cannot be empty")
     if topic[0] == "@":
         raise invalid(f"cannot {verb} @ topics")
     return topic
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a " + type(value).__name__.removeprefix("_Lua").lower()
 
 
 class Mailbox:
@@ -66,23 +82,29 @@ class Mailbox:
         self._events: MailQueue | None = None
         self._listeners: dict[str, MailQueue] = {}
         self._patterns: list[tuple[re.Pattern[str], MailQueue]] = []
-        self._pending: deque[Message] = deque()
-        self._pending_events: deque[Event] = deque()
+        # Made when first needed: most processes open their inbox and events before
+        # anything arrives, and an empty deque costs 600 bytes.
+        self._pending: deque[Message] | None = None
+        self._pending_events: deque[Event] | None = None
 
     # -- delivery -------------------------------------------------------------------------
 
     def deliver(self, message: Message) -> None:
         queue = self._route(message.topic)
-        if queue is None:
-            self._pending.append(message)
-        else:
+        if queue is not None:
             queue.put(message)
+        elif self._pending is None:
+            self._pending = deque((message,))
+        else:
+            self._pending.append(message)
 
     def deliver_event(self, event: Event) -> None:
-        if self._events is None:
-            self._pending_events.append(event)
-        else:
+        if self._events is not None:
             self._events.put(event)
+        elif self._pending_events is None:
+            self._pending_events = deque((event,))
+        else:
+            self._pending_events.append(event)
 
     def _route(self, topic: str) -> MailQueue | None:
         queue = self._listeners.get(topic)
@@ -101,6 +123,7 @@ class Mailbox:
             self._inbox = MailQueue()
             while self._pending:
                 self._inbox.put(self._pending.popleft())
+            self._pending = None
         return self._inbox
 
     def events(self) -> MailQueue:
@@ -108,6 +131,7 @@ class Mailbox:
             self._events = MailQueue()
             while self._pending_events:
                 self._events.put(self._pending_events.popleft())
+            self._pending_events = None
         return self._events
 
     def listen(self, topic: str, raw: bool = True) -> MailQueue:
@@ -150,4 +174,4 @@ class Mailbox:
                 queue.put(message)
             else:
                 keep.append(message)
-        self._pending = keep
+        self._pending = keep or None

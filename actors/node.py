@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
@@ -234,7 +234,7 @@ class Node:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def start_soon(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    def start_soon(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
         if self._task_group is None:
             raise RuntimeError("the node is not running: use `async with Node() as node`")
         self._task_group.start_soon(fn, *args)
@@ -256,8 +256,12 @@ class Node:
         with anyio.CancelScope(shield=True):
             await self.shutdown()
         self._task_group.cancel_scope.cancel()
-        task_group, self._task_group = self._task_group, None
-        return await task_group.__aexit__(exc_type, exc, tb)
+        # Forgotten only once it has ended: a host whose `start` is still queued (a boot that
+        # failed half-way) may start its task, which the cancelled group ends at once.
+        try:
+            return await self._task_group.__aexit__(exc_type, exc, tb)
+        finally:
+            self._task_group = None
 
     async def shutdown(self, grace: float | None = None) -> None:
         """Stop hosts in reverse order of registration: CANCEL first, then terminate."""

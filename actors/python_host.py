@@ -135,10 +135,12 @@ class ProcessContext:
         self._process.mailbox.unlisten(channel.queue)
 
     async def receive(self) -> Message:
-        return await self.inbox().receive()
+        message: Message = await self.inbox().receive()
+        return message
 
     async def next_event(self) -> Event:
-        return await self.events().receive()
+        event: Event = await self.events().receive()
+        return event
 
     # -- options ----------------------------------------------------------------------------
 

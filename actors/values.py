@@ -52,7 +52,10 @@ def _ext_hook(code: int, data: bytes) -> Any:
 
 def _pack(value: Any) -> bytes:
     try:
-        return msgpack.packb(value, default=_default, use_bin_type=True, strict_types=False)
+        packed: bytes = msgpack.packb(
+            value, default=_default, use_bin_type=True, strict_types=False
+        )
+        return packed
     except ActorError:
         raise
     except (ValueError, OverflowError) as exc:

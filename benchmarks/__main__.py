@@ -10,9 +10,14 @@ BENCHMARKS = {
     "py_spawn": "benchmarks.py_spawn",
     "lua_pingpong": "benchmarks.lua_pingpong",
     "lua_spawn": "benchmarks.lua_spawn",
+    "lua_fanout": "benchmarks.lua_fanout",
     "lua_idle_memory": "benchmarks.lua_idle_memory",
+    "lua_timer_latency": "benchmarks.lua_timer_latency",
+    "lupa_ceiling": "benchmarks.lupa_ceiling",
     "workflow_throughput": "benchmarks.workflow_throughput",
     "workflow_replay": "benchmarks.workflow_replay",
+    "http_throughput": "benchmarks.http_throughput",
+    "sql_insert": "benchmarks.sql_insert",
 }
 
 

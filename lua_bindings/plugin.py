@@ -6,13 +6,13 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from actors.errors import invalid
+from actors.errors import ActorError, invalid
 from actors.host import SpawnRequest
 from actors.kinds import KindPlugin
 from actors.registry import Entry, Registry
 from actors.runtime import AppRuntime
 from actors.supervisor import Service, restart_policy
-from lua_bindings import gotime
+from corelib import gotime
 from lua_bindings.app import LuaApp
 from lua_bindings.host import FUNCS_HOST, FUNCTION_KINDS, PROCESS_KINDS, LuaHost
 
@@ -33,6 +33,11 @@ def lua_app(runtime: AppRuntime) -> LuaApp:
 def _check(entry: Entry) -> Iterable[str]:
     if entry.kind in CODE_KINDS and not entry.data.get("source"):
         yield "missing source (file://...)"
+    if entry.kind in ("process.host", "terminal.host"):
+        try:
+            _cpu_budget(entry, strict=True)
+        except ActorError as exc:
+            yield exc.error.message
     if entry.kind == "process.service":
         for field in ("process", "host"):
             if not entry.data.get(field):
@@ -43,23 +48,39 @@ def _seconds(value: Any) -> float:
     return gotime.parse_duration(value) / gotime.SECOND
 
 
+def _cpu_budget(entry: Entry, strict: bool = False) -> float | None:
+    """`host: {cpu_budget: "10s"}` (a duration; "0s" turns it off); None: the default,
+    also for a bad value once `_check` has reported it (loading problems are not fatal)."""
+    budget = (entry.data.get("host") or {}).get("cpu_budget")
+    try:
+        seconds = _seconds(budget) if budget is not None else None
+        if seconds is not None and seconds < 0:
+            raise invalid(f"cpu_budget cannot be negative: {budget!r}")
+    except ActorError:
+        if strict:
+            raise
+        return None
+    return seconds
+
+
 async def _start(runtime: AppRuntime) -> None:
     app = lua_app(runtime)
     node, registry = runtime.node, runtime.app.registry
     for entry in registry.by_kind("process.host"):
         options = entry.data.get("host") or {}
-        budget = options.get("cpu_budget")
         node.add_host(
             LuaHost(
                 entry.id,
                 app,
                 max_processes=options.get("max_processes"),
-                cpu_budget=_seconds(budget) if budget is not None else None,
+                cpu_budget=_cpu_budget(entry),
             )
         )
     for entry in registry.by_kind("terminal.host"):
         # It owns stdin/stdout: exactly one process at a time (lua-api §3.5).
-        node.add_host(LuaHost(entry.id, app, terminal=True, max_processes=1))
+        node.add_host(
+            LuaHost(entry.id, app, terminal=True, max_processes=1, cpu_budget=_cpu_budget(entry))
+        )
     node.add_host(LuaHost(FUNCS_HOST, app, kinds=FUNCTION_KINDS))
     runtime.services.extend(_services(runtime))
 
@@ -123,12 +144,23 @@ def _default_host(entry: Entry, registry: Registry) -> str:
     return hosts[0]
 
 
+def _terminal_host(entry: Entry, registry: Registry) -> str:
+    """The app's only `terminal.host`: it owns stdin and stdout, so there is one."""
+    terminals = [e.id for e in registry.by_kind("terminal.host")]
+    if len(terminals) != 1:
+        raise invalid(
+            f"running {entry.id} needs exactly one terminal.host entry (found {len(terminals)})"
+        )
+    return terminals[0]
+
+
 KINDS = KindPlugin(
     kinds=CODE_KINDS | HOST_KINDS,
     name="lua",
     check=_check,
     start=_start,
-    runnable={*PROCESS_KINDS, *FUNCTION_KINDS},
-    terminal=PROCESS_KINDS,
+    runnable=frozenset({*PROCESS_KINDS, *FUNCTION_KINDS}),
+    terminal=frozenset(PROCESS_KINDS),
     default_host=_default_host,
+    terminal_host=_terminal_host,
 )

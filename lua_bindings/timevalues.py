@@ -21,8 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from actors.values import register_ext
+from corelib.gotime import SECOND, UTC, Duration, GoTime, Local, Location
 from lua_bindings.convert import lua_kind
-from lua_bindings.gotime import SECOND, UTC, Duration, GoTime, Local, Location
 
 TIME_CODE = 2
 DURATION_CODE = 3

@@ -43,6 +43,7 @@ RELAY_SEND = "__wippy_relay_send"
 RESOLVE_NAME = "__wippy_resolve_name"
 RANDOM_BYTES = "__wippy_random_bytes"
 TERMINATE = "__wippy_terminate"
+SEARCH_ATTRIBUTES = "__wippy_search_attributes"
 MAX_RANDOM_BYTES = 1 << 20
 
 ACTIVITY_KINDS = ("function.", "process.")
@@ -61,6 +62,7 @@ class LuaActivities:
             self.resolve_name,
             self.random_bytes,
             self.terminate,
+            self.search_attributes,
         ]
 
     # -- Lua entries --------------------------------------------------------------------------
@@ -141,6 +143,16 @@ class LuaActivities:
             raise ApplicationError(f"invalid random length {n!r}", non_retryable=True)
         return os.urandom(n)
 
+    @activity.defn(name=SEARCH_ATTRIBUTES)
+    async def search_attributes(self, types: dict[str, str]) -> dict[str, Any]:
+        """`workflow.attrs` asks before upserting (issue 12 item 4): the attributes exist
+        with a compatible type (registered now on the embedded server), or an error naming
+        the attribute comes back as data, so the call returns `nil, err`."""
+        search = self.settings.search
+        if search is None:
+            return {"ok": True}
+        return await _outcome(search.ensure(types))
+
     @activity.defn(name=TERMINATE)
     async def terminate(self, data: dict[str, Any]) -> dict[str, Any]:
         """Terminate through the client (§12.1): the worker's own client for its workflows,
@@ -150,9 +162,10 @@ class LuaActivities:
             target = settings.runtime.node.resolve(data["target"])
         except ActorError as exc:
             return {"ok": False, "error": protocol.error_chain(exc.error)}
-        if target.node == settings.client_id or (
+        ours = target.node == settings.client_id or (
             not target.node and target.host == settings.worker_id
-        ):
+        )
+        if ours and settings.client is not None:
             handle = settings.client.get_workflow_handle(target.id)
             return await _outcome(handle.terminate(reason="process.terminate"), target.id)
         requester = PID.parse(data["from"]) if data.get("from") else None

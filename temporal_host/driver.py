@@ -38,10 +38,10 @@ from actors.errors import ActorError, Error, InvalidError
 from actors.messages import CANCEL, Event, Message
 from actors.pid import PID, SYSTEM
 from actors.registry import Entry
-from lua_bindings import gotime
+from corelib import gotime
+from corelib.gotime import UTC, GoTime
 from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import text
-from lua_bindings.gotime import UTC, GoTime
 from lua_bindings.host import LuaHost
 from lua_bindings.modules.time import Action
 from lua_bindings.plugin import lua_app
@@ -56,6 +56,7 @@ from temporal_host.interceptors import (
     outbound,
     settings_of_workflow,
 )
+from temporal_host.limits import Warnings
 from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
 from temporal_host.wf_modules.commands import Commands, Phase, encode
@@ -168,17 +169,30 @@ class WorkflowTimeSource:
         handle.cancel()
 
 
+def refusal(module: str) -> str:
+    """Why `require(module)` fails in workflow code (the module is listed but not allowed)."""
+    return (
+        f'module "{module}" cannot be used in a workflow: it is not deterministic (a replay '
+        "would not see the same results); do this work in an activity (a function.lua entry "
+        "with meta.temporal.activity, called with funcs.call)"
+    )
+
+
 class WorkflowLuaState(LuaState):
     """A Lua state with the module allow-list of §8.2 applied at `require` time."""
 
-    def spec(self, entry: Entry) -> Any:
-        listed = [name for name in entry.data.get("modules") or () if name in ALLOWED]
+    def spec(self, entry: Entry, refused: dict[str, str] | None = None) -> Any:
+        names = entry.data.get("modules") or ()
+        listed = [name for name in names if name in ALLOWED]
         filtered = attrs.evolve(entry, data={**entry.data, "modules": listed})
-        return super().spec(filtered)
+        return super().spec(
+            filtered, {name: refusal(name) for name in names if name not in ALLOWED}
+        )
 
     def _load_module(self, name: bytes) -> Any:
         # Also covers modules loaded behind globals (`subscribe` needs `events`).
-        if text(name) not in ALLOWED:
+        key = text(name)
+        if key not in ALLOWED:
             return False
         return super()._load_module(name)
 
@@ -186,6 +200,7 @@ class WorkflowLuaState(LuaState):
 class WorkflowLuaHost(LuaHost):
     """The Lua host of one run: one process, the workflow; never attached to the node."""
 
+    scheduler: WorkflowScheduler
     scheduler_class = WorkflowScheduler
     state_class = WorkflowLuaState
     cpu_budget = 1.5  # below the SDK's deadlock detector (about 2 s per workflow task)
@@ -266,13 +281,14 @@ class WorkflowRun:
         self.entry = entry
         self.context = context
         self.pid = protocol.workflow_pid(settings.client_id, settings.worker_id, info.workflow_id)
-        self._queues: tuple[deque[Callable[[], None]], ...] = tuple(deque() for _ in Phase)
+        self._queues: tuple[deque[Callable[[], object]], ...] = tuple(deque() for _ in Phase)
         self.outcome: tuple[Any, Error | None] | None = None
         self.continuation: tuple[str, list[RawValue]] | None = None
         """(workflow type, arguments) once `process.upgrade` was called."""
         self.cancel_requested = False
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
+        self.history_warnings = Warnings(settings.history_limits)
         self.local_pending = 0
         """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
@@ -297,7 +313,7 @@ class WorkflowRun:
         self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
         self.host.scheduler.run_ready()
 
-    def post(self, phase: Phase, action: Callable[[], None]) -> None:
+    def post(self, phase: Phase, action: Callable[[], object]) -> None:
         self._queues[phase].append(action)
 
     def has_events(self) -> bool:
@@ -313,6 +329,16 @@ class WorkflowRun:
     @property
     def done(self) -> bool:
         return self.outcome is not None or self.continuation is not None
+
+    def check_history(self) -> None:
+        """Warn (once per level and run) as the history nears Temporal's limits."""
+        info = workflow.info()
+        self.history_warnings.check(
+            workflow.logger,
+            info.workflow_id,
+            info.get_current_history_length(),
+            info.get_current_history_size(),
+        )
 
     def finished(self, value: Any, error: Error | None) -> None:
         self.outcome = (value, error)
@@ -518,6 +544,7 @@ class LuaWorkflow:
                 if task is not None:
                     task.uncancel()
             run.step()
+            run.check_history()
         if run.local_pending:
             # A local activity resolved after the completion command would follow it, which
             # the server rejects: let every one in flight be recorded first.

@@ -48,7 +48,7 @@ from temporalio.workflow import (
 )
 
 from actors.errors import invalid
-from lua_bindings import gotime
+from corelib import gotime
 from temporal_host import search
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,14 @@ LEGACY_ALIASES = {
 }
 
 DEFAULT_START_TO_CLOSE = timedelta(minutes=10)
+
+DEFAULT_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+"""How long an activity may go without a heartbeat before Temporal retries it elsewhere. The
+runtime heartbeats on the Lua code's behalf while it runs (a third of this interval), so
+only a dead worker misses it: its activities are retried within seconds, not after the
+10-minute start-to-close timeout (issue 12 item 9). `activity.heartbeat_timeout` (per call
+or in the entry's `meta.options`) and `worker_options.default_activity_heartbeat_timeout`
+change it; 0 turns heartbeats off."""
 
 DEFAULT_ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -464,11 +472,17 @@ class ActivityOptions:
         return _structure(cls, _scoped(options, "activity."), "activity.")
 
     def activity_arguments(
-        self, default_retry: RetryPolicy, queue: Callable[[str], str]
+        self,
+        default_retry: RetryPolicy,
+        queue: Callable[[str], str],
+        default_heartbeat: timedelta = DEFAULT_HEARTBEAT_TIMEOUT,
     ) -> dict[str, Any]:
         """`workflow.start_activity` keyword arguments; `queue` prefixes a task queue (§17)."""
         kwargs = self._local_and_remote(default_retry)
         kwargs.update(_present(self, _REMOTE_ONLY))
+        heartbeat = default_heartbeat if self.heartbeat_timeout is None else self.heartbeat_timeout
+        if heartbeat:
+            kwargs["heartbeat_timeout"] = heartbeat
         if self.task_queue is not None:
             kwargs["task_queue"] = queue(self.task_queue)
         return kwargs
@@ -496,7 +510,6 @@ _LOCAL_AND_REMOTE = {
     "summary": "summary",
 }
 _REMOTE_ONLY = {
-    "heartbeat_timeout": "heartbeat_timeout",
     "priority": "priority",
     "versioning_intent": "versioning_intent",
 }
@@ -531,6 +544,7 @@ class WorkerOptions:
     default_versioning_behavior: VersioningBehavior = VersioningBehavior.PINNED
     enable_logging_in_replay: bool = False
     default_activity_retry_policy: RetryPolicy = DEFAULT_ACTIVITY_RETRY
+    default_activity_heartbeat_timeout: timedelta = DEFAULT_HEARTBEAT_TIMEOUT
 
     @classmethod
     def parse(cls, options: Mapping[str, Any] | None) -> WorkerOptions:

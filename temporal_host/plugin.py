@@ -30,10 +30,12 @@ from temporal_host.client_interceptors import ContextInterceptor
 from temporal_host.connection import EMBEDDED, ClientSettings, Connection, connect
 from temporal_host.embedded import SEARCH_ATTRIBUTE_TYPES, EmbeddedServer
 from temporal_host.host import WorkflowHost
+from temporal_host.limits import SendGuard
 from temporal_host.meta import TemporalMeta
 from temporal_host.options import WorkerOptions
 from temporal_host.preflight import SourceCheck
 from temporal_host.protocol import DATA_CONVERTER
+from temporal_host.search import SearchAttributes
 from temporal_host.watchers import Watchers
 
 log = logging.getLogger(__name__)
@@ -123,7 +125,21 @@ async def _connect(runtime: AppRuntime, settings: ClientSettings, *, plain: bool
         plain=plain,
     )
     log.info("%s: connected to Temporal at %s", settings.id, settings.address)
-    connection = Connection(settings, client, Watchers(runtime.node, client))
+    search = SearchAttributes(client, register=plain)
+    connection = Connection(
+        settings,
+        client,
+        Watchers(runtime.node, client),
+        search=search,
+        guard=SendGuard(client, settings.history_limits),
+    )
+    declared = _search_attributes(runtime.app.registry.get(settings.id))
+    if declared and not plain:
+        # The embedded server registered them when it started; a real one may refuse.
+        try:
+            await search.add(declared)
+        except ActorError as exc:
+            log.warning("%s: %s", settings.id, exc.error.message)
     if settings.health_interval is not None:
         runtime.node.start_soon(connection.check_health)
     return connection
@@ -176,26 +192,31 @@ def _worker(runtime: AppRuntime, connection: Connection, entry: Entry) -> Worker
         task_queue=settings.task_queue(entry.data["task_queue"]),
         worker_options=entry.data.get("worker_options") or {},
         tq_prefix=settings.tq_prefix,
+        search=connection.search,
+        history_limits=settings.history_limits,
     )
 
 
 # -- the embedded dev server -----------------------------------------------------------------------
 
 
-def _search_attributes(entry: Entry) -> dict[str, str]:
-    """A client's `embedded.search_attributes` (name → type): registered by the embedded dev
-    server at startup, as an operator registers them on a real server (`temporal operator
-    search-attribute create`). Without them `workflow.attrs` and the start option
-    `search_attributes` fail on the dev server. Ignored for other addresses."""
+def _search_attributes(entry: Entry | None) -> dict[str, str]:
+    """A client's `search_attributes` (name → type; `embedded.search_attributes` is the
+    older spelling): registered when the client starts, by the embedded dev server on its
+    command line, on another server through the operator API when allowed (an operator may
+    have to run `temporal operator search-attribute create` instead)."""
+    if entry is None:
+        return {}
     block = entry.data.get("embedded") or {}
-    values = block.get("search_attributes") if isinstance(block, dict) else None
+    older = block.get("search_attributes") if isinstance(block, dict) else None
+    values = entry.data.get("search_attributes", older)
     if values is None:
         return {}
     if not isinstance(values, dict) or not all(
         isinstance(name, str) and kind in SEARCH_ATTRIBUTE_TYPES for name, kind in values.items()
     ):
         raise invalid(
-            f"{entry.id}: embedded.search_attributes: expected name: type, the types one of "
+            f"{entry.id}: search_attributes: expected name: type, the types one of "
             + ", ".join(SEARCH_ATTRIBUTE_TYPES)
         )
     return dict(values)

@@ -4,6 +4,7 @@ worker need to know. Its own module, so they all import it without importing the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -11,7 +12,13 @@ from temporalio.client import Client
 from temporalio.common import RetryPolicy
 
 from actors.runtime import AppRuntime
-from temporal_host.options import DEFAULT_ACTIVITY_RETRY, WorkerOptions
+from temporal_host.limits import HistoryLimits
+from temporal_host.options import (
+    DEFAULT_ACTIVITY_RETRY,
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    WorkerOptions,
+)
+from temporal_host.search import SearchAttributes
 
 
 @attrs.frozen
@@ -26,6 +33,12 @@ class WorkerSettings:
     activity_retry: RetryPolicy = DEFAULT_ACTIVITY_RETRY
     """The default activity retry policy (§9.4)."""
     log_in_replay: bool = False
+    activity_heartbeat: timedelta = DEFAULT_HEARTBEAT_TIMEOUT
+    """The default heartbeat timeout of activities (0: none)."""
+    history_limits: HistoryLimits = attrs.field(factory=HistoryLimits)
+    """The server's history limits: the run warns as its history nears them."""
+    search: SearchAttributes | None = None
+    """Checks (and on the embedded server registers) search attributes; None in replays."""
 
     @classmethod
     def create(
@@ -49,6 +62,7 @@ class WorkerSettings:
             tq_prefix=tq_prefix,
             activity_retry=worker_options.default_activity_retry_policy,
             log_in_replay=worker_options.enable_logging_in_replay,
+            activity_heartbeat=worker_options.default_activity_heartbeat_timeout,
         )
 
     def queue(self, name: str) -> str:

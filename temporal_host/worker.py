@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Replayer, UnsandboxedWorkflowRunner, Worker
 
@@ -18,8 +19,10 @@ from actors.runtime import AppRuntime
 from temporal_host.activities import LuaActivities
 from temporal_host.driver import LuaWorkflow
 from temporal_host.interceptors import WippyInterceptor
+from temporal_host.limits import HistoryLimits
 from temporal_host.options import WorkerOptions
 from temporal_host.protocol import DATA_CONVERTER
+from temporal_host.search import SearchAttributes
 from temporal_host.settings import WorkerSettings
 
 
@@ -32,11 +35,19 @@ def build_worker(
     task_queue: str,
     worker_options: Mapping[str, Any],
     tq_prefix: str = "",
+    search: SearchAttributes | None = None,
+    history_limits: HistoryLimits | None = None,
 ) -> Worker:
-    """The worker of entry `worker_id` polling `task_queue` (already prefixed)."""
+    """The worker of entry `worker_id` polling `task_queue` (already prefixed); `search`
+    is the client's view of search attributes (a checking one is made when None)."""
     parsed = WorkerOptions.parse(worker_options)
     settings = WorkerSettings.create(
         runtime, client, client_id, worker_id, task_queue, parsed, tq_prefix
+    )
+    settings = attrs.evolve(
+        settings,
+        search=search or SearchAttributes(client, register=False),
+        history_limits=history_limits or HistoryLimits(),
     )
     return Worker(
         client,

@@ -3,6 +3,7 @@ subprocess and checks its exit code, its output, and that stderr never holds a t
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from actors import cli
 
 ROOT = Path(__file__).parents[1]
 APP = ROOT / "tests" / "apps" / "cli"
@@ -141,8 +144,10 @@ def test_exec_stdout_is_json_only_and_starts_no_services() -> None:
     assert json.loads(result.stdout) == {"answer": 42, "input": {"n": [1, 2]}}
     assert "answer printed" in result.stderr
     assert "service up" not in result.stderr
+    assert "listening" not in result.stderr
     with_services = actors("exec", str(APP), "cli:answer", "--services")
     assert "service up" in with_services.stderr
+    assert "http: cli:gateway listening on http://127.0.0.1:" in with_services.stderr
 
 
 # -- signals ---------------------------------------------------------------------------------
@@ -202,6 +207,16 @@ def test_a_signal_cancels_local_processes(signum: int) -> None:
     assert "Traceback" not in stderr
 
 
+def test_a_signal_stops_a_single_run_with_128_plus_its_number() -> None:
+    """`actors run APP ENTRY` stopped by SIGTERM: the process gets CANCEL, exit 143."""
+    running = Running("run", str(APP), "cli:waits")
+    running.wait_for(lambda line: "waits up" in line)
+    code, stderr = running.stop(signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM, stderr
+    assert "waits got pid.cancel" in stderr
+    assert "Traceback" not in stderr
+
+
 def processes_mentioning(text: str) -> list[int]:
     """PIDs of live processes whose command line contains `text`."""
     found = []
@@ -227,3 +242,58 @@ def test_sigterm_stops_the_embedded_worker_and_server(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert not processes_mentioning(database), "the dev server outlived the app"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ValueError("boom\nsecond line"),
+        ExceptionGroup("two tasks failed", [ValueError("boom\nsecond line"), KeyError("k")]),
+    ],
+)
+def test_an_unexpected_failure_is_one_line(
+    failure: Exception, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failure nobody foresaw is still one line, with a hint (`-v` logs the traceback)."""
+
+    class Broken:
+        @staticmethod
+        def command(args: argparse.Namespace) -> int:
+            raise failure
+
+    code = cli.run_command(argparse.Namespace(command="run", handler=Broken))
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "actors run: ValueError: boom second line (-v for details)\n"
+    )
+
+
+def test_runnable_kinds_and_default_hosts_come_from_plugins() -> None:
+    """The commands ask the kind plugins; a kind no plugin runs is refused by name."""
+    from actors.errors import ActorError
+    from actors.kinds import KindPlugin, default_host, runnable_kinds, terminal_host
+    from actors.registry import Entry, Registry
+
+    plugin = KindPlugin(
+        kinds={"thing.x", "thing.host"},
+        runnable={"thing.x"},
+        terminal={"thing.x"},
+        default_host=lambda entry, registry: f"{entry.namespace}:things",
+        terminal_host=lambda entry, registry: f"{entry.namespace}:screen",
+    )
+    entry = Entry.create("ns", "job", "thing.x")
+    assert runnable_kinds([plugin]) == {"thing.x"}
+    assert runnable_kinds([plugin], terminal=True) == {"thing.x"}
+    assert default_host([plugin], entry, Registry()) == "ns:things"
+    assert terminal_host([plugin], entry, Registry()) == "ns:screen"
+    other = Entry.create("ns", "host", "thing.host")
+    with pytest.raises(ActorError, match=r"ns:host is a thing\.host, which no installed plugin"):
+        default_host([plugin], other, Registry())
+
+
+def test_help_and_version() -> None:
+    version = actors("--version")
+    assert version.returncode == 0 and version.stdout.startswith("actors ")
+    for args in (("--help",), ("run", "--help"), ("exec", "-h")):
+        shown = actors(*args)
+        assert shown.returncode == 0 and shown.stdout.startswith("usage: actors")

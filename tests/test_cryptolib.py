@@ -1,4 +1,4 @@
-"""Tests for the `crypto` module core (`lua_bindings.cryptolib`, spec §12.2)."""
+"""Tests for the `crypto` module core (`corelib.cryptolib`, spec §12.2)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from actors import errors
 from actors.errors import INTERNAL, INVALID, ActorError
-from lua_bindings import cryptolib as c
+from corelib import cryptolib as c
 
 
 def fails(kind: str, fn: Any, *args: Any, match: str = "", **kwargs: Any) -> None:

@@ -28,7 +28,7 @@ import yaml
 from actors.host import SpawnRequest
 from actors.registry import load_app
 from actors.runtime import AppRuntime
-from lua_bindings.modules import MODULE_NAMES
+from lua_bindings.modules import module_names
 
 ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"
@@ -140,7 +140,7 @@ def write_snippet_app(root: Path, code: str) -> Path:
                 "kind": "process.lua",
                 "source": "file://snippet.lua",
                 "method": "main",
-                "modules": list(MODULE_NAMES),
+                "modules": list(module_names()),
             },
         ],
     }

@@ -1,4 +1,4 @@
-"""Go `time` semantics of `lua_bindings.gotime`.
+"""Go `time` semantics of `corelib.gotime`.
 
 Expected values come from Go's documentation examples and from the tables in Go's own tests
 (`time/time_test.go`, `time/format_test.go`). Go's tests run with Local forced to
@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actors.errors import INVALID, NOT_FOUND, ActorError
-from lua_bindings import gotime as g
-from lua_bindings.gotime import (
+from corelib import gotime as g
+from corelib.gotime import (
     HOUR,
     LAYOUTS,
     MICROSECOND,

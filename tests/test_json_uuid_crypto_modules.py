@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
-from lua_bindings.gotime import GoTime
+from corelib.gotime import GoTime
 from tests.lua_harness import HOST, run_lua, write_app
 
 pytestmark = pytest.mark.anyio

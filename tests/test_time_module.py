@@ -15,8 +15,8 @@ import pytest
 
 from actors.errors import Error
 from actors.values import copy_value, pack_value, unpack_value
-from lua_bindings import gotime
-from lua_bindings.gotime import UTC, Duration, GoTime, Local, Location
+from corelib import gotime
+from corelib.gotime import UTC, Duration, GoTime, Local, Location
 from lua_bindings.modules.time import TickerState, TimerState
 from lua_bindings.timevalues import pack_location
 from tests.lua_harness import HOST, run_lua

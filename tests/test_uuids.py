@@ -1,4 +1,4 @@
-"""Tests for the `uuid` module core (`lua_bindings.uuids`, spec §12.1)."""
+"""Tests for the `uuid` module core (`corelib.uuids`, spec §12.1)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from actors import errors
 from actors.errors import INTERNAL, INVALID, ActorError
-from lua_bindings import uuids
+from corelib import uuids
 
 SAMPLE = "6e081077-a4b1-49f8-80e7-c98d1760042b"
 T_2024 = 1_700_000_000_123_456_789  # Unix ns: 2023-11-14T22:13:20.123456789Z

@@ -22,8 +22,9 @@ from actors.commands.common import (
     load_runtime,
     run_booted,
 )
+from actors.errors import ActorError
 from actors.host import SpawnRequest
-from actors.kinds import runnable_kinds
+from actors.kinds import runnable_kinds, terminal_host
 from actors.runtime import AppRuntime
 
 NAME = "run"
@@ -102,12 +103,10 @@ def _run_one(args: argparse.Namespace) -> int:
     runtime = load_runtime(args, command_mode=True)
     runtime.node.shutdown_grace = 1.0  # lua-api §4.6: command mode waits 1 s for leftovers
     entry = find_entry(runtime, args.target, runnable_kinds(runtime.plugins, terminal=True))
-    terminals = [e.id for e in runtime.app.registry.by_kind("terminal.host")]
-    if len(terminals) != 1:
-        raise UsageError(
-            f"running {entry.id} needs exactly one terminal.host entry (found {len(terminals)})"
-        )
-    host_name = terminals[0]
+    try:
+        host_name = terminal_host(runtime.plugins, entry, runtime.app.registry)
+    except ActorError as exc:
+        raise UsageError(exc.error.message) from None
 
     async def body(runtime: AppRuntime) -> int:
         host = runtime.node.host(host_name)

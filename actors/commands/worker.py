@@ -27,13 +27,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def command(args: argparse.Namespace) -> int:
     runtime = load_runtime(args)
-    workers = [e.id for e in runtime.app.registry.by_kind("temporal.worker")]
-    if not workers:
-        print(f"warning: {args.app_dir} has no temporal.worker entry", file=sys.stderr)
 
     async def body(runtime: AppRuntime) -> int:
-        names = ", ".join(workers) or "no workers"
-        print(f"actors: worker running ({names}); Ctrl-C to stop", file=sys.stderr)
+        names = ", ".join(runtime.node.hosts)
+        print(f"actors: worker running (hosts {names}); Ctrl-C to stop", file=sys.stderr)
         await anyio.sleep_forever()
         return 0
 

@@ -333,7 +333,7 @@ def _outcomes() -> Iterator[dict[str, Outcome]]:
         seen[workflow.info().workflow_id] = _outcome(run, value, error)
         original(run, value, error)
 
-    WorkflowRun.finished = finished  # type: ignore[method-assign]
+    WorkflowRun.finished = finished  # type: ignore[method-assign,assignment]
     try:
         yield seen
     finally:
@@ -485,8 +485,8 @@ def describe_command_event(event: HistoryEvent) -> str | None:
         timeout = event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
         return f"timer ({timeout})"
     if kind == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
-        attributes = event.signal_external_workflow_execution_initiated_event_attributes
-        return f"signal {attributes.signal_name}"
+        signal = event.signal_external_workflow_execution_initiated_event_attributes
+        return f"signal {signal.signal_name}"
     if kind == EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
         return "cancel request to another workflow"
     if kind == EventType.EVENT_TYPE_MARKER_RECORDED:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 from collections.abc import Callable
 from importlib import resources
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -23,6 +25,11 @@ if TYPE_CHECKING:
 
 Functions = dict[str, Any]
 H = TypeVar("H", bound="ModuleHost")
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "actors.lua_modules"
+"""Other packages add modules under this entry-point group: `name = "pkg.mod:MODULE"`."""
 
 
 @attrs.frozen
@@ -56,6 +63,11 @@ MODULE_NAMES = (
 )
 
 
+def module_names() -> tuple[str, ...]:
+    """Every module a host can offer: this package's and those installed by plugins."""
+    return MODULE_NAMES + tuple(sorted(set(_plugin_modules()) - set(MODULE_NAMES)))
+
+
 @functools.cache
 def _module(name: str) -> LuaModule[Any] | None:
     try:
@@ -64,6 +76,22 @@ def _module(name: str) -> LuaModule[Any] | None:
         if exc.name == f"lua_bindings.modules.{name}":
             return None
         raise
+
+
+@functools.cache
+def _plugin_modules() -> dict[str, LuaModule[Any]]:
+    """Modules published by installed packages (e.g. `data_modules`: sql, store, fs...).
+    A module that fails to import is logged and missing, like an unknown module."""
+    found: dict[str, LuaModule[Any]] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = point.load()
+        except Exception as exc:
+            log.warning("Lua module %s (%s) failed to load: %s", point.name, point.value, exc)
+            continue
+        if isinstance(module, LuaModule):
+            found[point.name] = module
+    return found
 
 
 @functools.cache
@@ -83,7 +111,11 @@ class ModuleCatalog:
         self._functions: dict[str, Any] = {}
 
     def spec(self, name: str) -> LuaModule[Any] | None:
-        return self._overrides.get(name) or (_module(name) if name in MODULE_NAMES else None)
+        if name in self._overrides:
+            return self._overrides[name]
+        if name in MODULE_NAMES:
+            return _module(name)
+        return _plugin_modules().get(name)
 
     def has(self, name: str) -> bool:
         return self.spec(name) is not None

@@ -1,4 +1,4 @@
-"""The `crypto` module (lua-api §12.2), bound to the pure-Python core `lua_bindings.cryptolib`.
+"""The `crypto` module (lua-api §12.2), bound to the pure-Python core `corelib.cryptolib`.
 
 The module table is nested as in Wippy: `crypto.random.{bytes,string,uuid}`,
 `crypto.hmac.{sha256,sha512}`, `crypto.encrypt.{aes,chacha20}`,
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lua_bindings import cryptolib
+from corelib import cryptolib
 from lua_bindings.contract import ModuleHost
 from lua_bindings.convert import from_lua
 from lua_bindings.modules import LuaModule

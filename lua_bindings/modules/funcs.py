@@ -49,7 +49,7 @@ from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.pid import PID
 from actors.registry import Entry, Registry
-from lua_bindings import gotime
+from corelib import gotime
 from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
@@ -262,7 +262,7 @@ class FuncsFunctions:
     def _timed_out(self, call: Call) -> None:
         call.timer = None
         if not call.done:
-            message = f"function call timed out after {call.timeout * 1000:g} ms"
+            message = f"function call timed out after {(call.timeout or 0) * 1000:g} ms"
             self._finish(call, None, Error(message, errors.TIMEOUT, True))
 
     def _caller_exited(self, call: Call) -> None:

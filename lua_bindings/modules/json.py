@@ -1,6 +1,6 @@
 """The `json` module (lua-api §11): the Python half. `json.lua` wraps it.
 
-`lua_bindings.jsoncodec` does the encoding, decoding and schema validation; this file only
+`corelib.jsoncodec` does the encoding, decoding and schema validation; this file only
 turns Lua values into the plain data the codec takes. Conventions:
 
 - `json.encode(v)` → `string` or `nil, err` (`Internal` for what cannot be encoded);
@@ -25,10 +25,10 @@ import lupa.lua54 as lupa
 
 from actors import errors
 from actors.errors import ActorError, Error, InternalError
-from lua_bindings import jsoncodec
+from corelib import jsoncodec
+from corelib.gotime import LAYOUTS, Duration, GoTime
 from lua_bindings.contract import ModuleHost, false_on_error, nil_on_error
 from lua_bindings.convert import lua_type_name
-from lua_bindings.gotime import LAYOUTS, Duration, GoTime
 from lua_bindings.modules import LuaModule
 
 MAX_DEPTH = jsoncodec.MAX_DEPTH

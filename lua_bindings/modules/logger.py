@@ -29,7 +29,7 @@ from typing import Any
 import lupa.lua54 as lupa
 
 from actors.errors import Error
-from lua_bindings import jsoncodec
+from corelib import jsoncodec
 from lua_bindings.contract import ModuleHost
 from lua_bindings.modules import LuaModule
 

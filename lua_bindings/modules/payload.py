@@ -7,7 +7,7 @@ from typing import Any
 
 from actors.errors import ActorError, InternalError
 from actors.values import pack_value, unpack_value
-from lua_bindings import jsoncodec
+from corelib import jsoncodec
 from lua_bindings.contract import ModuleHost, nil_on_error
 from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule

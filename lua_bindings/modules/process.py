@@ -6,13 +6,14 @@ from typing import Any
 
 from actors.errors import InvalidError
 from actors.host import SpawnRequest
+from actors.mailbox import check_topic
 from actors.messages import CANCEL, Event
 from actors.names import LOCAL
 from actors.pid import PID
+from corelib.gotime import GoTime, Local, Location
 from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, false_on_error, nil_on_error
 from lua_bindings.convert import from_lua, text
-from lua_bindings.gotime import GoTime, Local, Location
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import derive_context
 
@@ -71,11 +72,10 @@ class ProcessFunctions:
     @awaitable
     def send(self, dest: Any, topic: Any, value: Any) -> Reply:
         process = self.host.current
-        if not isinstance(topic, bytes | str):
-            raise InvalidError("topic cannot be empty")
+        name = check_topic(topic)
         payload = from_lua(value)
         target, sync = self._target(dest)
-        work = self.node.send(process.pid, target, text(topic), payload, private=True)
+        work = self.node.send(process.pid, target, name, payload, private=True)
         return self.host.call(work, sync)
 
     # Mailbox channels: core.lua wraps each once and caches the wrapper, so these are

@@ -32,7 +32,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from actors.errors import ActorError, invalid
-from lua_bindings import gotime
+from corelib import gotime
+from corelib.gotime import Duration, GoTime, Location
 from lua_bindings import timevalues as _timevalues  # noqa: F401  (registers the value kinds)
 from lua_bindings.channels import Channel
 from lua_bindings.contract import (
@@ -44,7 +45,6 @@ from lua_bindings.contract import (
     reply,
 )
 from lua_bindings.convert import lua_type_name, text
-from lua_bindings.gotime import Duration, GoTime, Location
 from lua_bindings.modules import LuaModule
 from lua_bindings.scheduler import Scheduler, Waiter
 

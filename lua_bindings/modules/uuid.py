@@ -1,4 +1,4 @@
-"""The `uuid` module (lua-api §12.1), bound to the pure-Python core `lua_bindings.uuids`.
+"""The `uuid` module (lua-api §12.1), bound to the pure-Python core `corelib.uuids`.
 
 Lua conventions: every function returns its value alone on success (so a result can be passed
 straight on as an argument) and `nil, err` on failure; `uuid.validate` returns a bare boolean.
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors import errors
-from lua_bindings import uuids
+from corelib import uuids
 from lua_bindings.contract import ModuleHost
 from lua_bindings.modules import LuaModule
 

@@ -36,6 +36,7 @@ from temporal_host.activities import (
     RANDOM_BYTES,
     RELAY_SEND,
     RESOLVE_NAME,
+    SEARCH_ATTRIBUTES,
     TERMINATE,
 )
 from temporal_host.interceptors import Header, outbound
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 Done = Callable[[Any, Error | None], None]
 """Receives an operation's outcome, in the pump: (value, None) or (None, error)."""
 
+ATTRS_CHECK_PATCH = "wippy.attrs-check"
 LOCAL_TIMEOUT = timedelta(seconds=30)
 LOCAL_RETRY = RetryPolicy(maximum_attempts=3)
 """The reserved local activities return data; only infrastructure failures are retried."""
@@ -84,13 +86,8 @@ def failure_error(exc: BaseException) -> Error:
 
 
 def encode(value: Any) -> Any:
-    """A plain value as a payload; a value JSON cannot hold is `Internal` (not retryable)."""
-    try:
-        return protocol.to_payload(value)
-    except ActorError:
-        raise
-    except Exception as exc:
-        raise InternalError(f"cannot encode value: {exc}") from exc
+    """A plain value as a payload; `Invalid` when it can never be one (`protocol.encode`)."""
+    return protocol.encode(value)
 
 
 def decode(raw: RawValue | None) -> Any:
@@ -134,6 +131,8 @@ class Commands:
         )
         self.workers = {e.id: e for e in self.registry.by_kind("temporal.worker")}
         self.child_seq = 0
+        self.checked_attributes: set[str] = set()
+        """Search attributes known to exist (checked in this run, so replays agree)."""
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -209,13 +208,8 @@ class Commands:
             )
             local = entry is not None and TemporalMeta.of(entry).local_activity
         except ActorError as exc:
-            raise ActorError(
-                Error(
-                    f"invalid temporal activity options for {target}",
-                    errors.INVALID,
-                    False,
-                    {"reason": exc.error.message},
-                )
+            raise InvalidError(
+                f"invalid temporal activity options for {target}", reason=exc.error.message
             ) from None
         args = [RawValue(encode(value)) for value in values]
         with outbound(Header(context)):
@@ -232,7 +226,9 @@ class Commands:
                     target,
                     args=args,
                     result_type=RawValue,
-                    **parsed.activity_arguments(retry, self.settings.queue),
+                    **parsed.activity_arguments(
+                        retry, self.settings.queue, self.settings.activity_heartbeat
+                    ),
                 )
 
         async def result() -> Any:
@@ -476,19 +472,20 @@ class Commands:
                 return
             if not wait:
                 run.post(Phase.COMPLETION, lambda: waiter.fire(str(plan.pid)))
+            outcome: Error | None
             try:
-                value, error = decode(await handle), None
+                value, outcome = decode(await handle), None
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                value, error = None, failure_error(exc)
+                value, outcome = None, failure_error(exc)
             if wait:
-                run.post(Phase.COMPLETION, lambda: answer(waiter)(value, error))
+                run.post(Phase.COMPLETION, lambda: answer(waiter)(value, outcome))
             else:
                 # Children are always monitored (§10, actors/exits.py).
                 run.post(
                     Phase.EXIT,
-                    lambda: run.deliver_event(monitor_event(plan.pid, value, error), at_now=True),
+                    lambda: run.deliver_event(monitor_event(plan.pid, value, outcome), at_now=True),
                 )
 
         with outbound(plan.header):
@@ -510,19 +507,54 @@ class Commands:
 
     # -- search attributes and memo (§13) -------------------------------------------------------
 
-    def upsert(self, attributes: Any, memo: Any) -> None:
-        if attributes:
-            pairs = search.typed("workflow.attrs.search", _table("search", attributes))
-            workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in pairs])
-        if memo:
-            workflow.upsert_memo(_table("memo", memo))
+    @awaitable
+    def upsert(self, attributes: Any, memo: Any) -> Reply:
+        """`workflow.attrs`: the search attributes are checked (and registered on the
+        embedded server) by a local activity first, once per name and run, so an unknown
+        one is `nil, err` instead of a workflow task failing forever (issue 12 item 4)."""
+        pairs = list(search.typed("workflow.attrs.search", _table("search", attributes or {})))
+        memo_values = _table("memo", memo) if memo else None
+
+        def apply() -> None:
+            if pairs:
+                updates = [pair.key.value_set(pair.value) for pair in pairs]
+                workflow.upsert_search_attributes(updates)
+            if memo_values:
+                workflow.upsert_memo(memo_values)
+
+        wanted = {
+            pair.key.name: search.TYPE_NAMES[pair.key.indexed_value_type]
+            for pair in pairs
+            if pair.key.name not in self.checked_attributes
+        }
+        # Histories recorded before the check existed upsert at once (a patch marker).
+        if not wanted or not workflow.patched(ATTRS_CHECK_PATCH):
+            apply()
+            return reply.now(True)
+        waiter = self.park()
+
+        def checked(result: Any, error: Error | None) -> None:
+            if error is None:
+                try:
+                    _outcome(result)
+                except ActorError as exc:
+                    error = exc.error
+            if error is not None:
+                waiter.fire(None, error)
+                return
+            self.checked_attributes.update(wanted)
+            apply()
+            waiter.fire(True)
+
+        self.defer(self._local(SEARCH_ATTRIBUTES, wanted), checked)
+        return reply.parked()
 
 
 def _table(key: str, value: Any) -> dict[str, Any]:
     if value == []:
         return {}
     if not isinstance(value, dict):
-        raise ActorError(Error(f"{key}: expected a table", errors.INVALID, False))
+        raise InvalidError(f"{key}: expected a table")
     return value
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import lupa.lua54 as lupa
 
 from actors.errors import ActorError, Error
-from lua_bindings import cryptolib
+from corelib import cryptolib
 from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import from_lua
 from lua_bindings.modules import LuaModule

@@ -12,7 +12,7 @@ end
 function workflow.version(change_id, min_supported, max_supported)
   return py.version(change_id, min_supported, max_supported)
 end
-function workflow.attrs(values) return py.attrs(values) end
+function workflow.attrs(values) return await(py.attrs(values)) end
 function workflow.history_length() return py.history_length() end
 function workflow.history_size() return py.history_size() end
 return workflow

@@ -66,13 +66,12 @@ def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
         high = _integer(max_supported, "max_supported")
         return run.version(text(change_id), low, high)
 
-    @nil_on_error
-    def attrs(values: Any) -> bool:
+    @awaitable
+    def attrs(values: Any) -> Reply:
         data = from_lua(values) if values is not None else None
         if not isinstance(data, dict) or not ({"search", "memo"} & data.keys()):
             raise InvalidError("workflow.attrs: expected {search = {...}, memo = {...}}")
-        run.commands.upsert(data.get("search"), data.get("memo"))
-        return True
+        return run.commands.upsert(data.get("search"), data.get("memo"))
 
     return {
         "info": info,

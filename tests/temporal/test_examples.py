@@ -1,5 +1,6 @@
 """The example apps of the guides, run as a reader runs them: `actors` in a subprocess,
-the Temporal dev server started by the app itself (`address: embedded`)."""
+the Temporal dev server started by the app itself (`address: embedded`); and the golden
+histories of their workflows (`record_example_histories.py`) replayed."""
 
 from __future__ import annotations
 
@@ -7,10 +8,19 @@ import json
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+
+import pytest
+
+from actors.registry import load_app
+from actors.testing.replay import NondeterminismFound, replay
+from tests.temporal.record_example_histories import EXAMPLES as RECORDED
+from tests.temporal.record_example_histories import HISTORIES
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
+EXAMPLE_APPS = ("hello", "python_api")
 
 
 def copy_example(name: str, tmp_path: Path) -> Path:
@@ -24,8 +34,11 @@ def test_hello(tmp_path: Path) -> None:
     """docs/guide/getting-started.md: `hello:main` spawns `hello:greeter` (a local process)
     and `hello:reminder` (a workflow that sleeps, then asks the greeter by PID)."""
     app = copy_example("hello", tmp_path)
+    # Its own task queue: when port 7233 is free the app's dev server takes it, and another
+    # run of this example on this machine must never see these workflows.
+    queue = f"--override=hello:worker:task_queue=hello-{uuid.uuid4()}"
     result = subprocess.run(
-        [sys.executable, "-m", "actors.cli", "run", str(app), "hello"],
+        [sys.executable, "-m", "actors.cli", "run", queue, str(app), "hello"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -82,3 +95,31 @@ def test_python_api() -> None:
         "inventory: left {'book': 0, 'pen': 1}, heard shipped ['book', 'pen']",
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_every_example_workflow_has_a_history() -> None:
+    recorded = {entry for _, entry, _, _ in RECORDED.values()}
+    for folder in EXAMPLE_APPS:
+        registry = load_app(EXAMPLES / folder).registry
+        workflows = {e.id for e in registry if e.kind == "workflow.lua"}
+        assert workflows <= recorded, workflows - recorded
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_example_history_replays(name: str) -> None:
+    folder = RECORDED[name][0]
+    (result,) = replay(EXAMPLES / folder, [HISTORIES / f"{name}.json"])
+    assert result.ok
+    assert result.recorded_outcome is not None
+    assert result.outcome == result.recorded_outcome
+
+
+def test_a_changed_example_fails_to_replay(tmp_path: Path) -> None:
+    """The reminder without its durable sleep issues another first command: its recorded
+    history must no longer replay (so the replay test can fail)."""
+    app = copy_example("hello", tmp_path)
+    source = (app / "reminder.lua").read_text()
+    assert source.count("time.sleep(request.delay)") == 1
+    (app / "reminder.lua").write_text(source.replace("time.sleep(request.delay)", ""))
+    with pytest.raises(NondeterminismFound, match="hello:reminder"):
+        replay(app, [HISTORIES / "hello_reminder.json"])

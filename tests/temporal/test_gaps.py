@@ -13,6 +13,7 @@ import attrs
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 from actors.host import SpawnRequest
@@ -58,12 +59,14 @@ class GapsApp:
         return event.value
 
 
-def load(address: str, *overrides: str) -> AppRuntime:
+def load(address: str | None, *overrides: str) -> AppRuntime:
+    """The app against `address` (None: on its own in-memory embedded server)."""
     prefix = f"g{uuid.uuid4().hex[:8]}-"
+    settings: dict[str, Any] = {"ephemeral": True}
+    if address is not None:
+        settings["temporal_address"] = address
     runtime = AppRuntime.load(
-        APP,
-        overrides=[f"gaps:temporal:tq_prefix={prefix}", *overrides],
-        settings={"temporal_address": address, "ephemeral": True},
+        APP, overrides=[f"gaps:temporal:tq_prefix={prefix}", *overrides], settings=settings
     )
     assert not runtime.errors, runtime.errors
     return runtime
@@ -164,3 +167,111 @@ async def test_a_workflow_started_elsewhere_that_cannot_load_fails(
     cause = caught.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == kind and message in cause.message
+
+
+# -- item 4: search attributes ------------------------------------------------------------------
+
+
+async def history_kinds(client: Client, workflow_id: str) -> list[int]:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return [event.event_type for event in history.events]
+
+
+async def test_an_unknown_search_attribute_is_an_error_on_a_real_server(app: GapsApp) -> None:
+    """The session's server stands for a real cluster: nothing is registered on the fly."""
+    event = await app.exit_of("gaps:attrs", {"gaps_never_registered": "x"}, host=WORKER)
+    assert event.error is None, event.error
+    assert event.value["kind"] == "Invalid"
+    assert "search attribute gaps_never_registered is not registered" in event.value["error"]
+    kinds = await history_kinds(app.client, event.source.id)
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds
+    out = await app.value("gaps:attrs_at_start", {"gaps_never_registered": "x"})
+    assert out["kind"] == "Invalid" and "gaps_never_registered" in out["error"]
+
+
+async def test_declared_search_attributes_are_registered_and_types_must_match(
+    app: GapsApp,
+) -> None:
+    event = await app.exit_of("gaps:attrs", {"gaps_declared": "yes"}, host=WORKER)
+    assert event.value == {"ok": True, "again": True}
+    event = await app.exit_of("gaps:attrs", {"gaps_declared": 3}, host=WORKER)
+    assert event.value["kind"] == "Invalid"
+    assert (
+        "gaps_declared is registered as Keyword, but the value given is a Int"
+        in (event.value["error"])
+    )
+
+
+async def test_the_embedded_server_registers_attributes_as_they_are_used() -> None:
+    runtime = load(None)
+    async with runtime.node:
+        await runtime.start()
+        gaps = GapsApp(runtime)
+        search = {"status": "processing", "order_total": 99.5, "tags": ["a", "b"]}
+        event = await gaps.exit_of("gaps:attrs", search, host=WORKER)
+        assert event.value == {"ok": True, "again": True}
+        out = await gaps.value("gaps:attrs_at_start", {"region": "eu", "priority": 2})
+        described = [
+            await gaps.client.get_workflow_handle(workflow_id).describe()
+            for workflow_id in (event.source.id, out["workflow"])
+        ]
+    attributes = described[0].typed_search_attributes
+    assert attributes.get(SearchAttributeKey.for_keyword("status")) == "processing"
+    assert attributes.get(SearchAttributeKey.for_float("order_total")) == 99.5
+    assert attributes.get(SearchAttributeKey.for_keyword_list("tags")) == ["a", "b"]
+    assert await described[0].memo() == {"note": "set by attrs"}
+    started = described[1].typed_search_attributes
+    assert started.get(SearchAttributeKey.for_keyword("region")) == "eu"
+    assert started.get(SearchAttributeKey.for_int("priority")) == 2
+
+
+# -- item 9: automatic activity heartbeat ----------------------------------------------------
+
+
+async def scheduled_heartbeat(client: Client, workflow_id: str) -> float:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    return scheduled[0].heartbeat_timeout.ToTimedelta().total_seconds()
+
+
+async def test_activities_get_a_default_heartbeat_timeout(app: GapsApp) -> None:
+    event = await app.exit_of("gaps:call_slow", 10, host=WORKER)
+    assert event.value == {"result": 10}
+    assert await scheduled_heartbeat(app.client, event.source.id) == 10.0
+
+
+async def test_the_runtime_heartbeats_while_the_lua_activity_runs(app: GapsApp) -> None:
+    """2.5 s of work under a 1 s heartbeat timeout: alive only through the automatic beat."""
+    options = {"activity.heartbeat_timeout": "1s", "activity.retry_policy": {"maximum_attempts": 1}}
+    event = await app.exit_of("gaps:call_slow", 2500, options, host=WORKER)
+    assert event.value == {"result": 2500}
+    assert await scheduled_heartbeat(app.client, event.source.id) == 1.0
+
+
+# -- item 8: one send classification -----------------------------------------------------------
+
+
+async def test_every_send_path_refuses_what_can_never_succeed_as_invalid(app: GapsApp) -> None:
+    """From a local process to a local process and to a workflow, then from a workflow to
+    both: the same kinds, never retryable, never a plain string; targets keep working."""
+    out = await app.value("gaps:bad_sends")
+    assert out.pop("counts") == {"local": 6, "workflow": 3}  # good ones and long topics
+    in_workflow = out.pop("from_workflow")
+    for target, cases in [*out.items(), *in_workflow.items()]:
+        assert cases["deep"]["kind"] == "Invalid", (target, cases)
+        assert "nested deeper than 128" in cases["deep"]["message"]
+        assert cases["numeric_topic"]["message"] == "topic must be a string, not a number"
+        for case in cases.values():
+            assert "plain" not in case and "raised" not in case, (target, cases)
+            assert case.get("ok") or (case["kind"] == "Invalid" and not case["retryable"])
+    for cases in (out["workflow"], in_workflow["workflow"], in_workflow["local"]):
+        assert "payloads are JSON" in cases["sparse"]["message"]
+        assert "payloads are JSON" in cases["mixed"]["message"]
+    assert "exceeds Temporal's payload limit of 2097152 bytes" in out["workflow"]["huge"]["message"]
+    assert "exceeds Temporal's payload limit" in in_workflow["workflow"]["huge"]["message"]
+    # Local processes take any Lua table shape and any size.
+    assert out["local"]["sparse"] == out["local"]["mixed"] == out["local"]["huge"] == {"ok": True}

@@ -1,6 +1,9 @@
--- Seed: "Запуск workflow" → "Из HTTP-обработчиков", as written. It cannot run here: the
--- runtime has no `http` module (README.md), so calling it fails at `http.request()`.
--- Completed: only the `return` exporting the handler.
+-- Seed: "Запуск workflow" → "Из HTTP-обработчиков", as written: the handler of
+-- `POST /orders` on the `app:gateway` service (_index.yaml).
+-- Completed: the `require`s of `http` and `json`, and the `return` exporting the handler.
+local http = require("http")
+local json = require("json")
+
 local function handler()
     local req = http.request()
     local order = json.decode(req:body())

@@ -20,4 +20,37 @@ local function counter(input)
     return {total = total}
 end
 
-return {counter = counter}
+-- Sets the search attributes it is given (and a memo); an error is part of the result.
+local function attrs(search)
+    local workflow = require("workflow")
+    local ok, err = workflow.attrs({search = search, memo = {note = "set by attrs"}})
+    if not ok then
+        return {error = tostring(err), kind = err:kind()}
+    end
+    return {ok = ok, again = workflow.attrs({search = search})}
+end
+
+-- Calls the slow activity with the given activity options.
+local function call_slow(ms, options)
+    local funcs = require("funcs")
+    local result, err = funcs.new():with_options(options or {}):call("gaps:slow", ms)
+    if err then
+        return {error = tostring(err), kind = err:kind()}
+    end
+    return {result = result}
+end
+
+-- Counts "m" messages until "stop"; returns the count.
+local function sink()
+    local inbox = process.inbox()
+    local count = 0
+    while true do
+        local msg = inbox:receive()
+        if msg:topic() == "stop" then
+            return count
+        end
+        count = count + 1
+    end
+end
+
+return {counter = counter, attrs = attrs, call_slow = call_slow, sink = sink}

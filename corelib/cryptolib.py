@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from actors import errors
-from lua_bindings import jsoncodec, uuids
+from corelib import jsoncodec, uuids
 
 Random = Callable[[int], bytes]
 

@@ -1,0 +1,66 @@
+"""Single-row inserts in one transaction: a Lua process through the `sql` module against
+Python's `sqlite3` doing the same inserts, in the same run, on the same kind of database
+file (WAL journal, as `db.sql.sqlite` opens it).
+
+The Lua side pays what the module promises: every insert parks the process while the
+connection's worker thread runs it, so the event loop is never blocked by the database.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+
+from actors.host import SpawnRequest
+from actors.runtime import AppRuntime
+from benchmarks.harness import report
+
+APP = Path(__file__).parent / "apps" / "sql"
+HOST = "bench:processes"
+ROWS = 20_000
+ROUNDS = 3
+INSERT = "INSERT INTO items (id, name) VALUES (?, ?)"
+
+
+def python_rate(path: Path) -> float:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE items (id INTEGER, name TEXT)")
+    started = time.perf_counter()
+    db.execute("BEGIN")
+    for i in range(1, ROWS + 1):
+        db.execute(INSERT, (i, "item"))
+    db.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    db.close()
+    return ROWS / elapsed
+
+
+async def lua_rate(path: Path) -> float:
+    os.environ["BENCH_SQL_DB"] = str(path)
+    runtime = AppRuntime.load(APP)
+    async with runtime.node:
+        await runtime.start()
+        started = time.perf_counter()
+        pid = await runtime.node.spawn(HOST, SpawnRequest(target="bench:inserter", args=(ROWS,)))
+        event = await runtime.node.host(HOST).wait_exit(pid)
+        elapsed = time.perf_counter() - started
+    if event.error is not None:
+        raise RuntimeError(f"inserter failed: {event.error}")
+    return ROWS / elapsed
+
+
+def main() -> None:
+    lua, python = 0.0, 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(ROUNDS):
+            python = max(python, python_rate(Path(tmp) / f"py{n}.db"))
+            lua = max(lua, anyio.run(lua_rate, Path(tmp) / f"lua{n}.db"))
+    report("sql_insert", "rows_per_s", lua)
+    report("sql_insert", "python_rows_per_s", python)
+    report("sql_insert", "lua_over_python_ratio", lua / python)

@@ -1,0 +1,228 @@
+"""The `sql` module: the Python half (`sql.lua` wraps it and holds the query builder).
+
+Lua holds handles, small tables around a number; this file maps the numbers to databases,
+transactions and statements, per owning process. When a process exits, its open
+transactions are rolled back and all its handles forgotten, so a process that dies with a
+transaction open leaves the database as it was.
+
+Every database call parks the calling Lua task (`Bridge.blocking`) while the driver works
+(SQLite in a worker thread, PostgreSQL on the event loop): other processes keep running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from typing import Any
+
+import attrs
+
+from actors.errors import ActorError, invalid
+from actors.pid import PID
+from data_modules import sqldb, sqltypes
+from data_modules.bridge import Bridge, Owned, string
+from data_modules.resources import Resources
+from lua_bindings.contract import ModuleHost, Reply, nil_on_error, reply
+from lua_bindings.convert import lua_type_name, text
+from lua_bindings.modules import LuaModule
+
+
+@attrs.define(eq=False)
+class Statement:
+    sql: str
+    parent: Any
+    """The `sqldb.Database` or `sqldb.Transaction` it runs on."""
+
+
+def _sql_text(value: Any) -> str:
+    sql = string(value, "SQL")
+    if not sql:
+        raise invalid("SQL is empty")
+    return sql
+
+
+class SqlFunctions:
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self.resources = Resources.of(bridge.registry)
+        self._handles: Owned[Any] = Owned(bridge, "sql handle", self._drop)
+
+    def _drop(self, target: Any) -> None:
+        if isinstance(target, sqldb.Transaction):
+            self.bridge.background(target.abandon)
+
+    def _new(self, target: Any, owner: PID | None = None) -> int:
+        return self._handles.add(target, owner)
+
+    def _get(self, number: Any, kind: type | tuple[type, ...]) -> Any:
+        target = self._handles.get(number)
+        if not isinstance(target, kind):
+            raise invalid("wrong kind of sql handle")
+        return target
+
+    def _blocking(
+        self, start: Callable[[], Awaitable[Any]], on_ok: Callable[[Any], Reply]
+    ) -> Reply:
+        try:
+            work = start()
+        except ActorError as exc:
+            return reply.failed(exc.error)
+        return self.bridge.blocking(work, on_ok)  # type: ignore[arg-type]
+
+    # -- module functions -------------------------------------------------------------------
+
+    def get(self, entry_id: Any = None, *_: Any) -> Reply:
+        """→ handle number, database type; or nil, err."""
+        try:
+            db = self.resources.database(self.bridge.entry_id(entry_id, "database"))
+            return self._new(db), self.bridge.lua(db.kind)
+        except ActorError as exc:
+            return None, exc.error
+
+    def release(self, number: Any) -> Reply:
+        self._handles.remove(number)
+        return (True,)
+
+    def stats(self, number: Any) -> Any:
+        db: sqldb.Database = self._get(number, sqldb.Database)
+        return self.bridge.lua(db.pool.stats())
+
+    def _run(self, target: Any, op: str, statement: str, values: list[Any]) -> Reply:
+        """Run a query or execute on a database or transaction, parking the caller."""
+        on_ok = self._rows if op == "query" else self._result
+        if isinstance(target, sqldb.Database):
+            run = target.query if op == "query" else target.execute
+            return self.bridge.blocking(run(statement, values, self.bridge.caller()[0]), on_ok)
+        future = target.submit(op, statement, values)
+        if future is None:
+            run = target.query if op == "query" else target.execute
+            return self.bridge.blocking(run(statement, values), on_ok)
+        resume = self.bridge.park()
+        loop = asyncio.get_running_loop()
+
+        def answer(done: Future[Any]) -> None:
+            exc = done.exception()
+            if exc is None:
+                resume(*on_ok(done.result()))
+            else:
+                resume(None, target.failed(exc).error)
+
+        future.add_done_callback(lambda done: loop.call_soon_threadsafe(answer, done))
+        return reply.parked()
+
+    def query(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        try:
+            target = self._get(number, (sqldb.Database, sqldb.Transaction))
+            return self._run(target, "query", _sql_text(sql), sqltypes.params(params))
+        except ActorError as exc:
+            return reply.failed(exc.error)
+
+    def execute(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        try:
+            target = self._get(number, (sqldb.Database, sqldb.Transaction))
+            return self._run(target, "execute", _sql_text(sql), sqltypes.params(params))
+        except ActorError as exc:
+            return reply.failed(exc.error)
+
+    def prepare(self, number: Any, sql: Any) -> Reply:
+        """Checks the SQL now (syntax, tables); the statement then runs on the database's
+        connections (each keeps it prepared in its statement cache) or the transaction's."""
+        holder: list[Statement] = []
+        pid = self.bridge.caller()[0]
+
+        def start() -> Awaitable[Any]:
+            target = self._get(number, (sqldb.Database, sqldb.Transaction))
+            statement = Statement(_sql_text(sql), target)
+            holder.append(statement)
+            if isinstance(target, sqldb.Database):
+                return target.check(statement.sql, self.bridge.caller()[0])
+            return target.check(statement.sql)
+
+        return self._blocking(start, lambda _: (self._new(holder[0], pid),))
+
+    def stmt_run(self, number: Any, op: Any, params: Any = None) -> Reply:
+        """`stmt:query(params)` (op "query") or `stmt:execute(params)` (op "execute")."""
+        try:
+            stmt: Statement = self._get(number, Statement)
+            return self._run(stmt.parent, text(op), stmt.sql, sqltypes.params(params))
+        except ActorError as exc:
+            return reply.failed(exc.error)
+
+    def begin(self, number: Any, options: Any = None) -> Reply:
+        pid = self.bridge.caller()[0]
+
+        def start() -> Awaitable[Any]:
+            db: sqldb.Database = self._get(number, sqldb.Database)
+            isolation, read_only = "default", False
+            if options is not None:
+                if not hasattr(options, "items"):
+                    raise invalid(f"begin options must be a table, got {lua_type_name(options)}")
+                level = options[b"isolation"]
+                if level is not None:
+                    isolation = text(level)
+                read_only = options[b"read_only"] is True
+            return db.begin(self.bridge.caller()[0], isolation, read_only)
+
+        return self._blocking(start, lambda tx: (self._new(tx, pid),))
+
+    def tx_end(self, number: Any, verb: Any) -> Reply:
+        def start() -> Awaitable[Any]:
+            tx: sqldb.Transaction = self._get(number, sqldb.Transaction)
+            return tx.commit() if verb == b"commit" else tx.rollback()
+
+        return self._blocking(start, lambda _: (True,))
+
+    def tx_savepoint(self, number: Any, verb: Any, name: Any = None) -> Reply:
+        def start() -> Awaitable[Any]:
+            tx: sqldb.Transaction = self._get(number, sqldb.Transaction)
+            if not isinstance(name, bytes | str):
+                raise invalid(f"savepoint name must be a string, got {lua_type_name(name)}")
+            return tx.savepoint(text(verb), text(name))
+
+        return self._blocking(start, lambda _: (True,))
+
+    def tx_check(self, number: Any) -> Any:
+        tx: sqldb.Transaction = self._get(number, sqldb.Transaction)
+        if tx.state != "active":
+            raise invalid(f"transaction is not active (already {tx.state})")
+        return self.bridge.lua(tx.db.kind)
+
+    def stmt_close(self, number: Any) -> Reply:
+        self._handles.remove(number)
+        return (True,)
+
+    # -- replies ----------------------------------------------------------------------------
+
+    def _rows(self, found: list[dict[str, Any]]) -> Reply:
+        return (self.bridge.lua(sqltypes.rows(found)),)
+
+    def _result(self, result: sqldb.ExecResult) -> Reply:
+        return (
+            self.bridge.lua(
+                {"last_insert_id": result.last_insert_id, "rows_affected": result.rows_affected}
+            ),
+        )
+
+
+def _functions(host: ModuleHost) -> dict[str, Any]:
+    functions = SqlFunctions(Bridge(host))
+    return {
+        "get": functions.get,
+        "release": functions.release,
+        "stats": nil_on_error(functions.stats),
+        "query": functions.query,
+        "execute": functions.execute,
+        "prepare": functions.prepare,
+        "begin": functions.begin,
+        "tx_end": functions.tx_end,
+        "tx_savepoint": functions.tx_savepoint,
+        "tx_check": nil_on_error(functions.tx_check),
+        "stmt_run": functions.stmt_run,
+        "stmt_close": functions.stmt_close,
+        "typed": nil_on_error(sqltypes.typed),
+        "NULL": sqltypes.NULL,
+    }
+
+
+MODULE = LuaModule("sql", _functions, package="data_modules")

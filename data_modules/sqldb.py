@@ -1,0 +1,699 @@
+"""SQL databases for apps: a connection pool per `db.sql.*` entry, over two drivers.
+
+- SQLite (`sqlite3`): each connection has its own worker thread, so a query never blocks the
+  event loop (nor waits behind another connection's query). A `:memory:` database is one
+  connection (each connection would see a database of its own).
+- PostgreSQL (`asyncpg`): native asyncio. Connections are opened on demand, so an app whose
+  server is down starts anyway; its queries fail `Unavailable` (retryable) until the server is
+  back, and broken connections are dropped, never handed out again.
+
+`Pool` is ours for both drivers: the configured sizes, statistics, an acquire timeout, and a
+refusal (instead of a deadlock) when a process waits for a connection that only it holds.
+Everything here is plain Python (no Lua); values are already converted by `sqltypes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import sqlite3
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Protocol
+
+import attrs
+
+from actors import errors
+from actors.errors import ActorError, invalid
+
+SQLITE = "sqlite"
+POSTGRES = "postgres"
+
+ISOLATION_LEVELS = (
+    "default",
+    "read_uncommitted",
+    "read_committed",
+    "write_committed",
+    "repeatable_read",
+    "serializable",
+)
+_SAVEPOINT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Row = dict[str, Any]
+Params = Sequence[Any]
+
+
+@attrs.frozen
+class ExecResult:
+    last_insert_id: int = 0
+    rows_affected: int = 0
+
+
+@attrs.frozen
+class PoolConfig:
+    max_open: int = 0
+    """Most connections open at once; 0 means the driver's default (`DEFAULT_MAX_OPEN`)."""
+    max_idle: int = 0
+    """Idle connections kept for reuse; 0 means `DEFAULT_MAX_IDLE`."""
+    max_lifetime: float = 3600.0
+    """Seconds after which a connection is closed instead of reused."""
+    acquire_timeout: float = 30.0
+    """Seconds a query waits for a free connection before failing `Unavailable`."""
+
+
+DEFAULT_MAX_OPEN = 10
+DEFAULT_MAX_IDLE = 2
+
+
+def unavailable(message: str) -> ActorError:
+    return errors.error(errors.UNAVAILABLE, message, retryable=True)
+
+
+class Connection(Protocol):
+    """One driver connection. Calls never overlap (the pool hands it to one user)."""
+
+    born: float
+
+    def alive(self) -> bool: ...
+    async def query(self, sql: str, params: Params) -> list[Row]: ...
+    async def execute(self, sql: str, params: Params) -> ExecResult: ...
+    async def check(self, sql: str) -> None: ...
+    async def run(self, sql: str) -> None: ...
+    async def begin(self, isolation: str, read_only: bool) -> None: ...
+    async def close(self) -> None: ...
+
+
+class Driver(Protocol):
+    kind: str
+    description: str
+
+    async def connect(self) -> Connection: ...
+    def translate(self, exc: BaseException) -> tuple[ActorError, bool]:
+        """The error value for a driver exception, and whether the connection is broken."""
+        ...
+
+
+# -- SQLite ---------------------------------------------------------------------------------
+
+sqlite3.register_converter("JSON", json.loads)
+sqlite3.register_converter("JSONB", json.loads)
+sqlite3.register_converter("BOOLEAN", lambda b: b not in (b"0", b""))
+sqlite3.register_converter("BOOL", lambda b: b not in (b"0", b""))
+
+_PRAGMA_NAME = re.compile(r"^[a-z_]+$")
+_PRAGMA_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_BINDINGS = re.compile(r"uses (\d+)")
+
+
+class SqliteConnection:
+    def __init__(self, db: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
+        self._db = db
+        self._thread = thread
+        self._closed = False
+        self._query_only = False
+        self.born = time.monotonic()
+
+    def alive(self) -> bool:
+        return not self._closed
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        return asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    def _query(self, sql: str, params: Params) -> list[Row]:
+        cursor = self._db.execute(sql, params)
+        try:
+            if cursor.description is None:
+                return []
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def _execute(self, sql: str, params: Params) -> ExecResult:
+        cursor = self._db.execute(sql, params)
+        try:
+            return ExecResult(cursor.lastrowid or 0, max(cursor.rowcount, 0))
+        finally:
+            cursor.close()
+
+    def _check(self, sql: str) -> None:
+        """Compile `sql` without running it (EXPLAIN with NULL for every parameter)."""
+        params: list[None] = []
+        for _ in range(2):
+            try:
+                self._db.execute("EXPLAIN " + sql, params).close()
+                return
+            except sqlite3.ProgrammingError as exc:
+                found = _BINDINGS.search(str(exc))
+                if found is None:
+                    raise
+                params = [None] * int(found.group(1))
+        self._db.execute("EXPLAIN " + sql, params).close()
+
+    def submit(self, op: str, sql: str, params: Params) -> Future[Any]:
+        """`query` or `execute` answered by a future of the connection's own thread, with
+        no event-loop task per call (the fast path of transactions)."""
+        return self._thread.submit(self._query if op == "query" else self._execute, sql, params)
+
+    async def query(self, sql: str, params: Params) -> list[Row]:
+        return await self._call(self._query, sql, params)
+
+    async def execute(self, sql: str, params: Params) -> ExecResult:
+        return await self._call(self._execute, sql, params)
+
+    async def check(self, sql: str) -> None:
+        await self._call(self._check, sql)
+
+    def _run(self, sql: str) -> None:
+        self._db.execute(sql).close()
+        if self._query_only and sql in ("COMMIT", "ROLLBACK"):
+            self._query_only = False
+            self._db.execute("PRAGMA query_only = OFF").close()
+
+    async def run(self, sql: str) -> None:
+        await self._call(self._run, sql)
+
+    def _begin(self, read_only: bool) -> None:
+        if read_only:
+            self._db.execute("PRAGMA query_only = ON").close()
+            self._query_only = True
+        self._db.execute("BEGIN").close()
+
+    async def begin(self, isolation: str, read_only: bool) -> None:
+        # SQLite transactions are serializable: every level is satisfied by the strongest.
+        await self._call(self._begin, read_only)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._call(self._db.close)
+        finally:
+            self._thread.shutdown(wait=False)
+
+
+@attrs.define
+class SqliteDriver:
+    file: str
+    options: dict[str, Any] = attrs.field(factory=dict)
+    kind: str = SQLITE
+
+    @property
+    def description(self) -> str:
+        return f"sqlite {self.file}"
+
+    @property
+    def in_memory(self) -> bool:
+        return self.file == ":memory:" or "mode=memory" in self.file
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.file,
+            isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+            check_same_thread=False,  # used by its own worker thread only
+            detect_types=sqlite3.PARSE_DECLTYPES,
+            cached_statements=256,
+            uri=self.file.startswith("file:"),
+        )
+        pragmas = {"busy_timeout": 5000, "foreign_keys": "ON"}
+        if not self.in_memory:
+            pragmas["journal_mode"] = "WAL"
+        pragmas.update(self.options)
+        for name, value in pragmas.items():
+            db.execute(f"PRAGMA {name} = {value}").close()
+        return db
+
+    async def connect(self) -> Connection:
+        thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
+        try:
+            db = await asyncio.get_running_loop().run_in_executor(thread, self._open)
+        except BaseException:
+            thread.shutdown(wait=False)
+            raise
+        return SqliteConnection(db, thread)
+
+    def translate(self, exc: BaseException) -> tuple[ActorError, bool]:
+        message = str(exc)
+        if isinstance(exc, ActorError):
+            return exc, False
+        if isinstance(exc, sqlite3.IntegrityError):
+            return errors.error(errors.CONFLICT, f"constraint violation: {message}"), False
+        if isinstance(exc, sqlite3.OperationalError):
+            lowered = message.lower()
+            if "locked" in lowered or "busy" in lowered:
+                return unavailable(f"database is busy: {message}"), False
+            if "unable to open" in lowered or "disk i/o" in lowered:
+                return unavailable(f"cannot open database {self.file}: {message}"), True
+            if "attempt to write a readonly database" in lowered:
+                return errors.error(errors.PERMISSION_DENIED, message), False
+            return invalid(f"SQL error: {message}"), False
+        if isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError | sqlite3.DataError):
+            if "number of bindings" in message:
+                message = f"wrong number of parameters: {message}"
+            return invalid(message), False
+        if isinstance(exc, OverflowError):
+            return invalid(f"parameter out of range: {message}"), False
+        return errors.error(errors.INTERNAL, f"{type(exc).__name__}: {message}"), False
+
+    @staticmethod
+    def check_options(options: dict[str, Any]) -> dict[str, Any]:
+        """`options:` of a `db.sql.sqlite` entry are PRAGMAs: names and values are words."""
+        for name, value in options.items():
+            if not _PRAGMA_NAME.match(str(name)) or not _PRAGMA_VALUE.match(str(value)):
+                raise invalid(f"options: {name}={value!r} is not a PRAGMA name and simple value")
+        return options
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+
+
+def _status_count(status: str) -> int:
+    last = status.rsplit(" ", 1)[-1] if status else ""
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresConnection:
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._tx: Any = None
+        self.born = time.monotonic()
+
+    def alive(self) -> bool:
+        return not self._conn.is_closed()
+
+    async def query(self, sql: str, params: Params) -> list[Row]:
+        records = await self._conn.fetch(sql, *params)
+        return [dict(record.items()) for record in records]
+
+    async def execute(self, sql: str, params: Params) -> ExecResult:
+        status = await self._conn.execute(sql, *params)
+        return ExecResult(0, _status_count(status))
+
+    async def check(self, sql: str) -> None:
+        await self._conn.prepare(sql)
+
+    async def run(self, sql: str) -> None:
+        await self._conn.execute(sql)
+
+    async def begin(self, isolation: str, read_only: bool) -> None:
+        level = None if isolation == "default" else isolation
+        if level == "write_committed":
+            raise invalid("isolation write_committed is not supported by PostgreSQL")
+        parts = ["BEGIN"]
+        if level is not None:
+            parts.append("ISOLATION LEVEL " + level.replace("_", " ").upper())
+        if read_only:
+            parts.append("READ ONLY")
+        await self._conn.execute(" ".join(parts))
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self._conn.close(), 2)
+        except Exception:
+            self._conn.terminate()
+
+
+def _json_out(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@attrs.define
+class PostgresDriver:
+    connect_args: dict[str, Any]
+    connect_timeout: float = 5.0
+    kind: str = POSTGRES
+
+    @property
+    def description(self) -> str:
+        args = self.connect_args
+        if args.get("dsn"):
+            return "postgres (dsn)"
+        return f"postgres {args.get('host')}:{args.get('port')}/{args.get('database')}"
+
+    async def connect(self) -> Connection:
+        import asyncpg
+
+        conn = await asyncpg.connect(**self.connect_args, timeout=self.connect_timeout)
+        for name in ("json", "jsonb"):
+            await conn.set_type_codec(
+                name, encoder=_json_out, decoder=json.loads, schema="pg_catalog"
+            )
+        return PostgresConnection(conn)
+
+    def translate(self, exc: BaseException) -> tuple[ActorError, bool]:
+        import asyncpg
+        from asyncpg import exceptions as pg
+
+        if isinstance(exc, ActorError):
+            return exc, False
+        message = str(exc)
+        broken_kinds = (
+            OSError,
+            ConnectionError,
+            asyncio.TimeoutError,
+            pg.ConnectionDoesNotExistError,
+            pg.PostgresConnectionError,
+            pg.CannotConnectNowError,
+            pg.AdminShutdownError,
+            pg.TooManyConnectionsError,
+            asyncpg.InternalClientError,  # e.g. a connection the server closed while idle
+        )
+        if isinstance(exc, broken_kinds):
+            return unavailable(
+                f"{self.description} unavailable: {message or type(exc).__name__}"
+            ), True
+        if isinstance(exc, pg.InsufficientPrivilegeError):
+            return errors.error(errors.PERMISSION_DENIED, message), False
+        if isinstance(exc, pg.IntegrityConstraintViolationError):
+            return errors.error(errors.CONFLICT, f"constraint violation: {message}"), False
+        if isinstance(exc, pg.InFailedSQLTransactionError):
+            return invalid(
+                f"transaction aborted by an earlier error, roll it back: {message}"
+            ), False
+        if isinstance(exc, pg.SyntaxOrAccessError | pg.DataError):
+            return invalid(f"SQL error: {message}"), False
+        if isinstance(exc, asyncpg.InterfaceError | asyncpg.exceptions.DataError):
+            if "is closed" in message or "another operation" in message:
+                return unavailable(f"{self.description}: {message}"), True
+            if "arguments" in message:
+                message = f"wrong number of parameters: {message}"
+            return invalid(message), False
+        if isinstance(exc, TypeError | ValueError | OverflowError):
+            return invalid(f"bad parameter: {message}"), False
+        if isinstance(exc, asyncpg.PostgresError):
+            code = getattr(exc, "sqlstate", "")
+            return errors.error(errors.INTERNAL, f"{message} (SQLSTATE {code})"), False
+        return errors.error(errors.INTERNAL, f"{type(exc).__name__}: {message}"), False
+
+
+# -- the pool -------------------------------------------------------------------------------
+
+
+class Pool:
+    """Connections of one database, for both drivers. `owner` identifies who holds a
+    connection (a process), so that a process waiting for a connection only it holds is
+    told so instead of waiting forever."""
+
+    def __init__(self, name: str, driver: Driver, config: PoolConfig) -> None:
+        self.name = name
+        self.driver = driver
+        self.config = config
+        max_open = config.max_open or DEFAULT_MAX_OPEN
+        if isinstance(driver, SqliteDriver) and driver.in_memory:
+            max_open = 1
+        self.max_open = max_open
+        self.max_idle = min(config.max_idle or DEFAULT_MAX_IDLE, max_open)
+        self._idle: deque[Connection] = deque()
+        self._open = 0
+        self._holders: Counter[Hashable] = Counter()
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._closing: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.wait_count = 0
+        self.wait_seconds = 0.0
+        self.max_idle_closed = 0
+        self.max_lifetime_closed = 0
+
+    @property
+    def in_use(self) -> int:
+        return sum(self._holders.values())
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "max_open_connections": self.max_open,
+            "open_connections": self._open,
+            "in_use": self.in_use,
+            "idle": len(self._idle),
+            "wait_count": self.wait_count,
+            "wait_duration": f"{self.wait_seconds:.6f}s",
+            "max_idle_closed": self.max_idle_closed,
+            "max_idle_time_closed": 0,
+            "max_lifetime_closed": self.max_lifetime_closed,
+        }
+
+    def _expired(self, conn: Connection) -> bool:
+        return time.monotonic() - conn.born > self.config.max_lifetime
+
+    async def acquire(self, owner: Hashable) -> Connection:
+        if self._closed:
+            raise unavailable(f"database {self.name} is closed")
+        started: float | None = None
+        deadline = time.monotonic() + self.config.acquire_timeout
+        while True:
+            while self._idle:
+                conn = self._idle.popleft()
+                if conn.alive() and not self._expired(conn):
+                    self._holders[owner] += 1
+                    return conn
+                if conn.alive():
+                    self.max_lifetime_closed += 1
+                self._discard(conn)
+            if self._open < self.max_open:
+                self._open += 1
+                try:
+                    conn = await self.driver.connect()
+                except BaseException as exc:
+                    self._open -= 1
+                    self._wake_one()
+                    if isinstance(exc, Exception):
+                        raise self.driver.translate(exc)[0] from None
+                    raise
+                self._holders[owner] += 1
+                return conn
+            if owner is not None and self._holders[owner] >= self.in_use > 0:
+                raise invalid(
+                    f"database {self.name}: every connection ({self.max_open}) is held by this "
+                    "process (an open transaction?); use the transaction, or commit or roll "
+                    "it back first"
+                )
+            if started is None:
+                started = time.monotonic()
+                self.wait_count += 1
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, max(deadline - time.monotonic(), 0))
+            except TimeoutError:
+                raise unavailable(
+                    f"database {self.name}: no connection free after "
+                    f"{self.config.acquire_timeout:g}s (pool of {self.max_open})"
+                ) from None
+            finally:
+                self.wait_seconds += time.monotonic() - started
+                started = time.monotonic()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+
+    def release(self, conn: Connection, owner: Hashable, broken: bool = False) -> None:
+        self._holders[owner] -= 1
+        if self._holders[owner] <= 0:
+            del self._holders[owner]
+        if broken or self._closed or not conn.alive():
+            self._discard(conn)
+        elif self._expired(conn):
+            self.max_lifetime_closed += 1
+            self._discard(conn)
+        elif len(self._idle) >= self.max_idle and not self._waiters:
+            self.max_idle_closed += 1
+            self._discard(conn)
+        else:
+            self._idle.append(conn)
+        self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _discard(self, conn: Connection) -> None:
+        self._open -= 1
+        task = asyncio.get_running_loop().create_task(_close_quietly(conn))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def close(self) -> None:
+        self._closed = True
+        while self._idle:
+            self._discard(self._idle.popleft())
+        if self._closing:
+            await asyncio.wait(list(self._closing), timeout=5)
+
+
+async def _close_quietly(conn: Connection) -> None:
+    with contextlib.suppress(Exception):
+        await conn.close()
+
+
+# -- databases and transactions --------------------------------------------------------------
+
+
+class Database:
+    """A `db.sql.*` entry at run time: one pool; each call borrows a connection."""
+
+    def __init__(self, entry_id: str, driver: Driver, config: PoolConfig) -> None:
+        self.id = entry_id
+        self.driver = driver
+        self.kind = driver.kind
+        self.pool = Pool(entry_id, driver, config)
+
+    async def _with_connection(
+        self, owner: Hashable, use: Callable[[Connection], Awaitable[Any]]
+    ) -> Any:
+        conn = await self.pool.acquire(owner)
+        broken = False
+        try:
+            return await use(conn)
+        except Exception as exc:
+            error, broken = self.driver.translate(exc)
+            raise error from None
+        finally:
+            self.pool.release(conn, owner, broken)
+
+    async def query(self, sql: str, params: Params = (), owner: Hashable = None) -> list[Row]:
+        return await self._with_connection(owner, lambda c: c.query(sql, params))
+
+    async def execute(self, sql: str, params: Params = (), owner: Hashable = None) -> ExecResult:
+        return await self._with_connection(owner, lambda c: c.execute(sql, params))
+
+    async def check(self, sql: str, owner: Hashable = None) -> None:
+        await self._with_connection(owner, lambda c: c.check(sql))
+
+    async def begin(
+        self, owner: Hashable = None, isolation: str = "default", read_only: bool = False
+    ) -> Transaction:
+        if isolation not in ISOLATION_LEVELS:
+            raise invalid(
+                f"invalid isolation level {isolation!r} (one of {', '.join(ISOLATION_LEVELS)})"
+            )
+        conn = await self.pool.acquire(owner)
+        try:
+            await conn.begin(isolation, read_only)
+        except Exception as exc:
+            error, broken = self.driver.translate(exc)
+            self.pool.release(conn, owner, broken)
+            raise error from None
+        return Transaction(self, conn, owner, read_only)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+_tx_ids = itertools.count(1)
+
+
+class Transaction:
+    """A connection held from `begin` until commit, rollback or `abandon` (process exit).
+    Calls on it run one at a time, so the final rollback never overlaps a running query."""
+
+    def __init__(self, db: Database, conn: Connection, owner: Hashable, read_only: bool) -> None:
+        self.db = db
+        self.id = next(_tx_ids)
+        self._conn = conn
+        self._owner = owner
+        self._read_only = read_only
+        self._lock = asyncio.Lock()
+        self.state = "active"
+
+    def _check_active(self) -> None:
+        if self.state != "active":
+            raise invalid(f"transaction is not active (already {self.state})")
+
+    async def _use(self, use: Callable[[Connection], Awaitable[Any]]) -> Any:
+        self._check_active()
+        async with self._lock:
+            self._check_active()
+            try:
+                return await use(self._conn)
+            except Exception as exc:
+                error, broken = self.db.driver.translate(exc)
+                if broken:
+                    self._finish("broken", broken=True)
+                raise error from None
+
+    async def query(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._use(lambda c: c.query(sql, params))
+
+    async def execute(self, sql: str, params: Params = ()) -> ExecResult:
+        return await self._use(lambda c: c.execute(sql, params))
+
+    def submit(self, op: str, sql: str, params: Params = ()) -> Future[Any] | None:
+        """`query`/`execute` as a future, when the driver runs calls on a thread of the
+        connection (SQLite): calls still run one at a time and in order, since that thread
+        takes them in order. None when the driver has no such path (use the coroutines)."""
+        submit = getattr(self._conn, "submit", None)
+        if submit is None:
+            return None
+        self._check_active()
+        return submit(op, sql, params)
+
+    def failed(self, exc: BaseException) -> ActorError:
+        """The error value of a failed `submit` (a broken connection ends the transaction)."""
+        error, broken = self.db.driver.translate(exc)
+        if broken:
+            self._finish("broken", broken=True)
+        return error
+
+    async def check(self, sql: str) -> None:
+        await self._use(lambda c: c.check(sql))
+
+    async def savepoint(self, verb: str, name: str) -> None:
+        if not name:
+            raise invalid("savepoint name is empty")
+        if not _SAVEPOINT_NAME.match(name):
+            raise invalid(f"invalid savepoint name {name!r}: letters, digits and _ only")
+        statement = {
+            "savepoint": "SAVEPOINT ",
+            "rollback_to": "ROLLBACK TO SAVEPOINT ",
+            "release": "RELEASE SAVEPOINT ",
+        }[verb]
+        await self._use(lambda c: c.run(statement + name))
+
+    async def commit(self) -> None:
+        await self._end("COMMIT", "committed")
+
+    async def rollback(self) -> None:
+        await self._end("ROLLBACK", "rolled back")
+
+    async def _end(self, statement: str, final: str) -> None:
+        self._check_active()
+        async with self._lock:
+            self._check_active()
+            broken = False
+            try:
+                await self._conn.run(statement)
+            except Exception as exc:
+                error, broken = self.db.driver.translate(exc)
+                if statement == "COMMIT" and not broken:
+                    with contextlib.suppress(Exception):
+                        await self._conn.run("ROLLBACK")
+                self._finish("failed", broken=broken)
+                raise error from None
+            self._finish(final)
+
+    def _finish(self, state: str, broken: bool = False) -> None:
+        if self.state != "active":
+            return
+        self.state = state
+        self.db.pool.release(self._conn, self._owner, broken)
+
+    async def abandon(self) -> None:
+        """Roll back if still open (its process exited without committing)."""
+        if self.state != "active":
+            return
+        async with self._lock:
+            if self.state != "active":
+                return
+            broken = False
+            try:
+                await self._conn.run("ROLLBACK")
+            except Exception:
+                broken = True
+            self._finish("rolled back", broken=broken)
