@@ -48,7 +48,8 @@ from lua_bindings.plugin import lua_app
 from lua_bindings.process import LuaProcess
 from lua_bindings.scheduler import Scheduler, Waiter
 from lua_bindings.state import LuaState
-from temporal_host import protocol
+from temporal_host import diagnosis, protocol
+from temporal_host.diagnosis import WorkflowTaskFailure
 from temporal_host.interceptors import (
     SIGNAL_SENDER,
     START_HEADER,
@@ -289,6 +290,9 @@ class WorkflowRun:
         self._versions: dict[str, int] = {}
         self.history_warnings = Warnings(settings.history_limits)
         self.local_pending = 0
+        diagnosis.remember_run(info.run_id, info.workflow_id)
+        self.task_failure: WorkflowTaskFailure | None = None
+        """Set when the run cannot go on with this code: the task fails, not the run."""
         """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
         self.host = WorkflowLuaHost(self)
@@ -311,6 +315,7 @@ class WorkflowRun:
             raise protocol.application_error(error) from None
         self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
         self.host.scheduler.run_ready()
+        self.raise_task_failure()
 
     def post(self, phase: Phase, action: Callable[[], None]) -> None:
         self._queues[phase].append(action)
@@ -324,6 +329,11 @@ class WorkflowRun:
             while queue:
                 queue.popleft()()
         self.host.scheduler.run_ready()
+        self.raise_task_failure()
+
+    def raise_task_failure(self) -> None:
+        if self.task_failure is not None:
+            raise self.task_failure
 
     @property
     def done(self) -> bool:
@@ -432,21 +442,35 @@ class WorkflowRun:
                 workflow.patched(f"{change_id}#v{max_supported}")
                 version = max_supported
             else:
-                version = next(
+                found = next(
                     (
                         v
                         for v in range(max_supported, min_supported - 1, -1)
                         if workflow.patched(f"{change_id}#v{v}")
                     ),
-                    -1,
+                    None,
                 )
+                if found is None:
+                    recorded = _recorded_versions(change_id)
+                    message = (
+                        f"unsupported version {recorded or 'none recorded'} of change "
+                        f"{change_id}: this code supports {min_supported}..{max_supported}"
+                    )
+                    # Not the workflow's failure: the task fails until a deploy supports
+                    # the recorded version (issue 12 item 11).
+                    self.task_failure = WorkflowTaskFailure(message)
+                    raise InvalidError(message)
+                version = found
             self._versions[change_id] = version
-        if not min_supported <= version <= max_supported:
-            raise InvalidError(
-                f"unsupported version {version} of {change_id} "
-                f"(supported {min_supported}..{max_supported})"
-            )
         return version
+
+
+def _recorded_versions(change_id: str) -> str:
+    """The versions of `change_id` the history recorded ("3", "2, 3"), or ""."""
+    prefix = f"{change_id}#v"
+    notified = getattr(workflow._Runtime.current(), "_patches_notified", ())
+    versions = sorted(int(p[len(prefix) :]) for p in notified if p.startswith(prefix))
+    return ", ".join(map(str, versions))
 
 
 def _sender_pid(sender: str | None) -> PID | None:

@@ -3,6 +3,7 @@ the app in `tests/apps/temporal_gaps` with its own worker against the session's 
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from actors.runtime import AppRuntime
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.host import WorkflowHost
 from temporal_host.worker import build_worker
+from tests.temporal.test_durability import worker_process
 
 pytestmark = pytest.mark.anyio
 
@@ -275,3 +277,62 @@ async def test_every_send_path_refuses_what_can_never_succeed_as_invalid(app: Ga
     assert "exceeds Temporal's payload limit" in in_workflow["workflow"]["huge"]["message"]
     # Local processes take any Lua table shape and any size.
     assert out["local"]["sparse"] == out["local"]["mixed"] == out["local"]["huge"] == {"ok": True}
+
+
+# -- item 11: diagnosis ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'workflow.version("pricing", 1, 2)',
+            'workflow.version("pricing", 3, 4)',
+            "unsupported version 2 of change pricing: this code supports 3..4",
+        ),
+        (
+            'time.sleep("2s")',
+            'require("funcs").call("gaps:slow", 1)\n    time.sleep("2s")',
+            "non-deterministic workflow code: ",
+        ),
+    ],
+    ids=["version", "nondeterminism"],
+)
+async def test_code_changed_under_a_running_workflow_is_said_once(
+    temporal_server: EmbeddedServer, tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    """The workflow starts on this node and sleeps; the code changes; an `actors worker`
+    (logging as a deployed worker does, the SDK core's records included) replays it, and
+    its task fails on every attempt: one line says why, naming the workflow."""
+    app = tmp_path / "gaps"
+    shutil.copytree(APP, app)
+    prefix = f"v{uuid.uuid4().hex[:8]}-"
+    index = app / "_index.yaml"
+    index.write_text(index.read_text().replace("address: embedded", f"tq_prefix: {prefix}"))
+    first = load_app(app, temporal_server.address)
+    async with first.node:
+        await first.start()
+        pid = await first.node.spawn(WORKER, SpawnRequest("gaps:versioned"))
+        handle = GapsApp(first).client.get_workflow_handle(pid.id)
+        with anyio.fail_after(20):
+            async for event in handle.fetch_history_events(wait_new_event=True):
+                if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+                    break
+    source = app / "versioned.lua"
+    source.write_text(source.read_text().replace(old, new))
+    async with worker_process(temporal_server.address, app) as second:
+        await anyio.sleep(10)  # the timer fires; the task fails, and is retried
+    client = await Client.connect(temporal_server.address)
+    kinds = await history_kinds(client, pid.id)
+    await client.get_workflow_handle(pid.id).terminate("test cleanup")
+    lines = [line for line in second.output.splitlines() if "temporal_host.diagnosis" in line]
+    assert len(lines) == 1, second.output[-3000:]
+    assert f"workflow {pid.id}: " in lines[0] and expected in lines[0], lines
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED not in kinds
+    assert "Traceback" not in second.output
+
+
+def load_app(app: Path, address: str) -> AppRuntime:
+    runtime = AppRuntime.load(app, settings={"temporal_address": address, "ephemeral": True})
+    assert not runtime.errors, runtime.errors
+    return runtime
