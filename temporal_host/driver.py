@@ -48,7 +48,7 @@ from lua_bindings.plugin import lua_app
 from lua_bindings.process import LuaProcess
 from lua_bindings.scheduler import Scheduler, Waiter
 from lua_bindings.state import LuaState
-from temporal_host import diagnosis, protocol
+from temporal_host import diagnosis, limits, protocol
 from temporal_host.diagnosis import WorkflowTaskFailure
 from temporal_host.interceptors import (
     SIGNAL_SENDER,
@@ -378,12 +378,27 @@ class WorkflowRun:
     # -- incoming ---------------------------------------------------------------------------------
 
     def deliver_message(self, topic: str, value: Any, sender: PID | None) -> None:
-        self.process.mailbox.deliver(Message(topic, value, sender))
+        mailbox = self.process.mailbox
+        mailbox.deliver(Message(topic, value, sender))
+        self._check_queue("messages", mailbox.pending_messages(), limits.QUEUE_WARNING_MESSAGES)
 
     def deliver_event(self, event: Event, *, at_now: bool = False) -> None:
         if at_now:
             event = attrs.evolve(event, at=workflow.time_ns())
-        self.process.mailbox.deliver_event(event)
+        mailbox = self.process.mailbox
+        mailbox.deliver_event(event)
+        self._check_queue("events", mailbox.pending_events(), limits.QUEUE_WARNING_EVENTS)
+
+    def _check_queue(self, what: str, pending: int, step: int) -> None:
+        """§18: nothing is dropped, but each multiple of `step` waiting is worth a warning."""
+        if pending and pending % step == 0:
+            workflow.logger.warning(
+                "workflow %s: %d %s waiting to be received (the mailbox is unbounded; "
+                "nothing is dropped)",
+                workflow.info().workflow_id,
+                pending,
+                what,
+            )
 
     def signal(self, topic: str, values: list[Any], sender: str | None) -> None:
         """A signal becomes a message (§4.2): nil / the value / the array of values."""

@@ -3,6 +3,7 @@ the app in `tests/apps/temporal_gaps` with its own worker against the session's 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -14,14 +15,16 @@ import attrs
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.common import SearchAttributeKey
+from temporalio.common import RawValue, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
+from temporal_host import limits
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.host import WorkflowHost
+from temporal_host.protocol import to_payload
 from temporal_host.worker import build_worker
 from tests.temporal.test_durability import worker_process
 
@@ -336,3 +339,26 @@ def load_app(app: Path, address: str) -> AppRuntime:
     runtime = AppRuntime.load(app, settings={"temporal_address": address, "ephemeral": True})
     assert not runtime.errors, runtime.errors
     return runtime
+
+
+# -- temporal.md §18: queue-size warnings --------------------------------------------------------
+
+
+async def test_a_growing_mailbox_warns_at_each_multiple_and_drops_nothing(
+    app: GapsApp, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step is lowered from 10 000 to 40 so the test sends 100 messages, not 25 000."""
+    monkeypatch.setattr(limits, "QUEUE_WARNING_MESSAGES", 40)
+    node = app.runtime.node
+    pid = await node.spawn(WORKER, SpawnRequest("gaps:deaf", ("3s",)))
+    handle = app.client.get_workflow_handle(pid.id)
+    with caplog.at_level(logging.WARNING):
+        for i in range(100):
+            await handle.signal("m", RawValue(to_payload(i)))
+        await handle.signal("go")
+        with anyio.fail_after(30):
+            assert await handle.result() == 100
+    warnings = [
+        r.getMessage() for r in caplog.records if "waiting to be received" in r.getMessage()
+    ]
+    assert [w.split(": ", 1)[1].split(" ")[0] for w in warnings] == ["40", "80"], warnings
