@@ -114,7 +114,9 @@ class Mailbox:
         return len(self._pending or ()) + sum(len(queue) for queue in queues)
 
     def pending_events(self) -> int:
-        return len(self._pending_events or ()) + (len(self._events) if self._events is not None else 0)
+        return len(self._pending_events or ()) + (
+            len(self._events) if self._events is not None else 0
+        )
 
     def _route(self, topic: str) -> MailQueue | None:
         queue = self._listeners.get(topic)
