@@ -69,6 +69,13 @@ class Node:
             return self._routes.get(pid.node)
         return self._hosts.get(pid.host)
 
+    def answers_at_once(self, target: PID | str) -> bool:
+        """Whether operations on `target` (a PID, or a host name) complete without suspending:
+        its host is in memory, or there is none (they fail at once), so a caller on a hot path
+        may drive them synchronously."""
+        host = self.route(target) if isinstance(target, PID) else self._hosts.get(target)
+        return host is None or host.in_memory
+
     def resolve(self, dest: str | PID) -> PID:
         """A PID string, a PID or a registered name; raises `Invalid` / `NotFound`.
 
