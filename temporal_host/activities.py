@@ -133,7 +133,7 @@ class LuaActivities:
     @activity.defn(name=RESOLVE_NAME)
     async def resolve_name(self, name: str) -> dict[str, Any]:
         try:
-            return {"pid": str(self.settings.runtime.node.names.lookup(name))}
+            return {"pid": str(self.settings.runtime.node.lookup(name))}
         except ActorError as exc:
             return {"error": protocol.error_chain(exc.error)}
 
