@@ -96,6 +96,16 @@ class Node:
             return host
         return self._hosts.get(pid.host)
 
+    def answers_at_once(self, target: PID | str, *, sending: bool = False) -> bool:
+        """Whether operations on `target` (a PID, or a host name) complete without suspending
+        (`sending`: a send, which some hosts complete at once although other operations
+        suspend): its host is in memory, or there is none (they fail at once), so a caller on
+        a hot path may drive them synchronously."""
+        host = self.route(target) if isinstance(target, PID) else self._hosts.get(target)
+        if host is None:
+            return True
+        return host.immediate_send if sending else host.in_memory
+
     def resolve(self, dest: str | PID) -> PID:
         """A PID string, a PID or a registered name; raises `Invalid` / `NotFound`.
 

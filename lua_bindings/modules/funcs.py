@@ -199,7 +199,8 @@ class FuncsFunctions:
         caller = self.host.current
         node = self.host.node
         host_name, entry = resolve_target(self.host.registry, target)
-        if not node.host(host_name).in_memory:
+        node.host(host_name)  # NotFound for an unknown host
+        if not node.answers_at_once(host_name):
             raise InvalidError(f"host {host_name} cannot run function calls")
         n = args[b"n"] or 0
         values = tuple(from_lua(args[i]) for i in range(1, n + 1))

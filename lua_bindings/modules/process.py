@@ -59,8 +59,7 @@ class ProcessFunctions:
         if not isinstance(dest, bytes | str):
             raise InvalidError("destination must be a PID or a name")
         pid = self.node.resolve(text(dest))
-        host = self.node.route(pid)
-        return pid, host is None or (host.immediate_send if sending else host.in_memory)
+        return pid, self.node.answers_at_once(pid, sending=sending)
 
     @awaitable
     def _op(self, dest: Any, make_work: Any) -> Reply:
@@ -122,9 +121,9 @@ class ProcessFunctions:
         request, host_name = self._spawn_request(
             process, mode, entry, host, builder, args, actor, scope
         )
-        target_host = self.node.host(host_name)
         work = self.node.spawn(host_name, request)
-        return self.host.call(work, target_host.in_memory, lambda pid: (str(pid).encode(),))
+        sync = self.node.answers_at_once(host_name)
+        return self.host.call(work, sync, lambda pid: (str(pid).encode(),))
 
     @awaitable
     def exec(
