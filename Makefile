@@ -19,6 +19,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: $(STAMP) lint
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -33,4 +34,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .actors
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .actors

@@ -82,33 +82,41 @@ class Mailbox:
         self._events: MailQueue | None = None
         self._listeners: dict[str, MailQueue] = {}
         self._patterns: list[tuple[re.Pattern[str], MailQueue]] = []
-        self._pending: deque[Message] = deque()
-        self._pending_events: deque[Event] = deque()
+        # Made when first needed: most processes open their inbox and events before
+        # anything arrives, and an empty deque costs 600 bytes.
+        self._pending: deque[Message] | None = None
+        self._pending_events: deque[Event] | None = None
 
     # -- delivery -------------------------------------------------------------------------
 
     def deliver(self, message: Message) -> None:
         queue = self._route(message.topic)
-        if queue is None:
-            self._pending.append(message)
-        else:
+        if queue is not None:
             queue.put(message)
+        elif self._pending is None:
+            self._pending = deque((message,))
+        else:
+            self._pending.append(message)
 
     def deliver_event(self, event: Event) -> None:
-        if self._events is None:
-            self._pending_events.append(event)
-        else:
+        if self._events is not None:
             self._events.put(event)
+        elif self._pending_events is None:
+            self._pending_events = deque((event,))
+        else:
+            self._pending_events.append(event)
 
     def pending_messages(self) -> int:
         """Messages delivered and not yet taken, in every queue."""
         queues = [*self._listeners.values(), *(queue for _, queue in self._patterns)]
         if self._inbox is not None:
             queues.append(self._inbox)
-        return len(self._pending) + sum(len(queue) for queue in queues)
+        return len(self._pending or ()) + sum(len(queue) for queue in queues)
 
     def pending_events(self) -> int:
-        return len(self._pending_events) + (len(self._events) if self._events is not None else 0)
+        return len(self._pending_events or ()) + (
+            len(self._events) if self._events is not None else 0
+        )
 
     def _route(self, topic: str) -> MailQueue | None:
         queue = self._listeners.get(topic)
@@ -127,6 +135,7 @@ class Mailbox:
             self._inbox = MailQueue()
             while self._pending:
                 self._inbox.put(self._pending.popleft())
+            self._pending = None
         return self._inbox
 
     def events(self) -> MailQueue:
@@ -134,6 +143,7 @@ class Mailbox:
             self._events = MailQueue()
             while self._pending_events:
                 self._events.put(self._pending_events.popleft())
+            self._pending_events = None
         return self._events
 
     def listen(self, topic: str, raw: bool = True) -> MailQueue:
@@ -176,4 +186,4 @@ class Mailbox:
                 queue.put(message)
             else:
                 keep.append(message)
-        self._pending = keep
+        self._pending = keep or None

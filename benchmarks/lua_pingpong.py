@@ -6,7 +6,7 @@ import time
 
 from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
-from benchmarks.harness import best_of, report
+from benchmarks.harness import best_of, report_against_erlang
 from benchmarks.lua_app import HOST, run, with_app
 
 ROUND_TRIPS = 50_000
@@ -23,4 +23,4 @@ async def measure() -> float:
 
 
 def main() -> None:
-    report("lua_pingpong", "round_trips_per_s", best_of(3, measure))
+    report_against_erlang("lua_pingpong", "round_trips_per_s", best_of(3, measure), "pingpong")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from actors.runtime import AppRuntime
-from benchmarks.harness import best_of, report
+from benchmarks.harness import best_of, report_against_erlang
 from benchmarks.lua_app import run, with_app
 
 CHILDREN = 5_000
@@ -21,4 +21,4 @@ async def measure() -> float:
 
 
 def main() -> None:
-    report("lua_spawn", "spawn_monitor_exit_per_s", best_of(3, measure))
+    report_against_erlang("lua_spawn", "spawn_monitor_exit_per_s", best_of(3, measure), "spawn")

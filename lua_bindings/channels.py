@@ -20,13 +20,26 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from actors.mailbox import MailQueue
+from actors.messages import Message
 from lua_bindings.scheduler import OWNER, Scheduler, Waiter
 
 PARKED = 0
 DONE = 1
 
 _CLOSED_SEND = "send on closed channel"
+_NOTHING: tuple[()] = ()
+
+
+@attrs.define(slots=True)
+class ParkedMessage(Message):
+    """A message between two Lua processes of one host: the copy is already parked in the
+    receiver's context (core.lua `rt.park_message`), so Python routes it by topic and hands
+    out `slot` without converting anything."""
+
+    slot: int = 0
 
 
 class Channel:
@@ -56,10 +69,14 @@ class Channel:
         slot: Callable[[Any], int] | None = None,
     ) -> None:
         self.capacity = capacity
-        self.buffer: deque[int] = deque()
+        # An unbuffered channel never buffers and a process channel is never sent to: they
+        # share an empty tuple instead of a deque each (an idle process keeps its inbox).
+        self.buffer: deque[int] = deque() if capacity else _NOTHING  # type: ignore[assignment]
         self.closed = False
         self.receivers: deque[tuple[Waiter, int]] = deque()
-        self.senders: deque[tuple[Waiter, int, int]] = deque()
+        self.senders: deque[tuple[Waiter, int, int]] = (
+            deque() if source is None else _NOTHING  # type: ignore[assignment]
+        )
         self.source = source
         self.convert = convert
         owner = slot or OWNER.slot
@@ -88,6 +105,8 @@ class Channel:
         return False, None, False
 
     def _slot_item(self, item: Any) -> int:
+        if type(item) is ParkedMessage:
+            return item.slot
         return self.slot(self.convert(item) if self.convert else item)
 
     def try_send(self, value: Any) -> bool | None:

@@ -37,6 +37,11 @@ def kind_of(obj: Any) -> bytes | None:
     return LUA_KINDS.get(type(obj))
 
 
+def sendable_kind(kind: bytes) -> bool:
+    """Whether runtime objects of `kind` may cross to another process as they are."""
+    return any(LUA_KINDS.get(cls) == kind for cls in SENDABLE)
+
+
 _lua_type = lupa.lua_type
 _SCALARS = (bool, int, float)
 

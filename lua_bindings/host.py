@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from actors import errors
-from actors.errors import ActorError, Error, InvalidError
+from actors.errors import ActorError, Error, InvalidError, process_not_found
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
 from actors.messages import Message
@@ -25,9 +25,9 @@ from actors.pid import PID
 from actors.registry import Registry
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
 from lua_bindings.app import LuaApp
-from lua_bindings.channels import ChannelOps
+from lua_bindings.channels import ChannelOps, ParkedMessage
 from lua_bindings.contract import Reply, TimerAction, TimeSource, reply
-from lua_bindings.convert import kind_of, lua_kind, text
+from lua_bindings.convert import kind_of, lua_kind, sendable_kind, text
 from lua_bindings.modules import LuaModule, ModuleCatalog
 from lua_bindings.modules.time import SchedulerTimeSource
 from lua_bindings.process import LuaProcess
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 PROCESS_KINDS = ("process.lua", "process.lua.bc")
 FUNCTION_KINDS = ("function.lua", "function.lua.bc")
+DEFAULT_CPU_BUDGET = 2.0
+"""The CPU budget of a host that sets none (seconds)."""
 FUNCS_HOST = "funcs"
 """The node-local virtual host of function invocations (lua-api §0): no colon, so it cannot
 collide with an entry ID."""
@@ -50,9 +52,10 @@ class LuaHost(LocalHostBase):
     in_memory = True
     scheduler_class: type[Scheduler] = Scheduler
     state_class: type[LuaState] = LuaState
-    cpu_budget: float | None = None
-    """Seconds a process may run without yielding before it fails (docs/decisions.md). Off
-    by default on local hosts: the hook that enforces it slows every Lua instruction."""
+    cpu_budget: float | None = DEFAULT_CPU_BUDGET
+    """Seconds a process may run without yielding before it fails with `Timeout`
+    (docs/decisions.md). On by default, as Erlang pre-empts by reductions: a runaway loop
+    fails instead of freezing the node; `None` turns it off."""
     terminal_args: list[str] | None = None
     terminal_stdin: Any = None
     terminal_stdout: Any = None
@@ -80,8 +83,10 @@ class LuaHost(LocalHostBase):
         self.channels = ChannelOps(self.scheduler)
         self.state = self.state_class(self._core_functions(), self.catalog, app)
         if cpu_budget is not None:
-            self.cpu_budget = cpu_budget
+            self.cpu_budget = cpu_budget or None  # 0 turns it off
         self.state.set_cpu_budget(self.cpu_budget)
+        self.by_context: dict[int, LuaProcess] = {}
+        """Live processes by Lua context number (same-host sends name them so)."""
 
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)
@@ -141,7 +146,7 @@ class LuaHost(LocalHostBase):
     def _run(self, process: LocalProcess, request: SpawnRequest) -> None:
         assert isinstance(process, LuaProcess)
         try:
-            self.boot(process)
+            self.boot(process, routable=True)
         except ActorError as exc:
             # Exit after `spawn` returns, so the spawner can still wait for this exit.
             error = exc.error
@@ -160,10 +165,12 @@ class LuaHost(LocalHostBase):
 
     # -- loading code ------------------------------------------------------------------------
 
-    def boot(self, process: LuaProcess) -> None:
-        """Give the process its context in the host's state and make its main task."""
+    def boot(self, process: LuaProcess, routable: bool = False) -> None:
+        """Give the process its context in the host's state and make its main task.
+        `routable`: other processes of the host send to it inside Lua (node processes)."""
         assert process.entry is not None
-        process.lua_context = self.state.new_context()
+        process.lua_context = self.state.new_context(str(process.pid), routable)
+        self.by_context[process.lua_context] = process
         process.slot = functools.partial(self.state.slot_in, process.lua_context)
         process.main_task = self.state.start_process(process.entry, process.lua_context)
 
@@ -173,6 +180,7 @@ class LuaHost(LocalHostBase):
         ops = self.channels
         return {
             "kind_of": kind_of,
+            "sendable_kind": sendable_kind,
             "tostring": _tostring,
             "same": _same,
             "compare": _compare,
@@ -188,7 +196,18 @@ class LuaHost(LocalHostBase):
             "ch_close": ops.close,
             "ch_select": ops.select,
             "ch_len": ops.length,
+            "send_local": self._send_local,
         }
+
+    def _send_local(self, context: int, topic: bytes, slot: int) -> Any:
+        """`process.send` to a process of this host: core.lua has copied the value and
+        parked the message in the receiver's context (`rt.LOCAL`); only queueing is left."""
+        target = self.by_context.get(context)
+        if target is None or not target.alive:
+            # core.lua forgets a context when it is dropped: reaching this is a defect
+            return None, process_not_found(f"context {context}").error
+        target.mailbox.deliver(ParkedMessage(text(topic), None, self.current.pid, slot))
+        return True
 
     def _spawn_task(self, task: int) -> None:
         self.scheduler.resume(self.current, task, ())
@@ -250,8 +269,13 @@ def _same(a: Any, b: Any) -> bool:
 
 def _compare(a: Any, b: Any) -> int:
     if type(a) is not type(b) or not hasattr(a, "__lt__"):
-        raise TypeError(f"attempt to compare {kind_of(a)} with {kind_of(b)}")
+        raise TypeError(f"attempt to compare {_kind_name(a)} with {_kind_name(b)}")
     return -1 if a < b else (1 if b < a else 0)
+
+
+def _kind_name(value: Any) -> str:
+    kind = kind_of(value)
+    return kind.decode() if kind is not None else type(value).__name__
 
 
 def _err_new(message: Any, kind: Any = None, retryable: Any = None, details: Any = None) -> Error:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from actors.errors import invalid
+from actors.errors import ActorError, invalid
 from actors.host import SpawnRequest
 from actors.kinds import KindPlugin
 from actors.registry import Entry, Registry
@@ -33,6 +33,11 @@ def lua_app(runtime: AppRuntime) -> LuaApp:
 def _check(entry: Entry) -> Iterable[str]:
     if entry.kind in CODE_KINDS and not entry.data.get("source"):
         yield "missing source (file://...)"
+    if entry.kind in ("process.host", "terminal.host"):
+        try:
+            _cpu_budget(entry, strict=True)
+        except ActorError as exc:
+            yield exc.error.message
     if entry.kind == "process.service":
         for field in ("process", "host"):
             if not entry.data.get(field):
@@ -43,23 +48,39 @@ def _seconds(value: Any) -> float:
     return gotime.parse_duration(value) / gotime.SECOND
 
 
+def _cpu_budget(entry: Entry, strict: bool = False) -> float | None:
+    """`host: {cpu_budget: "10s"}` (a duration; "0s" turns it off); None: the default,
+    also for a bad value once `_check` has reported it (loading problems are not fatal)."""
+    budget = (entry.data.get("host") or {}).get("cpu_budget")
+    try:
+        seconds = _seconds(budget) if budget is not None else None
+        if seconds is not None and seconds < 0:
+            raise invalid(f"cpu_budget cannot be negative: {budget!r}")
+    except ActorError:
+        if strict:
+            raise
+        return None
+    return seconds
+
+
 async def _start(runtime: AppRuntime) -> None:
     app = lua_app(runtime)
     node, registry = runtime.node, runtime.app.registry
     for entry in registry.by_kind("process.host"):
         options = entry.data.get("host") or {}
-        budget = options.get("cpu_budget")
         node.add_host(
             LuaHost(
                 entry.id,
                 app,
                 max_processes=options.get("max_processes"),
-                cpu_budget=_seconds(budget) if budget is not None else None,
+                cpu_budget=_cpu_budget(entry),
             )
         )
     for entry in registry.by_kind("terminal.host"):
         # It owns stdin/stdout: exactly one process at a time (lua-api §3.5).
-        node.add_host(LuaHost(entry.id, app, terminal=True, max_processes=1))
+        node.add_host(
+            LuaHost(entry.id, app, terminal=True, max_processes=1, cpu_budget=_cpu_budget(entry))
+        )
     node.add_host(LuaHost(FUNCS_HOST, app, kinds=FUNCTION_KINDS))
     runtime.services.extend(_services(runtime))
 

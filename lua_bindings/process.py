@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from lua_bindings.state import LuaState
 
 
+_AS_IS = frozenset({int, bool, float, type(None), bytes})
+"""Values a resumed task gets that lupa passes to Lua unchanged (slots, flags)."""
+
+
 @attrs.define(eq=False)
 class LuaProcess(LocalProcess):
     host: LuaHost | None = None
@@ -35,7 +39,9 @@ class LuaProcess(LocalProcess):
     def step(self, task: int, values: tuple[Any, ...]) -> None:
         assert self.state is not None and self.host is not None
         to_lua = self.state.to_lua
-        status, a, b = self.state.step(task, *[to_lua(v) for v in values])
+        status, a, b = self.state.step(
+            task, *[v if type(v) in _AS_IS else to_lua(v) for v in values]
+        )
         if status == b"park" or status == b"gone":
             return
         if status == b"done":
@@ -50,6 +56,8 @@ class LuaProcess(LocalProcess):
         self.ready.clear()
         if self.state is not None and self.lua_context:
             self.state.drop_context(self.lua_context)
+            if self.host is not None:
+                self.host.by_context.pop(self.lua_context, None)
         self.lua_context = 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import time
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ import lupa.lua54 as lupa
 
 from actors.errors import InvalidError, NotFoundError
 from actors.registry import Entry
+from lua_bindings.app import REVALIDATE
 from lua_bindings.convert import ToLua, text
 
 if TYPE_CHECKING:
@@ -26,6 +28,21 @@ if TYPE_CHECKING:
 @functools.cache
 def _runtime_source(name: str) -> str:
     return resources.files("lua_bindings").joinpath(name).read_text(encoding="utf-8")
+
+
+_COMPILED: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+"""Compiled Lua by (what, chunk name, source), shared by every state of this Python process:
+a worker makes a state per workflow run, and each would otherwise parse core.lua, the
+module wrappers and the entry again. Values are (bytecode or False, error message)."""
+
+
+def compiled(what: str, source: str, chunkname: str, compile: Any) -> tuple[Any, Any]:
+    """`compile(source, chunkname)` once per process for the same inputs."""
+    key = (what, chunkname, source)
+    result = _COMPILED.get(key)
+    if result is None:
+        result = _COMPILED[key] = compile(source.encode(), chunkname.encode())
+    return result
 
 
 class _Sample:
@@ -46,12 +63,18 @@ class LuaState:
         self.to_lua = ToLua(self.runtime)
         self.catalog = catalog
         self.app = app
-        self._bytecode: dict[tuple[str, str], bytes] = {}
-        self._spec_sent: dict[str, Entry] = {}
-        """Entries whose spec core.lua holds (it keeps them; Python keeps no Lua object)."""
+        self._defined: dict[str, tuple[Entry, float, str]] = {}
+        """Entries core.lua holds a factory for: (entry, when checked, source)."""
+        self._methods: dict[str, bytes] = {}
         self._contexts = itertools.count(1)
-        load = self.runtime.eval("load")
-        chunk = load(_runtime_source("core.lua").encode(), b"=[core]")
+        load, dump = self.runtime.eval("load"), self.runtime.eval("string.dump")
+        code, _ = compiled(
+            "core",
+            _runtime_source("core.lua"),
+            "=[core]",
+            lambda source, name: (dump(load(source, name, b"t")), None),
+        )
+        chunk = load(code, b"=[core]", b"b")
         py = {**py_core, "load_module": self._load_module, "import_code": self._import_code}
         core = chunk(self.to_lua(py), _SAMPLE)
         # Read every Lua function Python calls now: reading a Lua table from Python while
@@ -66,8 +89,11 @@ class LuaState:
         self.slot_in = core.slot_in
         self.drop_context = core.drop_context
         self._start_process = core.start_process
+        self._define_entry = core.define_entry
         self._compile = core.compile
         self._compile_module = core.compile_module
+        self._compile_entry = core.compile_entry
+        self._dump = core.dump
         # Time values appear in every lifecycle event (`at`), so their methods must exist
         # even in processes that never `require("time")`.
         core.module(b"time")
@@ -83,7 +109,11 @@ class LuaState:
         return self.catalog.load(key, self)
 
     def run_module_source(self, source: str, chunkname: str, *args: Any) -> Any:
-        return self._compile_module(source.encode(), chunkname.encode())(*args)
+        compile_module, dump = self._compile_module, self._dump
+        code, _ = compiled(
+            "module", source, chunkname, lambda src, name: (dump(compile_module(src, name)), None)
+        )
+        return compile_module(code, chunkname.encode())(*args)
 
     # -- app code -------------------------------------------------------------------------------
 
@@ -91,7 +121,7 @@ class LuaState:
         """What `require` may load for `entry`: its modules allow-list and imports.
         `refused` maps listed modules this host will not load to the error message
         `require` raises for them (a workflow refuses non-deterministic modules)."""
-        imports = {
+        imports: dict[str, Any] = {
             alias: entry.resolve_ref(ref)
             for alias, ref in (entry.data.get("imports") or {}).items()
         }
@@ -102,35 +132,39 @@ class LuaState:
     def bytecode(self, entry: Entry) -> tuple[bytes, bytes]:
         """(bytecode, chunk name) of an entry, compiled once per source version."""
         source, chunkname = self.app.source(entry)
-        key = (chunkname, source)
-        code = self._bytecode.get(key)
-        if code is None:
-            code, message = self._compile(source.encode(), chunkname.encode())
-            if code is False:
-                raise InvalidError(text(message))
-            self._bytecode[key] = code
+        code, message = compiled("chunk", source, chunkname, self._compile)
+        if code is False:
+            raise InvalidError(text(message))
         return code, chunkname.encode()
 
-    def new_context(self) -> int:
-        """A new process context in this state; Python refers to it by number."""
+    def new_context(self, pid: str = "", routable: bool = False) -> int:
+        """A new process context in this state; Python refers to it by number. A `routable`
+        one receives same-host messages without Python (`rt.LOCAL` in core.lua)."""
         number = next(self._contexts)
-        self._new_context(number)
+        self._new_context(number, pid.encode(), routable)
         return number
 
     def start_process(self, entry: Entry, context: int) -> int:
         """Instantiate `entry` in `context`; returns the main task id."""
-        code, chunkname = self.bytecode(entry)
-        method = (entry.data.get("method") or "main").encode()
-        spec = None
-        if self._spec_sent.get(entry.id) is not entry:
-            spec = self.spec(entry)
-            self._spec_sent[entry.id] = entry
-        task, message = self._start_process(
-            context, code, chunkname, entry.id.encode(), spec, method
-        )
-        if task is False:
-            raise InvalidError(text(message))
-        return task
+        version = self._defined.get(entry.id)
+        now = time.monotonic()
+        if version is None or version[0] is not entry or now - version[1] >= REVALIDATE:
+            self._define(entry, now)
+        return self._start_process(context, entry.id.encode(), self._methods[entry.id])
+
+    def _define(self, entry: Entry, now: float) -> None:
+        """Send core.lua the entry's code and spec when it is new or its source changed
+        (looked at again at most once per REVALIDATE seconds, as LuaApp does)."""
+        source, chunkname = self.app.source(entry)
+        version = self._defined.get(entry.id)
+        if version is None or version[0] is not entry or version[2] != source:
+            self.bytecode(entry)  # the syntax check, with the error message of the plain chunk
+            code, message = compiled("entry", source, chunkname, self._compile_entry)
+            if code is False:
+                raise InvalidError(text(message))
+            self._define_entry(entry.id.encode(), code, chunkname.encode(), self.spec(entry))
+            self._methods[entry.id] = (entry.data.get("method") or "main").encode()
+        self._defined[entry.id] = (entry, now, source)
 
     def _import_code(self, ref: bytes) -> tuple[bytes, bytes, Any]:
         """`require(alias)` of an import: the library's bytecode and spec (core.lua runs it

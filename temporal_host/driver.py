@@ -201,6 +201,7 @@ class WorkflowLuaState(LuaState):
 class WorkflowLuaHost(LuaHost):
     """The Lua host of one run: one process, the workflow; never attached to the node."""
 
+    scheduler: WorkflowScheduler
     scheduler_class = WorkflowScheduler
     state_class = WorkflowLuaState
     cpu_budget = 1.5  # below the SDK's deadlock detector (about 2 s per workflow task)
@@ -281,7 +282,7 @@ class WorkflowRun:
         self.entry = entry
         self.context = context
         self.pid = protocol.workflow_pid(settings.client_id, settings.worker_id, info.workflow_id)
-        self._queues: tuple[deque[Callable[[], None]], ...] = tuple(deque() for _ in Phase)
+        self._queues: tuple[deque[Callable[[], object]], ...] = tuple(deque() for _ in Phase)
         self.outcome: tuple[Any, Error | None] | None = None
         self.continuation: tuple[str, list[RawValue]] | None = None
         """(workflow type, arguments) once `process.upgrade` was called."""
@@ -317,7 +318,7 @@ class WorkflowRun:
         self.host.scheduler.run_ready()
         self.raise_task_failure()
 
-    def post(self, phase: Phase, action: Callable[[], None]) -> None:
+    def post(self, phase: Phase, action: Callable[[], object]) -> None:
         self._queues[phase].append(action)
 
     def has_events(self) -> bool:

@@ -187,7 +187,7 @@ def _header_safe(value: Any) -> bool:
 
 def error_chain(error: Error) -> dict[str, Any]:
     """`{errors = [...]}`, outermost first: each wrapping level contributes one element."""
-    levels = [
+    levels: list[dict[str, Any]] = [
         {"msg": context, "kind": error.kind, "retry": error.retryable, "details": None, "stack": ""}
         for context in error.context
     ]
@@ -273,7 +273,7 @@ def _leaf_error(exc: BaseException) -> Error:
             False,
             {"timeout_type": exc.type.name if exc.type is not None else ""},
         )
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+    return errors.as_error(exc)
 
 
 def error_from_chain(chain: Any) -> Error | None:

@@ -20,11 +20,20 @@ function process.pid() return py.pid() end
 function process.id() return py.frame_id() end
 
 -- send(dest, topic) -> nil; send(dest, topic, a) -> a; more values -> {a, b, ...}
-local py_send = py.send
+local py_send, py_send_local = py.send, rt.send_local
+local LOCAL, copy, FOREIGN, park_message = rt.LOCAL, rt.copy, rt.FOREIGN, rt.park_message
 function process.send(dest, topic, ...)
   local n = select("#", ...)
   local value
   if n == 1 then value = ... elseif n > 1 then value = {...} end
+  -- Another process of this host: copied and parked in Lua, one call to queue it.
+  local target = LOCAL[dest]
+  if target and py_send_local and type(topic) == "string" and topic ~= ""
+      and topic:byte(1) ~= 64 then
+    local ok, copied = pcall(copy, value)
+    if ok then return py_send_local(target, topic, park_message(target, topic, copied)) end
+    if copied ~= FOREIGN then return nil, copied end
+  end
   local ok, exported = pcall(export, value)
   if not ok then return nil, exported end
   return await(py_send(dest, topic, exported))
@@ -48,7 +57,13 @@ function process.listen(topic, opts)
     error(errors.new({kind = errors.INVALID, message = "cannot listen to @ topics", retryable = false}), 2)
   end
   local as_message = type(opts) == "table" and opts.message == true
-  return cached("listen:" .. topic, function() return py.listen(topic, as_message) end)
+  local key = "listen:" .. topic
+  local ch = rt.current.cache[key]
+  if not ch then
+    ch = cached(key, function() return py.listen(topic, as_message) end)
+    ch.raw = not as_message
+  end
+  return ch
 end
 function process.unlisten(ch)
   local cache = rt.current.cache
@@ -175,7 +190,7 @@ function process.with_options(options) return new_builder():with_options(options
 
 process.registry = {
   LOCAL = 0, EVENTUAL = 1, CONSISTENT = 2, STRONG = 3,
-  register = function(name, pid, scope) return py.register(name, pid, scope) end,
+  register = function(name, pid, scope) return await(py.register(name, pid, scope)) end,
   lookup = function(name) return py.lookup(name) end,
   unregister = function(name, scope) return py.unregister(name, scope) end,
 }

@@ -44,7 +44,7 @@ async def test_workflow_code_cannot_use_http(runtime: AppRuntime) -> None:
         assert result[name]["kind"] == "Invalid"
         message = result[name]["message"]
         assert message.startswith(f'module "{name}" cannot be used in a workflow')
-        assert "Call it from an activity" in message
+        assert "do this work in an activity" in message
 
 
 async def test_an_activity_may_use_http_client(runtime: AppRuntime) -> None:

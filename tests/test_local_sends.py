@@ -1,0 +1,241 @@
+"""Messages between Lua processes of one host, which stay inside Lua (issue 8).
+
+The value is copied Lua-to-Lua and parked in the receiver's context; these tests pin the
+edges of that path: the copy is private, the errors for values that cannot cross are the
+same as through Python, and nothing is lost or reordered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lua_harness import run_lua
+
+pytestmark = pytest.mark.anyio
+
+ECHO = """
+return {main = function()
+  local inbox = process.inbox()
+  while true do
+    local msg = inbox:receive()
+    if msg:topic() == "stop" then return true end
+    process.send(msg:from(), "echo", msg:payload():data())
+  end
+end}
+"""
+ENTRIES = [
+    {"name": "echo", "kind": "process.lua", "source": "file://echo.lua", "method": "main"},
+    {"name": "quit", "kind": "process.lua", "source": "file://quit.lua", "method": "main"},
+]
+FILES = {"echo.lua": ECHO, "quit.lua": "return {main = function() return 1 end}"}
+
+
+async def run(tmp_path: Path, main: str, **app: Any) -> Any:
+    event = await run_lua(tmp_path, main, files=FILES, entries=ENTRIES, **app)
+    assert event.error is None, event.error
+    return event.value
+
+
+async def test_the_receiver_gets_a_private_copy(tmp_path: Path) -> None:
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local echo = process.spawn("test:echo", "test:processes")
+          local t = {list = {1, {deep = {2, 3}}}, map = {k = "v"}, [2.5] = "float key"}
+          process.send(echo, "t", t)
+          t.list[2].deep[3] = 99
+          t.map.k = "changed"
+          local got = process.inbox():receive():payload():data()
+          process.send(echo, "stop")
+          return {got = got, same = rawequal(got, t), float_key = got[2.5]}
+        end}
+        """,
+    )
+    assert value["got"]["list"] == [1, {"deep": [2, 3]}]
+    assert value["got"]["map"] == {"k": "v"}
+    assert value["same"] is False
+    assert value["float_key"] == "float key"
+
+
+async def test_send_to_self(tmp_path: Path) -> None:
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local t = {n = 1}
+          assert(process.send(process.pid(), "me", t) == true)
+          t.n = 2
+          local msg = process.inbox():receive()
+          local from = msg:from() == process.pid()
+          return {from = from, topic = msg:topic(), n = msg:payload():data().n}
+        end}
+        """,
+    )
+    assert value == {"from": True, "topic": "me", "n": 1}
+
+
+async def test_values_that_cannot_cross_are_refused_at_the_sender(tmp_path: Path) -> None:
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local echo = process.spawn("test:echo", "test:processes")
+          local cyclic = {}
+          cyclic.me = cyclic
+          local deep = {}
+          local t = deep
+          for _ = 1, 200 do t.next = {}; t = t.next end
+          local out = {}
+          for name, v in pairs({
+            fn = {f = function() end},
+            co = {coroutine.create(function() end)},
+            cycle = cyclic,
+            deep = deep,
+            channel = {channel.new()},
+            key = {[{}] = 1},
+          }) do
+            local ok, err = process.send(echo, "t", v)
+            out[name] = {ok = ok == true, kind = err and err:kind(), message = tostring(err)}
+          end
+          -- nothing of the refused sends arrived; the next message is the first one echoed
+          process.send(echo, "t", "after")
+          out.next = process.inbox():receive():payload():data()
+          process.send(echo, "stop")
+          return out
+        end}
+        """,
+    )
+    for name in ("fn", "co", "cycle", "deep", "channel", "key"):
+        assert value[name]["ok"] is False, name
+        assert value[name]["kind"] == "Invalid", name
+        assert "cannot be sent to another process" in value[name]["message"], name
+    assert "function" in value["fn"]["message"]
+    assert "thread" in value["co"]["message"]
+    assert "cycle" in value["cycle"]["message"]
+    assert "nested deeper than 128" in value["deep"]["message"]
+    assert "channel" in value["channel"]["message"]
+    assert "table key" in value["key"]["message"]
+    assert value["next"] == "after"
+
+
+async def test_runtime_objects_cross_and_unknown_ones_are_refused(tmp_path: Path) -> None:
+    value = await run(
+        tmp_path,
+        """
+        local time = require("time")
+        return {main = function()
+          local echo = process.spawn("test:echo", "test:processes")
+          local err = errors.new({kind = errors.CONFLICT, message = "no stock", retryable = true})
+          process.send(echo, "t", {err = err, d = time.parse_duration("1s")})
+          local got = process.inbox():receive():payload():data()
+          local ok, refused = process.send(echo, "t", {ch = channel.new().ch})
+          process.send(echo, "stop")
+          return {
+            kind = got.err:kind(), retryable = got.err:retryable(),
+            seconds = got.d:seconds(), refused = ok == nil and refused:kind(),
+          }
+        end}
+        """,
+        modules=["time"],
+    )
+    assert value == {"kind": "Conflict", "retryable": True, "seconds": 1, "refused": "Invalid"}
+
+
+async def test_send_to_a_process_that_exited_in_the_same_batch(tmp_path: Path) -> None:
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local events = process.events()
+          local pid = process.spawn_monitored("test:quit", "test:processes")
+          local before_ok = process.send(pid, "t", 1)  -- it has not run yet: queued
+          events:receive()                              -- it ran and exited
+          local ok, err = process.send(pid, "t", 2)
+          return {before = before_ok, ok = ok, kind = err and err:kind()}
+        end}
+        """,
+    )
+    assert value == {"before": True, "kind": "NotFound"}  # ok is nil
+
+
+async def test_a_full_mailbox_keeps_every_message_in_order(tmp_path: Path) -> None:
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local n = 20000
+          for i = 1, n do process.send(process.pid(), "t", {i = i}) end
+          local inbox, expected = process.inbox(), 1
+          for _ = 1, n do
+            local i = inbox:receive():payload():data().i
+            if i ~= expected then return {bad = i, expected = expected} end
+            expected = expected + 1
+          end
+          return {count = expected - 1, left = #inbox}
+        end}
+        """,
+    )
+    assert value == {"count": 20000, "left": 0}
+
+
+async def test_a_huge_table(tmp_path: Path) -> None:
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local echo = process.spawn("test:echo", "test:processes")
+          local big = {}
+          for i = 1, 200000 do big[i] = {i, tostring(i)} end
+          process.send(echo, "t", big)
+          local got = process.inbox():receive():payload():data()
+          process.send(echo, "stop")
+          return {n = #got, last = got[200000][2], copy = not rawequal(got, big)}
+        end}
+        """,
+        timeout=60,
+    )
+    assert value == {"n": 200000, "last": "200000", "copy": True}
+
+
+async def test_listen_without_message_gets_the_value_and_with_message_the_message(
+    tmp_path: Path,
+) -> None:
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local raw = process.listen("raw")
+          local full = process.listen("full", {message = true})
+          process.send(process.pid(), "raw", {x = 1})
+          process.send(process.pid(), "full", {y = 2})
+          process.send(process.pid(), "other", "inbox")
+          local case = channel.select({raw:case_receive()})
+          local msg = full:receive()
+          return {
+            raw = case.value.x,
+            full = msg:payload():data().y, topic = msg:topic(),
+            inbox = process.inbox():receive():payload():data(),
+          }
+        end}
+        """,
+    )
+    assert value == {"raw": 1, "full": 2, "topic": "full", "inbox": "inbox"}
+
+
+async def test_a_payload_crosses_as_its_data(tmp_path: Path) -> None:
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          process.send(process.pid(), "a", {1, 2})
+          local msg = process.inbox():receive()
+          process.send(process.pid(), "b", msg:payload())
+          return process.inbox():receive():payload():data()
+        end}
+        """,
+    )
+    assert value == [1, 2]
