@@ -120,7 +120,7 @@ def _settings(entry: Entry, address_override: str | None) -> ClientSettings:
 async def _connect(runtime: AppRuntime, settings: ClientSettings, *, plain: bool) -> Connection:
     client = await connect(
         settings,
-        interceptors=[ContextInterceptor()],
+        interceptors=[ContextInterceptor(settings.header_signing_key)],
         data_converter=DATA_CONVERTER,
         plain=plain,
     )
@@ -225,6 +225,7 @@ def _worker(runtime: AppRuntime, connection: Connection, entry: Entry) -> Worker
         tq_prefix=settings.tq_prefix,
         search=connection.search,
         history_limits=settings.history_limits,
+        header_signing_key=settings.header_signing_key,
     )
 
 
