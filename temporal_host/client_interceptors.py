@@ -23,7 +23,12 @@ from temporalio.client import (
 )
 
 from actors.pid import PID
-from temporal_host.protocol import CONTEXT_HEADER, context_header
+from temporal_host.protocol import (
+    CONTEXT_HEADER,
+    SECURITY_HEADER,
+    context_header,
+    security_header,
+)
 
 
 @attrs.frozen
@@ -48,13 +53,21 @@ def outgoing(context: Mapping[str, Any] | None = None, sender: PID | None = None
 
 
 class ContextInterceptor(temporalio.client.Interceptor):
-    """Pass to `Client.connect(interceptors=[...])`."""
+    """Pass to `Client.connect(interceptors=[...])`; `signing_key` signs the identity of a
+    start in the `wippy-security` header (none is sent without it)."""
+
+    def __init__(self, signing_key: str | None = None) -> None:
+        self.signing_key = signing_key
 
     def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _ContextOutbound(next)
+        return _ContextOutbound(next, self.signing_key)
 
 
 class _ContextOutbound(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, signing_key: str | None) -> None:
+        super().__init__(next)
+        self.signing_key = signing_key
+
     async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         state = _OUTGOING.get()
         if state is not None:
@@ -65,6 +78,9 @@ class _ContextOutbound(OutboundInterceptor):
                 **input.headers,
                 CONTEXT_HEADER: context_header(state.context, sender),
             }
+            security = security_header(state.context, self.signing_key)
+            if security is not None:
+                input.headers = {**input.headers, SECURITY_HEADER: security}
         return await super().start_workflow(input)
 
     async def signal_workflow(self, input: SignalWorkflowInput) -> None:

@@ -52,6 +52,9 @@ class ClientSettings:
     tls: bool | TLSConfig | None = None
     health_interval: float | None = None
     history_limits: HistoryLimits = attrs.field(factory=HistoryLimits)
+    header_signing_key: str | None = None
+    """Signs and verifies the `wippy-security` header (§16); None: it is neither sent nor
+    accepted."""
 
     @classmethod
     def from_entry(cls, entry: Entry) -> ClientSettings:
@@ -71,6 +74,7 @@ class ClientSettings:
                 tls=_tls(_block(data, "tls"), _block(data, "auth")),
                 health_interval=_health_interval(_block(data, "health_check")),
                 history_limits=_history_limits(_block(data, "history_limits")),
+                header_signing_key=_string(data, "header_signing_key", "") or None,
             )
         except ActorError as exc:
             raise invalid(f"{entry.id}: {exc.error.message}") from None

@@ -32,7 +32,6 @@ from actors.mailbox import check_topic
 from actors.messages import Event, Message, exit_event
 from actors.pid import PID, local_id
 from actors.registry import Entry, Registry
-from lua_bindings.modules.security import visible_context
 from temporal_host.client_interceptors import outgoing
 from temporal_host.connection import Connection
 from temporal_host.meta import TemporalMeta
@@ -129,7 +128,9 @@ class WorkflowHost(Host):
                 inferred_types("workflow.search_attributes", options.search_attributes)
             )
         pid = workflow_pid(self.connection.id, worker, workflow_id)
-        with outgoing(visible_context(request.context), request.parent):
+        # The identity is never in `wippy-context` (not a plain value); the interceptor
+        # signs it into `wippy-security` when the client has a key.
+        with outgoing(request.context, request.parent):
             handle = await self._start(
                 pid,
                 TemporalMeta.of(entry).workflow_type,

@@ -41,7 +41,15 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
-from temporal_host.protocol import CONTEXT_HEADER, Payload, context_header, read_context
+from temporal_host.protocol import (
+    CONTEXT_HEADER,
+    SECURITY_HEADER,
+    Payload,
+    context_header,
+    read_context,
+    read_security,
+    security_header,
+)
 
 if TYPE_CHECKING:
     from temporal_host.settings import WorkerSettings
@@ -100,7 +108,7 @@ class WippyInterceptor(temporalio.worker.Interceptor):
         self.settings = settings
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _ActivityInbound(next)
+        return _ActivityInbound(next, self.settings.header_signing_key)
 
     def workflow_interceptor_class(
         self, input: WorkflowInterceptorClassInput
@@ -115,7 +123,9 @@ class _WorkflowInbound(WorkflowInboundInterceptor):
         super().init(_WorkflowOutbound(outbound))
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-        START_HEADER.set(read_context(input.headers))
+        values, sender = read_context(input.headers)
+        key = settings_of_workflow().header_signing_key
+        START_HEADER.set(({**values, **read_security(input.headers, key)}, sender))
         return await super().execute_workflow(input)
 
     async def handle_signal(self, input: HandleSignalInput) -> None:
@@ -133,7 +143,11 @@ def _with_header(headers: Mapping[str, Payload]) -> Mapping[str, Payload]:
     header = OUTBOUND_HEADER.get()
     if header is None:
         return headers
-    return {**headers, CONTEXT_HEADER: header.payload()}
+    out = {**headers, CONTEXT_HEADER: header.payload()}
+    security = security_header(header.values, settings_of_workflow().header_signing_key)
+    if security is not None:
+        out[SECURITY_HEADER] = security
+    return out
 
 
 class _WorkflowOutbound(WorkflowOutboundInterceptor):
@@ -167,8 +181,13 @@ class _WorkflowOutbound(WorkflowOutboundInterceptor):
 
 
 class _ActivityInbound(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, signing_key: str | None) -> None:
+        super().__init__(next)
+        self.signing_key = signing_key
+
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         values, _ = read_context(input.headers)
+        values.update(read_security(input.headers, self.signing_key))
         token = ACTIVITY_CONTEXT.set(values)
         try:
             return await super().execute_activity(input)

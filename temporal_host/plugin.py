@@ -120,7 +120,7 @@ def _settings(entry: Entry, address_override: str | None) -> ClientSettings:
 async def _connect(runtime: AppRuntime, settings: ClientSettings, *, plain: bool) -> Connection:
     client = await connect(
         settings,
-        interceptors=[ContextInterceptor()],
+        interceptors=[ContextInterceptor(settings.header_signing_key)],
         data_converter=DATA_CONVERTER,
         plain=plain,
     )
@@ -148,11 +148,14 @@ async def _connect(runtime: AppRuntime, settings: ClientSettings, *, plain: bool
 def _add_hosts(runtime: AppRuntime, connection: Connection) -> None:
     """One host per worker entry of this client; a routing-only host when there is none, so
     workflow PIDs of this client (handed over by other nodes, say) can still be reached."""
-    workers = [
-        entry
-        for entry in runtime.app.registry.by_kind(WORKER_KIND)
-        if entry.resolve_ref(str(entry.data.get("client", ""))) == connection.id
-    ]
+    workers = start_order(
+        [
+            entry
+            for entry in runtime.app.registry.by_kind(WORKER_KIND)
+            if entry.resolve_ref(str(entry.data.get("client", ""))) == connection.id
+        ],
+        runtime.app.registry,
+    )
     settings = connection.settings
     for entry in workers:
         connection.workers_by_queue[settings.task_queue(entry.data["task_queue"])] = entry.id
@@ -175,6 +178,34 @@ def _add_hosts(runtime: AppRuntime, connection: Connection) -> None:
         node.add_host(host, node_route=connection.id)
 
 
+def start_order(workers: list[Entry], registry: Registry) -> list[Entry]:
+    """`workers` in the order their `lifecycle.requires` asks (each after the entries it
+    requires; its client always comes first, as if listed). A requirement that names no
+    entry, or a cycle, stops the app with a message naming the entries."""
+    by_id = {entry.id: entry for entry in workers}
+    order: list[Entry] = []
+    visiting: list[str] = []
+
+    def visit(entry: Entry) -> None:
+        if entry in order:
+            return
+        if entry.id in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(entry.id) :], entry.id])
+            raise invalid(f"{entry.id}: lifecycle.requires forms a cycle: {cycle}")
+        visiting.append(entry.id)
+        for ref in entry.requires:
+            if registry.get(ref) is None:
+                raise invalid(f"{entry.id}: lifecycle.requires names {ref}, which is no entry")
+            if ref in by_id:
+                visit(by_id[ref])
+        visiting.pop()
+        order.append(entry)
+
+    for entry in workers:
+        visit(entry)
+    return order
+
+
 def _worker(runtime: AppRuntime, connection: Connection, entry: Entry) -> Worker | None:
     """The Temporal worker polling the entry's queue, unless `lifecycle.auto_start: false`."""
     if entry.lifecycle.get("auto_start") is False:
@@ -194,6 +225,7 @@ def _worker(runtime: AppRuntime, connection: Connection, entry: Entry) -> Worker
         tq_prefix=settings.tq_prefix,
         search=connection.search,
         history_limits=settings.history_limits,
+        header_signing_key=settings.header_signing_key,
     )
 
 

@@ -7,6 +7,9 @@ workflow driver, activities) use these, so a value or an error means the same on
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,8 +35,17 @@ from actors.errors import ActorError, Error, InternalError, InvalidError
 from actors.pid import PID
 from corelib import jsoncodec
 from corelib.gotime import Duration, GoTime
+from lua_bindings.modules.security import (
+    ACTOR_KEY,
+    SCOPE_KEY,
+    Actor,
+    Scope,
+    context_actor,
+    context_scope,
+)
 
 Payload = temporalio.api.common.v1.Payload
+log = logging.getLogger(__name__)
 
 CONTEXT_HEADER = "wippy-context"
 SENDER_KEY = "temporal.signal.from"
@@ -169,6 +181,50 @@ def read_context(headers: Mapping[str, Payload]) -> tuple[dict[str, Any], str | 
         return {}, None
     sender = data.pop(SENDER_KEY, None)
     return data, sender if isinstance(sender, str) else None
+
+
+SECURITY_HEADER = "wippy-security"
+
+
+def security_header(context: Mapping[str, Any], key: str | None) -> Payload | None:
+    """The signed `wippy-security` header (§16) for the identity in `context`: `{actor =
+    {id, meta}, policies}` and an HMAC-SHA256 of its canonical JSON under the client's
+    `header_signing_key`. None without a key or an identity: nothing unsigned is sent."""
+    actor, scope = context_actor(context), context_scope(context)
+    if not key or (actor is None and scope is None):
+        return None
+    data: dict[str, Any] = {"policies": list(scope.policies) if scope is not None else []}
+    if actor is not None:
+        data["actor"] = {"id": actor.id, "meta": actor.meta}
+    return to_payload({"data": data, "sig": _signature(data, key)})
+
+
+def read_security(headers: Mapping[str, Payload], key: str | None) -> dict[str, Any]:
+    """The identity of a verified `wippy-security` header, as context entries (actor and
+    scope under their reserved keys); {} without a key, a header or a valid signature (a
+    bad one is logged: someone may be forging an identity)."""
+    payload = headers.get(SECURITY_HEADER)
+    if payload is None or not key:
+        return {}
+    try:
+        header = from_payload(payload)
+        data, signature = header["data"], header["sig"]
+        valid = hmac.compare_digest(str(signature), _signature(data, key))
+    except Exception:
+        valid = False
+    if not valid:
+        log.warning("ignoring a %s header with a missing or invalid signature", SECURITY_HEADER)
+        return {}
+    identity: dict[str, Any] = {SCOPE_KEY: Scope(tuple(data.get("policies") or ()))}
+    actor = data.get("actor")
+    if isinstance(actor, dict) and isinstance(actor.get("id"), str):
+        identity[ACTOR_KEY] = Actor(actor["id"], actor.get("meta") or {})
+    return identity
+
+
+def _signature(data: Any, key: str) -> str:
+    canonical = jsoncodec.encode(data, default=json_default).encode()
+    return hmac.new(key.encode(), canonical, hashlib.sha256).hexdigest()
 
 
 def _header_safe(value: Any) -> bool:

@@ -37,6 +37,8 @@ class WorkerSettings:
     """The default heartbeat timeout of activities (0: none)."""
     history_limits: HistoryLimits = attrs.field(factory=HistoryLimits)
     """The server's history limits: the run warns as its history nears them."""
+    header_signing_key: str | None = None
+    """Verifies and signs the `wippy-security` header (§16)."""
     search: SearchAttributes | None = None
     """Checks (and on the embedded server registers) search attributes; None in replays."""
 

@@ -160,6 +160,12 @@ class Watchers:
                 log.warning(
                     "awaiting workflow %s failed (%s), retrying in %.0fs", workflow_id, exc, delay
                 )
+            except RuntimeError as exc:
+                if "no completion event" not in str(exc).lower():
+                    raise
+                # A long poll that ended without the close event (the server restarted
+                # under it): not an outcome, poll again.
+                log.info("awaiting workflow %s: %s, retrying", workflow_id, exc)
             except Exception as exc:  # the workflow ended, but its result cannot be read
                 return None, Error(
                     f"cannot read the result of workflow {workflow_id}: {exc}",

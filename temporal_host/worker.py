@@ -37,6 +37,7 @@ def build_worker(
     tq_prefix: str = "",
     search: SearchAttributes | None = None,
     history_limits: HistoryLimits | None = None,
+    header_signing_key: str | None = None,
 ) -> Worker:
     """The worker of entry `worker_id` polling `task_queue` (already prefixed); `search`
     is the client's view of search attributes (a checking one is made when None)."""
@@ -48,6 +49,7 @@ def build_worker(
         settings,
         search=search or SearchAttributes(client, register=False),
         history_limits=history_limits or HistoryLimits(),
+        header_signing_key=header_signing_key,
     )
     return Worker(
         client,

@@ -14,6 +14,7 @@ import random
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -79,6 +80,12 @@ async def test_local_watchers_get_exit_across_a_server_restart(tmp_path: Path, d
             await runtime.start()
             node = runtime.node
             pid = await node.spawn("faults:processes", SpawnRequest("faults:watcher", (7, "3s")))
+            exits: list[Any] = []
+
+            async def await_exit() -> None:
+                exits.append(await node.host("faults:processes").wait_exit(pid))
+
+            node.start_soon(await_exit)  # whenever the watcher ends, its EXIT is kept
             await anyio.sleep(1.0)  # the job runs: its first activity or its first sleep
             assert server.pid is not None
             server._process.kill()  # SIGKILL: no clean shutdown of the server
@@ -88,7 +95,9 @@ async def test_local_watchers_get_exit_across_a_server_restart(tmp_path: Path, d
             await server.start()
             recovered = time.monotonic()
             with anyio.fail_after(60):
-                event = await node.host("faults:processes").wait_exit(pid)
+                while not exits:
+                    await anyio.sleep(0.1)
+            event = exits[0]
             latency = time.monotonic() - recovered
     finally:
         await server.stop()

@@ -14,17 +14,24 @@ import anyio
 import attrs
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowFailureError,
+)
 from temporalio.common import RawValue, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
+from lua_bindings.modules.security import ACTOR_KEY, Actor
 from temporal_host import limits
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.host import WorkflowHost
-from temporal_host.protocol import to_payload
+from temporal_host.protocol import DATA_CONVERTER, SECURITY_HEADER, security_header, to_payload
 from temporal_host.worker import build_worker
 from tests.temporal.test_durability import worker_process
 
@@ -362,3 +369,56 @@ async def test_a_growing_mailbox_warns_at_each_multiple_and_drops_nothing(
         r.getMessage() for r in caplog.records if "waiting to be received" in r.getMessage()
     ]
     assert [w.split(": ", 1)[1].split(" ")[0] for w in warnings] == ["40", "80"], warnings
+
+
+# -- temporal.md §16: the signed wippy-security header -----------------------------------------
+
+
+async def test_the_identity_travels_signed_to_the_workflow_and_its_activities(
+    app: GapsApp,
+) -> None:
+    assert await app.value("gaps:as_user") == "user:7"
+
+
+@pytest.mark.parametrize("signing_key", ["another-key", None], ids=["forged", "unsigned"])
+async def test_a_forged_or_unsigned_identity_is_ignored(
+    app: GapsApp, caplog: pytest.LogCaptureFixture, signing_key: str | None
+) -> None:
+    """Someone with access to the server starts the workflow claiming user:7: with a header
+    signed under another key, or with no signature at all, the workflow runs as nobody."""
+    host = app.runtime.node.host(WORKER)
+    assert isinstance(host, WorkflowHost)
+    context = {ACTOR_KEY: Actor("user:7")}
+    forged = security_header(context, signing_key or "any")
+    assert forged is not None
+    if signing_key is None:
+        forged = to_payload({"data": {"actor": {"id": "user:7", "meta": {}}, "policies": []}})
+    client = await Client.connect(
+        app.client.service_client.config.target_host,
+        data_converter=DATA_CONVERTER,
+        interceptors=[_Forger(forged)],
+    )
+    with caplog.at_level(logging.WARNING):
+        handle = await client.start_workflow(
+            "gaps:whoami",
+            id=f"forged-{uuid.uuid4().hex[:8]}",
+            task_queue=host.connection.settings.task_queue("gaps"),
+        )
+        with anyio.fail_after(30):
+            assert await handle.result() == "nobody"
+    assert "ignoring a wippy-security header with a missing or invalid signature" in caplog.text
+
+
+class _Forger(Interceptor):
+    def __init__(self, header: Any) -> None:
+        self.header = header
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        forger = self
+
+        class Outbound(OutboundInterceptor):
+            async def start_workflow(self, input: StartWorkflowInput) -> Any:
+                input.headers = {**input.headers, SECURITY_HEADER: forger.header}
+                return await super().start_workflow(input)
+
+        return Outbound(next)

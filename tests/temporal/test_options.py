@@ -10,7 +10,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.workflow import ActivityCancellationType, ParentClosePolicy
 
 from actors.errors import ActorError
-from actors.registry import Entry
+from actors.registry import Entry, Registry
 from temporal_host.meta import TemporalMeta
 from temporal_host.options import (
     DEFAULT_ACTIVITY_RETRY,
@@ -18,6 +18,7 @@ from temporal_host.options import (
     WorkflowOptions,
     merge,
 )
+from temporal_host.plugin import start_order
 
 
 def _error(parse: Any, options: dict[str, Any]) -> str:
@@ -138,3 +139,40 @@ def test_malformed_meta_temporal_is_named(meta: dict[str, Any], message: str) ->
         TemporalMeta.of(_entry(meta))
     assert message in caught.value.error.message
     assert caught.value.error.message.startswith("app:wf: ")
+
+
+# -- lifecycle.requires between Temporal workers ------------------------------------------------
+
+
+def _worker(name: str, requires: list[str] | None = None) -> Entry:
+    data: dict[str, Any] = {"client": "temporal", "task_queue": name}
+    if requires is not None:
+        data["lifecycle"] = {"requires": requires}
+    return Entry.create("app", name, "temporal.worker", data=data)
+
+
+def _registry(*entries: Entry) -> Registry:
+    registry = Registry()
+    registry.add(Entry.create("app", "temporal", "temporal.client", data={"address": "x:1"}))
+    registry.add(Entry.create("app", "db", "process.service"))
+    for entry in entries:
+        registry.add(entry)
+    return registry
+
+
+def test_workers_start_after_what_they_require() -> None:
+    billing = _worker("billing", ["orders", "app:db"])
+    orders = _worker("orders", ["temporal"])
+    audit = _worker("audit")
+    registry = _registry(billing, orders, audit)
+    order = start_order([billing, orders, audit], registry)
+    assert [entry.name for entry in order] == ["orders", "billing", "audit"]
+
+
+def test_a_requires_cycle_or_an_unknown_entry_is_an_error() -> None:
+    first, second = _worker("first", ["second"]), _worker("second", ["first"])
+    with pytest.raises(ActorError, match="cycle: app:first -> app:second -> app:first"):
+        start_order([first, second], _registry(first, second))
+    lonely = _worker("lonely", ["nothing"])
+    with pytest.raises(ActorError, match="names app:nothing, which is no entry"):
+        start_order([lonely], _registry(lonely))

@@ -8,4 +8,10 @@ local function slow(ms)
     return ms
 end
 
-return {slow = slow}
+-- The actor this call runs as, or "nobody".
+local function whoami()
+    local actor = require("security").actor()
+    return actor and actor:id() or "nobody"
+end
+
+return {slow = slow, whoami = whoami}

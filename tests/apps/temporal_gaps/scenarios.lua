@@ -86,6 +86,22 @@ local function bad_sends()
     return out
 end
 
-return {burst = burst, bad_spawns = bad_spawns, load_failure = load_failure,
+-- Starts whoami as actor user:7 and returns what its activity saw.
+local function as_user()
+    local security = require("security")
+    local pid, err = process.with_options({})
+        :with_actor(security.new_actor("user:7"))
+        :spawn_monitored("gaps:whoami", "gaps:worker")
+    if err then
+        return nil, err
+    end
+    local event = process.events():receive()
+    if event.result.error then
+        return nil, event.result.error
+    end
+    return event.result.value
+end
+
+return {as_user = as_user, burst = burst, bad_spawns = bad_spawns, load_failure = load_failure,
     local_sink = local_sink, bad_sends = bad_sends,
     attrs_at_start = attrs_at_start}

@@ -64,4 +64,10 @@ local function deaf(pause)
     return count
 end
 
-return {counter = counter, attrs = attrs, call_slow = call_slow, sink = sink, deaf = deaf}
+-- Who its activity runs as: the identity the workflow was started with travels on.
+local function whoami()
+    return require("funcs").call("gaps:whoami_activity")
+end
+
+return {counter = counter, attrs = attrs, call_slow = call_slow, sink = sink, deaf = deaf,
+    whoami = whoami}
