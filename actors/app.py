@@ -100,7 +100,7 @@ class App:
             runtime.node.add_host(PythonHost(PYTHON_HOST, default_host=self._host_for))
             await runtime.start(services=self._services)
         except BaseException as exc:
-            await runtime.node.__aexit__(type(exc), exc, exc.__traceback__)
+            await _leave(runtime, exc)
             raise
         self._runtime = runtime
         return self
@@ -113,12 +113,7 @@ class App:
     ) -> bool | None:
         runtime, self._runtime = self._live(), None
         runtime.stop_services()
-        try:
-            return await runtime.node.__aexit__(exc_type, exc, tb)
-        except BaseExceptionGroup as group:
-            if exc is not None and sole_exception(group) is exc:
-                return False  # the body's own exception, raised as it was, not in a group
-            raise
+        return await _leave(runtime, exc)
 
     def _live(self) -> AppRuntime:
         if self._runtime is None:
@@ -246,6 +241,19 @@ class App:
     def lookup(self, name: str) -> PID:
         """The PID registered under `name`; `NotFound` when there is none."""
         return self._live().node.names.lookup(name)
+
+
+async def _leave(runtime: AppRuntime, exc: BaseException | None) -> bool | None:
+    """Shut the node down. An exception that ended the block (or the boot) comes out as it
+    was, not wrapped in the node's task-group exception group."""
+    try:
+        return await runtime.node.__aexit__(
+            type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None
+        )
+    except BaseExceptionGroup as group:
+        if exc is not None and sole_exception(group) is exc:
+            return False
+        raise
 
 
 async def _exit_of(process: ProcessContext, target: PID) -> Exit:

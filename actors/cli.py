@@ -1,4 +1,4 @@
-"""The `actors` command line: run, test, worker and exec an app folder.
+"""The `actors` command line: run, test, worker, exec and replay an app folder.
 
 Ordinary habits: options go anywhere, also after positionals (`actors test APP --timeout 10
 PATTERN`); every failure is one line on stderr and a non-zero exit, never a traceback
@@ -16,18 +16,19 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from types import ModuleType
 from typing import NoReturn
 
 from actors import logs
 from actors.commands import exec as exec_command
-from actors.commands import run, testing, worker
+from actors.commands import replay, run, testing, worker
 from actors.commands.common import Stopped, UsageError
 from actors.errors import ActorError, sole_exception
 
 log = logging.getLogger("actors")
 
-COMMANDS: tuple[ModuleType, ...] = (run, testing, worker, exec_command)
+COMMANDS: tuple[ModuleType, ...] = (run, testing, worker, exec_command, replay)
 
 _VALUED_GLOBALS = frozenset({"--log-level"})
 
@@ -60,6 +61,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "folder of YAML entries and Lua sources.",
     )
     add_global_options(top)
+    top.add_argument("--version", action="version", version=f"actors {_version()}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parsers: dict[str, argparse.ArgumentParser] = {}
     for module in COMMANDS:
@@ -71,6 +73,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         parser.set_defaults(handler=module)
         parsers[module.NAME] = parser
     return top, parsers
+
+
+def _version() -> str:
+    try:
+        return metadata.version("actors")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

@@ -48,14 +48,30 @@ class MailQueue:
 
 
 def check_topic(topic: Any, verb: str = "send to") -> str:
-    """Reject topics users may not use: empty ones and the reserved `@` namespace."""
+    """The topic as text; `Invalid` for what no send can use: a topic that is not a string
+    (a number is refused too, whatever the target), an empty one, the reserved `@` ones.
+    The one rule of every send path, local or durable (issue 12 item 8)."""
     if type(topic) is str and topic and topic[0] != "@":
         return topic
-    if not isinstance(topic, str) or not topic:
+    if type(topic) is bytes:
+        topic = topic.decode("utf-8", "replace")
+    if not isinstance(topic, str):
+        raise invalid(f"topic must be a string, not {_type_name(topic)}")
+    if not topic:
         raise invalid("topic cannot be empty")
     if topic[0] == "@":
         raise invalid(f"cannot {verb} @ topics")
     return topic
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a " + type(value).__name__.removeprefix("_Lua").lower()
 
 
 class Mailbox:
@@ -89,6 +105,18 @@ class Mailbox:
             self._pending_events = deque((event,))
         else:
             self._pending_events.append(event)
+
+    def pending_messages(self) -> int:
+        """Messages delivered and not yet taken, in every queue."""
+        queues = [*self._listeners.values(), *(queue for _, queue in self._patterns)]
+        if self._inbox is not None:
+            queues.append(self._inbox)
+        return len(self._pending or ()) + sum(len(queue) for queue in queues)
+
+    def pending_events(self) -> int:
+        return len(self._pending_events or ()) + (
+            len(self._events) if self._events is not None else 0
+        )
 
     def _route(self, topic: str) -> MailQueue | None:
         queue = self._listeners.get(topic)

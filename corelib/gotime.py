@@ -1355,9 +1355,9 @@ def _build_time(st: _ParseState, default_loc: Location, local: Location) -> GoTi
         return t.in_location(fixed_zone(st.zone_name, st.zone_offset))
     if st.zone_name:
         t = date(*fields, UTC)
-        offset = local.lookup_name(st.zone_name, t.unix())
-        if offset is not None:
-            return t.add(-offset * SECOND).in_location(local)
+        named = local.lookup_name(st.zone_name, t.unix())
+        if named is not None:
+            return t.add(-named * SECOND).in_location(local)
         offset = 0
         if len(st.zone_name) > 3 and st.zone_name.startswith("GMT"):
             offset = _atoi(st.zone_name[3:]) * 3600

@@ -1,11 +1,15 @@
 """One HTTP request and its response, as a handler sees them through the `http` module.
 
-The server reads the request body (up to the service's `max_body`) before the handler runs,
-so everything about the request is plain data here. The response is buffered: status,
-headers and writes only change this object, and the server sends it in one go when the
-handler ends. It becomes a stream as soon as the handler flushes, chooses a transfer mode
-or writes an SSE event: from then on every write is sent at once (and waits for the client,
-so a slow reader slows the writer instead of filling memory).
+The server reads up to `PREFETCH` bytes of the request body before the handler runs; a
+body that fits (nearly all do) is plain data here. A longer one is read on demand:
+`body()` and its kin wait for the rest, `stream()` hands it out as it arrives, and both
+stop at the service's `max_body` (the request is then answered 413).
+
+The response is buffered: status, headers and writes only change this object, and the
+server sends it in one go when the handler ends. It becomes a stream as soon as the
+handler flushes, chooses a transfer mode or writes an SSE event: from then on every write
+is sent at once (and waits for the client, so a slow reader slows the writer instead of
+filling memory).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class Exchange:
         "_lock",
         "_watch",
         "body",
+        "body_complete",
+        "body_limit",
         "body_taken",
         "buffer",
         "client",
@@ -51,6 +57,7 @@ class Exchange:
         "send",
         "started",
         "status",
+        "too_large",
         "transfer",
     )
 
@@ -62,6 +69,9 @@ class Exchange:
         send: Send,
         receive: Receive,
         extra_headers: list[tuple[bytes, bytes]] | None = None,
+        *,
+        complete: bool = True,
+        limit: int = 0,
     ) -> None:
         self.method: str = scope["method"]
         self.path: str = scope["path"]
@@ -71,6 +81,11 @@ class Exchange:
         self.client = f"{client[0]}:{client[1]}" if client else ""
         self.params = params
         self.body = body
+        self.body_complete = complete
+        """Whether `body` is all of it (else the rest is still in `receive`)."""
+        self.body_limit = limit
+        self.too_large = False
+        """A body read on demand went past `body_limit`: the server answers 413."""
         self.body_taken = False
         self.read_limit: int | None = None
         self.send = send
@@ -118,8 +133,41 @@ class Exchange:
         value = self.header("content-length")
         return int(value) if value and value.isdigit() else len(self.body)
 
+    @property
+    def has_body(self) -> bool:
+        return bool(self.body) or not self.body_complete
+
+    async def next_chunk(self) -> bytes | None:
+        """The next piece of a body read on demand (None at its end); InvalidError past
+        the limit."""
+        if self.body_complete:
+            return None
+        message = await self.receive()
+        if message["type"] == "http.disconnect":
+            self.body_complete = True
+            raise InternalError("read failed: the client disconnected")
+        chunk: bytes = message.get("body", b"")
+        self.body_limit -= len(chunk)
+        if self.body_limit < 0:
+            self.too_large = True
+            self.body_complete = True
+            raise InvalidError("request body too large")
+        if not message.get("more_body", False):
+            self.body_complete = True
+        return chunk
+
+    async def read_rest(self) -> None:
+        """Receive what is left of the body into `body`."""
+        parts = [self.body]
+        while not self.body_complete:
+            chunk = await self.next_chunk()
+            if chunk:
+                parts.append(chunk)
+        self.body = b"".join(parts)
+
     def take_body(self) -> bytes:
-        """The body, once (as the reference: a body can be read only once)."""
+        """The body, once (as the reference: a body can be read only once); it must be
+        complete (`read_rest`)."""
         if self.body_taken:
             raise InvalidError("request body was already read")
         if not self.body:
@@ -189,7 +237,8 @@ class Exchange:
                 "headers": self.out_headers + self.extra_headers,
             }
         )
-        self.stream_watch()
+        if self.body_complete:  # else the handler may still be reading the request
+            self.stream_watch()
         if self.buffer:
             data, self.buffer = bytes(self.buffer), bytearray()
             await self.send({"type": "http.response.body", "body": data, "more_body": True})

@@ -41,6 +41,9 @@ from lua_bindings.host import FUNCTION_KINDS, LuaHost, run_sync
 
 log = logging.getLogger(__name__)
 
+PREFETCH = 1024 * 1024
+"""Bytes of a request body read before its handler runs; the rest is read on demand."""
+
 
 class HandlerTimeout(Exception):
     """A handler ran past its endpoint's timeout (and was terminated)."""
@@ -213,10 +216,14 @@ class HttpServer:
             else:
                 await send_simple(send, 404, _json_error("not found", path=path), headers=extra)
             return
-        body = await self._read_body(scope, receive, send, extra)
-        if body is None:
+        read = await self._read_body(scope, receive, send, extra)
+        if read is None:
             return
-        exchange = Exchange(scope, body, match.params, send, receive, extra)
+        body, complete = read
+        limit = self.config.max_body - len(body)
+        exchange = Exchange(
+            scope, body, match.params, send, receive, extra, complete=complete, limit=limit
+        )
         timeout = route.endpoint.timeout or self.config.write_timeout or DEFAULT_HANDLER_TIMEOUT
         started = time.monotonic()
         try:
@@ -224,6 +231,12 @@ class HttpServer:
         except HandlerTimeout as exc:
             log.warning("%s %s: %s", method, path, exc)
             await self._answer_failure(exchange, 504, "handler timed out")
+            return
+        if exchange.too_large and not exchange.started:
+            # a body read on demand went past max_body: the same answer as when prefetching
+            exchange.finished = True
+            body = _too_large(self.config.max_body)
+            await send_simple(send, 413, body, headers=exchange.extra_headers)
             return
         if error is None:
             await exchange.finish()
@@ -245,33 +258,35 @@ class HttpServer:
         receive: Receive,
         send: Send,
         extra: list[tuple[bytes, bytes]],
-    ) -> bytes | None:
-        """The whole body, or None when the request was answered (413, 408)."""
+    ) -> tuple[bytes, bool] | None:
+        """The body's first `PREFETCH` bytes and whether that is all of it, or None when the
+        request was answered (413 by its Content-Length or while prefetching, 408)."""
         limit = self.config.max_body
         declared = _header(scope, b"content-length")
-        too_large = _json_error(f"request body is larger than {limit} bytes")
         if declared.isdigit() and int(declared) > limit:
-            await send_simple(send, 413, too_large, headers=extra)
+            await send_simple(send, 413, _too_large(limit), headers=extra)
             return None
         chunks: list[bytes] = []
         size = 0
-        with anyio.move_on_after(self.config.read_timeout or float("inf")) as scope_:
-            while True:
+        complete = False
+        with anyio.move_on_after(self.config.read_timeout or float("inf")) as waited:
+            while size < PREFETCH:
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     return None
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    await send_simple(send, 413, too_large, headers=extra)
+                    await send_simple(send, 413, _too_large(limit), headers=extra)
                     return None
                 chunks.append(chunk)
                 if not message.get("more_body", False):
+                    complete = True
                     break
-        if scope_.cancelled_caught:
+        if waited.cancelled_caught:
             await send_simple(send, 408, _json_error("request body not received in time"))
             return None
-        return b"".join(chunks)
+        return b"".join(chunks), complete
 
     @staticmethod
     async def _answer_failure(exchange: Exchange, status: int, message: str) -> None:
@@ -282,6 +297,10 @@ class HttpServer:
         exchange.finished = True
         headers = exchange.extra_headers
         await send_simple(exchange.send, status, _json_error(message), headers=headers)
+
+
+def _too_large(limit: int) -> bytes:
+    return _json_error(f"request body is larger than {limit} bytes")
 
 
 def _header(scope: MutableMapping[str, Any], name: bytes) -> str:

@@ -438,9 +438,11 @@ local export
 -- (futures, executors...): metatable -> type name for the error.
 local UNSENDABLE = {}
 rt.UNSENDABLE = UNSENDABLE
-local function export_table(t, seen)
+-- As convert.MAX_DEPTH: deeper values are refused here, before Lua's own stack gives out.
+local MAX_DEPTH = 128
+local function export_table(t, seen, depth)
   local mt = getmetatable(t)
-  if mt == PAYLOAD_MT then return export(P.data(t), seen) end
+  if mt == PAYLOAD_MT then return export(P.data(t), seen, depth) end
   if mt == CH_MT then cannot("channel") end
   if mt == MSG_MT then cannot("message") end
   if mt ~= nil and UNSENDABLE[mt] then cannot(UNSENDABLE[mt]) end
@@ -448,12 +450,16 @@ local function export_table(t, seen)
     error(py.err_new("value cannot be sent to another process: it contains a cycle",
                      "Invalid", false), 0)
   end
+  if depth > MAX_DEPTH then
+    error(py.err_new("value cannot be sent to another process: it is nested deeper than "
+                     .. MAX_DEPTH, "Invalid", false), 0)
+  end
   seen[t] = true
   local copy
   for k, v in next, t do
     local tv = type(v)
     if tv == "table" or tv == "function" or tv == "thread" then
-      local nv = export(v, seen)
+      local nv = export(v, seen, depth + 1)
       if not rawequal(nv, v) then
         if not copy then copy = {}; for k2, v2 in next, t do copy[k2] = v2 end end
         copy[k] = nv
@@ -467,9 +473,9 @@ local function export_table(t, seen)
   seen[t] = nil
   return copy or t
 end
-export = function(v, seen)
+export = function(v, seen, depth)
   local t = type(v)
-  if t == "table" then return export_table(v, seen or {}) end
+  if t == "table" then return export_table(v, seen or {}, depth or 1) end
   if t == "function" or t == "thread" then cannot(t) end
   return v
 end

@@ -282,8 +282,13 @@ def _same(a: Any, b: Any) -> bool:
 
 def _compare(a: Any, b: Any) -> int:
     if type(a) is not type(b) or not hasattr(a, "__lt__"):
-        raise TypeError(f"attempt to compare {kind_of(a)} with {kind_of(b)}")
+        raise TypeError(f"attempt to compare {_kind_name(a)} with {_kind_name(b)}")
     return -1 if a < b else (1 if b < a else 0)
+
+
+def _kind_name(value: Any) -> str:
+    kind = kind_of(value)
+    return kind.decode() if kind is not None else type(value).__name__
 
 
 def _err_new(message: Any, kind: Any = None, retryable: Any = None, details: Any = None) -> Error:

@@ -87,7 +87,8 @@ class Scheduler:
         self.current: LuaProcess | None = None
         self.current_task = 0
         self._runq: deque[LuaProcess] = deque()
-        self._timers: list[tuple[float, int, Waiter | Callable[[], None]]] = []
+        self._timers: list[list[Any]] = []
+        """[deadline, sequence, action] entries; `cancel_timer` clears the action."""
         self._timer_seq = itertools.count()
         self._wake: anyio.Event | None = None
         self._spawn_async: Callable[..., None] | None = None
@@ -120,7 +121,7 @@ class Scheduler:
         """Run `action` (fire a waiter with no values, or call it) at monotonic `deadline`.
         Returns a handle for `cancel_timer`."""
         entry = [deadline, next(self._timer_seq), action, deadline > time.monotonic()]
-        heapq.heappush(self._timers, entry)  # type: ignore[arg-type]
+        heapq.heappush(self._timers, entry)
         if self._wake is not None and self._timers[0] is entry:
             self._wake.set()
         return entry

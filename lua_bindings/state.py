@@ -122,7 +122,7 @@ class LuaState:
         """What `require` may load for `entry`: its modules allow-list and imports.
         `refused` maps listed modules this host will not load to the error message
         `require` raises for them (a workflow refuses non-deterministic modules)."""
-        imports = {
+        imports: dict[str, Any] = {
             alias: entry.resolve_ref(ref)
             for alias, ref in (entry.data.get("imports") or {}).items()
         }

@@ -498,10 +498,10 @@ class _Eraser:
         if text == "{":
             return self._skip_balanced(j)
         if text == "(":
-            end = self._skip_balanced(j)
-            if end is not None and t[end] == "->":
-                return self._skip_type(end + 1)
-            return end
+            group = self._skip_balanced(j)
+            if group is not None and t[group] == "->":
+                return self._skip_type(group + 1)
+            return group
         if text == "...":
             return self._skip_member(j + 1)
         return None
@@ -510,9 +510,10 @@ class _Eraser:
         """``<T {, T}>`` after a type name; ``None`` if it is not one (e.g. ``a :: T < b``)."""
         end = j + 1
         if self.t[end] != ">":
-            end = self._skip_type_list(end)
-            if end is None or self.t[end] != ">":
+            listed = self._skip_type_list(end)
+            if listed is None or self.t[listed] != ">":
                 return None
+            end = listed
         return end + 1
 
     def _skip_generic_params(self, j: int) -> int | None:
@@ -527,14 +528,12 @@ class _Eraser:
             end += 1
             if t[end] == "...":
                 end += 1
-            if t[end] == ":" or t[end] == "extends":
-                end = self._skip_type(end + 1)
-                if end is None:
-                    return None
-            if t[end] == "=":
-                end = self._skip_type(end + 1)
-                if end is None:
-                    return None
+            for keywords in ((":", "extends"), ("=",)):
+                if t[end] in keywords:
+                    skipped = self._skip_type(end + 1)
+                    if skipped is None:
+                        return None
+                    end = skipped
             if t[end] == ">":
                 return end + 1
             if t[end] != ",":

@@ -133,7 +133,7 @@ class LuaActivities:
     @activity.defn(name=RESOLVE_NAME)
     async def resolve_name(self, name: str) -> dict[str, Any]:
         try:
-            return {"pid": str(self.settings.runtime.node.names.lookup(name))}
+            return {"pid": str(self.settings.runtime.node.lookup(name))}
         except ActorError as exc:
             return {"error": protocol.error_chain(exc.error)}
 
@@ -162,9 +162,10 @@ class LuaActivities:
             target = settings.runtime.node.resolve(data["target"])
         except ActorError as exc:
             return {"ok": False, "error": protocol.error_chain(exc.error)}
-        if target.node == settings.client_id or (
+        ours = target.node == settings.client_id or (
             not target.node and target.host == settings.worker_id
-        ):
+        )
+        if ours and settings.client is not None:
             handle = settings.client.get_workflow_handle(target.id)
             return await _outcome(handle.terminate(reason="process.terminate"), target.id)
         requester = PID.parse(data["from"]) if data.get("from") else None
@@ -187,7 +188,7 @@ def _client_error(exc: Exception, workflow_id: str | None) -> Error:
         if exc.status == RPCStatusCode.NOT_FOUND and workflow_id is not None:
             return protocol.not_found(workflow_id)
         return Error(str(exc), errors.UNAVAILABLE, True)
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+    return errors.as_error(exc)
 
 
 def _heartbeat_interval() -> float | None:

@@ -25,6 +25,7 @@ from actors import errors
 from actors.errors import ActorError, error, invalid
 from actors.registry import Entry
 from corelib import gotime
+from temporal_host.limits import HistoryLimits, SendGuard
 from temporal_host.search import SearchAttributes
 from temporal_host.watchers import Watchers
 
@@ -50,6 +51,7 @@ class ClientSettings:
     api_key: str | None = None
     tls: bool | TLSConfig | None = None
     health_interval: float | None = None
+    history_limits: HistoryLimits = attrs.field(factory=HistoryLimits)
 
     @classmethod
     def from_entry(cls, entry: Entry) -> ClientSettings:
@@ -68,6 +70,7 @@ class ClientSettings:
                 api_key=_api_key(_block(data, "auth")),
                 tls=_tls(_block(data, "tls"), _block(data, "auth")),
                 health_interval=_health_interval(_block(data, "health_check")),
+                history_limits=_history_limits(_block(data, "history_limits")),
             )
         except ActorError as exc:
             raise invalid(f"{entry.id}: {exc.error.message}") from None
@@ -138,6 +141,8 @@ class Connection:
     workers_by_queue: dict[str, str] = attrs.field(factory=dict)
     search: SearchAttributes | None = None
     """The namespace's search attributes (None: starts are not checked)."""
+    guard: SendGuard | None = None
+    """Refuses sends to workflows near their history limit (None: no check)."""
 
     @property
     def id(self) -> str:
@@ -299,3 +304,20 @@ def _health_interval(block: dict[str, Any]) -> float | None:
     if not block.get("enabled"):
         return None
     return _seconds(block, "interval", 30.0)
+
+
+def _history_limits(block: dict[str, Any]) -> HistoryLimits:
+    """`history_limits: {events, bytes}`: the server's limits when it is not configured with
+    Temporal's defaults (temporal_host/limits.py)."""
+    unknown = set(block) - {"events", "bytes"}
+    if unknown:
+        raise invalid(f"history_limits: unknown field {sorted(unknown)[0]}")
+    values = {}
+    for key in ("events", "bytes"):
+        value = block.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise invalid(f"history_limits.{key} must be a positive integer")
+        values[key] = value
+    return HistoryLimits(**values)

@@ -48,7 +48,8 @@ from lua_bindings.plugin import lua_app
 from lua_bindings.process import LuaProcess
 from lua_bindings.scheduler import Scheduler, Waiter
 from lua_bindings.state import LuaState
-from temporal_host import protocol
+from temporal_host import diagnosis, limits, protocol
+from temporal_host.diagnosis import WorkflowTaskFailure
 from temporal_host.interceptors import (
     SIGNAL_SENDER,
     START_HEADER,
@@ -56,6 +57,7 @@ from temporal_host.interceptors import (
     outbound,
     settings_of_workflow,
 )
+from temporal_host.limits import Warnings
 from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
 from temporal_host.wf_modules.commands import Commands, Phase, encode
@@ -199,6 +201,7 @@ class WorkflowLuaState(LuaState):
 class WorkflowLuaHost(LuaHost):
     """The Lua host of one run: one process, the workflow; never attached to the node."""
 
+    scheduler: WorkflowScheduler
     scheduler_class = WorkflowScheduler
     state_class = WorkflowLuaState
     cpu_budget = 1.5  # below the SDK's deadlock detector (about 2 s per workflow task)
@@ -279,14 +282,18 @@ class WorkflowRun:
         self.entry = entry
         self.context = context
         self.pid = protocol.workflow_pid(settings.client_id, settings.worker_id, info.workflow_id)
-        self._queues: tuple[deque[Callable[[], None]], ...] = tuple(deque() for _ in Phase)
+        self._queues: tuple[deque[Callable[[], object]], ...] = tuple(deque() for _ in Phase)
         self.outcome: tuple[Any, Error | None] | None = None
         self.continuation: tuple[str, list[RawValue]] | None = None
         """(workflow type, arguments) once `process.upgrade` was called."""
         self.cancel_requested = False
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
+        self.history_warnings = Warnings(settings.history_limits)
         self.local_pending = 0
+        diagnosis.remember_run(info.run_id, info.workflow_id)
+        self.task_failure: WorkflowTaskFailure | None = None
+        """Set when the run cannot go on with this code: the task fails, not the run."""
         """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
         self.host = WorkflowLuaHost(self)
@@ -309,8 +316,9 @@ class WorkflowRun:
             raise protocol.application_error(error) from None
         self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
         self.host.scheduler.run_ready()
+        self.raise_task_failure()
 
-    def post(self, phase: Phase, action: Callable[[], None]) -> None:
+    def post(self, phase: Phase, action: Callable[[], object]) -> None:
         self._queues[phase].append(action)
 
     def has_events(self) -> bool:
@@ -322,10 +330,25 @@ class WorkflowRun:
             while queue:
                 queue.popleft()()
         self.host.scheduler.run_ready()
+        self.raise_task_failure()
+
+    def raise_task_failure(self) -> None:
+        if self.task_failure is not None:
+            raise self.task_failure
 
     @property
     def done(self) -> bool:
         return self.outcome is not None or self.continuation is not None
+
+    def check_history(self) -> None:
+        """Warn (once per level and run) as the history nears Temporal's limits."""
+        info = workflow.info()
+        self.history_warnings.check(
+            workflow.logger,
+            info.workflow_id,
+            info.get_current_history_length(),
+            info.get_current_history_size(),
+        )
 
     def finished(self, value: Any, error: Error | None) -> None:
         self.outcome = (value, error)
@@ -356,12 +379,27 @@ class WorkflowRun:
     # -- incoming ---------------------------------------------------------------------------------
 
     def deliver_message(self, topic: str, value: Any, sender: PID | None) -> None:
-        self.process.mailbox.deliver(Message(topic, value, sender))
+        mailbox = self.process.mailbox
+        mailbox.deliver(Message(topic, value, sender))
+        self._check_queue("messages", mailbox.pending_messages(), limits.QUEUE_WARNING_MESSAGES)
 
     def deliver_event(self, event: Event, *, at_now: bool = False) -> None:
         if at_now:
             event = attrs.evolve(event, at=workflow.time_ns())
-        self.process.mailbox.deliver_event(event)
+        mailbox = self.process.mailbox
+        mailbox.deliver_event(event)
+        self._check_queue("events", mailbox.pending_events(), limits.QUEUE_WARNING_EVENTS)
+
+    def _check_queue(self, what: str, pending: int, step: int) -> None:
+        """§18: nothing is dropped, but each multiple of `step` waiting is worth a warning."""
+        if pending and pending % step == 0:
+            workflow.logger.warning(
+                "workflow %s: %d %s waiting to be received (the mailbox is unbounded; "
+                "nothing is dropped)",
+                workflow.info().workflow_id,
+                pending,
+                what,
+            )
 
     def signal(self, topic: str, values: list[Any], sender: str | None) -> None:
         """A signal becomes a message (§4.2): nil / the value / the array of values."""
@@ -420,21 +458,35 @@ class WorkflowRun:
                 workflow.patched(f"{change_id}#v{max_supported}")
                 version = max_supported
             else:
-                version = next(
+                found = next(
                     (
                         v
                         for v in range(max_supported, min_supported - 1, -1)
                         if workflow.patched(f"{change_id}#v{v}")
                     ),
-                    -1,
+                    None,
                 )
+                if found is None:
+                    recorded = _recorded_versions(change_id)
+                    message = (
+                        f"unsupported version {recorded or 'none recorded'} of change "
+                        f"{change_id}: this code supports {min_supported}..{max_supported}"
+                    )
+                    # Not the workflow's failure: the task fails until a deploy supports
+                    # the recorded version (issue 12 item 11).
+                    self.task_failure = WorkflowTaskFailure(message)
+                    raise InvalidError(message)
+                version = found
             self._versions[change_id] = version
-        if not min_supported <= version <= max_supported:
-            raise InvalidError(
-                f"unsupported version {version} of {change_id} "
-                f"(supported {min_supported}..{max_supported})"
-            )
         return version
+
+
+def _recorded_versions(change_id: str) -> str:
+    """The versions of `change_id` the history recorded ("3", "2, 3"), or ""."""
+    prefix = f"{change_id}#v"
+    notified = getattr(workflow._Runtime.current(), "_patches_notified", ())
+    versions = sorted(int(p[len(prefix) :]) for p in notified if p.startswith(prefix))
+    return ", ".join(map(str, versions))
 
 
 def _sender_pid(sender: str | None) -> PID | None:
@@ -531,6 +583,7 @@ class LuaWorkflow:
                 if task is not None:
                     task.uncancel()
             run.step()
+            run.check_history()
         if run.local_pending:
             # A local activity resolved after the completion command would follow it, which
             # the server rejects: let every one in flight be recorded first.

@@ -31,7 +31,7 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +180,14 @@ def _server_log_level(line: str) -> int:
 # --- the server ----------------------------------------------------------------------------
 
 
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _str_map(values: Mapping[str, str]) -> dict[str, str]:
+    return dict(values)
+
+
 @attrs.define(eq=False)
 class EmbeddedServer:
     """A ``temporal server start-dev`` child process, used as an async context manager.
@@ -205,12 +213,12 @@ class EmbeddedServer:
 
     db_filename: str | os.PathLike[str] | None = None
     namespace: str = "default"
-    extra_namespaces: Sequence[str] = attrs.field(default=(), converter=tuple)
+    extra_namespaces: Sequence[str] = attrs.field(default=(), converter=_strings)
     ip: str = "127.0.0.1"
     port: int | None = None
     ui: bool = False
     ui_port: int | None = None
-    search_attributes: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    search_attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_str_map)
     dynamic_config: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
     log_level: str = attrs.field(default="warn")
     startup_timeout: float = 30.0

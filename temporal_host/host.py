@@ -20,7 +20,7 @@ from typing import Any
 
 import anyio
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import RawValue, WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -38,7 +38,7 @@ from temporal_host.connection import Connection
 from temporal_host.meta import TemporalMeta
 from temporal_host.options import WorkflowOptions
 from temporal_host.preflight import check_workflow_entry
-from temporal_host.protocol import not_found, workflow_pid
+from temporal_host.protocol import encode, not_found, workflow_pid
 from temporal_host.search import inferred_types
 
 log = logging.getLogger(__name__)
@@ -158,11 +158,15 @@ class WorkflowHost(Host):
         # started plainly and every message is a signal.
         if messages and policy != WorkflowIDConflictPolicy.FAIL:
             (topic, value), messages = messages[0], messages[1:]
-            kwargs = {**kwargs, "start_signal": topic, "start_signal_args": [value]}
+            kwargs = {
+                **kwargs,
+                "start_signal": topic,
+                "start_signal_args": [RawValue(encode(value, "message"))],
+            }
         try:
             handle = await self.client.start_workflow(
                 type_,
-                args=list(request.args),
+                args=[RawValue(encode(arg, "argument")) for arg in request.args],
                 id=pid.id,
                 task_queue=queue,
                 id_conflict_policy=policy,
@@ -215,8 +219,11 @@ class WorkflowHost(Host):
     async def _signal(self, target: PID, topic: str, value: Any) -> None:
         """One signal named after the topic, one payload (the values as `process.send`
         packed them); the sender travels in the header set by `outgoing`."""
+        payload = encode(value, "message")
+        if self.connection.guard is not None:
+            await self.connection.guard.check(target.id, payload.ByteSize())
         try:
-            await self.client.get_workflow_handle(target.id).signal(topic, value)
+            await self.client.get_workflow_handle(target.id).signal(topic, RawValue(payload))
         except RPCError as exc:
             raise _failure(exc, target.id) from None
 
@@ -293,16 +300,28 @@ class WorkflowHost(Host):
         return exit_event(pid, value, error)
 
 
-def _failure(exc: RPCError, workflow_id: str) -> ActorError:
-    """§4.1: a missing or finished workflow is NotFound; anything else is Unavailable."""
+def _failure(exc: RPCError, workflow_id: str, action: str = "send to") -> ActorError:
+    """§4.1: a missing or finished workflow is NotFound; a request that can never succeed as
+    sent (a blob, a name or the whole message over a limit) is Invalid and not retryable
+    (issue 12 item 8); anything else (unreachable, overloaded) is Unavailable."""
     if exc.status == RPCStatusCode.NOT_FOUND:
         return ActorError.of(not_found(workflow_id))
+    if _permanent(exc):
+        return invalid(f"cannot {action} workflow {workflow_id}: {exc.message}")
     return error(errors.UNAVAILABLE, f"temporal: {exc.message}", retryable=True)
+
+
+def _permanent(exc: RPCError) -> bool:
+    message = exc.message.lower()
+    if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+        return True
+    # Overload is RESOURCE_EXHAUSTED too, but without a size limit in the message.
+    return exc.status == RPCStatusCode.RESOURCE_EXHAUSTED and (
+        "limit" in message or "larger than max" in message
+    )
 
 
 def _start_failure(exc: RPCError, workflow_id: str) -> ActorError:
-    if exc.status == RPCStatusCode.INVALID_ARGUMENT:
-        return invalid(f"cannot start workflow {workflow_id}: {exc.message}")
     if exc.status == RPCStatusCode.NOT_FOUND:
         return errors.not_found(f"cannot start workflow {workflow_id}: {exc.message}")
-    return error(errors.UNAVAILABLE, f"temporal: {exc.message}", retryable=True)
+    return _failure(exc, workflow_id, "start")

@@ -83,7 +83,11 @@ def _structure(entry: Entry) -> TemporalMeta:
     if not isinstance(block, dict):
         raise invalid(f"{entry.id}: meta.temporal must be a mapping")
     parts: dict[str, Any] = {}
-    for section, cls in (("workflow", WorkflowMeta), ("activity", ActivityMeta)):
+    sections: tuple[tuple[str, type[WorkflowMeta] | type[ActivityMeta]], ...] = (
+        ("workflow", WorkflowMeta),
+        ("activity", ActivityMeta),
+    )
+    for section, cls in sections:
         value = block.get(section)
         if value is None:
             continue

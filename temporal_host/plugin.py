@@ -30,6 +30,7 @@ from temporal_host.client_interceptors import ContextInterceptor
 from temporal_host.connection import EMBEDDED, ClientSettings, Connection, connect
 from temporal_host.embedded import SEARCH_ATTRIBUTE_TYPES, EmbeddedServer
 from temporal_host.host import WorkflowHost
+from temporal_host.limits import SendGuard
 from temporal_host.meta import TemporalMeta
 from temporal_host.options import WorkerOptions
 from temporal_host.preflight import SourceCheck
@@ -125,7 +126,13 @@ async def _connect(runtime: AppRuntime, settings: ClientSettings, *, plain: bool
     )
     log.info("%s: connected to Temporal at %s", settings.id, settings.address)
     search = SearchAttributes(client, register=plain)
-    connection = Connection(settings, client, Watchers(runtime.node, client), search=search)
+    connection = Connection(
+        settings,
+        client,
+        Watchers(runtime.node, client),
+        search=search,
+        guard=SendGuard(client, settings.history_limits),
+    )
     declared = _search_attributes(runtime.app.registry.get(settings.id))
     if declared and not plain:
         # The embedded server registered them when it started; a real one may refuse.
@@ -186,6 +193,7 @@ def _worker(runtime: AppRuntime, connection: Connection, entry: Entry) -> Worker
         worker_options=entry.data.get("worker_options") or {},
         tq_prefix=settings.tq_prefix,
         search=connection.search,
+        history_limits=settings.history_limits,
     )
 
 

@@ -28,7 +28,7 @@ from temporalio.exceptions import (
 )
 
 from actors import errors
-from actors.errors import Error, InternalError, InvalidError
+from actors.errors import ActorError, Error, InternalError, InvalidError
 from actors.pid import PID
 from corelib import jsoncodec
 from corelib.gotime import Duration, GoTime
@@ -100,6 +100,33 @@ def from_payload(payload: Payload) -> Any:
     return DATA_CONVERTER.payload_converter.from_payloads([payload])[0]
 
 
+PAYLOAD_LIMIT = 2 * 1024 * 1024
+"""Temporal's default limit on one payload (`limit.blobSize.error`, 2 MiB): a bigger
+message, argument or result is refused by the server, so it is refused before sending."""
+PAYLOAD_WARNING = 512 * 1024
+"""The server's warning size (`limit.blobSize.warn`)."""
+
+
+def encode(value: Any, what: str = "value") -> Payload:
+    """`value` as a payload for Temporal, or `Invalid` saying why it can never be one: not
+    representable as JSON (a sparse or mixed-key table, a non-finite number...), or over
+    the payload limit. The one check of every path into Temporal (issue 12 items 7, 8)."""
+    try:
+        payload = to_payload(value)
+    except Exception as exc:
+        reason = exc.error.message if isinstance(exc, ActorError) else str(exc)
+        raise InvalidError(
+            f"{what} cannot be sent through Temporal (payloads are JSON): {reason}"
+        ) from None
+    size = payload.ByteSize()
+    if size > PAYLOAD_LIMIT:
+        raise InvalidError(
+            f"{what} of {size} bytes exceeds Temporal's payload limit of {PAYLOAD_LIMIT} "
+            "bytes (2 MiB)"
+        )
+    return payload
+
+
 ENCODINGS = (b"binary/null", b"binary/plain", b"json/plain")
 """The inbound encodings we accept (§15.1)."""
 
@@ -160,7 +187,7 @@ def _header_safe(value: Any) -> bool:
 
 def error_chain(error: Error) -> dict[str, Any]:
     """`{errors = [...]}`, outermost first: each wrapping level contributes one element."""
-    levels = [
+    levels: list[dict[str, Any]] = [
         {"msg": context, "kind": error.kind, "retry": error.retryable, "details": None, "stack": ""}
         for context in error.context
     ]
@@ -246,7 +273,7 @@ def _leaf_error(exc: BaseException) -> Error:
             False,
             {"timeout_type": exc.type.name if exc.type is not None else ""},
         )
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+    return errors.as_error(exc)
 
 
 def error_from_chain(chain: Any) -> Error | None:

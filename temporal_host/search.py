@@ -10,7 +10,7 @@ import logging
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from temporalio.api.operatorservice.v1 import (
@@ -25,6 +25,9 @@ from temporalio.common import (
     TypedSearchAttributes,
 )
 from temporalio.service import RPCError, RPCStatusCode
+
+if TYPE_CHECKING:
+    from temporalio.api.enums.v1 import IndexedValueType
 
 from actors.errors import InvalidError, invalid
 from corelib.gotime import SECOND, GoTime
@@ -145,7 +148,10 @@ class SearchAttributes:
         by_name = {v: k for k, v in TYPE_NAMES.items()}
         request = AddSearchAttributesRequest(
             namespace=self.client.namespace,
-            search_attributes={name: int(by_name[kind]) for name, kind in types.items()},
+            search_attributes={
+                name: cast("IndexedValueType.ValueType", int(by_name[kind]))
+                for name, kind in types.items()
+            },
         )
         try:
             await self.client.operator_service.add_search_attributes(request)

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.common import RetryPolicy
 
 from actors.runtime import AppRuntime
+from temporal_host.limits import HistoryLimits
 from temporal_host.options import (
     DEFAULT_ACTIVITY_RETRY,
     DEFAULT_HEARTBEAT_TIMEOUT,
@@ -34,6 +35,8 @@ class WorkerSettings:
     log_in_replay: bool = False
     activity_heartbeat: timedelta = DEFAULT_HEARTBEAT_TIMEOUT
     """The default heartbeat timeout of activities (0: none)."""
+    history_limits: HistoryLimits = attrs.field(factory=HistoryLimits)
+    """The server's history limits: the run warns as its history nears them."""
     search: SearchAttributes | None = None
     """Checks (and on the embedded server registers) search attributes; None in replays."""
 

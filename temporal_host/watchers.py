@@ -8,7 +8,7 @@ workflow failed, was cancelled, terminated or timed out, and EXIT when it comple
 process that is both gets one EXIT on success, EXIT and LINK_DOWN otherwise.
 
 Transient errors while awaiting (connection loss, deadlines, an unavailable server) never
-produce an event: the poll is retried with backoff (1 s doubling to 30 s). Only a real outcome,
+produce an event: the poll is retried with backoff (0.5 s doubling to 2 s). Only a real outcome,
 or a workflow that does not exist, does. Unsubscribing is synchronous, and delivery happens
 without an await after the outcome arrives, so after `unmonitor` / `unlink` returns no event
 for that subscriber can follow.
@@ -39,8 +39,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKOFF_INITIAL = 1.0
-BACKOFF_MAX = 30.0
+BACKOFF_INITIAL = 0.5
+BACKOFF_MAX = 2.0
+"""Capped low: after an outage the exit events arrive within seconds of the server's
+recovery (a retried long poll costs the server next to nothing)."""
 
 
 @attrs.define(eq=False)

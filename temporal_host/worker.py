@@ -19,6 +19,7 @@ from actors.runtime import AppRuntime
 from temporal_host.activities import LuaActivities
 from temporal_host.driver import LuaWorkflow
 from temporal_host.interceptors import WippyInterceptor
+from temporal_host.limits import HistoryLimits
 from temporal_host.options import WorkerOptions
 from temporal_host.protocol import DATA_CONVERTER
 from temporal_host.search import SearchAttributes
@@ -35,6 +36,7 @@ def build_worker(
     worker_options: Mapping[str, Any],
     tq_prefix: str = "",
     search: SearchAttributes | None = None,
+    history_limits: HistoryLimits | None = None,
 ) -> Worker:
     """The worker of entry `worker_id` polling `task_queue` (already prefixed); `search`
     is the client's view of search attributes (a checking one is made when None)."""
@@ -42,7 +44,11 @@ def build_worker(
     settings = WorkerSettings.create(
         runtime, client, client_id, worker_id, task_queue, parsed, tq_prefix
     )
-    settings = attrs.evolve(settings, search=search or SearchAttributes(client, register=False))
+    settings = attrs.evolve(
+        settings,
+        search=search or SearchAttributes(client, register=False),
+        history_limits=history_limits or HistoryLimits(),
+    )
     return Worker(
         client,
         task_queue=task_queue,

@@ -144,8 +144,10 @@ def test_exec_stdout_is_json_only_and_starts_no_services() -> None:
     assert json.loads(result.stdout) == {"answer": 42, "input": {"n": [1, 2]}}
     assert "answer printed" in result.stderr
     assert "service up" not in result.stderr
+    assert "listening" not in result.stderr
     with_services = actors("exec", str(APP), "cli:answer", "--services")
     assert "service up" in with_services.stderr
+    assert "http: cli:gateway listening on http://127.0.0.1:" in with_services.stderr
 
 
 # -- signals ---------------------------------------------------------------------------------
@@ -202,6 +204,16 @@ def test_a_signal_cancels_local_processes(signum: int) -> None:
     assert code == 0, stderr
     assert f"actors: {signal.Signals(signum).name}, stopping" in stderr
     assert "service got pid.cancel" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_signal_stops_a_single_run_with_128_plus_its_number() -> None:
+    """`actors run APP ENTRY` stopped by SIGTERM: the process gets CANCEL, exit 143."""
+    running = Running("run", str(APP), "cli:waits")
+    running.wait_for(lambda line: "waits up" in line)
+    code, stderr = running.stop(signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM, stderr
+    assert "waits got pid.cancel" in stderr
     assert "Traceback" not in stderr
 
 
@@ -277,3 +289,11 @@ def test_runnable_kinds_and_default_hosts_come_from_plugins() -> None:
     other = Entry.create("ns", "host", "thing.host")
     with pytest.raises(ActorError, match=r"ns:host is a thing\.host, which no installed plugin"):
         default_host([plugin], other, Registry())
+
+
+def test_help_and_version() -> None:
+    version = actors("--version")
+    assert version.returncode == 0 and version.stdout.startswith("actors ")
+    for args in (("--help",), ("run", "--help"), ("exec", "-h")):
+        shown = actors(*args)
+        assert shown.returncode == 0 and shown.stdout.startswith("usage: actors")

@@ -207,3 +207,17 @@ async def test_errors_are_caught_by_kind(app_dir: Path) -> None:
         ended = await app.wait("{t:processes|0xfffff}", timeout=5)
         with pytest.raises(actors.NotFoundError):
             ended.result()
+
+
+async def test_a_boot_failure_raises_as_itself(tmp_path: Path) -> None:
+    """A Temporal server that cannot be reached stops the boot with its own error (not a
+    task group's exception group), and nothing is left running."""
+    (tmp_path / "_index.yaml").write_text(
+        "namespace: t\n"
+        "entries:\n"
+        "  - {name: temporal, kind: temporal.client, address: '127.0.0.1:1',"
+        " connection_timeout: 2s}\n"
+    )
+    with pytest.raises(actors.UnavailableError, match="cannot connect to Temporal"):
+        async with actors.App(tmp_path):
+            pass

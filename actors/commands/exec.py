@@ -5,8 +5,8 @@ HOST, or where its kind plugin says it runs (a workflow on its
 `meta.temporal.workflow.worker`, a process on its `meta.default_host` or the app's only
 `process.host`, a function on the funcs host), waits for it to end and prints its result as
 JSON on stdout: stdout carries nothing else. A failure is printed on stderr with exit code 1.
-Only the hosts start: the app's supervised services (auto_start processes) start too with
-`--services`.
+Only the hosts start: the app's supervised services (auto_start processes) and servers
+(HTTP services) start too with `--services`.
 """
 
 from __future__ import annotations
@@ -40,13 +40,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="host or temporal.worker entry to run on")
     parser.add_argument("--input", default=None, help="JSON value passed as the argument")
     parser.add_argument(
-        "--services", action="store_true", help="also start the app's auto_start services"
+        "--services",
+        action="store_true",
+        help="also start the app's auto_start services and servers",
     )
     add_app_options(parser)
 
 
 def command(args: argparse.Namespace) -> int:
-    runtime = load_runtime(args, command_mode=True)
+    # command_mode: plugins start no servers (HTTP) for a single run, unless asked.
+    runtime = load_runtime(args, command_mode=not args.services)
     runtime.node.shutdown_grace = 1.0
     arguments = _arguments(args.input)
     entry = find_entry(runtime, args.entry, runnable_kinds(runtime.plugins))

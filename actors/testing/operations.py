@@ -40,17 +40,20 @@ class Operation:
 
     def step(self, model: Any, seqs: list[int]) -> Step:
         """Apply to a model (the local one or the workflow one: both have these methods)."""
+        step: Step
         if self.name in PAIR_OPS:
-            return getattr(model, self.name)(self.actor, self.target)
-        if self.name == "trap":
-            return model.set_trap(self.actor, bool(self.value))
-        if self.name == "send":
-            return model.send(self.actor, self.target, seqs)
-        if self.name == "cancel":
-            return model.cancel(self.actor, self.target, self.reason)
-        if self.name == "exit":
-            return model.exit(self.actor, self.death)
-        raise ValueError(f"{self.name} is not a command")
+            step = getattr(model, self.name)(self.actor, self.target)
+        elif self.name == "trap":
+            step = model.set_trap(self.actor, bool(self.value))
+        elif self.name == "send":
+            step = model.send(self.actor, self.target, seqs)
+        elif self.name == "cancel":
+            step = model.cancel(self.actor, self.target, self.reason)
+        elif self.name == "exit":
+            step = model.exit(self.actor, self.death)
+        else:
+            raise ValueError(f"{self.name} is not a command")
+        return step
 
     @property
     def death(self) -> Death:

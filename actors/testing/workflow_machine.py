@@ -275,7 +275,8 @@ class WorkflowLinks(PuppetMachine):
         harness = self.harness
         assert harness.observer is not None
         spawn = self.adapter.spawn_workflow_puppet  # type: ignore[attr-defined]
-        return await spawn(harness.node, harness.observer, label)
+        pid: PID = await spawn(harness.node, harness.observer, label)
+        return pid
 
     def _preferred_targets(self, living: list[int], everyone: list[int]) -> list[list[int]]:
         return [living, [p for p in everyone if self.model.kinds[p] == WORKFLOW]]
@@ -283,14 +284,16 @@ class WorkflowLinks(PuppetMachine):
     # -- drawing puppets --------------------------------------------------------------------
 
     def _draw(self, data: st.DataObject, puppets: list[int], label: str) -> int:
-        return data.draw(st.sampled_from(puppets), label=label)
+        puppet: int = data.draw(st.sampled_from(puppets), label=label)
+        return puppet
 
     def _watcher(self, data: st.DataObject) -> int:
         """Who links or monitors: a local puppet, or now and then a workflow (refused)."""
         strategy = st.sampled_from(sorted(self.model.alive))
         if self.live(LOCAL):
             strategy = st.sampled_from(self.live(LOCAL)) | strategy
-        return data.draw(strategy, label="actor")
+        actor: int = data.draw(strategy, label="actor")
+        return actor
 
     def _victim(self, data: st.DataObject) -> int:
         """A live puppet to end, preferably one that others link to or monitor (workflows
@@ -300,7 +303,8 @@ class WorkflowLinks(PuppetMachine):
         strategy = st.sampled_from(sorted(model.alive))
         if involved & model.alive:
             strategy = st.sampled_from(sorted(involved & model.alive)) | strategy
-        return data.draw(strategy, label="victim")
+        victim: int = data.draw(strategy, label="victim")
+        return victim
 
     # -- rules ------------------------------------------------------------------------------
 

@@ -18,11 +18,15 @@ end
 local R = {}
 local REQUEST_MT = {__index = R, __name = "http.request"}
 for _, name in ipairs({"method", "path", "query", "query_params", "header", "headers",
-                       "content_type", "content_length", "host", "remote_addr", "body",
-                       "body_json", "form", "has_body", "accepts", "is_content_type", "param",
-                       "params", "stream", "parse_multipart"}) do
+                       "content_type", "content_length", "host", "remote_addr", "has_body",
+                       "accepts", "is_content_type", "param", "params", "stream"}) do
   local getter = py[name]
   R[name] = function(_, ...) return getter(...) end
+end
+-- The whole body: at once when it is in memory, else once the rest has arrived.
+for _, name in ipairs({"body", "body_json", "form", "parse_multipart"}) do
+  local reader = py[name]
+  R[name] = function(_, ...) return await(reader(...)) end
 end
 
 -- MultipartFile: a file of req:parse_multipart()'s `files`.

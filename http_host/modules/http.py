@@ -22,8 +22,8 @@ from urllib.parse import parse_qsl
 from actors.errors import ActorError, Error, InternalError, InvalidError
 from corelib import jsoncodec
 from http_host.exchange import SSE, Exchange
-from http_host.modules.stream import BytesStream
-from lua_bindings.contract import ModuleHost, Reply, nil_on_error, reply
+from http_host.modules.stream import BytesStream, Stream, register
+from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, lua_kind, lua_type_name, text
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.json import plain, runtime_value
@@ -124,6 +124,33 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         else:
             values[name] = [previous, value]
     return {"files": files, "values": values}
+
+
+@register
+class RequestStream(Stream):
+    """A request body longer than the server prefetched: what arrived, then the rest as it
+    comes (each read waits for the client)."""
+
+    in_memory = False
+
+    def __init__(self, exchange: Exchange) -> None:
+        if exchange.body_taken:
+            raise InvalidError("request body was already read")
+        exchange.body_taken = True
+        self._exchange = exchange
+        self._pending = exchange.body
+
+    async def read(self, size: int) -> bytes | None:
+        while not self._pending:
+            chunk = await self._exchange.next_chunk()
+            if chunk is None:
+                return None
+            self._pending = chunk
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    async def close(self) -> None:
+        self._pending = b""
 
 
 @runtime_checkable
@@ -238,6 +265,24 @@ def _functions(host: ModuleHost) -> dict[str, Any]:
         exchange()
         return (True,)
 
+    def whole(convert: Callable[..., Any]) -> Callable[..., Reply]:
+        """A reader of the whole body (behind rt.await): answered at once when the body is
+        in memory, else when the rest has arrived."""
+
+        @awaitable
+        def read(*args: Any) -> Reply:
+            ex = exchange()
+            if ex.body_complete:
+                return reply.now(to_lua(convert(ex, *args)))
+
+            async def rest() -> Any:
+                await ex.read_rest()
+                return convert(ex, *args)
+
+            return host.call(rest(), False, lambda value: (to_lua(value),))
+
+        return read
+
     def body(ex: Exchange) -> bytes:
         return ex.take_body()
 
@@ -263,7 +308,9 @@ def _functions(host: ModuleHost) -> dict[str, Any]:
                 out[key] = [previous, value]
         return out
 
-    def stream(ex: Exchange) -> BytesStream:
+    def stream(ex: Exchange) -> Stream:
+        if not ex.body_complete:
+            return RequestStream(ex)
         return BytesStream(ex.take_body())
 
     def multipart(ex: Exchange, max_memory: Any = None) -> dict[str, Any]:
@@ -337,16 +384,16 @@ def _functions(host: ModuleHost) -> dict[str, Any]:
         "content_length": answer(lambda ex: ex.content_length()),
         "host": answer(lambda ex: ex.header("host") or ""),
         "remote_addr": answer(lambda ex: ex.client),
-        "body": answer(body),
-        "body_json": answer(body_json),
-        "form": answer(form),
-        "has_body": answer(lambda ex: len(ex.body) > 0),
+        "body": whole(body),
+        "body_json": whole(body_json),
+        "form": whole(form),
+        "parse_multipart": whole(multipart),
+        "has_body": answer(lambda ex: ex.has_body),
         "accepts": answer(accepts),
         "is_content_type": answer(is_content_type),
         "param": answer(param),
         "params": answer(lambda ex: dict(ex.params)),
         "stream": answer(stream),
-        "parse_multipart": answer(multipart),
         "file_name": lambda f: f.filename,
         "file_size": lambda f: len(f.data),
         "file_header": lambda f, name: f.headers.get(text(name).lower()),

@@ -262,7 +262,7 @@ class FuncsFunctions:
     def _timed_out(self, call: Call) -> None:
         call.timer = None
         if not call.done:
-            message = f"function call timed out after {call.timeout * 1000:g} ms"
+            message = f"function call timed out after {(call.timeout or 0) * 1000:g} ms"
             self._finish(call, None, Error(message, errors.TIMEOUT, True))
 
     def _caller_exited(self, call: Call) -> None:

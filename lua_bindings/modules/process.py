@@ -6,6 +6,7 @@ from typing import Any
 
 from actors.errors import InvalidError
 from actors.host import SpawnRequest
+from actors.mailbox import check_topic
 from actors.messages import Event
 from actors.names import LOCAL
 from actors.pid import PID
@@ -39,13 +40,13 @@ class ProcessFunctions:
 
     # -- addressing ----------------------------------------------------------------------------
 
-    def _target(self, dest: Any) -> tuple[PID, bool]:
+    def _target(self, dest: Any, sending: bool = False) -> tuple[PID, bool]:
         """Resolve a destination and say whether its host answers synchronously."""
         if not isinstance(dest, bytes | str):
             raise InvalidError("destination must be a PID or a name")
         pid = self.node.resolve(text(dest))
         host = self.node.route(pid)
-        return pid, host is None or host.in_memory
+        return pid, host is None or (host.immediate_send if sending else host.in_memory)
 
     @awaitable
     def _op(self, dest: Any, make_work: Any) -> Reply:
@@ -57,11 +58,10 @@ class ProcessFunctions:
     @awaitable
     def send(self, dest: Any, topic: Any, value: Any) -> Reply:
         process = self.host.current
-        if not isinstance(topic, bytes | str):
-            raise InvalidError("topic cannot be empty")
+        name = check_topic(topic)
         payload = from_lua(value)
-        target, sync = self._target(dest)
-        work = self.node.send(process.pid, target, text(topic), payload, private=True)
+        target, sync = self._target(dest, sending=True)
+        work = self.node.send(process.pid, target, name, payload, private=True)
         return self.host.call(work, sync)
 
     # Mailbox channels: core.lua wraps each once and caches the wrapper, so these are
@@ -215,23 +215,25 @@ class ProcessFunctions:
 
     # -- names ------------------------------------------------------------------------------------
 
-    @nil_on_error
-    def register(self, name: Any, pid: Any = None, scope: Any = None) -> bool:
+    @awaitable
+    def register(self, name: Any, pid: Any = None, scope: Any = None) -> Reply:
         process = self.host.current
         if not isinstance(name, bytes | str):
             raise InvalidError("name cannot be empty")
         owner = self.node.resolve(text(pid)) if pid is not None else process.pid
-        self.node.register(text(name), owner, scope if isinstance(scope, int) else LOCAL)
-        return True
+        scope = scope if isinstance(scope, int) else LOCAL
+        # A cluster-wide name asks the cluster (it may suspend); a local one never does.
+        local = scope == LOCAL or self.node.cluster is None
+        return self.host.call(self.node.claim(text(name), owner, scope), local)
 
     @nil_on_error
     def lookup(self, name: Any) -> bytes:
-        return str(self.node.names.lookup(text(name))).encode()
+        return str(self.node.lookup(text(name))).encode()
 
     def unregister(self, name: Any, scope: Any = None) -> bool:
         if not isinstance(name, bytes | str):
             return False
-        return self.node.names.unregister(text(name), scope if isinstance(scope, int) else None)
+        return self.node.unregister(text(name), scope if isinstance(scope, int) else None)
 
 
 def _exec_outcome(event: Event) -> tuple[Any, ...]:

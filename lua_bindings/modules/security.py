@@ -64,7 +64,7 @@ def derive_context(
     """A child's context: the parent's, plus `extra` values (a `with_context` table already
     converted by `from_lua`), plus an explicit actor / scope. Reserved keys in `extra` are
     ignored; a non-Actor `actor` (or non-Scope `scope`) raises Invalid."""
-    context = dict(base)
+    context: dict[Any, Any] = dict(base)
     if extra:
         items = extra.items() if isinstance(extra, dict) else enumerate(extra, start=1)
         for key, value in items:

@@ -76,23 +76,16 @@ class Target(enum.Enum):
 
 def failure_error(exc: BaseException) -> Error:
     """The `Error` for an exception an SDK operation raised."""
-    if isinstance(exc, ActorError):
-        return exc.error
     if isinstance(exc, WorkflowAlreadyStartedError):
         return Error(f"workflow already started: {exc.workflow_id}", errors.ALREADY_EXISTS, False)
     if isinstance(exc, FailureError):
         return protocol.error_from_failure(exc)
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+    return errors.as_error(exc)
 
 
 def encode(value: Any) -> Any:
-    """A plain value as a payload; a value JSON cannot hold is `Internal` (not retryable)."""
-    try:
-        return protocol.to_payload(value)
-    except ActorError:
-        raise
-    except Exception as exc:
-        raise InternalError(f"cannot encode value: {exc}") from exc
+    """A plain value as a payload; `Invalid` when it can never be one (`protocol.encode`)."""
+    return protocol.encode(value)
 
 
 def decode(raw: RawValue | None) -> Any:
@@ -213,13 +206,8 @@ class Commands:
             )
             local = entry is not None and TemporalMeta.of(entry).local_activity
         except ActorError as exc:
-            raise ActorError(
-                Error(
-                    f"invalid temporal activity options for {target}",
-                    errors.INVALID,
-                    False,
-                    {"reason": exc.error.message},
-                )
+            raise InvalidError(
+                f"invalid temporal activity options for {target}", reason=exc.error.message
             ) from None
         args = [RawValue(encode(value)) for value in values]
         with outbound(Header(context)):
@@ -482,19 +470,20 @@ class Commands:
                 return
             if not wait:
                 run.post(Phase.COMPLETION, lambda: waiter.fire(str(plan.pid)))
+            outcome: Error | None
             try:
-                value, error = decode(await handle), None
+                value, outcome = decode(await handle), None
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                value, error = None, failure_error(exc)
+                value, outcome = None, failure_error(exc)
             if wait:
-                run.post(Phase.COMPLETION, lambda: answer(waiter)(value, error))
+                run.post(Phase.COMPLETION, lambda: answer(waiter)(value, outcome))
             else:
                 # Children are always monitored (§10, actors/exits.py).
                 run.post(
                     Phase.EXIT,
-                    lambda: run.deliver_event(monitor_event(plan.pid, value, error), at_now=True),
+                    lambda: run.deliver_event(monitor_event(plan.pid, value, outcome), at_now=True),
                 )
 
         with outbound(plan.header):
@@ -563,7 +552,7 @@ def _table(key: str, value: Any) -> dict[str, Any]:
     if value == []:
         return {}
     if not isinstance(value, dict):
-        raise ActorError(Error(f"{key}: expected a table", errors.INVALID, False))
+        raise InvalidError(f"{key}: expected a table")
     return value
 
 

@@ -62,7 +62,7 @@ class WorkflowFuncsFunctions(FuncsFunctions):
         self.run = host.run
         self.commands = host.run.commands
 
-    def _start(
+    def _activity(
         self, target: Any, context: Any, actor: Any, scope: Any, args: Any, options: Any
     ) -> tuple[str, list[Any], dict[str, Any], dict[str, Any]]:
         name = call_target(target)
@@ -81,7 +81,9 @@ class WorkflowFuncsFunctions(FuncsFunctions):
         args: Any,
         options: Any = None,
     ) -> Reply:
-        name, values, opts, call_context = self._start(target, context, actor, scope, args, options)
+        name, values, opts, call_context = self._activity(
+            target, context, actor, scope, args, options
+        )
         waiter = self.host.park()
         self.commands.activity(name, values, opts, call_context, answer(waiter))
         return reply.parked()
@@ -98,7 +100,9 @@ class WorkflowFuncsFunctions(FuncsFunctions):
         options: Any = None,
     ) -> tuple[Any, Channel]:
         call = ActivityCall(Channel(1))
-        name, values, opts, call_context = self._start(target, context, actor, scope, args, options)
+        name, values, opts, call_context = self._activity(
+            target, context, actor, scope, args, options
+        )
         # The outcome is a message on the future's channel: second phase of the batch.
         call.handle = self.commands.activity(
             name,

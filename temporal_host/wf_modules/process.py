@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors.errors import InvalidError
+from actors.mailbox import check_topic
 from corelib.gotime import UTC
 from lua_bindings.contract import Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
@@ -47,13 +48,10 @@ class WorkflowProcessFunctions(ProcessFunctions):
 
     @awaitable
     def send(self, dest: Any, topic: Any, value: Any) -> Reply:
-        if not isinstance(topic, bytes | str) or not topic:
-            raise InvalidError("topic cannot be empty")
-        if text(topic).startswith("@"):
-            raise InvalidError("cannot send to @ topics")
+        name = check_topic(topic)
         target = _destination(dest)
         payload = from_lua(value)
-        return self.commands.send(target, text(topic), payload)
+        return self.commands.send(target, name, payload)
 
     # -- child workflows ------------------------------------------------------------------------
 
@@ -117,9 +115,8 @@ class WorkflowProcessFunctions(ProcessFunctions):
 
     # -- names ------------------------------------------------------------------------------------
 
-    @nil_on_error
-    def register(self, name: Any, pid: Any = None, scope: Any = None) -> bool:
-        raise InvalidError(_REGISTRY)
+    def register(self, name: Any, pid: Any = None, scope: Any = None) -> Reply:
+        return reply.failed(InvalidError(_REGISTRY))
 
     @nil_on_error
     def lookup(self, name: Any) -> bytes:

@@ -22,5 +22,5 @@ def web() -> Iterator[ServedApp]:
 
 @pytest.fixture
 def client(web: ServedApp) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=web.url(), timeout=10) as c:
+    with httpx.Client(base_url=web.url("web:server"), timeout=10) as c:
         yield c

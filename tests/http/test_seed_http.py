@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 import anyio
 import httpx
 import pytest
+from temporalio.api.enums.v1 import EventType
 
+from temporal_host import protocol
 from temporal_host.embedded import EmbeddedServer
 from tests.temporal.test_seed_examples import (
     SeedApp,
@@ -51,4 +53,8 @@ async def test_post_order_starts_the_workflow_and_a_repeat_conflicts(seed: SeedA
     with anyio.fail_after(30):
         description = await handle.describe()
     assert description.workflow_type == "app:order_workflow"
+    # the handler's `with_context` reached the workflow: the request id is in its start header
+    started = await seed.first_event(workflow_id, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
+    header = started.workflow_execution_started_event_attributes.header.fields
+    assert protocol.read_context(header) == ({"request_id": "req-1"}, None)
     await seed.terminate(workflow_id)

@@ -134,8 +134,34 @@ def test_a_body_over_the_limit_is_413(client: httpx.Client) -> None:
     assert client.post("/api/json", json={"ok": True}).status_code == 200
 
 
+MIB = 1024 * 1024
+
+
+def _chunks(size: int, last: bytes = b"z"):  # no Content-Length: sent chunked
+    piece = b"x" * (256 * 1024)
+    sent = 0
+    while sent + len(piece) < size:
+        yield piece
+        sent += len(piece)
+    yield b"x" * (size - sent - 1) + last
+
+
+def test_a_long_body_is_read_as_it_arrives(web: ServedApp) -> None:
+    with httpx.Client(base_url=web.url("web:uploads"), timeout=30) as uploads:
+        streamed = uploads.post("/stream", content=b"y" * (3 * MIB))
+        assert streamed.json()["bytes"] == 3 * MIB
+        assert streamed.json()["reads"] >= 3 * MIB // 65536
+        whole = uploads.post("/body", content=_chunks(3 * MIB))
+        assert whole.json() == {"bytes": 3 * MIB, "last": "z"}
+        # past max_body (4 MiB) while the handler reads: 413, whatever the handler answers
+        for path in ("/body", "/stream"):
+            over = uploads.post(path, content=_chunks(5 * MIB))
+            assert over.status_code == 413, over.text
+            assert over.json() == {"error": "request body is larger than 4194304 bytes"}
+
+
 def test_a_body_that_does_not_arrive_in_time_is_408(web: ServedApp) -> None:
-    host, port = web.url().removeprefix("http://").split(":")
+    host, port = web.url("web:server").removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
             b"POST /api/json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -192,11 +218,11 @@ def test_a_parked_handler_does_not_block_the_others(web: ServedApp) -> None:
     result: dict[str, httpx.Response] = {}
 
     def wait() -> None:
-        result["wait"] = httpx.get(web.url() + "/wait", timeout=10)
+        result["wait"] = httpx.get(web.url("web:server") + "/wait", timeout=10)
 
     waiter = threading.Thread(target=wait)
     waiter.start()
-    with httpx.Client(base_url=web.url(), timeout=10) as client:
+    with httpx.Client(base_url=web.url("web:server"), timeout=10) as client:
         for _ in range(200):  # until /wait has registered its name
             answer = client.get("/release", params={"who": "bob"}).json()
             if answer["sent"]:
@@ -251,7 +277,7 @@ def test_requests_run_concurrently_as_processes(web: ServedApp) -> None:
         import anyio
 
         out: list[dict] = []
-        async with httpx.AsyncClient(base_url=web.url(), timeout=10) as client:
+        async with httpx.AsyncClient(base_url=web.url("web:server"), timeout=10) as client:
 
             async def one(i: int) -> None:
                 response = await client.get("/api/hello", params={"name": str(i)})

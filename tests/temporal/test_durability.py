@@ -79,9 +79,9 @@ class WorkerProcess:
 
 
 @contextlib.asynccontextmanager
-async def worker_process(address: str) -> AsyncIterator[WorkerProcess]:
-    """A running worker for the app; killed on the way out if it is still alive."""
-    command = [sys.executable, "-m", "actors.cli", "worker", str(APP)]
+async def worker_process(address: str, app: Path = APP) -> AsyncIterator[WorkerProcess]:
+    """A running worker for `app`; killed on the way out if it is still alive."""
+    command = [sys.executable, "-m", "actors.cli", "worker", str(app)]
     command += ["--temporal-address", address]
     process = await anyio.open_process(
         command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL

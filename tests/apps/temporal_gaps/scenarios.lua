@@ -51,5 +51,41 @@ local function attrs_at_start(search)
     return {workflow = pid:match("|(.*)}$")}
 end
 
+-- Counts messages until "stop", like the sink workflow.
+local function local_sink()
+    local inbox = process.inbox()
+    local count = 0
+    while true do
+        local msg = inbox:receive()
+        if msg:topic() == "stop" then
+            return count
+        end
+        count = count + 1
+    end
+end
+
+-- The bad sends toward a local process and a workflow, then one good message each.
+local function bad_sends()
+    local sends = require("sends")
+    local sink = process.spawn_monitored("gaps:local_sink", "gaps:processes")
+    local workflow = process.spawn_monitored("gaps:sink", "gaps:worker")
+    local out = {["local"] = sends.probe(sink), workflow = sends.probe(workflow)}
+    local prober = process.spawn_monitored("gaps:wf_bad_sends", "gaps:worker", workflow, sink)
+    out.from_workflow = process.events():receive().result.value
+    for _, pid in ipairs({sink, workflow}) do
+        process.send(pid, "m", "good")
+        process.send(pid, "stop")
+    end
+    local events = process.events()
+    local counts = {}
+    for _ = 1, 2 do
+        local event = events:receive()
+        counts[event.from == sink and "local" or "workflow"] = event.result.value
+    end
+    out.counts = counts
+    return out
+end
+
 return {burst = burst, bad_spawns = bad_spawns, load_failure = load_failure,
+    local_sink = local_sink, bad_sends = bad_sends,
     attrs_at_start = attrs_at_start}

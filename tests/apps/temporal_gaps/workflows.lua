@@ -40,4 +40,28 @@ local function call_slow(ms, options)
     return {result = result}
 end
 
-return {counter = counter, attrs = attrs, call_slow = call_slow}
+-- Counts "m" messages until "stop"; returns the count.
+local function sink()
+    local inbox = process.inbox()
+    local count = 0
+    while true do
+        local msg = inbox:receive()
+        if msg:topic() == "stop" then
+            return count
+        end
+        count = count + 1
+    end
+end
+
+-- Receives nothing until "go" arrives after `pause`, then counts what waited.
+local function deaf(pause)
+    require("time").sleep(pause)
+    local inbox = process.inbox()
+    local count = 0
+    while inbox:receive():topic() ~= "go" do
+        count = count + 1
+    end
+    return count
+end
+
+return {counter = counter, attrs = attrs, call_slow = call_slow, sink = sink, deaf = deaf}

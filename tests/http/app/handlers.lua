@@ -72,6 +72,25 @@ local function upload()
   return http.response():json({values = form.values, files = files})
 end
 
+-- A long body read as it arrives, and read whole.
+local function count()
+  local stream = http.request():stream()
+  local bytes, reads = 0, 0
+  while true do
+    local chunk, err = stream:read(65536)
+    if err then return http.response():status(400):json({error = err:message()}) end
+    if chunk == nil then break end
+    bytes, reads = bytes + #chunk, reads + 1
+  end
+  return http.response():json({bytes = bytes, reads = reads})
+end
+
+local function count_body()
+  local body, err = http.request():body()
+  if err then return http.response():status(400):json({error = err:message()}) end
+  return http.response():json({bytes = #body, last = body:sub(-1)})
+end
+
 local function boom()
   error("the handler broke")
 end
@@ -124,5 +143,5 @@ local function release()
   return http.response():json({sent = ok == true, error = err and tostring(err)})
 end
 
-return {hello = hello, echo = echo, json_in = json_in, form_in = form_in, boom = boom, upload = upload,
+return {count = count, count_body = count_body, hello = hello, echo = echo, json_in = json_in, form_in = form_in, boom = boom, upload = upload,
         stuck = stuck, sse = sse, forever = forever, chunks = chunks, wait = wait, release = release}
