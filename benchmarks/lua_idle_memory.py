@@ -1,8 +1,14 @@
-"""Memory of idle Lua processes: resident-set growth per process blocked on receive."""
+"""Memory of idle Lua processes: resident-set growth per process blocked on receive.
+
+Also checks that nothing grows quadratically with the number of processes (issue 8):
+spawning 100 000 may take at most ten times as long as spawning 10 000, measured in CPU
+time (the machine is shared) in the same run.
+"""
 
 from __future__ import annotations
 
 import gc
+import time
 
 import anyio
 
@@ -19,19 +25,27 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * 4096
 
 
-async def measure(count: int) -> float:
-    async def body(runtime: AppRuntime) -> float:
+async def measure(count: int) -> tuple[float, float]:
+    """(bytes per idle process, CPU seconds to spawn them all and let them block)."""
+
+    async def body(runtime: AppRuntime) -> tuple[float, float]:
         gc.collect()
         before = rss_bytes()
+        started = time.process_time()
         for _ in range(count):
             await runtime.node.spawn(HOST, SpawnRequest(target="bench:idle"))
         while runtime.node.host(HOST).scheduler.busy:
             await anyio.sleep(0.05)
+        spent = time.process_time() - started
         gc.collect()
-        return (rss_bytes() - before) / count
+        return (rss_bytes() - before) / count, spent
 
     return await with_app(body)
 
 
 def main(count: int = PROCESSES) -> None:
-    report("lua_idle_memory", "bytes_per_process", anyio.run(measure, count))
+    per_process, spent = anyio.run(measure, count)
+    report("lua_idle_memory", "bytes_per_process", per_process)
+    _, spent_tenth = anyio.run(measure, count // 10)
+    report("lua_idle_memory", "spawn_cpu_s", spent)
+    report("lua_idle_memory", "spawn_10x_count_time_ratio", spent / spent_tenth)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from actors.node import Node
     from actors.pid import PID
     from actors.registry import Registry
+    from corelib.gotime import Location
     from lua_bindings.process import LuaProcess
     from lua_bindings.scheduler import Waiter
 
@@ -199,6 +200,10 @@ class ModuleHost(Protocol):
 
     def lua_message(self, message: Message) -> Any:
         """A mailbox message as the Lua Message object."""
+        ...
+
+    def lua_event(self, event: Event, zone: Location) -> Any:
+        """A lifecycle event as the plain Lua table of lua-api §4.4, `at` shown in `zone`."""
         ...
 
     def keep_future(self, process: LuaProcess, key: int, value: Any) -> Any:

@@ -414,6 +414,15 @@ MSG_MT = {__index = M, __name = "message"}
 function rt.message(topic, from, value)
   return setmetatable({topic, from, value}, MSG_MT)
 end
+-- A lifecycle event (lua-api §4.4) as the plain table `events()` hands out: EXIT and
+-- LINK_DOWN carry `result`, CANCEL its `reason`.
+function rt.event(kind, from, at, reason, has_result, value, err)
+  if has_result then
+    return {kind = kind, from = from, at = at, result = {value = value, error = err}}
+  end
+  return {kind = kind, from = from, at = at, reason = reason}
+end
+
 function M.topic(m) return m[1] end
 M["from"] = function(m) return m[2] end
 function M.payload(m) return new_payload(m[3]) end

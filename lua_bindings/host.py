@@ -20,9 +20,10 @@ from actors import errors
 from actors.errors import ActorError, Error, InvalidError, process_not_found
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
-from actors.messages import Message
+from actors.messages import CANCEL, Event, Message
 from actors.pid import PID
 from actors.registry import Registry
+from corelib.gotime import GoTime, Location
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
 from lua_bindings.app import LuaApp
 from lua_bindings.channels import ChannelOps, ParkedMessage
@@ -123,6 +124,18 @@ class LuaHost(LocalHostBase):
             message.topic.encode(),
             str(sender).encode() if sender is not None else None,
             self.state.to_lua(message.payload),
+        )
+
+    def lua_event(self, event: Event, zone: Location) -> Any:
+        at = GoTime(event.at, zone)
+        source = str(event.source).encode()
+        if event.kind == CANCEL:
+            return self.state.make_event(
+                CANCEL.encode(), source, at, event.reason.encode(), False, None, None
+            )
+        value = self.state.to_lua(event.value)
+        return self.state.make_event(
+            event.kind.encode(), source, at, None, True, value, event.error
         )
 
     def keep_future(self, process: LuaProcess, key: int, value: Any) -> Any:

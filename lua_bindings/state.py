@@ -83,6 +83,7 @@ class LuaState:
         self.step = core.step
         self.set_cpu_budget = core.set_cpu_budget
         self.make_message = core.message
+        self.make_event = core.event
         self.make_payload = core.payload
         self.remember_future = core.remember_future
         self._new_context = core.new_context

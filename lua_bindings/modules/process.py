@@ -7,10 +7,10 @@ from typing import Any
 from actors.errors import InvalidError
 from actors.host import SpawnRequest
 from actors.mailbox import check_topic
-from actors.messages import CANCEL, Event
+from actors.messages import Event
 from actors.names import LOCAL
 from actors.pid import PID
-from corelib.gotime import GoTime, Local, Location
+from corelib.gotime import Local, Location
 from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, false_on_error, nil_on_error
 from lua_bindings.convert import from_lua, text
@@ -18,20 +18,6 @@ from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import derive_context
 
 _OPTIONS = ("trap_links", "upgradable")
-
-
-def event_table(event: Event, zone: Location = Local) -> dict[str, Any]:
-    """An event as the plain Lua table of lua-api §4.4, its `at` shown in `zone`."""
-    table: dict[str, Any] = {
-        "kind": event.kind,
-        "from": str(event.source),
-        "at": GoTime(event.at, zone),
-    }
-    if event.kind == CANCEL:
-        table["reason"] = event.reason
-    else:
-        table["result"] = {"value": event.value, "error": event.error}
-    return table
 
 
 class ProcessFunctions:
@@ -85,12 +71,8 @@ class ProcessFunctions:
         return Channel(source=process.mailbox.inbox(), convert=self.host.lua_message)
 
     def events(self) -> Channel:
-        process, zone = self.host.current, self.event_zone
-        to_lua = self.host.lua
-        return Channel(
-            source=process.mailbox.events(),
-            convert=lambda event: to_lua(event_table(event, zone)),
-        )
+        process, zone, lua_event = self.host.current, self.event_zone, self.host.lua_event
+        return Channel(source=process.mailbox.events(), convert=lambda e: lua_event(e, zone))
 
     def listen(self, topic: Any, message: bool = False) -> Channel:
         process = self.host.current
