@@ -11,9 +11,7 @@ Every database call parks the calling Lua task (`Bridge.blocking`) while the dri
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from typing import Any
 
 import attrs
@@ -86,27 +84,29 @@ class SqlFunctions:
         return self.bridge.lua(db.pool.stats())
 
     def _run(self, target: Any, op: str, statement: str, values: list[Any]) -> Reply:
-        """Run a query or execute on a database or transaction, parking the caller."""
+        """Run a query or execute on a database or transaction, parking the caller: on the
+        connection's thread when the driver allows it (SQLite), else as a coroutine."""
         on_ok = self._rows if op == "query" else self._result
-        if isinstance(target, sqldb.Database):
-            run = target.query if op == "query" else target.execute
-            return self.bridge.blocking(run(statement, values, self.bridge.caller()[0]), on_ok)
-        future = target.submit(op, statement, values)
-        if future is None:
-            run = target.query if op == "query" else target.execute
-            return self.bridge.blocking(run(statement, values), on_ok)
-        resume = self.bridge.park()
-        loop = asyncio.get_running_loop()
+        owner = self.bridge.caller()[0]
+        waiter: list[Callable[..., bool]] = []
 
-        def answer(done: Future[Any]) -> None:
-            exc = done.exception()
-            if exc is None:
-                resume(*on_ok(done.result()))
+        def done(result: Any, error: ActorError | None) -> None:
+            if error is None:
+                waiter[0](*on_ok(result))
             else:
-                resume(None, target.failed(exc).error)
+                waiter[0](None, error.error)
 
-        future.add_done_callback(lambda done: loop.call_soon_threadsafe(answer, done))
-        return reply.parked()
+        if isinstance(target, sqldb.Database):
+            threaded = target.run_threaded(op, statement, values, owner, done)
+        else:
+            threaded = target.run_threaded(op, statement, values, done)
+        if threaded:
+            waiter.append(self.bridge.park())
+            return reply.parked()
+        run = target.query if op == "query" else target.execute
+        if isinstance(target, sqldb.Database):
+            return self.bridge.blocking(run(statement, values, owner), on_ok)
+        return self.bridge.blocking(run(statement, values), on_ok)
 
     def query(self, number: Any, sql: Any, params: Any = None) -> Reply:
         try:

@@ -442,20 +442,29 @@ class Pool:
     def _expired(self, conn: Connection) -> bool:
         return time.monotonic() - conn.born > self.lifetime
 
+    def take_idle(self, owner: Hashable) -> Connection | None:
+        """An idle connection for `owner` now, or None (no waiting, no connecting)."""
+        if self._closed:
+            return None
+        while self._idle:
+            conn = self._idle.popleft()
+            if conn.alive() and not self._expired(conn):
+                self._holders[owner] += 1
+                return conn
+            if conn.alive():
+                self.max_lifetime_closed += 1
+            self._discard(conn)
+        return None
+
     async def acquire(self, owner: Hashable) -> Connection:
         if self._closed:
             raise unavailable(f"database {self.name} is closed")
         started: float | None = None
         deadline = time.monotonic() + self.config.acquire_timeout
         while True:
-            while self._idle:
-                conn = self._idle.popleft()
-                if conn.alive() and not self._expired(conn):
-                    self._holders[owner] += 1
-                    return conn
-                if conn.alive():
-                    self.max_lifetime_closed += 1
-                self._discard(conn)
+            conn = self.take_idle(owner)
+            if conn is not None:
+                return conn
             if self._open < self.max_open:
                 self._open += 1
                 try:
@@ -536,6 +545,20 @@ async def _close_quietly(conn: Connection) -> None:
 
 # -- databases and transactions --------------------------------------------------------------
 
+Answer = Callable[[Any, ActorError | None], None]
+"""How a threaded call answers: `(result, None)` or `(None, error)`, on the event loop."""
+
+
+def _on_loop(future: Future[Any], answer: Callable[[Any, BaseException | None], None]) -> None:
+    """Call `answer(result, exception)` on the current event loop once `future` is done."""
+    loop = asyncio.get_running_loop()
+
+    def settle(done: Future[Any]) -> None:
+        exc = done.exception()
+        answer(None if exc is not None else done.result(), exc)
+
+    future.add_done_callback(lambda done: loop.call_soon_threadsafe(settle, done))
+
 
 class Database:
     """A `db.sql.*` entry at run time: one pool; each call borrows a connection."""
@@ -564,6 +587,28 @@ class Database:
 
     async def execute(self, sql: str, params: Params = (), owner: Hashable = None) -> ExecResult:
         return await self._with_connection(owner, lambda c: c.execute(sql, params))
+
+    def run_threaded(
+        self, op: str, sql: str, params: Params, owner: Hashable, done: Answer
+    ) -> bool:
+        """`query`/`execute` on an idle connection's own thread, answered through `done` on
+        the event loop (SQLite; see `Transaction.run_threaded`). False when no connection
+        is idle now or the driver has no such path: use the coroutines."""
+        conn = self.pool.take_idle(owner)
+        if conn is None:
+            return False
+        submit = getattr(conn, "submit", None)
+        if submit is None:
+            self.pool.release(conn, owner)
+            return False
+
+        def answer(result: Any, exc: BaseException | None) -> None:
+            error, broken = self.driver.translate(exc) if exc is not None else (None, False)
+            self.pool.release(conn, owner, broken)
+            done(result, error)
+
+        _on_loop(submit(op, sql, params), answer)
+        return True
 
     async def check(self, sql: str, owner: Hashable = None) -> None:
         await self._with_connection(owner, lambda c: c.check(sql))
@@ -626,22 +671,27 @@ class Transaction:
     async def execute(self, sql: str, params: Params = ()) -> ExecResult:
         return await self._use(lambda c: c.execute(sql, params))
 
-    def submit(self, op: str, sql: str, params: Params = ()) -> Future[Any] | None:
-        """`query`/`execute` as a future, when the driver runs calls on a thread of the
-        connection (SQLite): calls still run one at a time and in order, since that thread
-        takes them in order. None when the driver has no such path (use the coroutines)."""
+    def run_threaded(self, op: str, sql: str, params: Params, done: Answer) -> bool:
+        """`query`/`execute` on the connection's own thread, answered through `done` on the
+        event loop, with no event-loop task per call (SQLite). Calls still run one at a
+        time and in order: that thread takes them in order. False when the driver has no
+        such path (use the coroutines)."""
         submit = getattr(self._conn, "submit", None)
         if submit is None:
-            return None
+            return False
         self._check_active()
-        return submit(op, sql, params)
 
-    def failed(self, exc: BaseException) -> ActorError:
-        """The error value of a failed `submit` (a broken connection ends the transaction)."""
-        error, broken = self.db.driver.translate(exc)
-        if broken:
-            self._finish("broken", broken=True)
-        return error
+        def answer(result: Any, exc: BaseException | None) -> None:
+            if exc is None:
+                done(result, None)
+                return
+            error, broken = self.db.driver.translate(exc)
+            if broken:
+                self._finish("broken", broken=True)
+            done(None, error)
+
+        _on_loop(submit(op, sql, params), answer)
+        return True
 
     async def check(self, sql: str) -> None:
         await self._use(lambda c: c.check(sql))

@@ -204,3 +204,28 @@ async def test_postgres_down_at_start_and_mid_run(tmp_path, pg_env):
     finally:
         pg_env.start()
     assert outcomes == ["Unavailable:true", 42, 42, "Unavailable:true", 42, 42, 42]
+
+
+async def test_a_slow_postgres_query_does_not_block_the_event_loop(tmp_path, pg_env):
+    app = write_app(
+        tmp_path / "app",
+        """
+        local sql = require("sql")
+        local time = require("time")
+        return function()
+          local db = assert(sql.get("test:pg"))
+          local ticks, done = 0, false
+          coroutine.spawn(function()
+            while not done do time.sleep("10ms"); ticks = ticks + 1 end
+          end)
+          assert(db:query("SELECT pg_sleep(0.3)"))
+          done = true
+          return ticks
+        end
+        """,
+        modules=["sql", "time"],
+        entries=pg_entries(pg_env),
+    )
+    event = await run_entry(app, "test:main", timeout=30)
+    assert event.error is None, event.error
+    assert event.value >= 10  # about 30 ticks of 10 ms during a 300 ms query

@@ -308,3 +308,32 @@ async def test_read_only_transaction_and_typed_values(tmp_path):
     assert v["ro"] == "PermissionDenied"
     assert v["types"] == "integer,real,text,blob"
     assert v["notnum"] == v["frac"] == "Invalid"
+
+
+async def test_a_slow_query_does_not_block_the_event_loop(tmp_path):
+    """While one task waits for a slow query, timers fire and other tasks run."""
+    event = await run_sql(
+        tmp_path,
+        """
+        local sql = require("sql")
+        local time = require("time")
+        return function()
+          local db = assert(sql.get("test:db"))
+          local ticks, done = 0, false
+          coroutine.spawn(function()
+            while not done do time.sleep("10ms"); ticks = ticks + 1 end
+          end)
+          local started = time.now()
+          local rows = assert(db:query([[WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL
+              SELECT x + 1 FROM c WHERE x < 2000000) SELECT count(*) AS n FROM c]]))
+          done = true
+          return {n = rows[1].n, ticks = ticks, ms = time.now():sub(started):milliseconds()}
+        end
+        """,
+        modules=["sql", "time"],
+    )
+    assert event.error is None, event.error
+    v = event.value
+    assert v["n"] == 2_000_000, v
+    assert v["ms"] >= 100, v  # the query took long enough to matter
+    assert v["ticks"] >= v["ms"] // 10 // 4, v  # the ticker kept running meanwhile
