@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from actors import errors
 from actors.errors import ActorError, Error
+from actors.exits import Source, notify_exit
 from actors.host import Host, SpawnRequest
-from actors.messages import EXIT, Event, Message, exit_event
+from actors.messages import EXIT, Event, Message
 from actors.pid import PID
 from actors.values import pack_value
 
@@ -267,6 +268,12 @@ class RemoteNode(Host):
     def is_alive(self, pid: PID) -> bool:
         return self.reaches(pid)
 
+    async def wait_exit(self, pid: PID) -> Event:
+        raise errors.invalid(
+            f"exec on another node ({self.name}) is not supported: spawn_monitored there and "
+            "wait for the EXIT"
+        )
+
     # -- losing the node ---------------------------------------------------------------------------
 
     def node_down(self, error: Error) -> None:
@@ -283,12 +290,18 @@ class RemoteNode(Host):
         watching, self.watching = self.watching, defaultdict(set)
         links, self.links = self.links, defaultdict(set)
         watched, self.watched = self.watched, defaultdict(set)
-        for target, watchers in watching.items():
-            for watcher in watchers:
-                node.deliver_event(watcher, exit_event(target, error=error))
-        for remote, locals_ in links.items():
-            for local in locals_:
-                node.link_down(local, remote, error)
+        # Each of its processes that ours watch or link to exits with `error`, by the one
+        # exit rule every host applies.
+        for remote in {*watching, *links}:
+            notify_exit(
+                node,
+                remote,
+                None,
+                error,
+                source=Source.PROCESS,
+                monitors=watching.get(remote, ()),
+                links=links.get(remote, ()),
+            )
         for local, remotes in watched.items():
             host = node.route(local)
             if host is not None:

@@ -193,7 +193,7 @@ async def test_node_down_is_exit_and_link_down_naming_the_node(
     nats_server: NatsServer, how: str
 ) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}"
-    timing = {"heartbeat_interval": 0.2, "detection_time": 1.0}
+    timing = {"heartbeat_interval": 0.2, "detection_time": 1.5}
     async with cluster_node(nats_server, "a", prefix, **timing) as a:
         watcher, trapper, doomed = await probe(a), await probe(a), await probe(a)
         trapper.trap_links = True
@@ -215,7 +215,7 @@ async def test_node_down_is_exit_and_link_down_naming_the_node(
         assert "node b" in exit_.error.message and exit_.error.details == {"node": "b"}
         assert (down.kind, down.source, down.error.kind) == (LINK_DOWN, far.pid, errors.UNAVAILABLE)
         assert not a.is_alive(doomed.pid)
-        assert elapsed < (2.0 if how == "silent" else 0.5), elapsed
+        assert elapsed < (3.0 if how == "silent" else 1.0), elapsed
         # Its PIDs are gone with it.
         await raises(errors.NOT_FOUND, watcher.send(far.pid, "t"))
 
@@ -277,7 +277,7 @@ async def until(predicate: Any, what: str) -> None:
 
 async def test_cluster_names_first_writer_wins_and_are_released(nats_server: NatsServer) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}"
-    timing = {"heartbeat_interval": 0.2, "detection_time": 1.0}
+    timing = {"heartbeat_interval": 0.2, "detection_time": 1.5}
     async with cluster_node(nats_server, "a", prefix, **timing) as a:
         service, client = await probe(a), await probe(a)
         await a.node.claim("svc", service.pid, CONSISTENT)
