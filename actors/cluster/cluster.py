@@ -302,6 +302,7 @@ class Cluster:
         for peer in self.peers.values():
             peer.last_seen = now  # a fresh detection window: they were cut off too
             peer.send_again()
+            self._ask_again(peer, force=True)  # what they sent while we were away
         log.info("node %s reconnected to NATS", self.name)
         await self._beat(HELLO)
 
@@ -321,12 +322,20 @@ class Cluster:
             return
         if seq > peer.received + 1:
             peer.early[seq] = items
+            self._ask_again(peer)
             return
         self._apply_batch(peer, items)
         peer.received = seq
         while peer.received + 1 in peer.early:
             peer.received += 1
             self._apply_batch(peer, peer.early.pop(peer.received))
+
+    def _ask_again(self, peer: RemoteNode, *, force: bool = False) -> None:
+        """Ask `peer` to send its unacknowledged batches again (once per gap): NATS lost
+        some, because it restarted or this node's subscription was away for a moment."""
+        if force or peer.resend_asked != peer.received + 1:
+            peer.resend_asked = peer.received + 1
+            peer.queue([wire.RESEND])
 
     def _apply_batch(self, peer: RemoteNode, frames: Iterator[Any]) -> None:
         for frame in frames:
@@ -407,6 +416,8 @@ class Cluster:
         elif op == wire.REPLY:
             _, request_id, ok, value = frame
             peer.answered(request_id, ok, value)
+        elif op == wire.RESEND:
+            peer.send_again()
 
     def _serve(self, peer: RemoteNode, request_id: int, op: str, args: list[Any]) -> None:
         """Answer a request: at once when the work cannot suspend, else from a task."""

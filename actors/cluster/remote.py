@@ -45,6 +45,7 @@ UNTRACK = 7  # [UNTRACK, watcher, target]
 UNLINK = 8  # [UNLINK, target, peer]
 REQUEST = 9  # [REQUEST, id, op, args...]: answered by one REPLY
 REPLY = 10  # [REPLY, id, ok, value-or-error]
+RESEND = 11  # [RESEND]: batches went missing here, send the unacknowledged ones again
 
 # Request operations.
 LINK = "link"
@@ -93,6 +94,8 @@ class RemoteNode(Host):
         """Sequence number of the last batch applied from this node."""
         self.early: dict[int, Any] = {}
         """Batches that arrived before a missing one (after a reconnection)."""
+        self.resend_asked = 0
+        """The `received` at which we last asked for the missing batches."""
 
     def __repr__(self) -> str:
         return f"RemoteNode({self.name}.{self.incarnation})"
