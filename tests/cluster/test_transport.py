@@ -309,3 +309,16 @@ async def test_cluster_names_first_writer_wins_and_are_released(nats_server: Nat
         assert a.node.unregister("svc", EVENTUAL) is False
         assert a.node.unregister("svc", CONSISTENT) is True
         assert a.node.unregister("svc") is False
+
+
+async def test_eventual_names_lose_a_conflict_with_cancel(nats_server: NatsServer) -> None:
+    """EVENTUAL registers at once; the loser of a conflict gets CANCEL `name revoked`."""
+    async with two_nodes(nats_server) as (a, b):
+        first, late = await probe(a), await probe(b)
+        await a.node.claim("shared", first.pid, CONSISTENT)
+        # b has not seen the claim yet if it registers at once; either way it loses.
+        b.node.cluster.names.claims.pop("shared", None)
+        await b.node.claim("shared", late.pid, EVENTUAL)
+        event = await next_event(late)
+        assert (event.kind, event.reason) == (CANCEL, "name revoked: shared")
+        assert b.node.lookup("shared") == first.pid
