@@ -356,25 +356,32 @@ class Cluster:
         if op == wire.SEND:
             _, sender, target, topic, payload = frame
             pid, host = self._local(target)
-            if host is not None:
-                sent = PID.parse(sender) if sender else None
-                _run(host.send(pid, Message(topic, payload, sent)), quiet=True)
+            sent = PID.parse(sender) if sender else None
+            try:
+                if host is None:
+                    raise errors.process_not_found(pid)
+                _run(host.send(pid, Message(topic, payload, sent)))
+            except ActorError:  # dropped, as in Erlang; the sender's node learns it is gone
+                peer.queue([wire.GONE, target])
         elif op == wire.EVENT:
             _, target, kind, source, value, error, reason, at = frame
             event = Event(kind, PID.parse(source), value, error, reason, at)
             pid = PID.parse(target)
             if kind == EXIT:
                 discard(peer.watching, event.source, pid)
+                peer.exited(event.source)
             node.deliver_event(pid, event)
         elif op == wire.LINK_DOWN:
             _, target, source, error = frame
             pid, src = PID.parse(target), PID.parse(source)
             discard(peer.links, src, pid)
+            peer.exited(src)
             node.link_down(pid, src, error)
         elif op == wire.LINK_RELEASED:
             _, target, source = frame
             pid, src = PID.parse(target), PID.parse(source)
             discard(peer.links, src, pid)
+            peer.exited(src)
             node.link_released(pid, src)
         elif op == wire.MONITOR:
             _, target, watcher = frame
@@ -418,6 +425,8 @@ class Cluster:
             peer.answered(request_id, ok, value)
         elif op == wire.RESEND:
             peer.send_again()
+        elif op == wire.GONE:
+            peer.exited(PID.parse(frame[1]))
 
     def _serve(self, peer: RemoteNode, request_id: int, op: str, args: list[Any]) -> None:
         """Answer a request: at once when the work cannot suspend, else from a task."""
@@ -531,16 +540,12 @@ async def _spawned(work: Coroutine[Any, Any, PID]) -> str:
     return str(await work)
 
 
-def _run(work: Coroutine[Any, Any, Any], *, quiet: bool = False) -> Any:
+def _run(work: Coroutine[Any, Any, Any]) -> Any:
     """Drive a host operation that does not suspend (local hosts are in memory)."""
     try:
         work.send(None)
     except StopIteration as stop:
         return stop.value
-    except ActorError:
-        if quiet:
-            return None
-        raise
     work.close()
     raise RuntimeError("a host operation suspended while applying a cluster frame")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
 from actors import errors
@@ -46,6 +46,10 @@ UNLINK = 8  # [UNLINK, target, peer]
 REQUEST = 9  # [REQUEST, id, op, args...]: answered by one REPLY
 REPLY = 10  # [REPLY, id, ok, value-or-error]
 RESEND = 11  # [RESEND]: batches went missing here, send the unacknowledged ones again
+GONE = 12  # [GONE, pid]: a message reached a process that no longer exists
+
+KNOWN_DEAD = 10_000
+"""How many dead processes of a node a peer remembers, so sends to them fail at once."""
 
 # Request operations.
 LINK = "link"
@@ -95,6 +99,8 @@ class RemoteNode(Host):
         self.early: dict[int, Any] = {}
         """Batches that arrived before a missing one (after a reconnection)."""
         self.resend_asked = 0
+        self.dead: OrderedDict[PID, None] = OrderedDict()
+        """Its processes we know have exited (told by GONE): sending to one is `NotFound`."""
         """The `received` at which we last asked for the missing batches."""
 
     def __repr__(self) -> str:
@@ -196,6 +202,8 @@ class RemoteNode(Host):
         return PID.parse(text)
 
     async def send(self, target: PID, message: Message) -> None:
+        if target in self.dead:
+            raise errors.process_not_found(target)
         sender = message.sender
         self.queue(
             [SEND, str(sender) if sender else None, str(target), message.topic, message.payload]
@@ -269,7 +277,13 @@ class RemoteNode(Host):
             self.queue([LINK_RELEASED, str(target), str(source)])
 
     def is_alive(self, pid: PID) -> bool:
-        return self.reaches(pid)
+        return self.reaches(pid) and pid not in self.dead
+
+    def exited(self, pid: PID) -> None:
+        """Node `name` says `pid` is gone: later sends to it fail here, as on one node."""
+        self.dead[pid] = None
+        if len(self.dead) > KNOWN_DEAD:
+            self.dead.popitem(last=False)
 
     async def wait_exit(self, pid: PID) -> Event:
         raise errors.invalid(

@@ -93,6 +93,14 @@ async def test_bad_destinations_and_values_fail_at_the_sender(nats_server: NatsS
         await raises(errors.NOT_FOUND, sender.send(stale, "t"))
         await sender.send(receiver.pid, "still", "fine")
         assert (await receive(receiver.inbox())).payload == "fine"
+        # A process that exited on a live node: the first message is dropped (as Erlang
+        # does); once its node said so, sends fail at once, as on one node.
+        await receiver.node.terminate(None, receiver.pid)
+        await sender.send(receiver.pid, "lost")
+        other = await probe(b)
+        await settle(sender, other)  # b has applied the send and answered GONE
+        await settle(other, sender)
+        await raises(errors.NOT_FOUND, sender.send(receiver.pid, "t"))
 
 
 async def test_monitor_and_unmonitor_across_nodes(nats_server: NatsServer) -> None:
