@@ -8,8 +8,8 @@ goodbye); every puppet there dies with `Unavailable` naming the node, and the mo
 those deaths at once (`Model.kill`).
 
 One documented difference (docs/guide/nodes.md): `send` to a dead process on another live
-node returns `ok` (the message is dropped, as in Erlang); the model says `NotFound`, so for
-such a send either reply is accepted.
+node returns `ok` until that node has said the process is gone (the message is dropped, as
+in Erlang); the model says `NotFound`, so for such a send either reply is accepted.
 """
 
 from __future__ import annotations
