@@ -1,4 +1,4 @@
-"""The `actors` command line: run, test, worker and exec an app folder.
+"""The `actors` command line: run, test, worker, exec and replay an app folder.
 
 Ordinary habits: options go anywhere, also after positionals (`actors test APP --timeout 10
 PATTERN`); every failure is one line on stderr and a non-zero exit, never a traceback
@@ -22,13 +22,13 @@ from typing import NoReturn
 
 from actors import logs
 from actors.commands import exec as exec_command
-from actors.commands import run, testing, worker
+from actors.commands import replay, run, testing, worker
 from actors.commands.common import Stopped, UsageError
 from actors.errors import ActorError, sole_exception
 
 log = logging.getLogger("actors")
 
-COMMANDS: tuple[ModuleType, ...] = (run, testing, worker, exec_command)
+COMMANDS: tuple[ModuleType, ...] = (run, testing, worker, exec_command, replay)
 
 _VALUED_GLOBALS = frozenset({"--log-level"})
 

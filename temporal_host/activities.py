@@ -188,7 +188,7 @@ def _client_error(exc: Exception, workflow_id: str | None) -> Error:
         if exc.status == RPCStatusCode.NOT_FOUND and workflow_id is not None:
             return protocol.not_found(workflow_id)
         return Error(str(exc), errors.UNAVAILABLE, True)
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+    return errors.as_error(exc)
 
 
 def _heartbeat_interval() -> float | None:

@@ -38,6 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("app_dir", metavar="APP_DIR")
     parser.add_argument("patterns", metavar="PATTERN", nargs="*")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per test (30)")
+    parser.add_argument(
+        "--record",
+        metavar="DIR",
+        help="save the history of every workflow the tests ran into DIR (golden histories "
+        "for `actors replay`)",
+    )
     add_app_options(parser)
 
 
@@ -132,7 +138,13 @@ def command(args: argparse.Namespace) -> int:
         raise UsageError(f"no test entry in {args.app_dir} matches")
 
     async def body(runtime: AppRuntime) -> list[Outcome]:
-        return await run_all(runtime, suites, args.timeout, out)
+        outcomes = await run_all(runtime, suites, args.timeout, out)
+        if args.record:
+            from actors.testing.replays import record_histories
+
+            saved = await record_histories(runtime, args.record)
+            print(f"recorded {len(saved)} workflow histories in {args.record}", file=out)
+        return outcomes
 
     outcomes = run_booted(runtime, body)
     failures = [o for o in outcomes if o.status == "failed"]

@@ -12,6 +12,7 @@ operations and what was seen against what was expected. Replay checks are
 `actors.testing.replay` (and `actors replay` on the command line).
 """
 
+from actors.testing.app import BootedApp, Mailbox, TemporalEnv
 from actors.testing.lua_puppets import LuaPuppets
 from actors.testing.machine import (
     DEFAULT_SETTINGS,
@@ -31,26 +32,53 @@ from actors.testing.puppets import (
     event_report,
     python_puppet,
 )
+from actors.testing.replays import (
+    Divergence,
+    History,
+    NondeterminismFound,
+    ReplayResult,
+    fetch_history,
+    load_history,
+    record_histories,
+    recorded_outcome,
+    replay,
+    replay_async,
+    save_history,
+)
 from actors.testing.strategies import operation_scripts, operations
 
 __all__ = [
     "DEFAULT_SETTINGS",
+    "BootedApp",
     "Counterexample",
     "Death",
+    "Divergence",
     "Harness",
+    "History",
     "LinksMonitors",
     "LuaPuppets",
+    "Mailbox",
     "Model",
+    "NondeterminismFound",
     "Operation",
     "PuppetHost",
     "PuppetMachine",
     "PythonPuppets",
+    "ReplayResult",
     "Step",
+    "TemporalEnv",
     "error_dict",
     "event_report",
+    "fetch_history",
+    "load_history",
     "operation_scripts",
     "operations",
     "python_puppet",
+    "record_histories",
+    "recorded_outcome",
+    "replay",
+    "replay_async",
     "run_machine",
     "run_script",
+    "save_history",
 ]

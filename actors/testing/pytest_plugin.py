@@ -150,7 +150,8 @@ class LuaTestItem(pytest.Item):
         )
         outcome = app.run_test(entry, timeout)
         if outcome.status == "skipped":
-            pytest.skip(outcome.detail or "meta.skip")
+            # Reported at the item (the app's _index.yaml), not at this line.
+            raise pytest.skip.Exception(outcome.detail or "meta.skip", _use_item_location=True)
         if outcome.status == "failed":
             raise LuaTestFailed(outcome)
 
@@ -173,7 +174,7 @@ class LuaTestItem(pytest.Item):
         return "\n".join(lines)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"lua test {self.entry_id}"
+        return self.path, 0, f"lua test {self.entry_id}"
 
 
 def _source_line(app_dir: Path, where: str) -> str | None:

@@ -25,9 +25,8 @@ from typing import Any
 import pytest
 
 from actors.runtime import AppRuntime
-from actors.testing.replay import (
+from actors.testing import (
     NondeterminismFound,
-    Outcome,
     ReplayResult,
     load_history,
     recorded_outcome,
@@ -43,7 +42,7 @@ def history_files() -> list[Path]:
     return sorted(HISTORIES.glob("*.json"))
 
 
-def comparable(outcome: Outcome | None) -> Any:
+def comparable(outcome: tuple[str, Any] | None) -> Any:
     """An outcome as both sides can agree on: in a replayer, `workflow.info().task_queue` is
     the SDK's own queue, not the recorded one (the info example returns it)."""
     if outcome is None:
@@ -111,7 +110,7 @@ _REPLAY_SCRIPT = textwrap.dedent(
     """
     import json, sys
     from tests.temporal.test_replay_histories import APP, outcomes
-    from actors.testing.replay import replay
+    from actors.testing import replay
 
     print(json.dumps(outcomes(replay(APP, sys.argv[1:]))))
     """

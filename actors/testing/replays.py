@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -41,7 +42,7 @@ from temporalio.worker import (
 from actors import errors
 from actors.errors import ActorError, Error
 from actors.runtime import AppRuntime
-from temporal_host import protocol
+from temporal_host import protocol, sdk_logs
 from temporal_host.driver import WorkflowRun
 from temporal_host.meta import TemporalMeta
 from temporal_host.settings import WorkerSettings
@@ -93,12 +94,13 @@ def load_history(path: str | Path, workflow_id: str | None = None) -> History:
     return History(workflow_id, WorkflowHistory.from_json(workflow_id, document), str(path))
 
 
-def save_history(history: History, directory: str | Path) -> Path:
-    """Write `history` as `DIRECTORY/<workflow id>.json` (the `--record` format)."""
+def save_history(history: History, directory: str | Path, name: str | None = None) -> Path:
+    """Write `history` as `DIRECTORY/NAME.json` (default: the workflow id), in the format
+    `load_history` reads back."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", history.workflow_id).strip("_") or "workflow"
-    path = directory / f"{name}.json"
+    stem = re.sub(r"[^\w.-]+", "_", name or history.workflow_id).strip("_") or "workflow"
+    path = directory / f"{stem}.json"
     document = {
         "workflow_id": history.workflow_id,
         "workflow_type": history.workflow_type,
@@ -106,6 +108,36 @@ def save_history(history: History, directory: str | Path) -> Path:
     }
     path.write_text(json.dumps(document, indent=1) + "\n")
     return path
+
+
+async def record_histories(runtime: AppRuntime, directory: str | Path) -> list[Path]:
+    """Save the history of every workflow on the booted app's Temporal servers (under
+    `actors test`, an in-memory server: the workflows the tests ran). Files are named by
+    workflow type, numbered in start order (`app_order-2.json`), so a re-recording of the
+    same tests rewrites the same files."""
+    saved: list[Path] = []
+    counts: dict[str, int] = {}
+    for client in _clients(runtime):
+        executions = [e async for e in client.list_workflows()]
+        executions.sort(key=lambda e: (e.start_time, e.id))
+        for execution in executions:
+            handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+            history = History(execution.id, await handle.fetch_history())
+            counts[execution.workflow_type] = counts.get(execution.workflow_type, 0) + 1
+            n = counts[execution.workflow_type]
+            name = execution.workflow_type + (f"-{n}" if n > 1 else "")
+            saved.append(save_history(history, directory, name))
+    return saved
+
+
+def _clients(runtime: AppRuntime) -> list[Client]:
+    """The Temporal clients of the booted app's hosts, each once."""
+    clients: dict[int, Client] = {}
+    for host in runtime.node.hosts.values():
+        connection = getattr(host, "connection", None)
+        if connection is not None:
+            clients.setdefault(id(connection.client), connection.client)
+    return list(clients.values())
 
 
 async def fetch_history(
@@ -161,7 +193,7 @@ class Divergence:
         lines.append(
             "  to change this safely for workflows in flight, keep the old path for them:\n"
             '      if workflow.version("<change-id>", 1, 2) == 1 then\n'
-            f"          -- the old code ({self.recorded or 'what the history recorded'})\n"
+            f"          -- the old path (recorded: {self.recorded or 'nothing more'})\n"
             "      else\n"
             "          -- the new code\n"
             "      end"
@@ -233,10 +265,27 @@ async def replay_async(
     """`replay` inside an event loop; never raises on a divergence, it reports it."""
     runtime = AppRuntime.load(app_dir, overrides=list(overrides), settings={"command_mode": True})
     runtime.check()
-    results = []
-    for history in histories:
-        results.append(await _replay_one(runtime, history))
+    sdk_logs.install()
+    results = [await _replay_one(runtime, history) for history in histories]
+    _REPORTED.messages.update(r.divergence.message for r in results if r.divergence)
     return results
+
+
+class _ReportedDivergences(logging.Filter):
+    """Drops the core's warning of a failing workflow task whose divergence a replay has
+    reported already (forwarded core logs arrive later, so a filter rather than a level)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage().replace("\\", "")
+        return not any(message in text for message in self.messages)
+
+
+_REPORTED = _ReportedDivergences()
+logging.getLogger(sdk_logs.CORE_LOGGER).addFilter(_REPORTED)
 
 
 async def _replay_one(runtime: AppRuntime, history: History) -> ReplayResult:
@@ -346,40 +395,28 @@ class _Outbound(WorkflowOutboundInterceptor):
 
 
 _FIND = """
-local step, task = ...
-local i = 1
-while true do
-  local name, tasks = debug.getupvalue(step, i)
-  if name == nil then return nil end
-  if name == "TASKS" then
-    local co = tasks[task]
-    if type(co) ~= "thread" then return nil end
-    for level = 0, 40 do
-      local info = debug.getinfo(co, level, "Sl")
-      if info == nil then return nil end
-      local src = info.short_src or ""
-      if info.currentline and info.currentline > 0 and src:sub(1, 1) ~= "["
-          and src:match("%.lua$") then
-        return src .. ":" .. info.currentline
-      end
-    end
-    return nil
+for level = 1, 60 do
+  local info = debug.getinfo(level, "Sl")
+  if info == nil then return nil end
+  local src = info.short_src or ""
+  if info.currentline and info.currentline > 0 and src:sub(1, 1) ~= "["
+      and src:match("%.lua$") then
+    return src .. ":" .. info.currentline
   end
-  i = i + 1
 end
+return nil
 """
 
 
 def _lua_location() -> str | None:
-    """`file.lua:LINE` of the app's Lua code running now in this workflow, if any. Best
-    effort: it reads the running task's coroutine from the Lua kernel's task table."""
+    """`file.lua:LINE` of the app's Lua code that is running now (it called into Python to
+    issue the command): lupa runs this chunk on the calling coroutine, so its stack is the
+    Lua code's own. Module chunks (`[module funcs]`) are skipped."""
     try:
         run: WorkflowRun | None = workflow.instance()._run
         if run is None:
             return None
-        host = run.host
-        finder = host.state.runtime.execute(f"return function(...) {_FIND} end")
-        found = finder(host.state.rt.step, host.scheduler.current_task)
+        found = run.host.state.runtime.execute(_FIND)
     except Exception:  # introspection only: never let it break a replay
         return None
     return found.decode() if isinstance(found, bytes) else found
@@ -456,7 +493,15 @@ def describe_command_event(event: HistoryEvent) -> str | None:
         return f"marker {event.marker_recorded_event_attributes.marker_name}"
     if kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
         return "search attribute upsert"
-    return None
+    return _ENDINGS.get(kind)
+
+
+_ENDINGS = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "the workflow completes",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "the workflow fails",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "the workflow ends canceled",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "the workflow continues as new",
+}
 
 
 def _source_line(runtime: AppRuntime, location: str | None) -> str | None:
