@@ -8,8 +8,8 @@ goodbye); every puppet there dies with `Unavailable` naming the node, and the mo
 those deaths at once (`Model.kill`).
 
 One documented difference (docs/guide/nodes.md): `send` to a dead process on another live
-node returns `ok` (the message is dropped, as in Erlang); the model says `NotFound`, so for
-such a send either reply is accepted.
+node returns `ok` until that node has said the process is gone (the message is dropped, as
+in Erlang); the model says `NotFound`, so for such a send either reply is accepted.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ from lua_bindings.host import LuaHost
 
 HOST = "puppets:processes"
 PEERS = ("b", "c")
-TIMING = {"heartbeat_interval": 0.1, "detection_time": 0.5}
+TIMING = {"heartbeat_interval": 0.2, "detection_time": 1.5}
+"""Fast detection for the kill rule, yet slow enough that a loaded CI machine (a test
+process starved of CPU for a second) does not see a live node as down."""
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +183,7 @@ class ClusterLinksMonitors(LinksMonitors):
 
 
 def test_links_and_monitors_across_nodes(nats_url: str, machine_settings: settings) -> None:
-    examples = int(os.environ.get("CLUSTER_EXAMPLES", "12"))
+    examples = int(os.environ.get("CLUSTER_EXAMPLES", "10"))
     fewer = settings(machine_settings, max_examples=examples, stateful_step_count=15)
     run_state_machine_as_test(
         lambda: ClusterLinksMonitors(ClusterPuppets(nats_url)), settings=fewer

@@ -302,6 +302,7 @@ class Cluster:
         for peer in self.peers.values():
             peer.last_seen = now  # a fresh detection window: they were cut off too
             peer.send_again()
+            self._ask_again(peer, force=True)  # what they sent while we were away
         log.info("node %s reconnected to NATS", self.name)
         await self._beat(HELLO)
 
@@ -321,12 +322,20 @@ class Cluster:
             return
         if seq > peer.received + 1:
             peer.early[seq] = items
+            self._ask_again(peer)
             return
         self._apply_batch(peer, items)
         peer.received = seq
         while peer.received + 1 in peer.early:
             peer.received += 1
             self._apply_batch(peer, peer.early.pop(peer.received))
+
+    def _ask_again(self, peer: RemoteNode, *, force: bool = False) -> None:
+        """Ask `peer` to send its unacknowledged batches again (once per gap): NATS lost
+        some, because it restarted or this node's subscription was away for a moment."""
+        if force or peer.resend_asked != peer.received + 1:
+            peer.resend_asked = peer.received + 1
+            peer.queue([wire.RESEND])
 
     def _apply_batch(self, peer: RemoteNode, frames: Iterator[Any]) -> None:
         for frame in frames:
@@ -347,25 +356,32 @@ class Cluster:
         if op == wire.SEND:
             _, sender, target, topic, payload = frame
             pid, host = self._local(target)
-            if host is not None:
-                sent = PID.parse(sender) if sender else None
-                _run(host.send(pid, Message(topic, payload, sent)), quiet=True)
+            sent = PID.parse(sender) if sender else None
+            try:
+                if host is None:
+                    raise errors.process_not_found(pid)
+                _run(host.send(pid, Message(topic, payload, sent)))
+            except ActorError:  # dropped, as in Erlang; the sender's node learns it is gone
+                peer.queue([wire.GONE, target])
         elif op == wire.EVENT:
             _, target, kind, source, value, error, reason, at = frame
             event = Event(kind, PID.parse(source), value, error, reason, at)
             pid = PID.parse(target)
             if kind == EXIT:
                 discard(peer.watching, event.source, pid)
+                peer.exited(event.source)
             node.deliver_event(pid, event)
         elif op == wire.LINK_DOWN:
             _, target, source, error = frame
             pid, src = PID.parse(target), PID.parse(source)
             discard(peer.links, src, pid)
+            peer.exited(src)
             node.link_down(pid, src, error)
         elif op == wire.LINK_RELEASED:
             _, target, source = frame
             pid, src = PID.parse(target), PID.parse(source)
             discard(peer.links, src, pid)
+            peer.exited(src)
             node.link_released(pid, src)
         elif op == wire.MONITOR:
             _, target, watcher = frame
@@ -407,6 +423,10 @@ class Cluster:
         elif op == wire.REPLY:
             _, request_id, ok, value = frame
             peer.answered(request_id, ok, value)
+        elif op == wire.RESEND:
+            peer.send_again()
+        elif op == wire.GONE:
+            peer.exited(PID.parse(frame[1]))
 
     def _serve(self, peer: RemoteNode, request_id: int, op: str, args: list[Any]) -> None:
         """Answer a request: at once when the work cannot suspend, else from a task."""
@@ -520,16 +540,12 @@ async def _spawned(work: Coroutine[Any, Any, PID]) -> str:
     return str(await work)
 
 
-def _run(work: Coroutine[Any, Any, Any], *, quiet: bool = False) -> Any:
+def _run(work: Coroutine[Any, Any, Any]) -> Any:
     """Drive a host operation that does not suspend (local hosts are in memory)."""
     try:
         work.send(None)
     except StopIteration as stop:
         return stop.value
-    except ActorError:
-        if quiet:
-            return None
-        raise
     work.close()
     raise RuntimeError("a host operation suspended while applying a cluster frame")
 

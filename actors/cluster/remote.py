@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
 from actors import errors
 from actors.errors import ActorError, Error
+from actors.exits import Source, notify_exit
 from actors.host import Host, SpawnRequest
-from actors.messages import EXIT, Event, Message, exit_event
+from actors.messages import EXIT, Event, Message
 from actors.pid import PID
 from actors.values import pack_value
 
@@ -44,6 +45,11 @@ UNTRACK = 7  # [UNTRACK, watcher, target]
 UNLINK = 8  # [UNLINK, target, peer]
 REQUEST = 9  # [REQUEST, id, op, args...]: answered by one REPLY
 REPLY = 10  # [REPLY, id, ok, value-or-error]
+RESEND = 11  # [RESEND]: batches went missing here, send the unacknowledged ones again
+GONE = 12  # [GONE, pid]: a message reached a process that no longer exists
+
+KNOWN_DEAD = 10_000
+"""How many dead processes of a node a peer remembers, so sends to them fail at once."""
 
 # Request operations.
 LINK = "link"
@@ -92,6 +98,10 @@ class RemoteNode(Host):
         """Sequence number of the last batch applied from this node."""
         self.early: dict[int, Any] = {}
         """Batches that arrived before a missing one (after a reconnection)."""
+        self.resend_asked = 0
+        self.dead: OrderedDict[PID, None] = OrderedDict()
+        """Its processes we know have exited (told by GONE): sending to one is `NotFound`."""
+        """The `received` at which we last asked for the missing batches."""
 
     def __repr__(self) -> str:
         return f"RemoteNode({self.name}.{self.incarnation})"
@@ -192,6 +202,8 @@ class RemoteNode(Host):
         return PID.parse(text)
 
     async def send(self, target: PID, message: Message) -> None:
+        if target in self.dead:
+            raise errors.process_not_found(target)
         sender = message.sender
         self.queue(
             [SEND, str(sender) if sender else None, str(target), message.topic, message.payload]
@@ -265,7 +277,19 @@ class RemoteNode(Host):
             self.queue([LINK_RELEASED, str(target), str(source)])
 
     def is_alive(self, pid: PID) -> bool:
-        return self.reaches(pid)
+        return self.reaches(pid) and pid not in self.dead
+
+    def exited(self, pid: PID) -> None:
+        """Node `name` says `pid` is gone: later sends to it fail here, as on one node."""
+        self.dead[pid] = None
+        if len(self.dead) > KNOWN_DEAD:
+            self.dead.popitem(last=False)
+
+    async def wait_exit(self, pid: PID) -> Event:
+        raise errors.invalid(
+            f"exec on another node ({self.name}) is not supported: spawn_monitored there and "
+            "wait for the EXIT"
+        )
 
     # -- losing the node ---------------------------------------------------------------------------
 
@@ -283,12 +307,18 @@ class RemoteNode(Host):
         watching, self.watching = self.watching, defaultdict(set)
         links, self.links = self.links, defaultdict(set)
         watched, self.watched = self.watched, defaultdict(set)
-        for target, watchers in watching.items():
-            for watcher in watchers:
-                node.deliver_event(watcher, exit_event(target, error=error))
-        for remote, locals_ in links.items():
-            for local in locals_:
-                node.link_down(local, remote, error)
+        # Each of its processes that ours watch or link to exits with `error`, by the one
+        # exit rule every host applies.
+        for remote in {*watching, *links}:
+            notify_exit(
+                node,
+                remote,
+                None,
+                error,
+                source=Source.PROCESS,
+                monitors=watching.get(remote, ()),
+                links=links.get(remote, ()),
+            )
         for local, remotes in watched.items():
             host = node.route(local)
             if host is not None:
