@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from actors.registry import load_app
-from actors.testing.replay import NondeterminismFound, replay
+from actors.testing import NondeterminismFound, replay
 from tests.temporal.record_example_histories import EXAMPLES as RECORDED
 from tests.temporal.record_example_histories import HISTORIES
 
