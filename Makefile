@@ -34,4 +34,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .actors
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .actors

@@ -52,6 +52,11 @@ class Host(abc.ABC):
     """True when every operation completes without suspending (local hosts), so callers on a
     hot path may drive them synchronously."""
 
+    @property
+    def immediate_send(self) -> bool:
+        """True when `send` completes without suspending, even if other operations may."""
+        return self.in_memory
+
     def attach(self, node: Node) -> None:
         self.node = node
 

@@ -87,7 +87,8 @@ class LocalHostBase(Host):
 
     def new_pid(self) -> PID:
         self._counter += 1
-        return PID(self.name, local_id(self._counter), self.node.name)
+        node = self.node
+        return PID(self.name, local_id(self._counter, node.incarnation), node.name)
 
     async def spawn(self, request: SpawnRequest) -> PID:
         if self.max_processes is not None and len(self.processes) >= self.max_processes:

@@ -1,10 +1,11 @@
 """Logs for people: one stderr handler, levels that show what a user needs, one line each.
 
-By default what processes `print` and log (logger `app.*`) is shown from INFO, the runtime's
-own loggers and libraries from WARNING. `--log-level` sets one threshold for all of them;
-`-v` means debug. The Temporal SDK never logs below INFO here: its DEBUG records are whole
-protobuf activations. A failure logged with a traceback is one line (`ExcType: message`)
-unless debug logging is on: an activity that fails or retries as designed is not a crash.
+By default what processes `print` and log (logger `app.*`) is shown from INFO, everything
+else (the runtime's packages, libraries) from WARNING, the root logger's level.
+`--log-level` sets one threshold for all of them; `-v` means debug. The Temporal SDK never
+logs below INFO here: its DEBUG records are whole protobuf activations. A failure logged
+with a traceback is one line (`ExcType: message`) unless debug logging is on: an activity
+that fails or retries as designed is not a crash.
 """
 
 from __future__ import annotations
@@ -62,7 +63,5 @@ def configure(
     root.setLevel(number or logging.WARNING)
     for name in APP_LOGGERS:
         logging.getLogger(name).setLevel(number or logging.INFO)
-    for name in RUNTIME_LOGGERS:
-        logging.getLogger(name).setLevel(number or logging.WARNING)
     for name, lowest in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(number or logging.WARNING, lowest))

@@ -106,6 +106,16 @@ class Mailbox:
         else:
             self._pending_events.append(event)
 
+    def pending_messages(self) -> int:
+        """Messages delivered and not yet taken, in every queue."""
+        queues = [*self._listeners.values(), *(queue for _, queue in self._patterns)]
+        if self._inbox is not None:
+            queues.append(self._inbox)
+        return len(self._pending) + sum(len(queue) for queue in queues)
+
+    def pending_events(self) -> int:
+        return len(self._pending_events) + (len(self._events) if self._events is not None else 0)
+
     def _route(self, topic: str) -> MailQueue | None:
         queue = self._listeners.get(topic)
         if queue is not None:

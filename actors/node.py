@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -23,15 +23,33 @@ from actors.host import Host, SpawnRequest
 from actors.mailbox import check_topic
 from actors.messages import Event, Message, exit_event
 from actors.names import LOCAL, NameRegistry
-from actors.pid import PID
+from actors.pid import PID, new_incarnation
 from actors.values import copy_value
+
+if TYPE_CHECKING:
+    from actors.cluster import Cluster, ClusterSettings
 
 log = logging.getLogger(__name__)
 
 
 class Node:
-    def __init__(self, name: str = "", shutdown_grace: float = 5.0) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        shutdown_grace: float = 5.0,
+        *,
+        incarnation: str | None = None,
+        cluster: ClusterSettings | None = None,
+    ) -> None:
+        self.cluster: Cluster | None = None
+        if cluster is not None:
+            from actors.cluster import Cluster
+
+            name = cluster.node
+            self.cluster = Cluster(self, cluster)
         self.name = name
+        self.incarnation = new_incarnation() if incarnation is None else incarnation
+        """This boot of the node: part of every local PID (`actors.pid.new_incarnation`)."""
         self.names = NameRegistry()
         self.shutdown_grace = shutdown_grace
         self._hosts: dict[str, Host] = {}
@@ -54,7 +72,13 @@ class Node:
         return host
 
     def host(self, name: str) -> Host:
+        """A host of this node by name; `node@host` names a host of another node."""
         host = self._hosts.get(name)
+        if host is None:
+            node, _, local = name.rpartition("@")
+            if node and node != self.name and self.cluster is not None:
+                return self.cluster.peer(node)
+            host = self._hosts.get(local) if node == self.name else None
         if host is None:
             raise not_found(f"host not found: {name}")
         return host
@@ -66,7 +90,10 @@ class Node:
     def route(self, pid: PID) -> Host | None:
         """The host that owns `pid`, or None when nothing here can reach it."""
         if pid.node and pid.node != self.name:
-            return self._routes.get(pid.node)
+            host = self._routes.get(pid.node)
+            if host is None and self.cluster is not None:
+                return self.cluster.remote(pid)
+            return host
         return self._hosts.get(pid.host)
 
     def resolve(self, dest: str | PID) -> PID:
@@ -85,7 +112,18 @@ class Node:
                 return PID.parse(dest)
             except ActorError:
                 pass
-        return self.names.lookup(dest)
+        return self.lookup(dest)
+
+    def lookup(self, name: str) -> PID:
+        """A registered name: cluster names first (they shadow local ones, lua-api §1.3)."""
+        if self.cluster is not None:
+            pid = self.cluster.names.lookup(name)
+            if pid is not None:
+                return pid
+        return self.names.lookup(name)
+
+    def _is_local(self, pid: PID) -> bool:
+        return not pid.node or pid.node == self.name
 
     def _owner(self, pid: PID) -> Host:
         host = self.route(pid)
@@ -113,6 +151,10 @@ class Node:
         await host.send(target, Message(topic, payload if private else copy_value(payload), sender))
 
     async def spawn(self, host_name: str, request: SpawnRequest) -> PID:
+        """Spawn on a host of this node, or on `node@host` of another node."""
+        node, _, local = host_name.rpartition("@")
+        if node and node != self.name and self.cluster is not None:
+            return await self.cluster.peer(node).spawn_on(local, request)
         return await self.host(host_name).spawn(request)
 
     async def terminate(self, requester: PID | None, dest: str | PID) -> None:
@@ -164,8 +206,15 @@ class Node:
         target = self.resolve(dest)
         if target == peer:
             return
-        await self._owner(target).link(target, peer)
-        await self._owner(peer).link(peer, target)
+        # This node's side first: an exit another node reports once it has linked must find
+        # the link here already.
+        first, second = (peer, target) if self._is_local(peer) else (target, peer)
+        await self._owner(first).link(first, second)
+        try:
+            await self._owner(second).link(second, first)
+        except BaseException:
+            self._owner(first).unlink(first, second)
+            raise
 
     async def hold_link(self, holder: PID, peer: PID) -> None:
         """Record `peer` on `holder`'s side of a link only. For links whose other side is
@@ -197,6 +246,27 @@ class Node:
     # -- names ------------------------------------------------------------------------------
 
     def register(self, name: str, pid: PID, scope: int = LOCAL) -> None:
+        """A name on this node (every scope, when the node is not in a cluster)."""
+        self._check_name(name, pid)
+        self.names.register(name, pid, scope)
+
+    async def claim(self, name: str, pid: PID, scope: int = LOCAL) -> None:
+        """`register` in any scope: in a cluster, EVENTUAL, CONSISTENT and STRONG names are
+        cluster-wide (`actors.cluster.names`); without one every scope is local."""
+        if scope == LOCAL or self.cluster is None:
+            self.register(name, pid, scope)
+            return
+        self._check_name(name, pid)
+        await self.cluster.names.register(name, pid, scope)
+
+    def unregister(self, name: str, scope: int | None = None) -> bool:
+        if self.cluster is not None:
+            done = self.cluster.names.unregister(name, scope)
+            if done is not None:
+                return done
+        return self.names.unregister(name, scope)
+
+    def _check_name(self, name: str, pid: PID) -> None:
         if not isinstance(name, str) or not name:
             raise invalid("name cannot be empty")
         if PID.is_pid_string(name):
@@ -204,7 +274,6 @@ class Node:
         host = self.route(pid)
         if host is None or not host.is_alive(pid):
             raise process_not_found(pid)
-        self.names.register(name, pid, scope)
 
     # -- reports from hosts -----------------------------------------------------------------
 
@@ -231,6 +300,8 @@ class Node:
 
     def process_exited(self, pid: PID) -> None:
         self.names.release(pid)
+        if self.cluster is not None:
+            self.cluster.names.release(pid)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -240,6 +311,8 @@ class Node:
         self._task_group.start_soon(fn, *args)
 
     async def __aenter__(self) -> Node:
+        if self.cluster is not None:
+            await self.cluster.start()
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         for host in list(self._hosts.values()):
@@ -271,3 +344,5 @@ class Node:
                 await host.stop(grace if math.isfinite(grace) else 3600.0)
             except Exception:
                 log.exception("host %s failed to stop cleanly", host.name)
+        if self.cluster is not None:
+            await self.cluster.stop()

@@ -7,6 +7,7 @@ the same string. Parsing is cached because every send from Lua hands us the stri
 from __future__ import annotations
 
 import functools
+import secrets
 
 import attrs
 
@@ -33,6 +34,12 @@ class PID:
     def parse(text: str) -> PID:
         """Parse `{[node@]host|id}`; anything else raises `Invalid` naming the bad string."""
         return _parse(text)
+
+    @property
+    def incarnation(self) -> str:
+        """The boot of its node a local-host PID was made in (`""` for other PIDs)."""
+        counter, dot, incarnation = self.id.partition(".")
+        return incarnation if dot and counter.startswith("0x") else ""
 
     @staticmethod
     def is_pid_string(text: str) -> bool:
@@ -64,9 +71,28 @@ SYSTEM = PID(host="", id="topology")
 """The sender of runtime-generated events (shutdown CANCEL), as the reference renders it."""
 
 
-def local_id(counter: int) -> str:
-    """Render a per-host counter as `0x00001`; the width grows to 6, 8 then 16 hex digits."""
+INCARNATION_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+"""Crockford's base 32: lowercase, no letters that read like digits."""
+
+
+def new_incarnation() -> str:
+    """A fresh tag for one boot of a node: 6 random base-32 characters (30 bits).
+
+    Erlang calls it the node's *creation*. It is part of every local PID the node makes,
+    so a PID from an earlier boot never names a process of this one: counters restart at 1
+    on every boot, and without the tag a workflow's reply to a requester that died with the
+    old boot would reach whichever new process got the same counter.
+    """
+    return "".join(secrets.choice(INCARNATION_ALPHABET) for _ in range(6))
+
+
+def local_id(counter: int, incarnation: str = "") -> str:
+    """Render a per-host counter as `0x00001` (the width grows to 6, 8 then 16 hex digits),
+    followed by `.<incarnation>` when one is given: `0x00001.k3f9qz`."""
     for width in (5, 6, 8):
         if counter < 16**width:
-            return f"0x{counter:0{width}x}"
-    return f"0x{counter:016x}"
+            text = f"0x{counter:0{width}x}"
+            break
+    else:
+        text = f"0x{counter:016x}"
+    return f"{text}.{incarnation}" if incarnation else text

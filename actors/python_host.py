@@ -290,12 +290,8 @@ class PythonHost(LocalHostBase):
             except ActorError as exc:
                 error = exc.error
             except Exception as exc:
-                error = Error(
-                    f"{type(exc).__name__}: {exc}",
-                    errors.INTERNAL,
-                    False,
-                    stack="".join(traceback.format_exception(exc)),
-                )
+                stack = "".join(traceback.format_exception(exc))
+                error = attrs.evolve(errors.as_error(exc), stack=stack)
         if scope.cancelled_caught and process.alive:
             error = error or Error("process cancelled", errors.CANCELED, False)
         self._exit(process, value, error)

@@ -92,10 +92,6 @@ def _optional_aad(aad: Any) -> bytes | None:
     return None if aad is None else _bytes(aad, "aad")
 
 
-def _internal(message: str) -> errors.ActorError:
-    return errors.error(errors.INTERNAL, message)
-
-
 def _draw(rand: Random, count: int) -> bytes:
     """`count` bytes from the injected random source, checked."""
     try:
@@ -103,9 +99,9 @@ def _draw(rand: Random, count: int) -> bytes:
     except errors.ActorError:
         raise
     except Exception as exc:
-        raise _internal(f"random source failed: {exc}") from exc
+        raise errors.InternalError(f"random source failed: {exc}") from exc
     if not isinstance(data, bytes | bytearray) or len(data) != count:
-        raise _internal(f"random source did not return {count} bytes")
+        raise errors.InternalError(f"random source did not return {count} bytes")
     return bytes(data)
 
 
@@ -242,11 +238,11 @@ def _open(cipher: _Cipher, data: Any, aad: Any) -> bytes:
     sealed = _bytes(data, "data")
     associated = _optional_aad(aad)
     if len(sealed) < NONCE_SIZE + TAG_SIZE:
-        raise _internal("decryption failed: ciphertext too short")
+        raise errors.InternalError("decryption failed: ciphertext too short")
     try:
         return cipher.decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], associated)
     except InvalidTag:
-        raise _internal("decryption failed: message authentication failed") from None
+        raise errors.InternalError("decryption failed: message authentication failed") from None
 
 
 def encrypt_aes(data: Any, key: Any, aad: Any = None, rand: Random = os.urandom) -> bytes:
@@ -287,7 +283,7 @@ def _b64encode(data: bytes) -> str:
 
 def _b64decode(segment: str, what: str) -> bytes:
     if not _SEGMENT.fullmatch(segment) or len(segment) % 4 == 1:
-        raise _internal(f"malformed token: {what} is not base64url")
+        raise errors.InternalError(f"malformed token: {what} is not base64url")
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
@@ -398,9 +394,9 @@ def _json_segment(segment: str, what: str) -> dict[str, Any]:
     try:
         value = jsoncodec.decode(raw)
     except errors.ActorError:
-        raise _internal(f"malformed token: {what} is not JSON") from None
+        raise errors.InternalError(f"malformed token: {what} is not JSON") from None
     if not isinstance(value, dict):
-        raise _internal(f"malformed token: {what} is not a JSON object")
+        raise errors.InternalError(f"malformed token: {what} is not a JSON object")
     return value
 
 
@@ -409,19 +405,19 @@ def _time_claim(claims: dict[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _internal(f"invalid token: {name} claim is not a number")
+        raise errors.InternalError(f"invalid token: {name} claim is not a number")
     return value
 
 
 def _check_times(claims: dict[str, Any], require_exp: bool, now: float) -> None:
     expires = _time_claim(claims, "exp")
     if expires is None and require_exp:
-        raise _internal("invalid token: missing exp claim")
+        raise errors.InternalError("invalid token: missing exp claim")
     if expires is not None and now >= expires:
-        raise _internal("token expired")
+        raise errors.InternalError("token expired")
     not_before = _time_claim(claims, "nbf")
     if not_before is not None and now < not_before:
-        raise _internal("token not valid yet (nbf)")
+        raise errors.InternalError("token not valid yet (nbf)")
 
 
 def jwt_verify(
@@ -444,13 +440,15 @@ def jwt_verify(
     verify = _verifier(name, key)
     parts = _text(token, "token").split(".")
     if len(parts) != 3:
-        raise _internal("malformed token: expected three dot-separated parts")
+        raise errors.InternalError("malformed token: expected three dot-separated parts")
     header = _json_segment(parts[0], "header")
     if header.get("alg") != name:
-        raise _internal(f"invalid token: algorithm {header.get('alg')!r} does not match {name}")
+        raise errors.InternalError(
+            f"invalid token: algorithm {header.get('alg')!r} does not match {name}"
+        )
     signature = _b64decode(parts[2], "signature")
     if not verify(f"{parts[0]}.{parts[1]}".encode("ascii"), signature):
-        raise _internal("invalid token: signature verification failed")
+        raise errors.InternalError("invalid token: signature verification failed")
     claims = _json_segment(parts[1], "payload")
     _check_times(claims, require_exp is not False, clock())
     return claims

@@ -113,10 +113,6 @@ def format_float(value: float) -> str:
 # Encoding
 
 
-def _internal(message: str) -> errors.ActorError:
-    return errors.error(errors.INTERNAL, message)
-
-
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -168,9 +164,9 @@ class _Encoder:
     def _container(self, value: Any, depth: int, body: Callable[[Any, int], None]) -> None:
         marker = id(value)
         if marker in self.open:
-            raise _internal("cannot encode cyclic table")
+            raise errors.InternalError("cannot encode cyclic table")
         if depth > MAX_DEPTH:
-            raise _internal(f"cannot encode value nested deeper than {MAX_DEPTH} levels")
+            raise errors.InternalError(f"cannot encode value nested deeper than {MAX_DEPTH} levels")
         self.open.add(marker)
         body(value, depth)
         self.open.discard(marker)
@@ -187,7 +183,7 @@ class _Encoder:
         keys = list(mapping.keys())
         if not all(isinstance(k, str | bytes | bytearray) for k in keys):
             if not _is_sequence_keys(keys):
-                raise _internal(_key_problem(keys))
+                raise errors.InternalError(_key_problem(keys))
             self._array([mapping[i] for i in range(1, len(keys) + 1)], depth)
             return
         entries = sorted(((to_text(k), v) for k, v in mapping.items()), key=lambda kv: kv[0])
@@ -204,9 +200,9 @@ class _Encoder:
         """Delegate to the `default` hook; its result counts as one nesting level."""
         replacement = NotImplemented if self.default is None else self.default(value)
         if replacement is NotImplemented:
-            raise _internal(f"cannot encode {type(value).__name__}")
+            raise errors.InternalError(f"cannot encode {type(value).__name__}")
         if depth + 1 > MAX_DEPTH:
-            raise _internal(f"cannot encode value nested deeper than {MAX_DEPTH} levels")
+            raise errors.InternalError(f"cannot encode value nested deeper than {MAX_DEPTH} levels")
         self.write(replacement, depth + 1)
 
 
@@ -270,13 +266,13 @@ def decode(text: str | bytes) -> Any:
             parse_constant=_reject_constant,
         )
     except json.JSONDecodeError as exc:
-        raise _internal(
+        raise errors.InternalError(
             f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except _NumberError as exc:
-        raise _internal(f"invalid JSON: {exc}") from None
+        raise errors.InternalError(f"invalid JSON: {exc}") from None
     except RecursionError:
-        raise _internal("invalid JSON: nesting too deep") from None
+        raise errors.InternalError("invalid JSON: nesting too deep") from None
 
 
 # --------------------------------------------------------------------------------------------

@@ -72,13 +72,10 @@ class SqlFunctions:
 
     # -- module functions -------------------------------------------------------------------
 
-    def get(self, entry_id: Any = None, *_: Any) -> Reply:
-        """→ handle number, database type; or nil, err."""
-        try:
-            db = self.resources.database(self.bridge.entry_id(entry_id, "database"))
-            return self._new(db), self.bridge.lua(db.kind)
-        except ActorError as exc:
-            return None, exc.error
+    def get(self, entry_id: Any = None, *_: Any) -> tuple[int, bytes]:
+        """→ handle number, database type (`nil, err` through `nil_on_error`)."""
+        db = self.resources.database(self.bridge.entry_id(entry_id, "database"))
+        return self._new(db), self.bridge.lua(db.kind)
 
     def release(self, number: Any) -> Reply:
         self._handles.remove(number)
@@ -208,7 +205,7 @@ class SqlFunctions:
 def _functions(host: ModuleHost) -> dict[str, Any]:
     functions = SqlFunctions(Bridge(host))
     return {
-        "get": functions.get,
+        "get": nil_on_error(functions.get),
         "release": functions.release,
         "stats": nil_on_error(functions.stats),
         "query": functions.query,

@@ -14,7 +14,7 @@ from actors.errors import ActorError, invalid
 from data_modules.bridge import Bridge
 from data_modules.kvstore import check_key
 from data_modules.resources import Resources
-from lua_bindings.contract import ModuleHost, Reply, reply
+from lua_bindings.contract import ModuleHost, Reply, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
 
@@ -25,12 +25,10 @@ class StoreFunctions:
         self.resources = Resources.of(bridge.registry)
 
     def get_store(self, entry_id: Any = None, *_: Any) -> Any:
-        try:
-            ref = self.bridge.entry_id(entry_id, "store")
-            self.resources.store(ref)
-            return self.bridge.lua(ref)
-        except ActorError as exc:
-            return None, exc.error
+        """→ the store's entry id (`nil, err` through `nil_on_error`)."""
+        ref = self.bridge.entry_id(entry_id, "store")
+        self.resources.store(ref)
+        return self.bridge.lua(ref)
 
     def _call(self, store_id: Any, op: str, key: Any, *args: Any) -> Reply:
         try:
@@ -65,7 +63,7 @@ class StoreFunctions:
 def _functions(host: ModuleHost) -> dict[str, Any]:
     functions = StoreFunctions(Bridge(host))
     return {
-        "get_store": functions.get_store,
+        "get_store": nil_on_error(functions.get_store),
         "get": functions.get,
         "set": functions.set,
         "has": functions.has,

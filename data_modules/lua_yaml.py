@@ -53,7 +53,7 @@ def encode(value: Any) -> bytes:
         raise errors.error(errors.INTERNAL, f"yaml.encode: {exc.error.message}") from None
     try:
         return yaml.safe_dump(data, sort_keys=True, allow_unicode=True).encode()
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, TypeError) as exc:  # TypeError: keys that cannot be sorted
         raise errors.error(errors.INTERNAL, f"yaml.encode: {exc}") from None
 
 

@@ -368,7 +368,7 @@ class PostgresDriver:
             return unavailable(
                 f"{self.description} unavailable: {message or type(exc).__name__}"
             ), True
-        if isinstance(exc, pg.InsufficientPrivilegeError):
+        if isinstance(exc, pg.InsufficientPrivilegeError | pg.ReadOnlySQLTransactionError):
             return errors.error(errors.PERMISSION_DENIED, message), False
         if isinstance(exc, pg.IntegrityConstraintViolationError):
             return errors.error(errors.CONFLICT, f"constraint violation: {message}"), False
@@ -405,8 +405,10 @@ class Pool:
         self.driver = driver
         self.config = config
         max_open = config.max_open or DEFAULT_MAX_OPEN
+        self.lifetime = config.max_lifetime
         if isinstance(driver, SqliteDriver) and driver.in_memory:
-            max_open = 1
+            # One connection, kept for the app's life: closing it would drop the database.
+            max_open, self.lifetime = 1, float("inf")
         self.max_open = max_open
         self.max_idle = min(config.max_idle or DEFAULT_MAX_IDLE, max_open)
         self._idle: deque[Connection] = deque()
@@ -438,7 +440,7 @@ class Pool:
         }
 
     def _expired(self, conn: Connection) -> bool:
-        return time.monotonic() - conn.born > self.config.max_lifetime
+        return time.monotonic() - conn.born > self.lifetime
 
     async def acquire(self, owner: Hashable) -> Connection:
         if self._closed:

@@ -117,7 +117,14 @@ class ServiceConfig:
         return f"{self.host}:{self.port}"
 
 
+def _unsupported(entry: Entry, field: str, advice: str) -> None:
+    """A reference field this runtime does not implement: an error, never silently ignored."""
+    if entry.data.get(field):
+        raise ConfigError(f"{field} is not supported: {advice}")
+
+
 def parse_service(entry: Entry) -> ServiceConfig:
+    _unsupported(entry, "tls", "terminate TLS in a proxy in front of the service")
     host, port = parse_addr(entry.data.get("addr"))
     timeouts = _mapping(entry.data.get("timeouts"), "timeouts")
     lifecycle = _mapping(entry.data.get("lifecycle"), "lifecycle")
@@ -182,6 +189,7 @@ class RouterConfig:
 
 
 def parse_router(entry: Entry) -> RouterConfig:
+    _unsupported(entry, "post_middleware", "list the middleware under middleware")
     return RouterConfig(
         id=entry.id,
         server=entry.resolve_ref(_string(entry, "server", where=entry.meta)),

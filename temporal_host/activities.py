@@ -133,7 +133,7 @@ class LuaActivities:
     @activity.defn(name=RESOLVE_NAME)
     async def resolve_name(self, name: str) -> dict[str, Any]:
         try:
-            return {"pid": str(self.settings.runtime.node.names.lookup(name))}
+            return {"pid": str(self.settings.runtime.node.lookup(name))}
         except ActorError as exc:
             return {"error": protocol.error_chain(exc.error)}
 
@@ -188,7 +188,7 @@ def _client_error(exc: Exception, workflow_id: str | None) -> Error:
         if exc.status == RPCStatusCode.NOT_FOUND and workflow_id is not None:
             return protocol.not_found(workflow_id)
         return Error(str(exc), errors.UNAVAILABLE, True)
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+    return errors.as_error(exc)
 
 
 def _heartbeat_interval() -> float | None:

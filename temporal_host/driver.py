@@ -48,7 +48,8 @@ from lua_bindings.plugin import lua_app
 from lua_bindings.process import LuaProcess
 from lua_bindings.scheduler import Scheduler, Waiter
 from lua_bindings.state import LuaState
-from temporal_host import protocol
+from temporal_host import diagnosis, limits, protocol
+from temporal_host.diagnosis import WorkflowTaskFailure
 from temporal_host.interceptors import (
     SIGNAL_SENDER,
     START_HEADER,
@@ -290,6 +291,9 @@ class WorkflowRun:
         self._versions: dict[str, int] = {}
         self.history_warnings = Warnings(settings.history_limits)
         self.local_pending = 0
+        diagnosis.remember_run(info.run_id, info.workflow_id)
+        self.task_failure: WorkflowTaskFailure | None = None
+        """Set when the run cannot go on with this code: the task fails, not the run."""
         """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
         self.host = WorkflowLuaHost(self)
@@ -312,6 +316,7 @@ class WorkflowRun:
             raise protocol.application_error(error) from None
         self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
         self.host.scheduler.run_ready()
+        self.raise_task_failure()
 
     def post(self, phase: Phase, action: Callable[[], object]) -> None:
         self._queues[phase].append(action)
@@ -325,6 +330,11 @@ class WorkflowRun:
             while queue:
                 queue.popleft()()
         self.host.scheduler.run_ready()
+        self.raise_task_failure()
+
+    def raise_task_failure(self) -> None:
+        if self.task_failure is not None:
+            raise self.task_failure
 
     @property
     def done(self) -> bool:
@@ -369,12 +379,27 @@ class WorkflowRun:
     # -- incoming ---------------------------------------------------------------------------------
 
     def deliver_message(self, topic: str, value: Any, sender: PID | None) -> None:
-        self.process.mailbox.deliver(Message(topic, value, sender))
+        mailbox = self.process.mailbox
+        mailbox.deliver(Message(topic, value, sender))
+        self._check_queue("messages", mailbox.pending_messages(), limits.QUEUE_WARNING_MESSAGES)
 
     def deliver_event(self, event: Event, *, at_now: bool = False) -> None:
         if at_now:
             event = attrs.evolve(event, at=workflow.time_ns())
-        self.process.mailbox.deliver_event(event)
+        mailbox = self.process.mailbox
+        mailbox.deliver_event(event)
+        self._check_queue("events", mailbox.pending_events(), limits.QUEUE_WARNING_EVENTS)
+
+    def _check_queue(self, what: str, pending: int, step: int) -> None:
+        """§18: nothing is dropped, but each multiple of `step` waiting is worth a warning."""
+        if pending and pending % step == 0:
+            workflow.logger.warning(
+                "workflow %s: %d %s waiting to be received (the mailbox is unbounded; "
+                "nothing is dropped)",
+                workflow.info().workflow_id,
+                pending,
+                what,
+            )
 
     def signal(self, topic: str, values: list[Any], sender: str | None) -> None:
         """A signal becomes a message (§4.2): nil / the value / the array of values."""
@@ -433,21 +458,35 @@ class WorkflowRun:
                 workflow.patched(f"{change_id}#v{max_supported}")
                 version = max_supported
             else:
-                version = next(
+                found = next(
                     (
                         v
                         for v in range(max_supported, min_supported - 1, -1)
                         if workflow.patched(f"{change_id}#v{v}")
                     ),
-                    -1,
+                    None,
                 )
+                if found is None:
+                    recorded = _recorded_versions(change_id)
+                    message = (
+                        f"unsupported version {recorded or 'none recorded'} of change "
+                        f"{change_id}: this code supports {min_supported}..{max_supported}"
+                    )
+                    # Not the workflow's failure: the task fails until a deploy supports
+                    # the recorded version (issue 12 item 11).
+                    self.task_failure = WorkflowTaskFailure(message)
+                    raise InvalidError(message)
+                version = found
             self._versions[change_id] = version
-        if not min_supported <= version <= max_supported:
-            raise InvalidError(
-                f"unsupported version {version} of {change_id} "
-                f"(supported {min_supported}..{max_supported})"
-            )
         return version
+
+
+def _recorded_versions(change_id: str) -> str:
+    """The versions of `change_id` the history recorded ("3", "2, 3"), or ""."""
+    prefix = f"{change_id}#v"
+    notified = getattr(workflow._Runtime.current(), "_patches_notified", ())
+    versions = sorted(int(p[len(prefix) :]) for p in notified if p.startswith(prefix))
+    return ", ".join(map(str, versions))
 
 
 def _sender_pid(sender: str | None) -> PID | None:

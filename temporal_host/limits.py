@@ -36,6 +36,12 @@ EVENTS_PER_MESSAGE = 4
 """At worst a signal costs its own event and a workflow task's three."""
 
 
+QUEUE_WARNING_MESSAGES = 10_000
+QUEUE_WARNING_EVENTS = 1_000
+"""§18: a workflow's mailbox drops nothing; a warning is logged each time the messages (or
+events, child exits among them) waiting in it reach a multiple of these."""
+
+
 @attrs.frozen
 class HistoryLimits:
     """The server's history limits (Temporal's defaults unless the client entry says

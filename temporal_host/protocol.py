@@ -273,7 +273,7 @@ def _leaf_error(exc: BaseException) -> Error:
             False,
             {"timeout_type": exc.type.name if exc.type is not None else ""},
         )
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+    return errors.as_error(exc)
 
 
 def error_from_chain(chain: Any) -> Error | None:

@@ -22,6 +22,8 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 
+from temporal_host import diagnosis
+
 log = logging.getLogger(__name__)
 
 CORE_LOGGER = "temporalio.core"
@@ -58,6 +60,7 @@ def install() -> None:
     """Forward core logs and shorten activity failures, once per Python process."""
     if not any(isinstance(f, ActivityFailureFilter) for f in _activity_logger().filters):
         _activity_logger().addFilter(ActivityFailureFilter())
+    diagnosis.install(CORE_LOGGER)
     forward_core_logs()
 
 

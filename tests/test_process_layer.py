@@ -186,14 +186,40 @@ def test_local_id_width_grows_5_6_8_16(counter: int, text: str) -> None:
     assert local_id(counter) == text
 
 
-async def test_hosts_hand_out_counter_pids() -> None:
+async def test_hosts_hand_out_counter_pids_tagged_with_the_boot() -> None:
     async with running() as host:
+        boot = host.node.incarnation
         first = await spawn(host, returning(None))
         second = await spawn(host, returning(None))
-        assert str(first) == "{test:py|0x00001}"
-        assert str(second) == "{test:py|0x00002}"
+        assert str(first) == f"{{test:py|0x00001.{boot}}}"
+        assert str(second) == f"{{test:py|0x00002.{boot}}}"
+        assert first.incarnation == boot and PID.parse(str(first)) == first
     async with running(node_name="n1") as host:
-        assert str(await spawn(host, returning(None))) == "{n1@test:py|0x00001}"
+        boot = host.node.incarnation
+        assert str(await spawn(host, returning(None))) == f"{{n1@test:py|0x00001.{boot}}}"
+
+
+def test_every_boot_of_a_node_is_a_new_incarnation() -> None:
+    boots = {Node().incarnation for _ in range(200)}
+    assert len(boots) == 200
+    assert all(len(boot) == 6 and boot.isalnum() and boot.islower() for boot in boots)
+    assert local_id(1, "k3f9qz") == "0x00001.k3f9qz"
+    assert PID("h", "0x00001.k3f9qz").incarnation == "k3f9qz"
+    assert PID("h", "order.42").incarnation == ""  # not a local-host id
+
+
+async def test_a_pid_of_an_earlier_boot_never_reaches_a_process_of_this_one() -> None:
+    """Issue 12 item 1: counters restart at 1, so without the boot in the PID a message for
+    a process that died with the old boot reached the new process with the same counter."""
+    async with running() as host:
+        old = await probe(host)
+    async with running() as host:
+        bystander = await probe(host)
+        assert bystander.pid.id.split(".")[0] == old.pid.id.split(".")[0]
+        assert bystander.pid != old.pid
+        await raises(errors.NOT_FOUND, bystander.send(str(old.pid), "secret", "for the old one"))
+        await raises(errors.NOT_FOUND, bystander.link(str(old.pid)))
+        assert len(bystander.inbox()) == 0
 
 
 # -- values -------------------------------------------------------------------------------------

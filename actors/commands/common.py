@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 
 import anyio
 
+from actors.cluster.settings import ClusterSettings
 from actors.errors import ActorError, Error, sole_exception
 from actors.kinds import default_host
+from actors.node import Node
 from actors.registry import Entry
 from actors.runtime import AppRuntime, LoadFailure
 
@@ -61,6 +63,35 @@ def add_app_options(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="'embedded' to start the bundled dev server, or HOST:PORT of a Temporal server",
     )
+    parser.add_argument(
+        "--node",
+        metavar="NAME",
+        default=os.environ.get("ACTORS_NODE") or None,
+        help="this node's name in the cluster (env ACTORS_NODE)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="URL",
+        default=os.environ.get("ACTORS_CLUSTER") or None,
+        help="join the nodes at this nats:// URL, or 'embedded' to start nats-server under "
+        ".actors/ (env ACTORS_CLUSTER)",
+    )
+
+
+def make_node(args: argparse.Namespace, app_dir: Path) -> Node:
+    """The node of `--node` / `--cluster`: a plain node without them (nothing changes)."""
+    cluster, name = getattr(args, "cluster", None), getattr(args, "node", None)
+    if not cluster:
+        if name:
+            raise UsageError("--node NAME needs --cluster URL|embedded (or ACTORS_CLUSTER)")
+        return Node()
+    if not name:
+        raise UsageError("--cluster needs --node NAME (or ACTORS_NODE)")
+    store = str(app_dir / ".actors" / "nats")
+    try:
+        return Node(cluster=ClusterSettings(node=name, url=cluster, store_dir=store))
+    except ActorError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def load_runtime(args: argparse.Namespace, **settings: Any) -> AppRuntime:
@@ -78,7 +109,11 @@ def load_runtime(args: argparse.Namespace, **settings: Any) -> AppRuntime:
         settings["temporal_address"] = args.temporal_address
     try:
         runtime = AppRuntime.load(
-            app_dir, overrides=args.override, settings=settings, log_problems=False
+            app_dir,
+            overrides=args.override,
+            settings=settings,
+            log_problems=False,
+            node=make_node(args, app_dir),
         )
         runtime.check()
     except (ActorError, LoadFailure) as exc:

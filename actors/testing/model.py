@@ -152,12 +152,20 @@ class Model:
 
     # -- exits ------------------------------------------------------------------------------
 
-    def _die(self, step: Step, victim: int, death: Death) -> None:
+    def kill(self, victims: list[int], death: Death) -> Step:
+        """Several puppets die at once with the same error (their node went down): none of
+        them is a cascade of another."""
+        step = Step(-1, frozenset(self.alive))
+        self._die(step, victims, death)
+        return step
+
+    def _die(self, step: Step, victims: int | list[int], death: Death) -> None:
         """Apply an exit and everything it sets off: EXIT to watchers, LINK_DOWN to trapping
         peers, cascade deaths of the others."""
         linked_before = set(self.links)
-        queue = deque([victim])
-        self._mark_dead(step, victim, death)
+        queue = deque([victims] if isinstance(victims, int) else victims)
+        for victim in queue:
+            self._mark_dead(step, victim, death)
         while queue:
             dying = queue.popleft()
             death = step.deaths[dying]

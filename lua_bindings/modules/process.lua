@@ -190,7 +190,7 @@ function process.with_options(options) return new_builder():with_options(options
 
 process.registry = {
   LOCAL = 0, EVENTUAL = 1, CONSISTENT = 2, STRONG = 3,
-  register = function(name, pid, scope) return py.register(name, pid, scope) end,
+  register = function(name, pid, scope) return await(py.register(name, pid, scope)) end,
   lookup = function(name) return py.lookup(name) end,
   unregister = function(name, scope) return py.unregister(name, scope) end,
 }

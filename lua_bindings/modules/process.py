@@ -54,13 +54,13 @@ class ProcessFunctions:
 
     # -- addressing ----------------------------------------------------------------------------
 
-    def _target(self, dest: Any) -> tuple[PID, bool]:
+    def _target(self, dest: Any, sending: bool = False) -> tuple[PID, bool]:
         """Resolve a destination and say whether its host answers synchronously."""
         if not isinstance(dest, bytes | str):
             raise InvalidError("destination must be a PID or a name")
         pid = self.node.resolve(text(dest))
         host = self.node.route(pid)
-        return pid, host is None or host.in_memory
+        return pid, host is None or (host.immediate_send if sending else host.in_memory)
 
     @awaitable
     def _op(self, dest: Any, make_work: Any) -> Reply:
@@ -74,7 +74,7 @@ class ProcessFunctions:
         process = self.host.current
         name = check_topic(topic)
         payload = from_lua(value)
-        target, sync = self._target(dest)
+        target, sync = self._target(dest, sending=True)
         work = self.node.send(process.pid, target, name, payload, private=True)
         return self.host.call(work, sync)
 
@@ -233,23 +233,25 @@ class ProcessFunctions:
 
     # -- names ------------------------------------------------------------------------------------
 
-    @nil_on_error
-    def register(self, name: Any, pid: Any = None, scope: Any = None) -> bool:
+    @awaitable
+    def register(self, name: Any, pid: Any = None, scope: Any = None) -> Reply:
         process = self.host.current
         if not isinstance(name, bytes | str):
             raise InvalidError("name cannot be empty")
         owner = self.node.resolve(text(pid)) if pid is not None else process.pid
-        self.node.register(text(name), owner, scope if isinstance(scope, int) else LOCAL)
-        return True
+        scope = scope if isinstance(scope, int) else LOCAL
+        # A cluster-wide name asks the cluster (it may suspend); a local one never does.
+        local = scope == LOCAL or self.node.cluster is None
+        return self.host.call(self.node.claim(text(name), owner, scope), local)
 
     @nil_on_error
     def lookup(self, name: Any) -> bytes:
-        return str(self.node.names.lookup(text(name))).encode()
+        return str(self.node.lookup(text(name))).encode()
 
     def unregister(self, name: Any, scope: Any = None) -> bool:
         if not isinstance(name, bytes | str):
             return False
-        return self.node.names.unregister(text(name), scope if isinstance(scope, int) else None)
+        return self.node.unregister(text(name), scope if isinstance(scope, int) else None)
 
 
 def _exec_outcome(event: Event) -> tuple[Any, ...]:

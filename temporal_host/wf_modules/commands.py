@@ -76,13 +76,11 @@ class Target(enum.Enum):
 
 def failure_error(exc: BaseException) -> Error:
     """The `Error` for an exception an SDK operation raised."""
-    if isinstance(exc, ActorError):
-        return exc.error
     if isinstance(exc, WorkflowAlreadyStartedError):
         return Error(f"workflow already started: {exc.workflow_id}", errors.ALREADY_EXISTS, False)
     if isinstance(exc, FailureError):
         return protocol.error_from_failure(exc)
-    return Error(f"{type(exc).__name__}: {exc}", errors.INTERNAL, False)
+    return errors.as_error(exc)
 
 
 def encode(value: Any) -> Any:

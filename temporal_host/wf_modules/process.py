@@ -115,9 +115,8 @@ class WorkflowProcessFunctions(ProcessFunctions):
 
     # -- names ------------------------------------------------------------------------------------
 
-    @nil_on_error
-    def register(self, name: Any, pid: Any = None, scope: Any = None) -> bool:
-        raise InvalidError(_REGISTRY)
+    def register(self, name: Any, pid: Any = None, scope: Any = None) -> Reply:
+        return reply.failed(InvalidError(_REGISTRY))
 
     @nil_on_error
     def lookup(self, name: Any) -> bytes:

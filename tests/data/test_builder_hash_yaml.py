@@ -128,9 +128,12 @@ async def test_yaml(tmp_path):
           local _, notstr = yaml.decode(123)
           local _, notable = yaml.encode("x")
           local _, evil = yaml.decode("!!python/object/apply:os.system ['true']")
+          local mixed = assert(yaml.encode({1, 2, name = "x"}))     -- mixed keys encode
+          local _, fn = yaml.encode({f = function() end})
           return {s = s, v = d.parent.child.value, list = d.list, when = d.when,
                   bad = bad:kind(), bad_msg = bad:message(), empty = empty:kind(),
                   notstr = notstr:kind(), notable = notable:kind(), evil = evil:kind(),
+                  mixed = mixed, fn = fn:kind(),
                   round = yaml.decode(yaml.encode({1, 2, 3}))[3]}
         end
         """,
@@ -144,3 +147,4 @@ async def test_yaml(tmp_path):
     assert v["empty"] == v["notstr"] == v["notable"] == "Invalid"
     assert v["evil"] == "Internal"  # the safe loader builds no Python objects
     assert v["round"] == 3
+    assert v["fn"] == "Internal" and "name: x" in v["mixed"]

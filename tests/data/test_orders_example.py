@@ -76,3 +76,13 @@ async def test_a_workflow_may_not_use_sql_but_may_use_hash_and_yaml(runtime: App
     assert 'module "sql" cannot be used in a workflow' in result["error"]
     assert "activity" in result["error"]
     assert result["digest"] == hashlib.sha256(b"order").hexdigest() and result["doc"] == 1
+
+
+@pytest.mark.anyio
+async def test_the_place_command(runtime: AppRuntime, capfd: pytest.CaptureFixture[str]) -> None:
+    before = await run(runtime, FUNCS_HOST, "orders:order_count")
+    assert await run(runtime, "orders:terminal", "orders:place") == 0
+    after = await run(runtime, FUNCS_HOST, "orders:order_count")
+    assert after["count"] == before["count"] + 1
+    out = capfd.readouterr().out
+    assert '"status":"accepted"' in out and "orders recorded:" in out

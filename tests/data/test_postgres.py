@@ -76,10 +76,14 @@ async def test_postgres_types_transactions_builder(tmp_path, pg_env):
           local _, dup = db:execute("INSERT INTO items (name) VALUES ($1)", {"widget"})
           local _, syntax = db:query("SELEC 1")
           local _, count = db:query("SELECT $1::int", {})
+          local ro = assert(db:begin({read_only = true}))
+          local _, ro_err = ro:execute("INSERT INTO items (name) VALUES ($1)", {"nope"})
+          ro:rollback()
+          local _, wc = db:begin({isolation = sql.isolation.WRITE_COMMITTED})
           local f = assert(sql.get("test:pgf"))
           local one = assert(f:query("SELECT 1 AS one"))[1].one
           return {rows[1].name, rows[2].name, got, dup:kind(), syntax:kind(), count:kind(), one,
-                  db:stats().max_open_connections}
+                  db:stats().max_open_connections, ro_err:kind(), wc:kind()}
         end
         """,
         modules=["sql"],
@@ -87,7 +91,18 @@ async def test_postgres_types_transactions_builder(tmp_path, pg_env):
     )
     event = await run_entry(app, "test:main", timeout=30)
     assert event.error is None, event.error
-    assert event.value == ["gadget", "widget", 7, "Conflict", "Invalid", "Invalid", 1, 3]
+    assert event.value == [
+        "gadget",
+        "widget",
+        7,
+        "Conflict",
+        "Invalid",
+        "Invalid",
+        1,
+        3,
+        "PermissionDenied",
+        "Invalid",
+    ]
 
 
 async def test_postgres_exit_with_open_transaction(tmp_path, pg_env):

@@ -275,3 +275,36 @@ async def test_pool_size_and_acquire_timeout(tmp_path):
         v["kind"] == "Unavailable" and v["retryable"] is True and "no connection free" in v["msg"]
     )
     assert v["one"] == 1
+
+
+async def test_read_only_transaction_and_typed_values(tmp_path):
+    event = await run_sql(
+        tmp_path,
+        """
+        local sql = require("sql")
+        return function()
+          local out = {}
+          local db = assert(sql.get("test:db"))
+          db:execute("CREATE TABLE t (i INTEGER, f REAL, s TEXT, b BLOB)")
+          local ro = assert(db:begin({read_only = true}))
+          local _, e1 = ro:execute("INSERT INTO t (i) VALUES (1)")
+          out.ro = e1 and e1:kind()
+          assert(ro:rollback())
+          -- the connection writes again after a read-only transaction
+          assert(db:execute("INSERT INTO t VALUES (?, ?, ?, ?)",
+                            {sql.as.int(2.0), sql.as.float(3), sql.as.text(42), sql.as.binary("x")}))
+          local row = db:query("SELECT typeof(i) AS ti, typeof(f) AS tf, typeof(s) AS ts, typeof(b) AS tb FROM t")[1]
+          out.types = row.ti .. "," .. row.tf .. "," .. row.ts .. "," .. row.tb
+          local _, e2 = sql.as.int(1.5)
+          out.frac = e2:kind()
+          local _, e3 = sql.as.float("x")
+          out.notnum = e3:kind()
+          return out
+        end
+        """,
+    )
+    assert event.error is None, event.error
+    v = event.value
+    assert v["ro"] == "PermissionDenied"
+    assert v["types"] == "integer,real,text,blob"
+    assert v["notnum"] == v["frac"] == "Invalid"

@@ -111,3 +111,38 @@ async def test_memory_store_size_limit(tmp_path):
     )
     assert event.error is None, event.error
     assert event.value == {"err": "store is full (max_size 2)", "a": 10, "b": 2}
+
+
+async def test_sql_store_sweeps_expired_rows(tmp_path):
+    """Expired keys are invisible at once and their rows deleted by the periodic sweep."""
+    event = await run_lua(
+        tmp_path,
+        """
+        local store = require("store")
+        local sql = require("sql")
+        local time = require("time")
+        return function()
+          local s = assert(store.get("test:kv"))
+          assert(s:set("gone", "x", 0.1))
+          assert(s:set("kept", "y"))
+          local db = assert(sql.get("test:db"))
+          local before = db:query("SELECT count(*) AS n FROM kv_store")[1].n
+          time.sleep("2500ms")                      -- past the expiry and a 1 s sweep
+          local after = db:query("SELECT count(*) AS n FROM kv_store")[1].n
+          return {before, after, s:get("kept")}
+        end
+        """,
+        modules=["store", "sql", "time"],
+        entries=[
+            {"name": "db", "kind": "db.sql.sqlite", "file": "kv.db"},
+            {
+                "name": "kv",
+                "kind": "store.sql",
+                "database": "db",
+                "table_name": "kv_store",
+                "cleanup_interval": "1s",
+            },
+        ],
+    )
+    assert event.error is None, event.error
+    assert event.value == [2, 1, "y"]

@@ -38,6 +38,8 @@ def test_load_errors_name_the_entry() -> None:
         ),
         ("badpath", "path 'v/{id}x' must start with '/'"),
         ("nodir", "missing directory"),
+        ("secure", "tls is not supported: terminate TLS in a proxy in front of the service"),
+        ("after", "post_middleware is not supported: list the middleware under middleware"),
     }
     assert found == expected
     assert all("bad/_index.yaml: entry" in str(e) for e in runtime.errors)

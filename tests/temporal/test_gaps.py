@@ -3,6 +3,8 @@ the app in `tests/apps/temporal_gaps` with its own worker against the session's 
 
 from __future__ import annotations
 
+import logging
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,15 +15,18 @@ import attrs
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.common import SearchAttributeKey
+from temporalio.common import RawValue, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
+from temporal_host import limits
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.host import WorkflowHost
+from temporal_host.protocol import to_payload
 from temporal_host.worker import build_worker
+from tests.temporal.test_durability import worker_process
 
 pytestmark = pytest.mark.anyio
 
@@ -275,3 +280,85 @@ async def test_every_send_path_refuses_what_can_never_succeed_as_invalid(app: Ga
     assert "exceeds Temporal's payload limit" in in_workflow["workflow"]["huge"]["message"]
     # Local processes take any Lua table shape and any size.
     assert out["local"]["sparse"] == out["local"]["mixed"] == out["local"]["huge"] == {"ok": True}
+
+
+# -- item 11: diagnosis ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'workflow.version("pricing", 1, 2)',
+            'workflow.version("pricing", 3, 4)',
+            "unsupported version 2 of change pricing: this code supports 3..4",
+        ),
+        (
+            'time.sleep("2s")',
+            'require("funcs").call("gaps:slow", 1)\n    time.sleep("2s")',
+            "non-deterministic workflow code: ",
+        ),
+    ],
+    ids=["version", "nondeterminism"],
+)
+async def test_code_changed_under_a_running_workflow_is_said_once(
+    temporal_server: EmbeddedServer, tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    """The workflow starts on this node and sleeps; the code changes; an `actors worker`
+    (logging as a deployed worker does, the SDK core's records included) replays it, and
+    its task fails on every attempt: one line says why, naming the workflow."""
+    app = tmp_path / "gaps"
+    shutil.copytree(APP, app)
+    prefix = f"v{uuid.uuid4().hex[:8]}-"
+    index = app / "_index.yaml"
+    index.write_text(index.read_text().replace("address: embedded", f"tq_prefix: {prefix}"))
+    first = load_app(app, temporal_server.address)
+    async with first.node:
+        await first.start()
+        pid = await first.node.spawn(WORKER, SpawnRequest("gaps:versioned"))
+        handle = GapsApp(first).client.get_workflow_handle(pid.id)
+        with anyio.fail_after(20):
+            async for event in handle.fetch_history_events(wait_new_event=True):
+                if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+                    break
+    source = app / "versioned.lua"
+    source.write_text(source.read_text().replace(old, new))
+    async with worker_process(temporal_server.address, app) as second:
+        await anyio.sleep(10)  # the timer fires; the task fails, and is retried
+    client = await Client.connect(temporal_server.address)
+    kinds = await history_kinds(client, pid.id)
+    await client.get_workflow_handle(pid.id).terminate("test cleanup")
+    lines = [line for line in second.output.splitlines() if "temporal_host.diagnosis" in line]
+    assert len(lines) == 1, second.output[-3000:]
+    assert f"workflow {pid.id}: " in lines[0] and expected in lines[0], lines
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED not in kinds
+    assert "Traceback" not in second.output
+
+
+def load_app(app: Path, address: str) -> AppRuntime:
+    runtime = AppRuntime.load(app, settings={"temporal_address": address, "ephemeral": True})
+    assert not runtime.errors, runtime.errors
+    return runtime
+
+
+# -- temporal.md §18: queue-size warnings --------------------------------------------------------
+
+
+async def test_a_growing_mailbox_warns_at_each_multiple_and_drops_nothing(
+    app: GapsApp, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step is lowered from 10 000 to 40 so the test sends 100 messages, not 25 000."""
+    monkeypatch.setattr(limits, "QUEUE_WARNING_MESSAGES", 40)
+    node = app.runtime.node
+    pid = await node.spawn(WORKER, SpawnRequest("gaps:deaf", ("3s",)))
+    handle = app.client.get_workflow_handle(pid.id)
+    with caplog.at_level(logging.WARNING):
+        for i in range(100):
+            await handle.signal("m", RawValue(to_payload(i)))
+        await handle.signal("go")
+        with anyio.fail_after(30):
+            assert await handle.result() == 100
+    warnings = [
+        r.getMessage() for r in caplog.records if "waiting to be received" in r.getMessage()
+    ]
+    assert [w.split(": ", 1)[1].split(" ")[0] for w in warnings] == ["40", "80"], warnings

@@ -53,4 +53,15 @@ local function sink()
     end
 end
 
-return {counter = counter, attrs = attrs, call_slow = call_slow, sink = sink}
+-- Receives nothing until "go" arrives after `pause`, then counts what waited.
+local function deaf(pause)
+    require("time").sleep(pause)
+    local inbox = process.inbox()
+    local count = 0
+    while inbox:receive():topic() ~= "go" do
+        count = count + 1
+    end
+    return count
+end
+
+return {counter = counter, attrs = attrs, call_slow = call_slow, sink = sink, deaf = deaf}
