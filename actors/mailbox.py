@@ -111,10 +111,12 @@ class Mailbox:
         queues = [*self._listeners.values(), *(queue for _, queue in self._patterns)]
         if self._inbox is not None:
             queues.append(self._inbox)
-        return len(self._pending) + sum(len(queue) for queue in queues)
+        return len(self._pending or ()) + sum(len(queue) for queue in queues)
 
     def pending_events(self) -> int:
-        return len(self._pending_events) + (len(self._events) if self._events is not None else 0)
+        return len(self._pending_events or ()) + (
+            len(self._events) if self._events is not None else 0
+        )
 
     def _route(self, topic: str) -> MailQueue | None:
         queue = self._listeners.get(topic)
