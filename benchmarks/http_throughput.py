@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import uvicorn
 
 from actors.runtime import AppRuntime
 from benchmarks.harness import report
-from http_host.server import HttpServer, Uvicorn
+from http_host.server import HttpServer, Uvicorn, listening_socket
 
 APP = Path(__file__).parent / "apps" / "http"
 CONNECTIONS = 50
@@ -61,9 +60,7 @@ async def measure() -> tuple[float, float]:
     async with runtime.node:
         await runtime.start()
         server: HttpServer = runtime.extensions["http_servers"]["bench:server"]
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(1024)
+        sock = listening_socket("127.0.0.1", 0)  # the same socket set-up as http.service
         config = uvicorn.Config(bare_asgi, lifespan="off", log_config=None, access_log=False)
         bare = Uvicorn(config)  # the class HttpServer runs
         runtime.node.start_soon(bare.serve, [sock])

@@ -191,19 +191,22 @@ class Model:
                 else:
                     self._mark_dead(step, peer, Death("cascade", kind=CANCELED))
                     queue.append(peer)
-        # Any abnormally dying peer linked to a cascaded process may be the one it names.
-        for puppet, death in list(step.deaths.items()):
-            if death.how == "cascade":
-                causes = frozenset(
-                    peer
-                    for peer, other in step.deaths.items()
-                    if other.abnormal
-                    and peer != puppet
-                    and frozenset((peer, puppet)) in linked_before
-                )
-                step.deaths[puppet] = attrs.evolve(death, causes=causes)
+        name_cascade_causes(step, linked_before)
 
     def _mark_dead(self, step: Step, puppet: int, death: Death) -> None:
         self.alive.discard(puppet)
         self.dead.add(puppet)
         step.deaths[puppet] = death
+
+
+def name_cascade_causes(step: Step, linked_before: set[frozenset[int]]) -> None:
+    """Any abnormally dying peer linked to a cascaded process may be the one its error
+    names: record them all as its possible causes (both models use this)."""
+    for puppet, death in list(step.deaths.items()):
+        if death.how == "cascade":
+            causes = frozenset(
+                peer
+                for peer, other in step.deaths.items()
+                if other.abnormal and peer != puppet and frozenset((peer, puppet)) in linked_before
+            )
+            step.deaths[puppet] = attrs.evolve(death, causes=causes)

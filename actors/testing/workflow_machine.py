@@ -51,7 +51,7 @@ from actors.testing.machine import (
     has_live,
     run_machine,
 )
-from actors.testing.model import NOT_FOUND, Death, EventKey, Step, freeze
+from actors.testing.model import NOT_FOUND, Death, EventKey, Step, freeze, name_cascade_causes
 from actors.testing.operations import LOCAL, WORKFLOW, Operation
 from actors.testing.workflow_puppets import WorkflowPuppets
 
@@ -227,17 +227,7 @@ class WorkflowModel:
                     else:
                         self._mark_dead(step, peer, Death("cascade", kind=CANCELED))
                         queue.append(peer)
-        # Any abnormally dying peer linked to a cascaded process may be the one it names.
-        for puppet, death in list(step.deaths.items()):
-            if death.how == "cascade":
-                causes = frozenset(
-                    peer
-                    for peer, other in step.deaths.items()
-                    if other.abnormal
-                    and peer != puppet
-                    and frozenset((peer, puppet)) in linked_before
-                )
-                step.deaths[puppet] = attrs.evolve(death, causes=causes)
+        name_cascade_causes(step, linked_before)
 
     def _mark_dead(self, step: Step, puppet: int, death: Death) -> None:
         self.alive.discard(puppet)
