@@ -306,11 +306,10 @@ async def _clean_up_when_node_ends(server: EmbeddedServer | None) -> None:
 
 def _default_host(entry: Entry, registry: Registry) -> str:
     """A workflow runs on the `temporal.worker` its `meta.temporal.workflow.worker` names."""
-    temporal = entry.meta.get("temporal") or {}
-    worker = (temporal.get("workflow") or {}).get("worker") if isinstance(temporal, dict) else None
-    if not worker:
+    worker = TemporalMeta.of(entry).workflow_worker
+    if worker is None:
         raise invalid(f"{entry.id} names no meta.temporal.workflow.worker: name the worker")
-    return entry.resolve_ref(str(worker))
+    return worker
 
 
 KINDS = KindPlugin(
