@@ -440,9 +440,9 @@ local UNSENDABLE = {}
 rt.UNSENDABLE = UNSENDABLE
 -- As convert.MAX_DEPTH: deeper values are refused here, before Lua's own stack gives out.
 local MAX_DEPTH = 128
-local function export_table(t, seen, depth)
-  local mt = getmetatable(t)
-  if mt == PAYLOAD_MT then return export(P.data(t), seen, depth) end
+-- The refusals of a table on its way to another process, for `export` and `copy` alike:
+-- what it is (a channel, a message, a runtime object), a cycle, and depth.
+local function refuse_table(t, mt, seen, depth)
   if mt == CH_MT then cannot("channel") end
   if mt == MSG_MT then cannot("message") end
   if mt ~= nil and UNSENDABLE[mt] then cannot(UNSENDABLE[mt]) end
@@ -454,6 +454,11 @@ local function export_table(t, seen, depth)
     error(py.err_new("value cannot be sent to another process: it is nested deeper than "
                      .. MAX_DEPTH, "Invalid", false), 0)
   end
+end
+local function export_table(t, seen, depth)
+  local mt = getmetatable(t)
+  if mt == PAYLOAD_MT then return export(P.data(t), seen, depth) end
+  refuse_table(t, mt, seen, depth)
   seen[t] = true
   local copy
   for k, v in next, t do
@@ -485,7 +490,6 @@ rt.export = export
 -- copy that Python's from_lua/to_lua would make, without leaving Lua. Runtime objects
 -- (userdata) that are sendable are immutable and shared, as from_lua shares them; anything
 -- else only Python can judge, so it raises FOREIGN and the caller takes the Python path.
-local MAX_DEPTH = 128
 local FOREIGN = setmetatable({}, {__name = "foreign"})
 rt.FOREIGN = FOREIGN
 local SENDABLE_KIND = {}
@@ -505,17 +509,7 @@ local copy_value
 local function copy_table(t, seen, depth)
   local mt = getmetatable(t)
   if mt == PAYLOAD_MT then return copy_value(P.data(t), seen, depth) end
-  if mt == CH_MT then cannot("channel") end
-  if mt == MSG_MT then cannot("message") end
-  if mt ~= nil and UNSENDABLE[mt] then cannot(UNSENDABLE[mt]) end
-  if seen[t] then
-    error(py.err_new("value cannot be sent to another process: it contains a cycle",
-                     "Invalid", false), 0)
-  end
-  if depth >= MAX_DEPTH then
-    error(py.err_new("value cannot be sent to another process: it contains a cycle " ..
-                     "or is nested deeper than " .. MAX_DEPTH, "Invalid", false), 0)
-  end
+  refuse_table(t, mt, seen, depth)
   seen[t] = true
   local c = {}
   for k, v in next, t do
@@ -543,7 +537,7 @@ copy_value = function(v, seen, depth)
   if t == "function" or t == "thread" then cannot(t) end
   return v
 end
-function rt.copy(v) return copy_value(v, {}, 0) end
+function rt.copy(v) return copy_value(v, {}, 1) end
 
 -- Park a message for the process of context `id`, sent by the running process: the slot
 -- its mailbox item points to (see ParkedMessage in channels.py).
