@@ -30,6 +30,21 @@ def copy_example(name: str, tmp_path: Path) -> Path:
     return app
 
 
+def run_python(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python ARGS...` as a reader would run it: no stdin, output captured."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def actors_exec(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_python("-m", "actors.cli", *args)
+
+
 def test_hello(tmp_path: Path) -> None:
     """docs/guide/getting-started.md: `hello:main` spawns `hello:greeter` (a local process)
     and `hello:reminder` (a workflow that sleeps, then asks the greeter by PID)."""
@@ -37,29 +52,13 @@ def test_hello(tmp_path: Path) -> None:
     # Its own task queue: when port 7233 is free the app's dev server takes it, and another
     # run of this example on this machine must never see these workflows.
     queue = f"--override=hello:worker:task_queue=hello-{uuid.uuid4()}"
-    result = subprocess.run(
-        [sys.executable, "-m", "actors.cli", "run", queue, str(app), "hello"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    result = actors_exec("run", queue, str(app), "hello")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "greeter says: Hello, local world!",
         "reminder says: Hello, durable world!",
     ]
     assert "Traceback" not in result.stderr
-
-
-def actors_exec(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "actors.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_logs_of_a_failing_activity(tmp_path: Path) -> None:
@@ -82,13 +81,7 @@ def test_logs_of_a_failing_activity(tmp_path: Path) -> None:
 def test_python_api() -> None:
     """examples/python_api/main.py: the Python process `inventory`, the Lua process
     `shop:clerk` and the workflow `shop:shipment` exchange messages by PID."""
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "python_api" / "main.py")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run_python(str(EXAMPLES / "python_api" / "main.py"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "clerk: shipped ['book', 'pen'], missing ['book']",
