@@ -13,15 +13,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
 
 import anyio
-from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from benchmarks.harness import report
-from benchmarks.workflow_app import TASK_QUEUE, booted_app
+from benchmarks.workflow_app import NATIVE_QUEUE, TASK_QUEUE, booted_app, native_worker
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +26,6 @@ WORKFLOWS = 300
 CONCURRENCY = 50
 WARM_UP = 20
 ROUNDS = 2
-NATIVE_QUEUE = "bench-native"
-
-
-@activity.defn(name="double")
-async def double(n: int) -> int:
-    return n * 2
-
-
-@workflow.defn(name="OneActivity", sandboxed=False)
-class OneActivity:
-    """The Python twin of `wfbench:one_activity`, with the driver's default timeout."""
-
-    @workflow.run
-    async def run(self, n: int) -> int:
-        return await workflow.execute_activity(
-            double, n, start_to_close_timeout=timedelta(minutes=10)
-        )
 
 
 async def rate(client: Client, workflow_type: str, task_queue: str, count: int) -> float:
@@ -76,14 +56,7 @@ async def rate(client: Client, workflow_type: str, task_queue: str, count: int) 
 async def measure() -> float:
     async with booted_app() as app:
         lua = app.client
-        native = await Client.connect(app.server.address)
-        async with Worker(
-            native,
-            task_queue=NATIVE_QUEUE,
-            workflows=[OneActivity],
-            activities=[double],
-            workflow_runner=UnsandboxedWorkflowRunner(),
-        ):
+        async with native_worker(app.server.address) as native:
             runs = {
                 "lua": (lua, "wfbench:one_activity", TASK_QUEUE),
                 "native": (native, "OneActivity", NATIVE_QUEUE),
