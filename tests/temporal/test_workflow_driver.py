@@ -671,7 +671,6 @@ _REPLAY_SCRIPT = textwrap.dedent(
     from temporalio.client import WorkflowHistory
     from tests.temporal.test_workflow_driver import load_runtime, replay_results
     from temporal_host.settings import WorkerSettings
-from temporal_host.states import StatePool
 
     async def main(path):
         cases = json.load(open(path))
