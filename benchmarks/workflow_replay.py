@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 ACTIVITIES = 16
 """4 events to start, 6 per activity call, 1 to complete: 101 events."""
 REPLAYS = 50
-ROUNDS = 3
+ROUNDS = 5
 
 
 async def record_one(client: Client, workflow_type: str, task_queue: str) -> WorkflowHistory:
