@@ -7,7 +7,8 @@ one, runs its one process in a fresh context of that state, drops the context wh
 and gives the host back. Nothing of a run survives in the state: everything a process can
 write lives in its context, and what the state shares (libraries, modules, metatables) a
 process sees only through read-only views or copy-on-write proxies, the isolation rules
-processes of one local host already live by (docs/workflows-internals.md).
+processes of one local host already live by (docs/workflows.md, "Lua states are reused,
+runs are not").
 
 Workflow tasks run on the SDK's worker threads, so `take` and `give` may race; they only
 use deque operations that are atomic in CPython, and a host is owned by one run at a time.
