@@ -23,7 +23,7 @@ import asyncio
 import functools
 import re
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -554,7 +554,13 @@ def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
     `meta.temporal.workflow.name`. An unknown type fails the workflow (`NotFound`): a task
     retried forever would leave its monitors waiting (issue 12 item 6)."""
     registry = settings.runtime.app.registry
-    for entry in [registry.get(workflow_type), *registry.by_kind("workflow.")]:
+
+    def candidates() -> Iterator[Entry | None]:
+        # The entry ID is the usual type: the scan for a custom name only when it is not.
+        yield registry.get(workflow_type)
+        yield from registry.by_kind("workflow.")
+
+    for entry in candidates():
         if entry is None or entry.kind not in WORKFLOW_KINDS:
             continue
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import weakref
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import timedelta
@@ -125,14 +126,20 @@ class Commands:
         self.run = run
         self.settings = run.settings
         self.registry = run.settings.runtime.app.registry
-        # Read once per run: a registry change mid-run must not change routing decisions.
-        self.clients = frozenset(
-            {run.settings.client_id, *(e.id for e in self.registry.by_kind("temporal.client"))}
-        )
-        self.workers = {e.id: e for e in self.registry.by_kind("temporal.worker")}
         self.child_seq = 0
         self.checked_attributes: set[str] = set()
         """Search attributes known to exist (checked in this run, so replays agree)."""
+
+    # Read once per run, when first needed (a run that never sends or starts a child does
+    # not scan the registry): a registry change mid-run must not change routing decisions.
+    @functools.cached_property
+    def clients(self) -> frozenset[str]:
+        clients = self.registry.by_kind("temporal.client")
+        return frozenset({self.settings.client_id, *(e.id for e in clients)})
+
+    @functools.cached_property
+    def workers(self) -> dict[str, Entry]:
+        return {e.id: e for e in self.registry.by_kind("temporal.worker")}
 
     # -- plumbing -------------------------------------------------------------------------------
 
