@@ -7,6 +7,8 @@ transaction open leaves the database as it was.
 
 Every database call parks the calling Lua task (`Bridge.blocking`) while the driver works
 (SQLite in a worker thread, PostgreSQL on the event loop): other processes keep running.
+The exception is `run_now`: a statement of a SQLite transaction that holds its locks runs
+inline and answers at once (`sqldb.Transaction.run_now`, docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -38,6 +40,28 @@ def _sql_text(value: Any) -> str:
     if not sql:
         raise invalid("SQL is empty")
     return sql
+
+
+_INLINE_SQL: dict[Any, str | None] = {}
+"""SQL text by the Lua string it came as, or None when it may not run inline."""
+_INLINE_SQL_MAX = 1024
+
+
+def _inline_sql(value: Any) -> str | None:
+    """The text of a statement that may run inline; None sends it to the parked path
+    (which also reports what is wrong with a bad one)."""
+    if type(value) is not bytes or not value:
+        return None
+    sql: str | None = _INLINE_SQL.get(value)
+    if sql is None and value not in _INLINE_SQL:
+        if len(_INLINE_SQL) >= _INLINE_SQL_MAX:
+            _INLINE_SQL.clear()
+        sql = text(value)
+        _INLINE_SQL[value] = sql = sql if sqldb.inline_allowed(sql) else None
+    return sql
+
+
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
 class SqlFunctions:
@@ -108,17 +132,27 @@ class SqlFunctions:
             return self.bridge.blocking(run(statement, values, owner), on_ok)
         return self.bridge.blocking(run(statement, values), on_ok)
 
+    def _statement(self, number: Any, sql: Any) -> tuple[Any, str]:
+        """The database or transaction a call runs on, and its SQL: `sql` itself, or the
+        SQL of the statement `number` is (then `sql` is nil)."""
+        target = self._get(number, (sqldb.Database, sqldb.Transaction, Statement))
+        if type(target) is Statement:
+            return target.parent, target.sql
+        return target, _sql_text(sql)
+
     def query(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        """`db:query`, `tx:query` and `stmt:query` (with `sql` nil)."""
         try:
-            target = self._get(number, (sqldb.Database, sqldb.Transaction))
-            return self._run(target, "query", _sql_text(sql), sqltypes.params(params))
+            target, statement = self._statement(number, sql)
+            return self._run(target, "query", statement, sqltypes.params(params))
         except ActorError as exc:
             return reply.failed(exc.error)
 
     def execute(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        """`db:execute`, `tx:execute` and `stmt:execute` (with `sql` nil)."""
         try:
-            target = self._get(number, (sqldb.Database, sqldb.Transaction))
-            return self._run(target, "execute", _sql_text(sql), sqltypes.params(params))
+            target, statement = self._statement(number, sql)
+            return self._run(target, "execute", statement, sqltypes.params(params))
         except ActorError as exc:
             return reply.failed(exc.error)
 
@@ -138,14 +172,6 @@ class SqlFunctions:
 
         return self._blocking(start, lambda _: (self._new(holder[0], pid),))
 
-    def stmt_run(self, number: Any, op: Any, params: Any = None) -> Reply:
-        """`stmt:query(params)` (op "query") or `stmt:execute(params)` (op "execute")."""
-        try:
-            stmt: Statement = self._get(number, Statement)
-            return self._run(stmt.parent, text(op), stmt.sql, sqltypes.params(params))
-        except ActorError as exc:
-            return reply.failed(exc.error)
-
     def begin(self, number: Any, options: Any = None) -> Reply:
         pid = self.bridge.caller()[0]
 
@@ -161,7 +187,36 @@ class SqlFunctions:
                 read_only = options[b"read_only"] is True
             return db.begin(self.bridge.caller()[0], isolation, read_only)
 
-        return self._blocking(start, lambda tx: (self._new(tx, pid),))
+        return self._blocking(start, lambda tx: (self._new(tx, pid), self._run_now(tx)))
+
+    def _run_now(self, tx: sqldb.Transaction) -> Callable[..., tuple[Any, ...]] | None:
+        """The function sql.lua calls to run a statement of `tx` inline, if it may:
+        `run_now(is_query, sql, params...)` answers `rows` (a query), `last_insert_id,
+        rows_affected` (an execute), `nil, err` (`nil, err, true` when the process must
+        fail: over its CPU budget), or `false` when the statement must take the parked
+        path. Parameters come as arguments, so no Lua table crosses for them."""
+        statements = tx.statements_now(self.bridge.cpu_budget)
+        if statements is None:
+            return None
+        execute, query, rows = statements.execute, statements.query, self._rows
+        param = sqltypes.param
+
+        def run_now(is_query: bool, sql: Any, *params: Any) -> Any:
+            try:
+                statement = _INLINE_SQL.get(sql) or _inline_sql(sql)
+                if statement is None:
+                    return False
+                values = [v if type(v) in _PLAIN else param(v) for v in params]
+                if is_query:
+                    found = query(statement, values)
+                    return False if found is sqldb.NOT_NOW else rows(found)
+                return execute(statement, values)
+            except sqldb.OverBudget as exc:
+                return None, exc.error, True
+            except ActorError as exc:
+                return None, exc.error
+
+        return run_now
 
     def tx_end(self, number: Any, verb: Any) -> Reply:
         def start() -> Awaitable[Any]:
@@ -215,7 +270,6 @@ def _functions(host: ModuleHost) -> dict[str, Any]:
         "tx_end": functions.tx_end,
         "tx_savepoint": functions.tx_savepoint,
         "tx_check": nil_on_error(functions.tx_check),
-        "stmt_run": functions.stmt_run,
         "stmt_close": functions.stmt_close,
         "typed": nil_on_error(sqltypes.typed),
         "NULL": sqltypes.NULL,

@@ -3,12 +3,14 @@
 -- DB, Transaction and Statement are small tables around a handle number; Python maps the
 -- number to the real object and checks the caller owns it. They cannot be sent to another
 -- process (rt.UNSENDABLE). Every database call goes through rt.await: the task parks while
--- the driver works.
+-- the driver works. Except one: a statement of a SQLite transaction that holds its locks
+-- runs inline through py.run_now and returns at once (docs/decisions.md).
 
 local rt, py = ...
 local await, errors = rt.await, rt.errors
-local type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error =
-  type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error
+local type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error, next, rawlen =
+  type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error, next, rawlen
+local unpack = table.unpack
 local concat, sort, insert = table.concat, table.sort, table.insert
 
 local sql = {}
@@ -48,22 +50,81 @@ function sql.get(id)
   return setmetatable({h = h, kind = kind, id = id}, DB_MT)
 end
 
--- Methods DB and Transaction share: the handle number says which one runs them.
-local function query(self, q, params) return await(py_query(self.h, q, params)) end
-local function execute(self, q, params) return await(py_execute(self.h, q, params)) end
+-- Statements of a SQLite transaction that holds its locks run inline: INLINE maps the
+-- transaction (and the statements prepared on it) to the Python function that runs them
+-- at once (lua_sql.py, `_run_now`); STMT_SQL keeps a statement's SQL for it. Both are
+-- private to this file, so app code cannot reach the function or point it elsewhere.
+local INLINE = setmetatable({}, {__mode = "k"})
+local STMT_SQL = setmetatable({}, {__mode = "k"})
+
+-- The number of parameters when `params` is nil or a plain array 1..n; nil for anything
+-- else (holes, named keys, a metatable, not a table): the parked path maps holes to NULL
+-- and names what is wrong.
+local function array_size(params)
+  if params == nil then return 0 end
+  if type(params) ~= "table" or getmetatable(params) ~= nil then return nil end
+  local n, count = rawlen(params), 0
+  for _ in next, params do count = count + 1 end
+  if count ~= n then return nil end
+  for i = 1, n do if params[i] == nil then return nil end end
+  return n
+end
+
+-- run(is_query, sql, params...) with the parameters as arguments; false: park instead.
+local function run_now(run, is_query, q, params)
+  local n = array_size(params)
+  if n == nil then return false end
+  if n == 0 then return run(is_query, q) end
+  return run(is_query, q, unpack(params, 1, n))
+end
+
+-- A failure of an inline statement: `nil, err`, or raised when the process must fail
+-- (it ran past its CPU budget, like Lua code that never yields).
+local function failed(err, fatal)
+  if fatal then error(err, 0) end
+  return nil, err
+end
+
+-- Query and execute on a DB, Transaction or Statement (the handle number says which;
+-- `q` is nil for a statement, whose SQL Python knows, and `inline_q` its SQL).
+local function query(self, q, params, inline_q)
+  local run = INLINE[self]
+  if run then
+    local rows, err, fatal = run_now(run, true, inline_q, params)
+    if rows then return rows end
+    if rows == nil then return failed(err, fatal) end
+  end
+  return await(py_query(self.h, q, params))
+end
+local function execute(self, q, params, inline_q)
+  local run = INLINE[self]
+  if run then
+    local id, count, fatal = run_now(run, false, inline_q, params)
+    if id then return {last_insert_id = id, rows_affected = count} end
+    if id == nil then return failed(count, fatal) end
+  end
+  return await(py_execute(self.h, q, params))
+end
 local function prepare(self, q)
   local h, err = await(py_prepare(self.h, q))
   if h == nil then return nil, err end
-  return setmetatable({h = h, id = q, kind = self.kind}, STMT_MT)
+  local stmt = setmetatable({h = h, id = q, kind = self.kind}, STMT_MT)
+  if INLINE[self] then INLINE[stmt], STMT_SQL[stmt] = INLINE[self], q end
+  return stmt
 end
-DB.query, DB.execute, DB.prepare = query, execute, prepare
-TX.query, TX.execute, TX.prepare = query, execute, prepare
+for _, methods in ipairs({DB, TX}) do
+  methods.query = function(self, q, params) return query(self, q, params, q) end
+  methods.execute = function(self, q, params) return execute(self, q, params, q) end
+  methods.prepare = prepare
+end
 
 function DB:type() return self.kind end
 function DB:begin(options)
-  local h, err = await(py.begin(self.h, options))
-  if h == nil then return nil, err end
-  return setmetatable({h = h, id = self.id, kind = self.kind}, TX_MT)
+  local h, run = await(py.begin(self.h, options))
+  if h == nil then return nil, run end
+  local tx = setmetatable({h = h, id = self.id, kind = self.kind}, TX_MT)
+  INLINE[tx] = run
+  return tx
 end
 function DB:release() return py.release(self.h) end
 function DB:stats() return py.stats(self.h) end
@@ -75,9 +136,12 @@ function TX:savepoint(name) return await(py.tx_savepoint(self.h, "savepoint", na
 function TX:rollback_to(name) return await(py.tx_savepoint(self.h, "rollback_to", name)) end
 function TX:release(name) return await(py.tx_savepoint(self.h, "release", name)) end
 
-function STMT:query(params) return await(py.stmt_run(self.h, "query", params)) end
-function STMT:execute(params) return await(py.stmt_run(self.h, "execute", params)) end
-function STMT:close() return py.stmt_close(self.h) end
+function STMT:query(params) return query(self, nil, params, STMT_SQL[self]) end
+function STMT:execute(params) return execute(self, nil, params, STMT_SQL[self]) end
+function STMT:close()
+  INLINE[self] = nil
+  return py.stmt_close(self.h)
+end
 
 -------------------------------------------------------------------------------------------
 -- Typed values
