@@ -42,26 +42,14 @@ def _sql_text(value: Any) -> str:
     return sql
 
 
-_INLINE_SQL: dict[Any, str | None] = {}
-"""SQL text by the Lua string it came as, or None when it may not run inline."""
-_INLINE_SQL_MAX = 1024
-
-
-def _inline_sql(value: Any) -> str | None:
-    """The text of a statement that may run inline; None sends it to the parked path
-    (which also reports what is wrong with a bad one)."""
+def inline_sql(value: Any) -> str | bool:
+    """`sql` for sql.lua's cache of statements that may run inline: the text (a Python
+    string, which Lua holds as it is and hands back with no conversion), or False for
+    one that must take the parked path (which also names what is wrong with a bad one)."""
     if type(value) is not bytes or not value:
-        return None
-    sql: str | None = _INLINE_SQL.get(value)
-    if sql is None and value not in _INLINE_SQL:
-        if len(_INLINE_SQL) >= _INLINE_SQL_MAX:
-            _INLINE_SQL.clear()
-        sql = text(value)
-        _INLINE_SQL[value] = sql = sql if sqldb.inline_allowed(sql) else None
-    return sql
-
-
-_PLAIN = frozenset({int, float, bool, type(None)})
+        return False
+    sql = text(value)
+    return sql if sqldb.inline_allowed(sql) else False
 
 
 class SqlFunctions:
@@ -189,34 +177,11 @@ class SqlFunctions:
 
         return self._blocking(start, lambda tx: (self._new(tx, pid), self._run_now(tx)))
 
-    def _run_now(self, tx: sqldb.Transaction) -> Callable[..., tuple[Any, ...]] | None:
-        """The function sql.lua calls to run a statement of `tx` inline, if it may:
-        `run_now(is_query, sql, params...)` answers `rows` (a query), `last_insert_id,
-        rows_affected` (an execute), `nil, err` (`nil, err, true` when the process must
-        fail: over its CPU budget), or `false` when the statement must take the parked
-        path. Parameters come as arguments, so no Lua table crosses for them."""
-        statements = tx.statements_now(self.bridge.cpu_budget)
-        if statements is None:
-            return None
-        execute, query, rows = statements.execute, statements.query, self._rows
-        param = sqltypes.param
-
-        def run_now(is_query: bool, sql: Any, *params: Any) -> Any:
-            try:
-                statement = _INLINE_SQL.get(sql) or _inline_sql(sql)
-                if statement is None:
-                    return False
-                values = [v if type(v) in _PLAIN else param(v) for v in params]
-                if is_query:
-                    found = query(statement, values)
-                    return False if found is sqldb.NOT_NOW else rows(found)
-                return execute(statement, values)
-            except sqldb.OverBudget as exc:
-                return None, exc.error, True
-            except ActorError as exc:
-                return None, exc.error
-
-        return run_now
+    def _run_now(self, tx: sqldb.Transaction) -> sqldb.RunNow | None:
+        """The function sql.lua calls to run a statement of `tx` inline, if it may
+        (`sqldb.RunNow`: parameters come as arguments, the SQL as the text `inline_sql`
+        gave; no Lua table crosses but a query's rows)."""
+        return tx.statements_now(self.bridge.cpu_budget, sqltypes.param, self._rows_table)
 
     def tx_end(self, number: Any, verb: Any) -> Reply:
         def start() -> Awaitable[Any]:
@@ -247,7 +212,10 @@ class SqlFunctions:
     # -- replies ----------------------------------------------------------------------------
 
     def _rows(self, found: list[dict[str, Any]]) -> Reply:
-        return (self.bridge.lua(sqltypes.rows(found)),)
+        return (self._rows_table(found),)
+
+    def _rows_table(self, found: list[dict[str, Any]]) -> Any:
+        return self.bridge.lua(sqltypes.rows(found))
 
     def _result(self, result: sqldb.ExecResult) -> Reply:
         return (
@@ -263,6 +231,7 @@ def _functions(host: ModuleHost) -> dict[str, Any]:
         "get": nil_on_error(functions.get),
         "release": functions.release,
         "stats": nil_on_error(functions.stats),
+        "inline_sql": inline_sql,
         "query": functions.query,
         "execute": functions.execute,
         "prepare": functions.prepare,

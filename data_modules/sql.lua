@@ -52,30 +52,49 @@ end
 
 -- Statements of a SQLite transaction that holds its locks run inline: INLINE maps the
 -- transaction (and the statements prepared on it) to the Python function that runs them
--- at once (lua_sql.py, `_run_now`); STMT_SQL keeps a statement's SQL for it. Both are
--- private to this file, so app code cannot reach the function or point it elsewhere.
+-- at once (sqldb.py, `RunNow`); STMT_SQL keeps a statement's SQL for it. Both are private
+-- to this file, so app code cannot reach the function or point it elsewhere.
 local INLINE = setmetatable({}, {__mode = "k"})
 local STMT_SQL = setmetatable({}, {__mode = "k"})
 
--- The number of parameters when `params` is nil or a plain array 1..n; nil for anything
--- else (holes, named keys, a metatable, not a table): the parked path maps holes to NULL
--- and names what is wrong.
+-- SQL text -> the Python string run_now takes (converted once), or false for a statement
+-- that must park (COMMIT, PRAGMA... see sqldb.inline_allowed). Shared by the host's
+-- processes, emptied when it grows past SQL_CACHE_MAX entries.
+local SQL_CACHE_MAX = 1024
+local sql_cache, sql_cached = {}, 0
+local py_inline_sql = py.inline_sql
+local function inline_sql(q)
+  local text = sql_cache[q]
+  if text == nil then
+    text = py_inline_sql(q)
+    if q ~= nil then
+      if sql_cached >= SQL_CACHE_MAX then sql_cache, sql_cached = {}, 0 end
+      sql_cache[q], sql_cached = text, sql_cached + 1
+    end
+  end
+  return text
+end
+
+-- The number of parameters when `params` is nil or exactly the array 1..n; nil for
+-- anything else (holes, named keys, a metatable, not a table), which takes the parked
+-- path: it maps holes to NULL and names what is wrong.
 local function array_size(params)
   if params == nil then return 0 end
   if type(params) ~= "table" or getmetatable(params) ~= nil then return nil end
-  local n, count = rawlen(params), 0
-  for _ in next, params do count = count + 1 end
-  if count ~= n then return nil end
-  for i = 1, n do if params[i] == nil then return nil end end
+  local n = 0
+  for k in next, params do
+    n = n + 1
+    if k ~= n then return nil end
+  end
   return n
 end
 
--- run(is_query, sql, params...) with the parameters as arguments; false: park instead.
+-- run(is_query, text, params...) with the parameters as arguments; false: park instead.
 local function run_now(run, is_query, q, params)
-  local n = array_size(params)
-  if n == nil then return false end
-  if n == 0 then return run(is_query, q) end
-  return run(is_query, q, unpack(params, 1, n))
+  local text, n = inline_sql(q), array_size(params)
+  if not text or n == nil then return false end
+  if n == 0 then return run(is_query, text) end
+  return run(is_query, text, unpack(params, 1, n))
 end
 
 -- A failure of an inline statement: `nil, err`, or raised when the process must fail

@@ -86,20 +86,18 @@ class OverBudget(TimedOutError):
 
 
 NOT_NOW: Any = False
-"""What a function of `StatementsNow` answers when the statement must take the thread."""
+"""What a `RunNow` answers when the statement must take the connection's thread."""
 ACTIVE = "active"
+_PLAIN = frozenset({int, float, bool, type(None)})
 
-
-@attrs.frozen
-class StatementsNow:
-    """Statements of one transaction run on the calling thread (`Transaction.statements_now`):
-    `execute(sql, params)` answers (last insert id, rows affected), `query(sql, params)`
-    the rows; both raise `ActorError` (`OverBudget` past the CPU budget) or answer `NOT_NOW`
-    when this statement must take the thread: an earlier call of the transaction is
-    still there (order is kept), or the transaction was ended by a statement of its own."""
-
-    execute: Callable[[str, Params], Any]
-    query: Callable[[str, Params], Any]
+RunNow = Callable[..., Any]
+"""`run_now(is_query, sql, *params)`: a statement of one transaction run on the calling
+thread (`Transaction.statements_now`). It answers the rows (converted by `rows_out`) for a
+query, `(last insert id, rows affected)` for anything else, `(None, error, fatal)` for a
+failure (`fatal`: SQLite interrupted it past the CPU budget, and the caller must fail as
+code over its budget does), or `NOT_NOW` when the statement must take the thread: an
+earlier call of the transaction is still there (order is kept), or a statement of its own
+ended the transaction. Answers, not exceptions: it is called from Lua."""
 
 
 class Connection(Protocol):
@@ -185,42 +183,45 @@ class SqliteConnection:
             return 1
         return 0
 
-    def statements_now(self, tx: Transaction, budget: float | None) -> StatementsNow:
-        """`Transaction.statements_now` for a connection that allows them (`inline`)."""
+    def statements_now(
+        self,
+        tx: Transaction,
+        budget: float | None,
+        param: Callable[[Any], Any],
+        rows_out: Callable[[list[Row]], Any],
+    ) -> RunNow:
+        """`Transaction.statements_now` for a connection that allows it (`inline`). The
+        hot path of the `sql` module: one Python frame per statement, a cursor reused."""
         db = self._db
-        run = db.execute
-        rows_of = self._query
+        run_query = self._query
+        execute = db.cursor().execute
+        plain = _PLAIN
         self._budget = budget
 
-        def failed(exc: Exception) -> ActorError:
+        def failed(exc: Exception) -> tuple[None, Any, bool]:
+            if isinstance(exc, ActorError):  # a parameter `param` refused
+                return None, exc.error, False
             interrupted, self.interrupted = self.interrupted, False
-            return tx.failed_now(exc, interrupted, db.in_transaction, budget)
+            error = tx.failed_now(exc, interrupted, db.in_transaction, budget)
+            return None, error.error, interrupted
 
-        def execute(sql: str, params: Params) -> Any:
+        def run_now(is_query: bool, sql: str, *params: Any) -> Any:
             if tx.state != ACTIVE:
-                tx.check_active()
+                return None, tx.inactive().error, False
             if tx.busy or not db.in_transaction:
                 return NOT_NOW
             self._started = 0.0
             try:
-                cursor = run(sql, params)
+                values = [v if type(v) in plain else param(v) for v in params]
+                if is_query:
+                    return rows_out(run_query(sql, values))
+                cursor = execute(sql, values)
             except Exception as exc:
-                raise failed(exc) from None
+                return failed(exc)
             count = cursor.rowcount
             return cursor.lastrowid or 0, count if count > 0 else 0
 
-        def query(sql: str, params: Params) -> Any:
-            if tx.state != ACTIVE:
-                tx.check_active()
-            if tx.busy or not db.in_transaction:
-                return NOT_NOW
-            self._started = 0.0
-            try:
-                return rows_of(sql, params)
-            except Exception as exc:
-                raise failed(exc) from None
-
-        return StatementsNow(execute, query)
+        return run_now
 
     def alive(self) -> bool:
         return not self._closed
@@ -764,9 +765,12 @@ class Transaction:
         there are any, no statement runs inline (it would overtake them)."""
         self.state = ACTIVE
 
+    def inactive(self) -> ActorError:
+        return invalid(f"transaction is not active (already {self.state})")
+
     def check_active(self) -> None:
         if self.state != ACTIVE:
-            raise invalid(f"transaction is not active (already {self.state})")
+            raise self.inactive()
 
     @contextlib.asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[None]:
@@ -820,15 +824,21 @@ class Transaction:
         _on_loop(submit(op, sql, params), answer)
         return True
 
-    def statements_now(self, budget: float | None) -> StatementsNow | None:
-        """Functions that run this transaction's statements on the calling thread, for a
-        driver and journal that allow it (SQLite with WAL or in memory), else None.
-        SQLite interrupts a statement past `budget` seconds of CPU (None: no limit);
-        the functions then raise `OverBudget`."""
+    def statements_now(
+        self,
+        budget: float | None,
+        param: Callable[[Any], Any],
+        rows_out: Callable[[list[Row]], Any],
+    ) -> RunNow | None:
+        """A function that runs this transaction's statements on the calling thread (see
+        `RunNow`), for a driver and journal that allow it (SQLite with WAL or in memory),
+        else None. `param` converts each parameter that is not a plain number, boolean or
+        None; `rows_out` the rows of a query. SQLite interrupts a statement past `budget`
+        seconds of CPU (None: no limit)."""
         conn = self._conn
-        if not getattr(conn, "inline", False):
+        if not isinstance(conn, SqliteConnection) or not conn.inline:
             return None
-        return conn.statements_now(self, budget)  # type: ignore[attr-defined, no-any-return]
+        return conn.statements_now(self, budget, param, rows_out)
 
     def failed_now(
         self, exc: Exception, interrupted: bool, still_open: bool, budget: float | None
