@@ -57,20 +57,17 @@ end
 local INLINE = setmetatable({}, {__mode = "k"})
 local STMT_SQL = setmetatable({}, {__mode = "k"})
 
--- SQL text -> the Python string run_now takes (converted once), or false for a statement
--- that must park (COMMIT, PRAGMA... see sqldb.inline_allowed). Shared by the host's
--- processes, emptied when it grows past SQL_CACHE_MAX entries.
+-- SQL text -> the Python string the function takes (converted once), or false for a
+-- statement that must park (COMMIT, PRAGMA... see sqldb.inline_allowed). Shared by the
+-- host's processes, emptied when it grows past SQL_CACHE_MAX entries.
 local SQL_CACHE_MAX = 1024
 local sql_cache, sql_cached = {}, 0
 local py_inline_sql = py.inline_sql
 local function inline_sql(q)
-  local text = sql_cache[q]
-  if text == nil then
-    text = py_inline_sql(q)
-    if q ~= nil then
-      if sql_cached >= SQL_CACHE_MAX then sql_cache, sql_cached = {}, 0 end
-      sql_cache[q], sql_cached = text, sql_cached + 1
-    end
+  local text = py_inline_sql(q)
+  if type(q) == "string" then
+    if sql_cached >= SQL_CACHE_MAX then sql_cache, sql_cached = {}, 0 end
+    sql_cache[q], sql_cached = text, sql_cached + 1
   end
   return text
 end
@@ -89,14 +86,6 @@ local function array_size(params)
   return n
 end
 
--- run(is_query, text, params...) with the parameters as arguments; false: park instead.
-local function run_now(run, is_query, q, params)
-  local text, n = inline_sql(q), array_size(params)
-  if not text or n == nil then return false end
-  if n == 0 then return run(is_query, text) end
-  return run(is_query, text, unpack(params, 1, n))
-end
-
 -- A failure of an inline statement: `nil, err`, or raised when the process must fail
 -- (it ran past its CPU budget, like Lua code that never yields).
 local function failed(err, fatal)
@@ -104,23 +93,39 @@ local function failed(err, fatal)
   return nil, err
 end
 
--- Query and execute on a DB, Transaction or Statement (the handle number says which;
--- `q` is nil for a statement, whose SQL Python knows, and `inline_q` its SQL).
-local function query(self, q, params, inline_q)
+-- Query and execute on a DB, Transaction or Statement (the handle number says which; a
+-- statement's `q` is nil: Python has its SQL, STMT_SQL has it for the inline call). The
+-- inline call is written out in both, as this is the hot path of the module:
+-- run(is_query, text, params...), with false for "park instead".
+local function query(self, q, params)
   local run = INLINE[self]
   if run then
-    local rows, err, fatal = run_now(run, true, inline_q, params)
-    if rows then return rows end
-    if rows == nil then return failed(err, fatal) end
+    if q == nil then q = STMT_SQL[self] end
+    local text, n = sql_cache[q], array_size(params)
+    if text == nil then text = inline_sql(q) end
+    if text and n then
+      local rows, err, fatal
+      if n == 0 then rows, err, fatal = run(true, text)
+      else rows, err, fatal = run(true, text, unpack(params, 1, n)) end
+      if rows then return rows end
+      if rows == nil then return failed(err, fatal) end
+    end
   end
   return await(py_query(self.h, q, params))
 end
-local function execute(self, q, params, inline_q)
+local function execute(self, q, params)
   local run = INLINE[self]
   if run then
-    local id, count, fatal = run_now(run, false, inline_q, params)
-    if id then return {last_insert_id = id, rows_affected = count} end
-    if id == nil then return failed(count, fatal) end
+    if q == nil then q = STMT_SQL[self] end
+    local text, n = sql_cache[q], array_size(params)
+    if text == nil then text = inline_sql(q) end
+    if text and n then
+      local id, count, fatal
+      if n == 0 then id, count, fatal = run(false, text)
+      else id, count, fatal = run(false, text, unpack(params, 1, n)) end
+      if id then return {last_insert_id = id, rows_affected = count} end
+      if id == nil then return failed(count, fatal) end
+    end
   end
   return await(py_execute(self.h, q, params))
 end
@@ -131,11 +136,8 @@ local function prepare(self, q)
   if INLINE[self] then INLINE[stmt], STMT_SQL[stmt] = INLINE[self], q end
   return stmt
 end
-for _, methods in ipairs({DB, TX}) do
-  methods.query = function(self, q, params) return query(self, q, params, q) end
-  methods.execute = function(self, q, params) return execute(self, q, params, q) end
-  methods.prepare = prepare
-end
+DB.query, DB.execute, DB.prepare = query, execute, prepare
+TX.query, TX.execute, TX.prepare = query, execute, prepare
 
 function DB:type() return self.kind end
 function DB:begin(options)
@@ -155,8 +157,8 @@ function TX:savepoint(name) return await(py.tx_savepoint(self.h, "savepoint", na
 function TX:rollback_to(name) return await(py.tx_savepoint(self.h, "rollback_to", name)) end
 function TX:release(name) return await(py.tx_savepoint(self.h, "release", name)) end
 
-function STMT:query(params) return query(self, nil, params, STMT_SQL[self]) end
-function STMT:execute(params) return execute(self, nil, params, STMT_SQL[self]) end
+function STMT:query(params) return query(self, nil, params) end
+function STMT:execute(params) return execute(self, nil, params) end
 function STMT:close()
   INLINE[self] = nil
   return py.stmt_close(self.h)
