@@ -7,8 +7,9 @@ transaction open leaves the database as it was.
 
 Every database call parks the calling Lua task (`Bridge.blocking`) while the driver works
 (SQLite in a worker thread, PostgreSQL on the event loop): other processes keep running.
-The exception is `run_now`: a statement of a SQLite transaction that holds its locks runs
-inline and answers at once (`sqldb.Transaction.run_now`, docs/decisions.md).
+The exception: a statement of a SQLite transaction, which took its locks at `begin`, runs
+inline and answers at once, through the function `_run_now` hands sql.lua at `begin`
+(`sqldb.RunNow`; docs/decisions.md, "SQL statements of a transaction run inline").
 """
 
 from __future__ import annotations

@@ -93,40 +93,31 @@ local function failed(err, fatal)
   return nil, err
 end
 
--- Query and execute on a DB, Transaction or Statement (the handle number says which; a
--- statement's `q` is nil: Python has its SQL, STMT_SQL has it for the inline call). The
--- inline call is written out in both, as this is the hot path of the module:
--- run(is_query, text, params...), with false for "park instead".
-local function query(self, q, params)
+-- A statement run inline, if the handle allows it: run(is_query, text, params...)
+-- answers; false means park instead. A statement's `q` is nil: STMT_SQL has its SQL.
+local function inline(self, is_query, q, params)
   local run = INLINE[self]
-  if run then
-    if q == nil then q = STMT_SQL[self] end
-    local text, n = sql_cache[q], array_size(params)
-    if text == nil then text = inline_sql(q) end
-    if text and n then
-      local rows, err, fatal
-      if n == 0 then rows, err, fatal = run(true, text)
-      else rows, err, fatal = run(true, text, unpack(params, 1, n)) end
-      if rows then return rows end
-      if rows == nil then return failed(err, fatal) end
-    end
-  end
+  if not run then return false end
+  if q == nil then q = STMT_SQL[self] end
+  local text, n = sql_cache[q], array_size(params)
+  if text == nil then text = inline_sql(q) end
+  if not text or n == nil then return false end
+  if n == 0 then return run(is_query, text) end
+  return run(is_query, text, unpack(params, 1, n))
+end
+
+-- Query and execute on a DB, Transaction or Statement: inline when they may, else parked
+-- (the handle number says which one runs them; Python has a statement's SQL).
+local function query(self, q, params)
+  local rows, err, fatal = inline(self, true, q, params)
+  if rows then return rows end
+  if rows == nil then return failed(err, fatal) end
   return await(py_query(self.h, q, params))
 end
 local function execute(self, q, params)
-  local run = INLINE[self]
-  if run then
-    if q == nil then q = STMT_SQL[self] end
-    local text, n = sql_cache[q], array_size(params)
-    if text == nil then text = inline_sql(q) end
-    if text and n then
-      local id, count, fatal
-      if n == 0 then id, count, fatal = run(false, text)
-      else id, count, fatal = run(false, text, unpack(params, 1, n)) end
-      if id then return {last_insert_id = id, rows_affected = count} end
-      if id == nil then return failed(count, fatal) end
-    end
-  end
+  local id, count, fatal = inline(self, false, q, params)
+  if id then return {last_insert_id = id, rows_affected = count} end
+  if id == nil then return failed(count, fatal) end
   return await(py_execute(self.h, q, params))
 end
 local function prepare(self, q)

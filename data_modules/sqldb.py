@@ -5,7 +5,7 @@
   connection (each connection would see a database of its own). Once a transaction holds
   its locks (`BEGIN IMMEDIATE`, or a read-only one's snapshot, both taken on the thread),
   its statements can wait for nothing but CPU and the page cache, so they run on the
-  caller's thread instead (`Transaction.run_now`; docs/decisions.md, "SQL statements of a
+  caller's thread instead (`Transaction.statements_now`; docs/decisions.md, "SQL statements of a
   transaction run inline").
 - PostgreSQL (`asyncpg`): native asyncio. Connections are opened on demand, so an app whose
   server is down starts anyway; its queries fail `Unavailable` (retryable) until the server is

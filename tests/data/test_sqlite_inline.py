@@ -17,9 +17,16 @@ pytestmark = pytest.mark.anyio
 CHILD = {"kind": "process.lua", "source": "file://main.lua", "modules": ["sql", "time"]}
 
 
-async def test_statements_of_a_transaction_answer_without_parking(tmp_path):
-    """A task spawned before the statements cannot run until the main task yields: it has
-    not run after 200 inline statements, and it runs at the first parked call."""
+@pytest.mark.parametrize(
+    ("journal", "parks"),
+    [("WAL", False), ("DELETE", True)],
+    ids=["wal-inline", "rollback-journal-parks"],
+)
+async def test_statements_of_a_transaction_run_inline_with_wal(tmp_path, journal, parks):
+    """A task spawned before the statements cannot run until the main task yields. With
+    WAL (the default) it has not run after 200 statements: they answered without parking.
+    With a rollback journal a writer may need the exclusive lock mid-transaction (to spill
+    its cache), so statements park and the task runs at the first one."""
     event = await run_sql(
         tmp_path,
         """
@@ -39,17 +46,20 @@ async def test_statements_of_a_transaction_answer_without_parking(tmp_path):
           local rows = assert(tx:query("SELECT count(*) AS n, max(id) AS top FROM t"))
           local before_commit = ran
           assert(tx:commit())
-          return {ran_inline = before_commit, ran_after = ran, n = rows[1].n,
+          return {ran_during = before_commit, ran_after = ran, n = rows[1].n,
                   top = rows[1].top, last_id = last.last_insert_id,
                   affected = last.rows_affected}
         end
         """,
+        entries=[db_entry(options={"journal_mode": journal})],
     )
     assert event.error is None, event.error
     v = event.value
-    assert v["ran_inline"] is False and v["ran_after"] is True
+    assert v["ran_during"] is parks and v["ran_after"] is True
     assert v["n"] == 200 and v["top"] == 200
     assert v["last_id"] == 199 and v["affected"] == 1
+    with sqlite3.connect(tmp_path / "app" / "app.db") as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == journal.lower()
 
 
 async def test_a_writer_waiting_for_the_lock_does_not_block_the_loop(tmp_path):
@@ -152,11 +162,40 @@ async def test_errors_of_inline_statements(tmp_path):
     assert v["names"] == ["a", "hole"]
 
 
-async def test_an_exit_with_inline_statements_open_leaves_the_database_unchanged(tmp_path):
+# `main` runs `child` (defined before it) and reports how it ended, how many rows it left
+# and whether a new writer then begins at once (the write lock was released).
+AFTER_CHILD = """
+local function main()
+  local db = assert(sql.get("test:db"))
+  assert(db:execute("CREATE TABLE t (v)"))
+  process.spawn_monitored("test:child", "test:processes")
+  local err = process.events():receive().result.error
+  local n = assert(db:query("SELECT count(*) AS n FROM t"))[1].n
+  local tx = assert(db:begin())
+  assert(tx:execute("INSERT INTO t VALUES ('kept')"))
+  assert(tx:commit())
+  return {n = n, kind = err and err:kind(), msg = err and err:message(),
+          after = db:query("SELECT count(*) AS n FROM t")[1].n}
+end
+return {main = main, child = child}
+"""
+
+
+async def run_child(tmp_path, child: str, **app) -> dict:
     event = await run_sql(
         tmp_path,
+        'local sql = require("sql")\n' + child + AFTER_CHILD,
+        entries=[db_entry(), {"name": "child", "method": "child", **CHILD}],
+        **app,
+    )
+    assert event.error is None, event.error
+    return event.value
+
+
+async def test_an_exit_with_inline_statements_open_leaves_the_database_unchanged(tmp_path):
+    v = await run_child(
+        tmp_path,
         """
-        local sql = require("sql")
         local function child()
           local db = assert(sql.get("test:db"))
           local tx = assert(db:begin())
@@ -167,35 +206,19 @@ async def test_an_exit_with_inline_statements_open_leaves_the_database_unchanged
           end
           error("crash with the transaction open")
         end
-        local function main()
-          local db = assert(sql.get("test:db"))
-          assert(db:execute("CREATE TABLE t (v TEXT)"))
-          process.spawn_monitored("test:child", "test:processes")
-          local ev = process.events():receive()
-          local n = assert(db:query("SELECT count(*) AS n FROM t"))[1].n
-          -- the write lock is free again: a new writer begins at once
-          local tx = assert(db:begin())
-          assert(tx:execute("INSERT INTO t VALUES ('kept')"))
-          assert(tx:commit())
-          return {n = n, failed = ev.result.error ~= nil,
-                  after = db:query("SELECT count(*) AS n FROM t")[1].n}
-        end
-        return {main = main, child = child}
         """,
-        entries=[db_entry(), {"name": "child", "method": "child", **CHILD}],
     )
-    assert event.error is None, event.error
-    assert event.value == {"n": 0, "failed": True, "after": 1}
+    assert v["n"] == 0 and v["after"] == 1, v
+    assert "crash with the transaction open" in v["msg"]
 
 
 async def test_an_inline_statement_past_the_cpu_budget_fails_its_process(tmp_path):
     """A huge INSERT ... SELECT inside a transaction is interrupted at the host's CPU
     budget: the process fails with Timeout, as Lua code that never yields does, and
     SQLite rolled the whole transaction back."""
-    event = await run_sql(
+    v = await run_child(
         tmp_path,
         """
-        local sql = require("sql")
         local function child()
           local db = assert(sql.get("test:db"))
           local tx = assert(db:begin())
@@ -204,52 +227,10 @@ async def test_an_inline_statement_past_the_cpu_budget_fails_its_process(tmp_pat
                        WHERE x < 100000000) INSERT INTO t SELECT x FROM c]])
           return "not interrupted"
         end
-        local function main()
-          local db = assert(sql.get("test:db"))
-          assert(db:execute("CREATE TABLE t (v INTEGER)"))
-          process.spawn_monitored("test:child", "test:processes")
-          local ev = process.events():receive()
-          local err = ev.result.error
-          local tx = assert(db:begin())
-          assert(tx:commit())
-          return {kind = err and err:kind(), msg = err and err:message(),
-                  n = db:query("SELECT count(*) AS n FROM t")[1].n}
-        end
-        return {main = main, child = child}
         """,
-        entries=[db_entry(), {"name": "child", "method": "child", **CHILD}],
         host_options={"cpu_budget": "150ms"},
         timeout=30,
     )
-    assert event.error is None, event.error
-    v = event.value
     assert v["kind"] == "Timeout", v
     assert "more than 0.15s without yielding" in v["msg"] and "rolled back" in v["msg"]
-    assert v["n"] == 0
-
-
-async def test_a_rollback_journal_keeps_statements_on_the_thread(tmp_path):
-    """Without WAL a writer may need the exclusive lock mid-transaction (a cache spill):
-    its statements park, so a task spawned first runs at the first one."""
-    event = await run_sql(
-        tmp_path,
-        """
-        local sql = require("sql")
-        return function()
-          local db = assert(sql.get("test:db"))
-          assert(db:execute("CREATE TABLE t (v TEXT)"))
-          local tx = assert(db:begin())
-          local ran = false
-          coroutine.spawn(function() ran = true end)
-          assert(tx:execute("INSERT INTO t VALUES (?)", {"x"}))
-          local parked = ran
-          assert(tx:commit())
-          return {parked = parked, n = db:query("SELECT count(*) AS n FROM t")[1].n}
-        end
-        """,
-        entries=[db_entry(options={"journal_mode": "DELETE"})],
-    )
-    assert event.error is None, event.error
-    assert event.value == {"parked": True, "n": 1}
-    with sqlite3.connect(tmp_path / "app" / "app.db") as check:
-        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert v["n"] == 0 and v["after"] == 1
