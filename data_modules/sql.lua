@@ -74,14 +74,21 @@ end
 
 -- The number of parameters when `params` is nil or exactly the array 1..n; nil for
 -- anything else (holes, named keys, a metatable, not a table), which takes the parked
--- path: it maps holes to NULL and names what is wrong.
+-- path: it maps holes to NULL and names what is wrong. An array visits its keys in order
+-- (the cheap check); one built out of order keeps some in the hash part (the full one).
+local function full_size(params)
+  local n = 0
+  for _ in next, params do n = n + 1 end
+  for i = 1, n do if params[i] == nil then return nil end end
+  return n
+end
 local function array_size(params)
   if params == nil then return 0 end
   if type(params) ~= "table" or getmetatable(params) ~= nil then return nil end
   local n = 0
   for k in next, params do
     n = n + 1
-    if k ~= n then return nil end
+    if k ~= n then return full_size(params) end
   end
   return n
 end

@@ -133,8 +133,9 @@ async def test_errors_of_inline_statements(tmp_path):
           out.named = e5:kind()
           local _, e6 = tx:execute("INSERT INTO k (v) VALUES (?)", "not a table")
           out.params = e6:kind()
-          -- a hole is NULL, as on the parked path
-          assert(tx:execute("INSERT INTO k (v, n) VALUES (?, ?)", {[2] = 7, [1] = "hole"}))
+          -- an array whose keys sit in the hash part (visited 2, 1) is an array; a hole
+          -- is NULL, as on the parked path
+          assert(tx:execute("INSERT INTO k (v, n) VALUES (?, ?)", {[2] = 7, [1] = "backwards"}))
           local _, e7 = tx:execute("INSERT INTO k (v, n) VALUES (?, ?)", {nil, 1})
           out.null = e7:kind()
           -- the transaction survived every one of those errors
@@ -159,7 +160,7 @@ async def test_errors_of_inline_statements(tmp_path):
     assert v["null"] == "Conflict"  # NOT NULL
     assert v["committed"] == v["committed_query"] == "Invalid"
     assert "already committed" in v["committed_msg"]
-    assert v["names"] == ["a", "hole"]
+    assert v["names"] == ["a", "backwards"]
 
 
 # `main` runs `child` (defined before it) and reports how it ended, how many rows it left
