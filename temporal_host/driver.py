@@ -207,8 +207,9 @@ class WorkflowLuaHost(LuaHost):
     """The Lua host of a run: one process, the workflow; never attached to the node.
 
     A host outlives its run: `bind` hands it to a run, which boots its process in a fresh
-    context, and `reusable` says whether the run left the state clean enough to serve the
-    next run of the same entry (`host_for`, `WorkflowRun.close`, temporal_host/states.py).
+    context, and `unbind` ends the run's hold and says whether the run left the state clean
+    enough to serve the next run of the same entry (`host_for`, `WorkflowRun.close`,
+    temporal_host/states.py).
     """
 
     run: WorkflowRun
@@ -225,6 +226,7 @@ class WorkflowLuaHost(LuaHost):
             modules=OVERRIDES,
         )
         self._started_ns = 0
+        self._unbound_time_source = self.time_source
         self._reseed = self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
@@ -238,8 +240,12 @@ class WorkflowLuaHost(LuaHost):
         self._started_ns = workflow.time_ns()
         self._reseed(workflow.random().getrandbits(62))
 
-    def reusable(self) -> bool:
-        """No process context left in the state and nothing queued for one."""
+    def unbind(self) -> bool:
+        """The run is over: forget it (an idle host must not keep a finished run's queues
+        and commands alive). True when the state is clean enough for another run: no
+        process context left and nothing queued."""
+        del self.run
+        self.time_source = self._unbound_time_source
         return not self.by_context and self.scheduler.idle
 
     def random_bytes(self, n: int) -> bytes:
@@ -371,8 +377,8 @@ class WorkflowRun:
         worker's pool when the run ended cleanly, so the next run of the entry skips making
         a Lua state. After a failed task or an eviction mid-run the host is dropped."""
         self.process.close()
-        clean = self.done and self.task_failure is None
-        if clean and self.host.reusable():
+        clean = self.host.unbind() and self.done and self.task_failure is None
+        if clean:
             self.settings.states.give(self.entry.id, self.host)
 
     def raise_task_failure(self) -> None:

@@ -349,6 +349,7 @@ async def test_deterministic_pairs_and_next(driver: Driver) -> None:
 
 ISOLATION = "app:isolation_workflow"
 CLEAN = {
+    "runs": 1,
     "upper": "A",
     "table_insert": "ok",
     "floor": 2,
@@ -370,7 +371,7 @@ def clean_except_random(outcome: dict[str, Any]) -> dict[str, Any]:
 async def test_a_pooled_state_keeps_nothing_of_the_previous_run(driver: Driver) -> None:
     """Isolation is a security property: the second run takes the state the first one
     left (the pool says so), and sees none of the first run's globals, library, module or
-    metatable writes, nor its reseeded `math.random`."""
+    metatable writes, module-level locals, nor its reseeded `math.random`."""
     states = driver.worker_settings.states
     first = await driver.run(ISOLATION, "first")
     assert clean_except_random(first) == CLEAN

@@ -3,6 +3,8 @@
 -- finds, then writes; the test runs it twice and the second run must find nothing.
 local M = {}
 
+local runs = 0  -- a module-level local of the entry's own source: per run too
+
 local function evil() return "evil" end
 
 function M.main(tag)
@@ -10,7 +12,9 @@ function M.main(tag)
     local funcs = require("funcs")
     local inserted = {}
     table.insert(inserted, "ok")
+    runs = runs + 1
     local seen = {
+        runs = runs,
         global = leaked_global,
         rawglobal = rawget(_G, "leaked_raw"),
         undefined = undefined_name,
