@@ -521,7 +521,7 @@ class Cluster:
                 context=context or {},
                 options=options or {},
             )
-            return _spawned(node.spawn(host_name, request)), False
+            return _spawned(node.spawn(host_name, request)), node.answers_at_once(host_name)
         raise errors.invalid(f"unknown cluster request: {op}")
 
 
