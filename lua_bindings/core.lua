@@ -69,7 +69,12 @@ end
 rt.is_kind = is_kind
 
 -----------------------------------------------------------------------------------------
--- Tasks: the coroutines the scheduler owns (main, and every coroutine.spawn).
+-- The kernel: contexts, tasks and the run queue.
+--
+-- Every process of the host is a context; its coroutines ("tasks") become ready when a
+-- channel hands them something, a message arrives or Python answers a parked call. Ready
+-- contexts wait in RUNQ and `rt.run(budget)` resumes them here, in Lua: a message between
+-- two Lua processes of one host never enters Python (docs/lua-runtime.md, "The kernel").
 -----------------------------------------------------------------------------------------
 
 local TASKS = {}       -- task id -> coroutine
@@ -78,6 +83,7 @@ local next_task = 0
 
 -- The context of the process whose task runs now: per-process state lives here.
 rt.current = nil
+local current_task = 0
 
 -- Contexts live here, keyed by a number Python chooses: Python never holds a Lua object
 -- beyond the call that produced it (docs/lua-runtime.md, "lupa and object lifetimes").
@@ -90,10 +96,30 @@ local WEAK_VALUES = {__mode = "v"}
 local LOCAL = {}
 rt.LOCAL = LOCAL
 
+-- FIFO queues: head and tail indices, reset whenever the queue empties so the integer keys
+-- stay in the table's array part.
+local function q_new() return {h = 1, t = 0} end
+local function q_push(q, v)
+  local t = q.t + 1
+  q.t = t
+  q[t] = v
+end
+local function q_pop(q)
+  local h = q.h
+  if h > q.t then return nil end
+  local v = q[h]
+  q[h] = nil
+  if h == q.t then q.h, q.t = 1, 0 else q.h = h + 1 end
+  return v
+end
+local function q_len(q) return q.t - q.h + 1 end
+rt.q_new, rt.q_push, rt.q_pop, rt.q_len = q_new, q_push, q_pop, q_len
+
 -- `pid` is the process's PID text; `routable` puts it in LOCAL (workflow states do not:
 -- their messages must go through Temporal).
 function rt.new_context(id, pid, routable)
-  CONTEXTS[id] = {tasks = {}, cache = {}, imports = {}, slots = {}, pid = pid,
+  CONTEXTS[id] = {id = id, alive = true, tasks = {}, cache = {}, imports = {}, pid = pid,
+                  ready = q_new(), queued = false, main = 0,
                   futures = setmetatable({}, WEAK_VALUES)}
   if routable then LOCAL[pid] = id end
 end
@@ -103,29 +129,6 @@ end
 function rt.remember_future(id, call, payload)
   local ctx = CONTEXTS[id]
   if ctx then ctx.futures[call] = payload end
-end
-
--- Slots: channel items stay in Lua, parked in their process's context; Python moves only
--- the slot numbers (see channels.py for why).
-local slot_seq = 0
-local function put(v)
-  slot_seq = slot_seq + 1
-  rt.current.slots[slot_seq] = v
-  return slot_seq
-end
--- Python parks a value for process `id` (a timer fire, a delivered message).
-function rt.slot_in(id, v)
-  local ctx = CONTEXTS[id]
-  if ctx == nil then return 0 end
-  slot_seq = slot_seq + 1
-  ctx.slots[slot_seq] = v
-  return slot_seq
-end
-local function take(n)
-  local slots = rt.current.slots
-  local v = slots[n]
-  slots[n] = nil
-  return v
 end
 
 -- CPU budget: Lua cannot be pre-empted, so code that runs too long without yielding would
@@ -162,35 +165,92 @@ local function end_task(id)
   if ctx then ctx.tasks[id] = nil end
 end
 
--- Resume task `id`; always three values (lupa returns one value unpacked):
--- "park", "done", v, e, or "error", err, traceback.
-function rt.step(id, ...)
-  local co = TASKS[id]
-  if co == nil then return "gone", false, false end
-  rt.current = TASK_CTX[id]
-  if cpu_budget then step_started = clock() end
-  local ok, a, b = co_resume(co, ...)
-  rt.current = nil
-  if not ok then
-    end_task(id)
-    if not is_kind(a, "error") then a = tostring(a) end
-    return "error", a, traceback(co)
+-- The run queue: contexts with ready tasks, each with its own FIFO of resumptions. An
+-- entry is a table {task = id, n = count, values...}; a Lua waiter is its own entry.
+local RUNQ = q_new()
+local urgent = false  -- set by Python while it fires a timer that was set for later
+function rt.set_urgent(on) urgent = on end
+
+local function make_ready(ctx, entry)
+  if not ctx.alive then return end
+  q_push(ctx.ready, entry)
+  if not ctx.queued then
+    ctx.queued = true
+    if urgent then
+      -- woken by a timer set for later: first in line, not behind every busy process
+      local h = RUNQ.h - 1
+      RUNQ.h, RUNQ[h] = h, ctx
+    else
+      q_push(RUNQ, ctx)
+    end
   end
-  if co_status(co) == "dead" then
-    end_task(id)
-    return "done", a, b
-  end
-  return "park", false, false
 end
+
+-- Python makes task `task` of context `id` ready with values (a parked call's answer,
+-- the arguments of a main task).
+function rt.wake(id, task, ...)
+  local ctx = CONTEXTS[id]
+  if ctx == nil or TASKS[task] == nil then return end
+  make_ready(ctx, {task = task, n = select("#", ...), ...})
+end
+
+-- What Python reads when module code asks which process runs now: (context, task).
+function rt.running() return rt.current and rt.current.id or 0, current_task end
+
+-- Channels Python creates (time.after, futures...) are kept strongly until the end of the
+-- resume that made them: by then the Lua side holds them, or nobody ever will.
+local NURSERY = {}
+
+local py_finished = py.finished
+-- Resume every ready task of `ctx`; a main task that ends, or any task that fails, ends
+-- the process (Python applies the exit).
+local function run_context(ctx)
+  local ready = ctx.ready
+  while ctx.alive do
+    local e = q_pop(ready)
+    if e == nil then return end
+    local id = e.task
+    local co = TASKS[id]
+    if co ~= nil then
+      rt.current, current_task = ctx, id
+      if cpu_budget then step_started = clock() end
+      local ok, a, b = co_resume(co, unpack(e, 1, e.n))
+      rt.current, current_task = nil, 0
+      if next(NURSERY) ~= nil then NURSERY = {} end
+      if not ok then
+        end_task(id)
+        if not is_kind(a, "error") then a = tostring(a) end
+        py_finished(ctx.id, false, a, traceback(co))
+      elseif co_status(co) == "dead" then
+        end_task(id)
+        if id == ctx.main then py_finished(ctx.id, true, a, b) end
+      end
+    end
+  end
+end
+
+-- Run ready contexts, at most `budget` of them; true when some are still ready.
+function rt.run(budget)
+  while budget > 0 do
+    local ctx = q_pop(RUNQ)
+    if ctx == nil then return false end
+    ctx.queued = false
+    run_context(ctx)
+    budget = budget - 1
+  end
+  return RUNQ.t >= RUNQ.h
+end
+function rt.ready_count() return q_len(RUNQ) end
 
 -- A process ended: forget all its tasks (their coroutines are garbage from now on).
 function rt.drop_context(id)
   local ctx = CONTEXTS[id]
   if ctx == nil then return end
   CONTEXTS[id] = nil
+  ctx.alive = false
   if ctx.pid ~= nil and LOCAL[ctx.pid] == id then LOCAL[ctx.pid] = nil end
   for task in pairs(ctx.tasks) do TASKS[task], TASK_CTX[task] = nil, nil end
-  ctx.tasks, ctx.cache, ctx.imports, ctx.slots = {}, {}, {}, {}
+  ctx.tasks, ctx.cache, ctx.imports, ctx.mb, ctx.ready = {}, {}, {}, nil, q_new()
 end
 
 -- The wrapper every blocking API uses: `status` 0 means Python parked the current task.
@@ -226,7 +286,8 @@ user_coroutine.wrap = function(fn)
 end
 user_coroutine.spawn = function(fn)
   if type(fn) ~= "function" then error("coroutine.spawn expects a function", 2) end
-  py.spawn_task(new_task(rt.current, fn))
+  local ctx = rt.current
+  make_ready(ctx, {task = new_task(ctx, fn), n = 0})
 end
 
 -----------------------------------------------------------------------------------------
@@ -293,57 +354,188 @@ end)})
 getmetatable("").__index = string_lib
 
 -----------------------------------------------------------------------------------------
--- Channels (lua-api §5). A channel is a Lua table around a Python channel: method lookup
--- stays in Lua, and state (buffers, waiters) lives in Python where other processes' sends
--- can reach it. Blocking goes through PARK.
+-- Channels (lua-api §5), Go-style, all in Lua. A blocked task is a *waiter* registered on
+-- the channels it waits for; whoever completes the operation fires it (the task becomes
+-- ready with `index, value, ok`). A process's inbox, events and `listen` topics are
+-- channels too (unbounded, never sent to), so they mix with ordinary channels, timers and
+-- futures in one `select`. Channels Python makes (time.after, futures, event
+-- subscriptions) are the same tables; Python names them by number (rt.channel_*).
 -----------------------------------------------------------------------------------------
 
 local C = {}
 local CH_MT = {__index = C, __name = "channel"}
-CH_MT.__len = function(ch) return py.ch_len(ch.ch) end
 rt.CH_MT = CH_MT
-local ch_send, ch_recv, ch_close, ch_select = py.ch_send, py.ch_recv, py.ch_close, py.ch_select
+local remove, HUGE = table.remove, math.huge
+local CLOSED_SEND = "send on closed channel"
+local PROCESS_SEND = "cannot send to a process channel"
+local NO_SENDERS = setmetatable({}, {__newindex = function() error(PROCESS_SEND, 2) end})
+local py_ch_pull, py_ch_arm, py_ch_pending, py_ch_id =
+  py.ch_pull, py.ch_arm, py.ch_pending, py.ch_id
 
-local function wrap_channel(pych)
-  return setmetatable({ch = pych}, CH_MT)
-end
-rt.wrap_channel = wrap_channel
+-- What app code holds is an empty table; the channel's state lives in CHS, out of reach
+-- (a process that could rewrite its inbox's queues would break its senders' sends).
+local CHS = setmetatable({}, {__mode = "k"})  -- channel -> its state
 
-function C.send(self, v)
-  local slot = put(v)
-  local status, ok, err = ch_send(self.ch, slot)
-  if status == 0 then
-    local index
-    index, err, ok = co_yield(PARK)
-    ok = index > 0
-  end
-  if not ok then
-    take(slot)
-    error(err, 2)
-  end
-  return true
+-- `cap` 0 is unbuffered; a process channel (`proc`) buffers without bound. Returns the
+-- state; `.ch` is the channel.
+local function new_channel(cap, proc)
+  local ch = setmetatable({}, CH_MT)
+  local st = {ch = ch, cap = cap, closed = false, recv = {}, send = proc and NO_SENDERS or {}}
+  if cap > 0 then st.buf = q_new() end
+  if proc then st.proc = true end
+  CHS[ch] = st
+  return st
 end
--- What a receive on `ch` hands out for slot `n`. A message another process of the host
--- sent is parked whole (rt.copy); a `listen` channel without `message = true` gives only
--- its value.
+
+local function waiter()
+  return {task = current_task, ctx = rt.current, done = false}
+end
+local function live(w) return not w.done and w.ctx.alive end
+
+-- A select's waiter is registered on several channels: withdraw it from all of them.
+local function withdraw(w)
+  for _, ch in next, w.sel do
+    local r = ch.recv
+    for k = #r - 1, 1, -2 do
+      if r[k] == w then remove(r, k); remove(r, k) end
+    end
+    local s = ch.send
+    if s ~= NO_SENDERS then
+      for k = #s, 1, -1 do
+        if s[k][1] == w then remove(s, k) end
+      end
+    end
+  end
+end
+
+local function fire(w, index, value, ok)
+  if w.done then return end
+  w.done = true
+  if w.sel then withdraw(w) end
+  w.n, w[1], w[2], w[3] = 3, index, value, ok
+  make_ready(w.ctx, w)
+end
+
+-- The next live receiver (waiter, case index), taken off the queue; nil when none.
+local function next_receiver(r)
+  while r[1] ~= nil do
+    local w, i = r[1], r[2]
+    remove(r, 1); remove(r, 1)
+    if live(w) then return w, i end
+  end
+end
+
+-- true: handed over or buffered; false: it would have to wait; nil: the channel is closed.
+local function send_now(ch, v)
+  if ch.closed then return nil end
+  local w, i = next_receiver(ch.recv)
+  if w then
+    fire(w, i, v, true)
+    return true
+  end
+  local buf = ch.buf
+  if buf and buf.t - buf.h + 1 < ch.cap then
+    q_push(buf, v)
+    return true
+  end
+  return false
+end
+
+local function refill(ch)
+  local s, buf = ch.send, ch.buf
+  while s[1] ~= nil and buf.t - buf.h + 1 < ch.cap do
+    local e = remove(s, 1)
+    if live(e[1]) then
+      q_push(buf, e[3])
+      fire(e[1], e[2], e[3], true)
+    end
+  end
+end
+
+-- true, value, ok when a receive completes now (ok false: closed); false otherwise.
+local function receive_now(ch)
+  local buf = ch.buf
+  if buf and buf.h <= buf.t then
+    local v = q_pop(buf)
+    if ch.send[1] ~= nil then refill(ch) end
+    return true, v, true
+  end
+  local s = ch.send
+  while s[1] ~= nil do
+    local e = remove(s, 1)
+    if live(e[1]) then
+      fire(e[1], e[2], e[3], true)
+      return true, e[3], true
+    end
+  end
+  if ch.pull then
+    local got, v = py_ch_pull(ch.pull)
+    if got then return true, v, true end
+  end
+  if ch.closed then return true, nil, false end
+  return false
+end
+
+local function wait_receive(ch, w, index)
+  local r = ch.recv
+  r[#r + 1] = w
+  r[#r + 1] = index
+  if ch.pull then py_ch_arm(ch.pull) end
+end
+
+-- What a receive hands out: a `listen` channel without `message = true` gives only the
+-- message's value.
 local MSG_MT
-local function take_for(ch, n)
-  local v = take(n)
+local function take_for(ch, v)
   if ch.raw and getmetatable(v) == MSG_MT then return v[3] end
   return v
 end
+
+function C.send(self, v)
+  local st = CHS[self]
+  if st.proc then error(PROCESS_SEND, 2) end
+  local sent = send_now(st, v)
+  if sent == nil then error(CLOSED_SEND, 2) end
+  if not sent then
+    local s = st.send
+    s[#s + 1] = {waiter(), 1, v}
+    local index, err = co_yield(PARK)
+    if index < 0 then error(err, 2) end
+  end
+  return true
+end
 function C.receive(self)
-  local status, v, ok = ch_recv(self.ch)
-  if status == 0 then
+  local st = CHS[self]
+  local ready, v, ok = receive_now(st)
+  if not ready then
+    wait_receive(st, waiter(), 1)
     local _
     _, v, ok = co_yield(PARK)
   end
-  if ok then return take_for(self, v), true end
+  if ok then return take_for(st, v), true end
   return nil, false
 end
-function C.close(self) ch_close(self.ch) end
+local function close(st)
+  if st.closed then return end
+  st.closed = true
+  local r = st.recv
+  st.recv = {}
+  for k = 1, #r, 2 do fire(r[k], r[k + 1], nil, false) end
+  local s = st.send
+  if s ~= NO_SENDERS then
+    st.send = {}
+    for k = 1, #s do fire(s[k][1], -s[k][2], CLOSED_SEND, false) end
+  end
+end
+function C.close(self) close(CHS[self]) end
 function C.case_send(self, v) return {channel = self, send = true, value = v} end
 function C.case_receive(self) return {channel = self, send = false} end
+CH_MT.__len = function(ch)
+  local st = CHS[ch]
+  local n = st.buf and q_len(st.buf) or 0
+  if st.pull then n = n + py_ch_pending(st.pull) end
+  return n
+end
 
 local function is_channel(v)
   return type(v) == "table" and getmetatable(v) == CH_MT
@@ -351,37 +543,266 @@ end
 rt.is_channel = is_channel
 
 local channel = {}
-function channel.new(size) return wrap_channel(py.ch_new(size or 0)) end
+function channel.new(size)
+  size = size or 0
+  if math.type(size) ~= "integer" or size < 0 then
+    error("channel.new: size must be a non-negative integer", 2)
+  end
+  return new_channel(size).ch
+end
 function channel.select(cases)
   if type(cases) ~= "table" then error("channel.select expects a table of cases", 2) end
-  local chans, sends, values = {}, {}, {}
   local n = #cases
   for i = 1, n do
     local c = cases[i]
     if type(c) ~= "table" or not is_channel(c.channel) then
       error("channel.select: case " .. i .. " is not a select case", 2)
     end
-    chans[i], sends[i] = c.channel.ch, c.send == true
-    if sends[i] then values[i] = put(c.value) end
   end
-  local status, index, value, ok = ch_select(n, chans, sends, values, cases.default == true)
-  if status == 0 then index, value, ok = co_yield(PARK) end
+  -- The first case that can complete now, in the order given (deterministic).
+  local states = {}
   for i = 1, n do
-    if sends[i] and i ~= index then take(values[i]) end -- offers that were not taken
+    local c = cases[i]
+    local st = CHS[c.channel]
+    states[i] = st
+    if c.send == true then
+      if st.proc then error(PROCESS_SEND, 2) end
+      local sent = send_now(st, c.value)
+      if sent == nil then error(CLOSED_SEND, 2) end
+      if sent then return {channel = c.channel, value = c.value, ok = true} end
+    else
+      local ready, v, ok = receive_now(st)
+      if ready then
+        if ok then v = take_for(st, v) end
+        return {channel = c.channel, value = v, ok = ok}
+      end
+    end
   end
+  if cases.default == true then return {default = true, ok = true} end
+  local w = waiter()
+  w.sel = states
+  for i = 1, n do
+    local c, st = cases[i], states[i]
+    if c.send == true then
+      local s = st.send
+      s[#s + 1] = {w, i, c.value}
+    else
+      wait_receive(st, w, i)
+    end
+  end
+  local index, value, ok = co_yield(PARK)
   if index < 0 then error(value, 2) end
-  if index == 0 then return {default = true, ok = true} end
   local c = cases[index]
-  if c.send then
+  if c.send == true then
     value = c.value
   elseif ok then
-    value = take_for(c.channel, value)
+    value = take_for(states[index], value)
   else
     value = nil
   end
   return {channel = c.channel, value = value, ok = ok}
 end
 rt.channel = channel
+
+-- Channels Python names by number: made by module code (time.after, futures, event
+-- subscriptions), offered values by timers and calls. Weak: a channel nobody in Lua holds
+-- any more cannot be received from, and an offer to it is dropped.
+local CHANNELS = setmetatable({}, WEAK_VALUES)  -- number -> channel
+local channel_seq = 0
+-- `pull`: the channel reads from a Python queue (event subscriptions).
+function rt.channel_new(cap, pull)
+  channel_seq = channel_seq + 1
+  local st = new_channel(pull and 0 or cap, pull)
+  if pull then st.pull = channel_seq end
+  CHANNELS[channel_seq], NURSERY[channel_seq] = st.ch, st.ch
+  return channel_seq
+end
+-- The channel Python made (its number, or Python's handle).
+function rt.wrap_channel(x)
+  if type(x) == "number" then return CHANNELS[x] end
+  local ch = CHANNELS[py_ch_id(x)]
+  if ch and CHS[ch].pull then CHS[ch].handle = x end  -- Python reads its queue through it
+  return ch
+end
+-- A value from Python (a timer's Time, a call's outcome): true when taken now, false when
+-- it would have to wait (it is dropped), nil when the channel is closed.
+function rt.channel_offer(id, v)
+  local ch = CHANNELS[id]
+  if ch == nil then return false end
+  return send_now(CHS[ch], v)
+end
+function rt.channel_clear(id)
+  local ch = CHANNELS[id]
+  if ch and CHS[ch].buf then CHS[ch].buf = q_new() end
+end
+function rt.channel_len(id)
+  local ch = CHANNELS[id]
+  return ch and #ch or 0
+end
+-- The Python queue of a pull channel got items while receivers wait.
+function rt.channel_feed(id)
+  local ch = CHANNELS[id]
+  if ch == nil then return end
+  local r = CHS[ch].recv
+  while r[1] ~= nil do
+    local w, i = r[1], r[2]
+    if live(w) then
+      local got, v = py_ch_pull(id)
+      if not got then break end
+      remove(r, 1); remove(r, 1)
+      fire(w, i, v, true)
+    else
+      remove(r, 1); remove(r, 1)
+    end
+  end
+  if r[1] ~= nil then py_ch_arm(id) end
+end
+
+-----------------------------------------------------------------------------------------
+-- Mailboxes (lua-api §4.3). Routing is decided when a message is delivered: the channel of
+-- an exact `listen(topic)` first, then the earliest matching pattern, then the inbox. A
+-- message that arrives before the process opened its inbox or a matching listener is kept
+-- in order and routed when one appears; events likewise wait for `events()`. Made on first
+-- use: an idle process that never receives has none.
+-----------------------------------------------------------------------------------------
+
+local s_find, s_gsub = string.find, string.gsub
+
+local function mailbox(ctx)
+  local mb = ctx.mb
+  if mb == nil then
+    mb = {listeners = {}, patterns = {}}
+    ctx.mb = mb
+  end
+  return mb
+end
+
+local function route(mb, topic)
+  local ch = mb.listeners[topic]
+  if ch ~= nil then return ch end
+  local patterns = mb.patterns
+  for i = 1, #patterns do
+    local p = patterns[i]
+    if s_find(topic, p[1]) then return p[2] end
+  end
+  return mb.inbox
+end
+
+local function deliver(ctx, msg)
+  local mb = ctx.mb or mailbox(ctx)
+  local ch = route(mb, msg[1])
+  if ch ~= nil then
+    send_now(ch, msg)
+    return
+  end
+  local pending = mb.pending
+  if pending == nil then
+    pending = q_new()
+    mb.pending = pending
+  end
+  q_push(pending, msg)
+end
+
+local function deliver_event(ctx, ev)
+  local mb = ctx.mb or mailbox(ctx)
+  if mb.events ~= nil then
+    send_now(mb.events, ev)
+    return
+  end
+  local pending = mb.pending_events
+  if pending == nil then
+    pending = q_new()
+    mb.pending_events = pending
+  end
+  q_push(pending, ev)
+end
+
+local function drain_into(q, ch)
+  if q == nil then return end
+  while q.h <= q.t do q_push(ch.buf, q_pop(q)) end
+end
+
+-- The running process's inbox, events and listeners (process.lua): one channel each.
+function rt.inbox()
+  local mb = mailbox(rt.current)
+  local st = mb.inbox
+  if st == nil then
+    st = new_channel(HUGE, true)
+    drain_into(mb.pending, st)
+    mb.inbox, mb.pending = st, nil
+  end
+  return st.ch
+end
+function rt.events()
+  local mb = mailbox(rt.current)
+  local st = mb.events
+  if st == nil then
+    st = new_channel(HUGE, true)
+    drain_into(mb.pending_events, st)
+    mb.events, mb.pending_events = st, nil
+  end
+  return st.ch
+end
+-- `topic` is checked by the caller; `*` is a wildcard. The same topic gives the same
+-- channel; the first call decides whether it hands out messages or values (`raw`).
+function rt.listen(topic, raw)
+  local mb = mailbox(rt.current)
+  local st = mb.listeners[topic]
+  if st ~= nil then return st.ch end
+  for _, p in ipairs(mb.patterns) do
+    if p[3] == topic then return p[2].ch end
+  end
+  st = new_channel(HUGE, true)
+  st.raw, st.topic = raw, topic
+  if s_find(topic, "*", 1, true) then
+    local pattern = "^" .. s_gsub(s_gsub(topic, "[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"), "%*", ".*")
+      .. "$"
+    mb.patterns[#mb.patterns + 1] = {pattern, st, topic}
+  else
+    mb.listeners[topic] = st
+  end
+  -- claim the waiting messages that route here now
+  local pending = mb.pending
+  if pending ~= nil and pending.h <= pending.t then
+    local keep = q_new()
+    while pending.h <= pending.t do
+      local msg = q_pop(pending)
+      if route(mb, msg[1]) == st then q_push(st.buf, msg) else q_push(keep, msg) end
+    end
+    mb.pending = keep.h <= keep.t and keep or nil
+  end
+  return st.ch
+end
+-- Later messages on that topic go to the inbox; what the channel holds stays there.
+function rt.unlisten(ch)
+  local mb = rt.current.mb
+  local st = is_channel(ch) and CHS[ch]
+  if mb == nil or not st or not st.topic then return end
+  if mb.listeners[st.topic] == st then mb.listeners[st.topic] = nil end
+  local patterns = mb.patterns
+  for i = #patterns, 1, -1 do
+    if patterns[i][2] == st then remove(patterns, i) end
+  end
+end
+
+-- Counts for Python (a workflow warns when its mailbox grows).
+function rt.pending_messages(id)
+  local ctx = CONTEXTS[id]
+  local mb = ctx and ctx.mb
+  if mb == nil then return 0 end
+  local n = mb.pending and q_len(mb.pending) or 0
+  for _, ch in next, mb.listeners do n = n + q_len(ch.buf) end
+  for _, p in ipairs(mb.patterns) do n = n + q_len(p[2].buf) end
+  if mb.inbox then n = n + q_len(mb.inbox.buf) end
+  return n
+end
+function rt.pending_events(id)
+  local ctx = CONTEXTS[id]
+  local mb = ctx and ctx.mb
+  if mb == nil then return 0 end
+  return (mb.pending_events and q_len(mb.pending_events) or 0)
+    + (mb.events and q_len(mb.events.buf) or 0)
+end
 
 -----------------------------------------------------------------------------------------
 -- Messages and payloads (lua-api §4.3, §10): Lua tables, built without Python calls.
@@ -539,11 +960,22 @@ copy_value = function(v, seen, depth)
 end
 function rt.copy(v) return copy_value(v, {}, 1) end
 
--- Park a message for the process of context `id`, sent by the running process: the slot
--- its mailbox item points to (see ParkedMessage in channels.py).
-rt.send_local = py.send_local
-function rt.park_message(id, topic, value)
-  return rt.slot_in(id, setmetatable({topic, rt.current.pid, value}, MSG_MT))
+-- Deliveries. `send_local`: a message from the running process to process `id` of this
+-- host, its value already copied (rt.copy); no Python. `deliver` and `deliver_event`:
+-- what Python delivers (from other hosts and nodes, lifecycle events).
+function rt.send_local(id, topic, value)
+  deliver(CONTEXTS[id], setmetatable({topic, rt.current.pid, value}, MSG_MT))
+  return true
+end
+function rt.deliver(id, topic, from, value)
+  local ctx = CONTEXTS[id]
+  if ctx ~= nil then deliver(ctx, setmetatable({topic, from, value}, MSG_MT)) end
+end
+function rt.deliver_event(id, kind, from, at, reason, has_result, value, err)
+  local ctx = CONTEXTS[id]
+  if ctx ~= nil then
+    deliver_event(ctx, rt.event(kind, from, at, reason, has_result, value, err))
+  end
 end
 
 -----------------------------------------------------------------------------------------
@@ -777,7 +1209,7 @@ function rt.start_process(id, entry_id, method)
   local ctx = CONTEXTS[id]
   local entry = ENTRIES[entry_id]
   local chunk = entry.factory(make_env(ctx, entry.spec))
-  return new_task(ctx, function(...)
+  ctx.main = new_task(ctx, function(...)
     local mod = chunk()
     local fn = mod
     if type(mod) == "table" then fn = mod[method] end
@@ -786,6 +1218,7 @@ function rt.start_process(id, entry_id, method)
     end
     return rt.export_result(fn(...))
   end)
+  return ctx.main
 end
 
 -- The return protocol's value must be exportable; its error is kept as is.

@@ -7,7 +7,6 @@ them all in one task.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import time
@@ -17,21 +16,20 @@ from typing import Any
 import attrs
 
 from actors import errors
-from actors.errors import ActorError, Error, InvalidError, process_not_found
+from actors.errors import ActorError, Error, InvalidError
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
 from actors.messages import CANCEL, Event, Message
 from actors.pid import PID
 from actors.registry import Registry
-from corelib.gotime import GoTime, Location
+from corelib.gotime import GoTime, Local, Location
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
 from lua_bindings.app import LuaApp
-from lua_bindings.channels import ChannelOps, ParkedMessage
 from lua_bindings.contract import Reply, TimerAction, TimeSource, reply
 from lua_bindings.convert import kind_of, lua_kind, sendable_kind, text
 from lua_bindings.modules import LuaModule, ModuleCatalog
 from lua_bindings.modules.time import SchedulerTimeSource
-from lua_bindings.process import LuaProcess
+from lua_bindings.process import LuaProcess, raised_error, returned_outcome
 from lua_bindings.scheduler import Scheduler, Waiter
 from lua_bindings.state import LuaState
 
@@ -57,6 +55,8 @@ class LuaHost(LocalHostBase):
     """Seconds a process may run without yielding before it fails with `Timeout`
     (docs/decisions.md). On by default, as Erlang pre-empts by reductions: a runaway loop
     fails instead of freezing the node; `None` turns it off."""
+    event_zone: Location = Local
+    """The zone of lifecycle events' `at` (workflows use UTC: the same on every replay)."""
     terminal_args: list[str] | None = None
     terminal_stdin: Any = None
     terminal_stdout: Any = None
@@ -81,13 +81,13 @@ class LuaHost(LocalHostBase):
         self.scheduler = self.scheduler_class(name)
         self.time_source: TimeSource = SchedulerTimeSource(self.scheduler)
         self.catalog = ModuleCatalog(self, modules)
-        self.channels = ChannelOps(self.scheduler)
         self.state = self.state_class(self._core_functions(), self.catalog, app)
         if cpu_budget is not None:
             self.cpu_budget = cpu_budget or None  # 0 turns it off
         self.state.set_cpu_budget(self.cpu_budget)
         self.by_context: dict[int, LuaProcess] = {}
-        """Live processes by Lua context number (same-host sends name them so)."""
+        """Live processes by Lua context number (the kernel names them so)."""
+        self.scheduler.attach(self.state, self.by_context)
 
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)
@@ -127,16 +127,20 @@ class LuaHost(LocalHostBase):
         )
 
     def lua_event(self, event: Event, zone: Location) -> Any:
+        return self.state.make_event(*self._event_fields(event, zone))
+
+    def _event_fields(self, event: Event, zone: Location) -> tuple[Any, ...]:
         at = GoTime(event.at, zone)
         source = str(event.source).encode()
         if event.kind == CANCEL:
-            return self.state.make_event(
-                CANCEL.encode(), source, at, event.reason.encode(), False, None, None
-            )
+            return CANCEL.encode(), source, at, event.reason.encode(), False, None, None
         value = self.state.to_lua(event.value)
-        return self.state.make_event(
-            event.kind.encode(), source, at, None, True, value, event.error
-        )
+        return event.kind.encode(), source, at, None, True, value, event.error
+
+    def deliver_lua_event(self, context: int, event: Event) -> None:
+        """Put a lifecycle event into the mailbox of process `context` (core.lua)."""
+        self.state.deliver_event(context, *self._event_fields(event, self.event_zone))
+        self.state.on_ready()
 
     def keep_future(self, process: LuaProcess, key: int, value: Any) -> Any:
         # Built now and parked in the process's context at once: Python keeps no Lua object
@@ -176,6 +180,18 @@ class LuaHost(LocalHostBase):
         self._exit(process, value, error)
         process.close()
 
+    def _finished(self, context: int, returned: bool, a: Any, b: Any) -> None:
+        """core.lua: the main task of process `context` returned `a, b` (`returned`), or a
+        task raised `a` with traceback `b`."""
+        process = self.by_context.get(context)
+        if process is None:
+            return
+        if returned:
+            value, error = returned_outcome(a, b)
+            self.finish(process, value, error)
+        else:
+            self.finish(process, None, raised_error(a, b))
+
     # -- loading code ------------------------------------------------------------------------
 
     def boot(self, process: LuaProcess, routable: bool = False) -> None:
@@ -184,46 +200,25 @@ class LuaHost(LocalHostBase):
         assert process.entry is not None
         process.lua_context = self.state.new_context(str(process.pid), routable)
         self.by_context[process.lua_context] = process
-        process.slot = functools.partial(self.state.slot_in, process.lua_context)
         process.main_task = self.state.start_process(process.entry, process.lua_context)
+        process.mailbox.bind(self, process.lua_context)
 
     # -- the Python half of core.lua ------------------------------------------------------------
 
     def _core_functions(self) -> dict[str, Any]:
-        ops = self.channels
         return {
             "kind_of": kind_of,
             "sendable_kind": sendable_kind,
             "tostring": _tostring,
             "same": _same,
             "compare": _compare,
-            "spawn_task": self._spawn_task,
+            "finished": self._finished,
             "error_kinds": dict(errors.KINDS),
             "err_get": self._err_get,
             "err_new": _err_new,
             "err_wrap": lambda err, context: err.wrap(text(context)),
             "err_call_stack": lambda err: self.lua(_call_stack(err)),
-            "ch_new": ops.new,
-            "ch_send": ops.send,
-            "ch_recv": ops.receive,
-            "ch_close": ops.close,
-            "ch_select": ops.select,
-            "ch_len": ops.length,
-            "send_local": self._send_local,
         }
-
-    def _send_local(self, context: int, topic: bytes, slot: int) -> Any:
-        """`process.send` to a process of this host: core.lua has copied the value and
-        parked the message in the receiver's context (`rt.LOCAL`); only queueing is left."""
-        target = self.by_context.get(context)
-        if target is None or not target.alive:
-            # core.lua forgets a context when it is dropped: reaching this is a defect
-            return None, process_not_found(f"context {context}").error
-        target.mailbox.deliver(ParkedMessage(text(topic), None, self.current.pid, slot))
-        return True
-
-    def _spawn_task(self, task: int) -> None:
-        self.scheduler.resume(self.current, task, ())
 
     def _err_get(self, err: Error, field: bytes) -> Any:
         if field == b"stack":

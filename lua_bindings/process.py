@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -10,6 +9,7 @@ import attrs
 from actors import errors
 from actors.errors import ActorError, Error
 from actors.local_host import LocalProcess
+from actors.messages import Event, Message
 from actors.registry import Entry
 from lua_bindings.convert import from_lua, text
 
@@ -18,42 +18,78 @@ if TYPE_CHECKING:
     from lua_bindings.state import LuaState
 
 
-_AS_IS = frozenset({int, bool, float, type(None), bytes})
-"""Values a resumed task gets that lupa passes to Lua unchanged (slots, flags)."""
+class LuaMailbox:
+    """The Python face of a Lua process's mailbox, which lives in core.lua ("Mailboxes"):
+    what other hosts, nodes and the exit rule deliver goes there. Until the process has its
+    context (startup messages arrive first), deliveries wait here in order."""
+
+    __slots__ = ("context", "early", "host")
+
+    def __init__(self) -> None:
+        self.host: LuaHost | None = None
+        self.context = 0
+        self.early: list[Message | Event] | None = None
+
+    def bind(self, host: LuaHost, context: int) -> None:
+        self.host, self.context = host, context
+        early, self.early = self.early, None
+        for item in early or ():
+            if isinstance(item, Message):
+                self.deliver(item)
+            else:
+                self.deliver_event(item)
+
+    def _wait(self, item: Message | Event) -> None:
+        if self.early is None:
+            self.early = []
+        self.early.append(item)
+
+    def deliver(self, message: Message) -> None:
+        host = self.host
+        if host is None:
+            self._wait(message)
+            return
+        sender = message.sender
+        state = host.state
+        state.deliver(
+            self.context,
+            message.topic.encode(),
+            str(sender).encode() if sender is not None else None,
+            state.to_lua(message.payload),
+        )
+        state.on_ready()
+
+    def deliver_event(self, event: Event) -> None:
+        host = self.host
+        if host is None:
+            self._wait(event)
+            return
+        host.deliver_lua_event(self.context, event)
+
+    def pending_messages(self) -> int:
+        early = sum(isinstance(item, Message) for item in self.early or ())
+        host = self.host
+        return early + (host.state.pending_messages(self.context) if host is not None else 0)
+
+    def pending_events(self) -> int:
+        early = sum(not isinstance(item, Message) for item in self.early or ())
+        host = self.host
+        return early + (host.state.pending_events(self.context) if host is not None else 0)
 
 
 @attrs.define(eq=False)
 class LuaProcess(LocalProcess):
+    mailbox: LuaMailbox = attrs.field(factory=LuaMailbox)
     host: LuaHost | None = None
     entry: Entry | None = None
     state: LuaState | None = None
     lua_context: int = 0
     """The number of the process's context in the host's Lua state (core.lua)."""
-    slot: Any = None
-    """Parks a Lua value in this process's context and returns its slot number."""
     main_task: int = 0
-    ready: deque[tuple[int, tuple[Any, ...]]] = attrs.field(factory=deque)
-    queued: bool = False
     options: dict[str, Any] = attrs.field(factory=dict)
 
-    def step(self, task: int, values: tuple[Any, ...]) -> None:
-        assert self.state is not None and self.host is not None
-        to_lua = self.state.to_lua
-        status, a, b = self.state.step(
-            task, *[v if type(v) in _AS_IS else to_lua(v) for v in values]
-        )
-        if status == b"park" or status == b"gone":
-            return
-        if status == b"done":
-            if task == self.main_task:
-                value, error = returned_outcome(a, b)
-                self.host.finish(self, value, error)
-            return
-        self.host.finish(self, None, raised_error(a, b))
-
     def close(self) -> None:
-        """Forget the process's tasks and caches in the host's Lua state."""
-        self.ready.clear()
+        """Forget the process's tasks, mailbox and caches in the host's Lua state."""
         if self.state is not None and self.lua_context:
             self.state.drop_context(self.lua_context)
             if self.host is not None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import itertools
 import time
+import weakref
+from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,7 @@ from lua_bindings.convert import ToLua, text
 
 if TYPE_CHECKING:
     from lua_bindings.app import LuaApp
+    from lua_bindings.channels import Channel
     from lua_bindings.modules import ModuleCatalog
 
 
@@ -45,6 +48,14 @@ def compiled(what: str, source: str, chunkname: str, compile: Any) -> tuple[Any,
     return result
 
 
+def _nothing() -> None:
+    pass
+
+
+def _channel_id(channel: Channel) -> int:
+    return channel.id
+
+
 class _Sample:
     """Any Python object: its userdata metatable is the one all Python objects share."""
 
@@ -61,6 +72,10 @@ class LuaState:
             unpack_returned_tuples=True,
         )
         self.to_lua = ToLua(self.runtime)
+        self.sources: weakref.WeakValueDictionary[int, Channel] = weakref.WeakValueDictionary()
+        """Channels fed by a Python queue, by number (core.lua keeps their handles)."""
+        self.on_ready: Callable[[], None] = _nothing
+        """Called after Python made something ready: the scheduler wakes up."""
         self.catalog = catalog
         self.app = app
         self._defined: dict[str, tuple[Entry, float, str]] = {}
@@ -75,20 +90,39 @@ class LuaState:
             lambda source, name: (dump(load(source, name, b"t")), None),
         )
         chunk = load(code, b"=[core]", b"b")
-        py = {**py_core, "load_module": self._load_module, "import_code": self._import_code}
+        py = {
+            **py_core,
+            **self._channel_functions(),
+            "load_module": self._load_module,
+            "import_code": self._import_code,
+        }
         core = chunk(self.to_lua(py), _SAMPLE)
         # Read every Lua function Python calls now: reading a Lua table from Python while
         # Lua code is running (inside a coroutine) is unreliable in lupa.
         self.rt = core
-        self.step = core.step
         self.set_cpu_budget = core.set_cpu_budget
         self.make_message = core.message
         self.make_event = core.event
         self.make_payload = core.payload
         self.remember_future = core.remember_future
         self._new_context = core.new_context
-        self.slot_in = core.slot_in
         self.drop_context = core.drop_context
+        # the kernel (core.lua): run queue, mailboxes, channels
+        self.run = core.run
+        self.wake = core.wake
+        self.running = core.running
+        self.ready_count = core.ready_count
+        self.set_urgent = core.set_urgent
+        self.deliver = core.deliver
+        self.deliver_event = core.deliver_event
+        self.pending_messages = core.pending_messages
+        self.pending_events = core.pending_events
+        self.channel_new = core.channel_new
+        self._channel_offer = core.channel_offer
+        self.channel_clear = core.channel_clear
+        self.channel_len = core.channel_len
+        self._channel_feed = core.channel_feed
+
         self._start_process = core.start_process
         self._define_entry = core.define_entry
         self._compile = core.compile
@@ -98,6 +132,37 @@ class LuaState:
         # Time values appear in every lifecycle event (`at`), so their methods must exist
         # even in processes that never `require("time")`.
         core.module(b"time")
+
+    # -- channels Python made (lua_bindings.channels) --------------------------------------
+
+    def offer(self, channel: int, value: Any) -> bool | None:
+        taken: bool | None = self._channel_offer(channel, self.to_lua(value))
+        if taken:
+            self.on_ready()
+        return taken
+
+    def channel_feed(self, channel: int) -> None:
+        self._channel_feed(channel)
+        self.on_ready()
+
+    def _channel_functions(self) -> dict[str, Any]:
+        """The Python half of channels fed by a Python queue."""
+        sources = self.sources
+
+        def pull(channel: int) -> tuple[bool, Any]:
+            source = sources.get(channel)
+            return source.pull() if source is not None else (False, None)
+
+        def arm(channel: int) -> None:
+            source = sources.get(channel)
+            if source is not None:
+                source.arm()
+
+        def pending(channel: int) -> int:
+            source = sources.get(channel)
+            return source.pending() if source is not None else 0
+
+        return {"ch_pull": pull, "ch_arm": arm, "ch_pending": pending, "ch_id": _channel_id}
 
     # -- modules ------------------------------------------------------------------------------
 
