@@ -122,6 +122,15 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _client_host(ip: str) -> str:
     """The host a local client should dial for a server bound to ``ip``."""
     if ip in ("0.0.0.0", "", "::"):
@@ -200,6 +209,8 @@ class EmbeddedServer:
         port: gRPC port; ``None`` picks a free one.
         ui: serve the Web UI (on ``ui_port``, or a free port); otherwise ``--headless``.
         ui_port: UI port when ``ui`` is true; ``None`` picks a free one.
+        port_fallback: treat ``port`` and ``ui_port`` as preferences: when one is taken (before
+            the launch or, in a race, at the server's bind), free ports are used instead.
         search_attributes: custom search attributes to register, name → type
             (one of :data:`SEARCH_ATTRIBUTE_TYPES`, usually ``"Keyword"``).
         dynamic_config: ``--dynamic-config-value KEY=VALUE`` pairs; values are JSON-encoded.
@@ -218,6 +229,7 @@ class EmbeddedServer:
     port: int | None = None
     ui: bool = False
     ui_port: int | None = None
+    port_fallback: bool = False
     search_attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_str_map)
     dynamic_config: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
     log_level: str = attrs.field(default="warn")
@@ -298,9 +310,9 @@ class EmbeddedServer:
             raise RuntimeError("the embedded Temporal server is already started")
         cli = self.cli_path or find_temporal_cli()
         auto_ports = self.port is None or (self.ui and self.ui_port is None)
-        attempts = _PORT_RACE_ATTEMPTS if auto_ports else 1
+        attempts = _PORT_RACE_ATTEMPTS if auto_ports or self.port_fallback else 1
         for attempt in range(1, attempts + 1):
-            self._launch(cli)
+            self._launch(cli, first=attempt == 1)
             try:
                 await self._wait_ready()
                 return
@@ -400,22 +412,26 @@ class EmbeddedServer:
         args += list(self.extra_args)
         return args
 
-    def _launch(self, cli: str) -> None:
+    def _launch(self, cli: str, *, first: bool) -> None:
         if self.db_filename is not None:
             Path(self.db_filename).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._spawn(cli)
+            self._spawn(cli, first=first)
         except BaseException:
             self._bound_port = None
             self._bound_ui_port = None
             raise
 
-    def _spawn(self, cli: str) -> None:
-        self._bound_port = self.port if self.port is not None else _free_port(self.ip)
-        if self.ui:
-            self._bound_ui_port = self.ui_port if self.ui_port is not None else _free_port(self.ip)
-        else:
-            self._bound_ui_port = None
+    def _pick_port(self, wanted: int | None, *, first: bool) -> int:
+        """`wanted` if given (and, for a preference, still free on the first try), else a free
+        port. A preference that was taken by a race at the bind is dropped on later tries."""
+        if wanted is not None and (not self.port_fallback or (first and _is_free(self.ip, wanted))):
+            return wanted
+        return _free_port(self.ip)
+
+    def _spawn(self, cli: str, *, first: bool) -> None:
+        self._bound_port = self._pick_port(self.port, first=first)
+        self._bound_ui_port = self._pick_port(self.ui_port, first=first) if self.ui else None
         cmd = self.command(cli)
         logger.info(
             "starting Temporal dev server on %s (%s)",

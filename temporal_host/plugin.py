@@ -12,7 +12,6 @@ embedded server, if any, stops last, when the node's task group ends.
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -48,8 +47,8 @@ STATE_DIR = ".actors"
 DB_FILE = "temporal.db"
 DEFAULT_PORT = 7233
 DEFAULT_UI_PORT = 8233
-"""The ports the dev server takes when free, so `--temporal-address localhost:7233` and the
-Web UI bookmarks of the Temporal docs just work; otherwise free ports are picked."""
+"""The ports the dev server prefers (`port_fallback`), so `--temporal-address localhost:7233`
+and the Web UI bookmarks of the Temporal docs just work; when taken, free ports are used."""
 SDK_SETTLE_SECONDS = 0.1
 
 
@@ -265,9 +264,10 @@ async def _start_server(
         namespace=unique[0],
         extra_namespaces=unique[1:],
         search_attributes=search_attributes,
-        port=None if ephemeral else _free_or_none(DEFAULT_PORT),
+        port=None if ephemeral else DEFAULT_PORT,
         ui=not ephemeral,
-        ui_port=None if ephemeral else _free_or_none(DEFAULT_UI_PORT),
+        ui_port=None if ephemeral else DEFAULT_UI_PORT,
+        port_fallback=True,
     )
     await server.start()
     where = f", Web UI {server.ui_url}" if server.ui_url else ""
@@ -279,15 +279,6 @@ def _app_dir(runtime: AppRuntime) -> Path:
     """The app folder: the source root, or its parent when a lock file names the source."""
     root = runtime.app.root
     return root.parent if (root.parent / LOCK_FILE).is_file() else root
-
-
-def _free_or_none(port: int) -> int | None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return None
-    return port
 
 
 async def _clean_up_when_node_ends(server: EmbeddedServer | None) -> None:
