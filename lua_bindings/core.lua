@@ -90,6 +90,10 @@ local current_task = 0
 local CONTEXTS = {}
 
 local WEAK_VALUES = {__mode = "v"}
+local NONE = setmetatable({}, {__newindex = function() error("read-only", 2) end})
+-- What a context's tables become when its process ends (code still running in it may read
+-- them; writing raises).
+local ENDED = setmetatable({}, {__newindex = function() error("the process has ended", 2) end})
 
 -- The live processes of this host that other processes of the host may send to without
 -- entering Python: PID text -> context id (`process.send`, see rt.copy).
@@ -115,13 +119,22 @@ end
 local function q_len(q) return q.t - q.h + 1 end
 rt.q_new, rt.q_push, rt.q_pop, rt.q_len = q_new, q_push, q_pop, q_len
 
--- `pid` is the process's PID text; `routable` puts it in LOCAL (workflow states do not:
--- their messages must go through Temporal).
-function rt.new_context(id, pid, routable)
-  CONTEXTS[id] = {id = id, alive = true, tasks = {}, cache = {}, imports = {}, pid = pid,
-                  ready = q_new(), queued = false, main = 0,
-                  futures = setmetatable({}, WEAK_VALUES)}
-  if routable then LOCAL[pid] = id end
+-- A new context; its number is what Python names it by. `pid` is the process's PID text;
+-- `routable` puts it in LOCAL (workflow states do not: their messages must go through
+-- Temporal); `plain`: the process has an empty context (security identity, values), so its
+-- children may be spawned without Python (rt.spawn).
+local context_seq = 0
+local function new_context(pid, routable, plain)
+  context_seq = context_seq + 1
+  local ctx = {id = context_seq, alive = true, tasks = {}, cache = {}, imports = {},
+               pid = pid, ready = q_new(), queued = false, main = 0, plain = plain,
+               futures = setmetatable({}, WEAK_VALUES)}
+  CONTEXTS[context_seq] = ctx
+  if routable then LOCAL[pid] = context_seq end
+  return ctx
+end
+function rt.new_context(pid, routable, plain)
+  return new_context(pid, routable, plain).id
 end
 
 -- The Payload a finished future delivered, so `future:result()` returns that same object
@@ -202,6 +215,8 @@ function rt.running() return rt.current and rt.current.id or 0, current_task end
 local NURSERY = {}
 
 local py_finished = py.finished
+local exit_in_lua  -- (ctx, value): a process without a Python record ends; below
+local batch_time = nil  -- the Time of this batch's EXITs made in Lua (one Python call)
 -- Resume every ready task of `ctx`; a main task that ends, or any task that fails, ends
 -- the process (Python applies the exit).
 local function run_context(ctx)
@@ -223,7 +238,9 @@ local function run_context(ctx)
         py_finished(ctx.id, false, a, traceback(co))
       elseif co_status(co) == "dead" then
         end_task(id)
-        if id == ctx.main then py_finished(ctx.id, true, a, b) end
+        if id == ctx.main and not (ctx.lua_only and b == nil and exit_in_lua(ctx, a)) then
+          py_finished(ctx.id, true, a, b)
+        end
       end
     end
   end
@@ -231,6 +248,7 @@ end
 
 -- Run ready contexts, at most `budget` of them; true when some are still ready.
 function rt.run(budget)
+  batch_time = nil
   while budget > 0 do
     local ctx = q_pop(RUNQ)
     if ctx == nil then return false end
@@ -250,7 +268,7 @@ function rt.drop_context(id)
   ctx.alive = false
   if ctx.pid ~= nil and LOCAL[ctx.pid] == id then LOCAL[ctx.pid] = nil end
   for task in pairs(ctx.tasks) do TASKS[task], TASK_CTX[task] = nil, nil end
-  ctx.tasks, ctx.cache, ctx.imports, ctx.mb, ctx.ready = {}, {}, {}, nil, q_new()
+  ctx.cache, ctx.imports, ctx.mb, ctx.ready = ENDED, ENDED, nil, ENDED
 end
 
 -- The wrapper every blocking API uses: `status` 0 means Python parked the current task.
@@ -1202,12 +1220,19 @@ function rt.compile_entry(source, chunkname)
   if not outer then return false, err end
   return string.dump(outer), false
 end
-function rt.define_entry(entry_id, code, chunkname, spec)
-  ENTRIES[entry_id] = {factory = load(code, chunkname, "b", {})(), spec = spec}
+local os_time = os.time
+function rt.define_entry(entry_id, code, chunkname, spec, method)
+  ENTRIES[entry_id] = {factory = load(code, chunkname, "b", {})(), spec = spec,
+                       method = method, checked = os_time()}
 end
-function rt.start_process(id, entry_id, method)
-  local ctx = CONTEXTS[id]
+-- Python looked at the entry's source again and it has not changed.
+function rt.entry_checked(entry_id)
   local entry = ENTRIES[entry_id]
+  if entry then entry.checked = os_time() end
+end
+local function start_process(ctx, entry_id, method)
+  local entry = ENTRIES[entry_id]
+  ctx.entry = entry_id
   local chunk = entry.factory(make_env(ctx, entry.spec))
   ctx.main = new_task(ctx, function(...)
     local mod = chunk()
@@ -1219,6 +1244,177 @@ function rt.start_process(id, entry_id, method)
     return rt.export_result(fn(...))
   end)
   return ctx.main
+end
+function rt.start_process(id, entry_id, method)
+  return start_process(CONTEXTS[id], entry_id, method)
+end
+
+-----------------------------------------------------------------------------------------
+-- Spawning and exits inside Lua (lua-api §4.1, §4.5). A process of a cached entry spawned
+-- on this host by a process of this host, with a monitor or a link to its parent, is made
+-- here without Python: a PID, a context, its main task, its args copied. It has no Python
+-- record until Python needs one (an operation from another host, a name, a failure): then
+-- Python *adopts* it (rt.adopt). Monitors and links made here are kept here, on both
+-- sides, whatever becomes of the records; when a process without a record ends normally,
+-- its monitors get EXIT and its links are released here too. Everything else (failures,
+-- cascades, processes Python knows) goes through the exit rule in Python
+-- (actors/exits.py), which reads these relations with rt.take_relations.
+-----------------------------------------------------------------------------------------
+
+local HOST = {}  -- name, pid prefix, incarnation, whether spawning in Lua is on
+local pid_counter = 0
+-- As actors.pid.local_id: the counter as 0x00001 (5, 6, 8 then 16 hex digits) + incarnation.
+local function local_id(n)
+  local text
+  if n < 0x100000 then text = ("0x%05x"):format(n)
+  elseif n < 0x1000000 then text = ("0x%06x"):format(n)
+  elseif n < 0x100000000 then text = ("0x%08x"):format(n)
+  else text = ("0x%016x"):format(n) end
+  if HOST.incarnation ~= "" then text = text .. "." .. HOST.incarnation end
+  return text
+end
+-- The next process number of this host, for Python's spawns and ours alike.
+function rt.next_counter()
+  pid_counter = pid_counter + 1
+  return pid_counter
+end
+-- `prefix` is "{node@host|" or "{host|"; `fast`: spawning in Lua is allowed (no process
+-- limit, not shutting down).
+function rt.configure_host(name, prefix, incarnation, fast, exit_kind)
+  HOST.name, HOST.prefix, HOST.incarnation, HOST.fast = name, prefix, incarnation, fast
+  HOST.exit_kind = exit_kind
+end
+local lua_only = 0  -- live processes without a Python record
+function rt.set_fast_spawn(on) HOST.fast = on end
+
+local function relation(ctx, kind)
+  local set = ctx[kind]
+  if set == nil then
+    set = {}
+    ctx[kind] = set
+  end
+  return set
+end
+local function context_of(pid)
+  local id = LOCAL[pid]
+  return id and CONTEXTS[id]
+end
+
+-- spawn `entry_id` with `args` (a packed table, already copied); `monitor`, `link` tie it
+-- to the running process. Returns the PID text, or nil when only Python can do it.
+function rt.spawn(entry_id, host, monitor, link, args)
+  local parent = rt.current
+  local entry = ENTRIES[entry_id]
+  if not HOST.fast or host ~= HOST.name or entry == nil or not parent.plain
+      or os_time() - entry.checked > 1 then
+    return nil
+  end
+  pid_counter = pid_counter + 1
+  local pid = HOST.prefix .. local_id(pid_counter) .. "}"
+  local ctx = new_context(pid, true, true)
+  ctx.lua_only = true
+  lua_only = lua_only + 1
+  if link then
+    relation(ctx, "links")[parent.pid] = true
+    relation(parent, "links")[pid] = true
+  end
+  if monitor then
+    relation(ctx, "watchers")[parent.pid] = true
+    relation(parent, "watching")[pid] = true
+  end
+  start_process(ctx, entry_id, entry.method)
+  args.task = ctx.main
+  make_ready(ctx, args)
+  return pid
+end
+
+local py_now = py.now
+exit_in_lua = function(ctx, value)
+  local watchers, copies = ctx.watchers, nil
+  if watchers ~= nil and next(watchers) ~= nil then
+    copies = {}
+    for pid in next, watchers do
+      local ok, copied = pcall(copy_value, value, {}, 1)
+      if not ok then return false end  -- only Python can judge this value
+      copies[pid] = copied
+    end
+  end
+  local pid = ctx.pid
+  rt.drop_context(ctx.id)
+  lua_only = lua_only - 1
+  if copies ~= nil then
+    local at = batch_time
+    if at == nil then
+      at = py_now()
+      batch_time = at
+    end
+    for watcher, copied in next, copies do
+      local w = context_of(watcher)
+      if w ~= nil then
+        if w.watching then w.watching[pid] = nil end
+        deliver_event(w, rt.event(HOST.exit_kind, pid, at, nil, true, copied, nil))
+      end
+    end
+  end
+  -- a normal exit releases links (actors/exits.py: LINK_EXIT_ON_SUCCESS of a process)
+  for peer in next, ctx.links or NONE do
+    local p = context_of(peer)
+    if p and p.links then p.links[pid] = nil end
+  end
+  for target in next, ctx.watching or NONE do
+    local t = context_of(target)
+    if t and t.watchers then t.watchers[pid] = nil end
+  end
+  return true
+end
+
+-- Python takes over the process of context `key` (a number) or PID text `key`: it will
+-- keep its record from now on. Returns context, PID text, entry id, main task; nil when
+-- there is no such process without a record.
+function rt.adopt(key)
+  local ctx
+  if type(key) == "number" then ctx = CONTEXTS[key] else ctx = context_of(key) end
+  if ctx == nil or not ctx.lua_only then return nil end
+  ctx.lua_only = false
+  lua_only = lua_only - 1
+  return ctx.id, ctx.pid, ctx.entry, ctx.main
+end
+-- How many live processes have no Python record.
+function rt.lua_only_count() return lua_only end
+function rt.lua_only_pids()
+  local pids = {}
+  for _, ctx in next, CONTEXTS do if ctx.lua_only then pids[#pids + 1] = ctx.pid end end
+  return pids
+end
+-- The context of `pid` when it is a live process without a Python record, else nil.
+function rt.lua_only_context(pid)
+  local ctx = context_of(pid)
+  if ctx ~= nil and ctx.lua_only then return ctx.id end
+  return nil
+end
+
+-- The monitors, links and monitored processes of context `id` kept here, as arrays of PID
+-- texts, forgotten here (the process is exiting through Python).
+function rt.take_relations(id)
+  local ctx = CONTEXTS[id]
+  if ctx == nil then return nil end
+  local out = {}
+  for i, kind in ipairs({"watchers", "links", "watching"}) do
+    local list = {}
+    for pid in next, ctx[kind] or NONE do list[#list + 1] = pid end
+    out[i] = list
+    ctx[kind] = nil
+  end
+  return out[1], out[2], out[3]
+end
+-- Forget one relation of `pid` kept here: kind "watchers", "links" or "watching".
+-- True when there was one.
+function rt.forget_relation(pid, kind, peer)
+  local ctx = context_of(pid)
+  local set = ctx and ctx[kind]
+  if set == nil or not set[peer] then return false end
+  set[peer] = nil
+  return true
 end
 
 -- The return protocol's value must be exportable; its error is kept as is.

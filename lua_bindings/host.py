@@ -11,16 +11,17 @@ import logging
 import os
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from actors import errors
 from actors.errors import ActorError, Error, InvalidError
+from actors.exits import LINK_EXIT_ON_SUCCESS, Source
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
-from actors.messages import CANCEL, Event, Message
-from actors.pid import PID
+from actors.messages import CANCEL, EXIT, Event, Message
+from actors.pid import PID, local_id
 from actors.registry import Registry
 from corelib.gotime import GoTime, Local, Location
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
@@ -29,9 +30,12 @@ from lua_bindings.contract import Reply, TimerAction, TimeSource, reply
 from lua_bindings.convert import kind_of, lua_kind, sendable_kind, text
 from lua_bindings.modules import LuaModule, ModuleCatalog
 from lua_bindings.modules.time import SchedulerTimeSource
-from lua_bindings.process import LuaProcess, raised_error, returned_outcome
+from lua_bindings.process import Adopting, LuaProcess, raised_error, returned_outcome
 from lua_bindings.scheduler import Scheduler, Waiter
 from lua_bindings.state import LuaState
+
+if TYPE_CHECKING:
+    from actors.node import Node
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +89,29 @@ class LuaHost(LocalHostBase):
         if cpu_budget is not None:
             self.cpu_budget = cpu_budget or None  # 0 turns it off
         self.state.set_cpu_budget(self.cpu_budget)
-        self.by_context: dict[int, LuaProcess] = {}
+        others = self.state.lua_only_count
+        self.processes: Adopting[PID] = Adopting(self._adopt_pid, others)  # type: ignore[assignment]
+        self.by_context: Adopting[int] = Adopting(self._adopt_context, others)
         """Live processes by Lua context number (the kernel names them so)."""
         self.scheduler.attach(self.state, self.by_context)
 
+    def attach(self, node: Node) -> None:
+        super().attach(node)
+        prefix = str(PID(self.name, "", node.name))[:-1]  # "{node@host|"
+        # Lua applies the exit rule itself only where it releases links on success.
+        fast = self.max_processes is None and not LINK_EXIT_ON_SUCCESS[Source.PROCESS]
+        self.state.configure_host(
+            self.name.encode(), prefix.encode(), node.incarnation.encode(), fast, EXIT.encode()
+        )
+
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)
+
+    async def stop(self, grace: float) -> None:
+        self.state.set_fast_spawn(False)
+        for pid in list(self.state.lua_only_pids().values()):
+            self._adopt_pid(PID.parse(text(pid)))
+        await super().stop(grace)
 
     # -- the module contract (lua_bindings.contract.ModuleHost) ---------------------------------
 
@@ -137,6 +158,17 @@ class LuaHost(LocalHostBase):
         value = self.state.to_lua(event.value)
         return event.kind.encode(), source, at, None, True, value, event.error
 
+    def deliver_lua_message(self, context: int, message: Message) -> None:
+        """Put a message into the mailbox of process `context` (core.lua)."""
+        sender, state = message.sender, self.state
+        state.deliver(
+            context,
+            message.topic.encode(),
+            str(sender).encode() if sender is not None else None,
+            state.to_lua(message.payload),
+        )
+        state.on_ready()
+
     def deliver_lua_event(self, context: int, event: Event) -> None:
         """Put a lifecycle event into the mailbox of process `context` (core.lua)."""
         self.state.deliver_event(context, *self._event_fields(event, self.event_zone))
@@ -151,6 +183,101 @@ class LuaHost(LocalHostBase):
 
     def random_bytes(self, n: int) -> bytes:
         return os.urandom(n)
+
+    # -- processes the kernel spawned (core.lua, "Spawning and exits inside Lua") ------------
+
+    def new_pid(self) -> PID:
+        node = self.node
+        return PID(self.name, local_id(self.state.next_counter(), node.incarnation), node.name)
+
+    def _adopt_pid(self, pid: PID) -> LuaProcess | None:
+        if pid.host != self.name:
+            return None
+        return self._adopted(self.state.adopt(str(pid).encode()))
+
+    def _adopt_context(self, context: int) -> LuaProcess | None:
+        return self._adopted(self.state.adopt(context))
+
+    def _adopted(self, found: Any) -> LuaProcess | None:
+        """The Python record of a process the kernel spawned, made now (`rt.adopt`)."""
+        if found is None:
+            return None
+        context, pid, entry_id, main_task = found
+        process = LuaProcess(
+            PID.parse(text(pid)),
+            host=self,
+            entry=self.app.registry.get(text(entry_id)),
+            state=self.state,
+            lua_context=context,
+            main_task=main_task,
+        )
+        process.mailbox.bind(self, context)
+        dict.__setitem__(self.processes, process.pid, process)
+        dict.__setitem__(self.by_context, context, process)
+        return process
+
+    def _exit(self, process: LocalProcess, value: Any, error: Error | None) -> None:
+        # The relations the kernel keeps join the record's before the exit rule runs.
+        if process.alive and isinstance(process, LuaProcess) and process.lua_context:
+            watchers, links, watching = self.state.take_relations(process.lua_context)
+            process.watchers.update(_pids(watchers))
+            process.links.update(_pids(links))
+            process.watching.update(_pids(watching))
+        super()._exit(process, value, error)
+
+    def _forget(self, pid: PID, kind: bytes, peer: PID) -> bool:
+        """Forget a relation the kernel keeps for `pid` ("watchers", "links", "watching")."""
+        return bool(self.state.forget_relation(str(pid).encode(), kind, str(peer).encode()))
+
+    def _lua_only(self, pid: PID) -> int | None:
+        """The context of `pid` when the kernel spawned it and Python has no record."""
+        if pid.host != self.name or self.processes.known(pid) is not None:
+            return None
+        context: int | None = self.state.lua_only_context(str(pid).encode())
+        return context
+
+    async def send(self, target: PID, message: Message) -> None:
+        context = self._lua_only(target)
+        if context is None:
+            await super().send(target, message)
+        else:
+            self.deliver_lua_message(context, message)
+
+    def deliver_event(self, target: PID, event: Event) -> None:
+        if event.kind == EXIT:
+            self._forget(target, b"watching", event.source)
+        context = self._lua_only(target)
+        if context is None:
+            super().deliver_event(target, event)
+        else:
+            self.deliver_lua_event(context, event)
+
+    def unmonitor(self, target: PID, watcher: PID) -> None:
+        self._forget(target, b"watchers", watcher)
+        process = self.processes.known(target)
+        if process is not None:
+            process.watchers.discard(watcher)
+
+    def untrack_monitor(self, watcher: PID, target: PID) -> None:
+        self._forget(watcher, b"watching", target)
+        super().untrack_monitor(watcher, target)
+
+    def link_released(self, target: PID, source: PID) -> None:
+        self._forget(target, b"links", source)
+        process = self.processes.known(target)
+        if process is not None:
+            process.links.discard(source)
+
+    def unlink(self, target: PID, peer: PID) -> None:
+        self._forget(target, b"links", peer)
+        super().unlink(target, peer)
+
+    def link_down(self, target: PID, source: PID, error: Error) -> None:
+        if self._forget(target, b"links", source):
+            process = self.processes.get(target)
+            if process is not None:
+                process.links.add(source)
+        super().link_down(target, source, error)
 
     # -- LocalHostBase hooks ---------------------------------------------------------------
 
@@ -198,7 +325,9 @@ class LuaHost(LocalHostBase):
         """Give the process its context in the host's state and make its main task.
         `routable`: other processes of the host send to it inside Lua (node processes)."""
         assert process.entry is not None
-        process.lua_context = self.state.new_context(str(process.pid), routable)
+        process.lua_context = self.state.new_context(
+            str(process.pid), routable, plain=not process.context
+        )
         self.by_context[process.lua_context] = process
         process.main_task = self.state.start_process(process.entry, process.lua_context)
         process.mailbox.bind(self, process.lua_context)
@@ -213,6 +342,7 @@ class LuaHost(LocalHostBase):
             "same": _same,
             "compare": _compare,
             "finished": self._finished,
+            "now": lambda: GoTime(time.time_ns(), self.event_zone),
             "error_kinds": dict(errors.KINDS),
             "err_get": self._err_get,
             "err_new": _err_new,
@@ -265,6 +395,11 @@ def run_sync(work: Coroutine[Any, Any, Any]) -> Any:
         return stop.value
     work.close()
     raise RuntimeError("an in-memory host operation suspended")
+
+
+def _pids(table: Any) -> list[PID]:
+    """A Lua array of PID texts."""
+    return [PID.parse(text(pid)) for pid in table.values()] if table is not None else []
 
 
 def _tostring(obj: Any) -> bytes:

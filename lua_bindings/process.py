@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -49,15 +50,7 @@ class LuaMailbox:
         if host is None:
             self._wait(message)
             return
-        sender = message.sender
-        state = host.state
-        state.deliver(
-            self.context,
-            message.topic.encode(),
-            str(sender).encode() if sender is not None else None,
-            state.to_lua(message.payload),
-        )
-        state.on_ready()
+        host.deliver_lua_message(self.context, message)
 
     def deliver_event(self, event: Event) -> None:
         host = self.host
@@ -115,3 +108,42 @@ def raised_error(raised: Any, traceback: Any) -> Error:
     if isinstance(raised, Error):
         return raised if raised.stack else attrs.evolve(raised, stack=stack)
     return Error(text(raised) if raised is not None else "nil", errors.INTERNAL, False, stack=stack)
+
+
+K = TypeVar("K")
+
+
+class Adopting(dict[K, LuaProcess]):
+    """A table of a Lua host's processes (by PID, or by context number) that also finds
+    the processes the kernel spawned without Python: the first lookup of one *adopts* it,
+    making its Python record (`LuaHost.adopt`). `len` counts both kinds."""
+
+    def __init__(self, adopt: Callable[[K], LuaProcess | None], others: Callable[[], int]) -> None:
+        super().__init__()
+        self._adopt = adopt
+        self._others = others
+
+    def get(self, key: K, default: Any = None) -> Any:
+        process = super().get(key)
+        if process is None:
+            process = self._adopt(key)
+        return default if process is None else process
+
+    def __getitem__(self, key: K) -> LuaProcess:
+        process = self.get(key)
+        if process is None:
+            raise KeyError(key)
+        return process
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return super().__len__() + self._others()
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def known(self, key: K) -> LuaProcess | None:
+        """The record if Python has one, without adopting."""
+        return super().get(key)

@@ -8,7 +8,6 @@ once per host to bytecode, which each process instantiates in its own environmen
 from __future__ import annotations
 
 import functools
-import itertools
 import time
 import weakref
 from collections.abc import Callable
@@ -81,7 +80,6 @@ class LuaState:
         self._defined: dict[str, tuple[Entry, float, str]] = {}
         """Entries core.lua holds a factory for: (entry, when checked, source)."""
         self._methods: dict[str, bytes] = {}
-        self._contexts = itertools.count(1)
         load, dump = self.runtime.eval("load"), self.runtime.eval("string.dump")
         code, _ = compiled(
             "core",
@@ -124,7 +122,18 @@ class LuaState:
         self._channel_feed = core.channel_feed
 
         self._start_process = core.start_process
+        # processes spawned in Lua (core.lua, "Spawning and exits inside Lua")
+        self.configure_host = core.configure_host
+        self.set_fast_spawn = core.set_fast_spawn
+        self.next_counter = core.next_counter
+        self.adopt = core.adopt
+        self.lua_only_count = core.lua_only_count
+        self.lua_only_pids = core.lua_only_pids
+        self.lua_only_context = core.lua_only_context
+        self.take_relations = core.take_relations
+        self.forget_relation = core.forget_relation
         self._define_entry = core.define_entry
+        self._entry_checked = core.entry_checked
         self._compile = core.compile
         self._compile_module = core.compile_module
         self._compile_entry = core.compile_entry
@@ -203,12 +212,11 @@ class LuaState:
             raise InvalidError(text(message))
         return code, chunkname.encode()
 
-    def new_context(self, pid: str = "", routable: bool = False) -> int:
+    def new_context(self, pid: str = "", routable: bool = False, plain: bool = False) -> int:
         """A new process context in this state; Python refers to it by number. A `routable`
-        one receives same-host messages without Python (`rt.LOCAL` in core.lua)."""
-        number = next(self._contexts)
-        self._new_context(number, pid.encode(), routable)
-        return number
+        one receives same-host messages without Python (`rt.LOCAL` in core.lua); a `plain`
+        one (an empty process context) may spawn children without Python (`rt.spawn`)."""
+        return int(self._new_context(pid.encode(), routable, plain))
 
     def start_process(self, entry: Entry, context: int) -> int:
         """Instantiate `entry` in `context`; returns the main task id."""
@@ -228,8 +236,13 @@ class LuaState:
             code, message = compiled("entry", source, chunkname, self._compile_entry)
             if code is False:
                 raise InvalidError(text(message))
-            self._define_entry(entry.id.encode(), code, chunkname.encode(), self.spec(entry))
-            self._methods[entry.id] = (entry.data.get("method") or "main").encode()
+            method = (entry.data.get("method") or "main").encode()
+            self._define_entry(
+                entry.id.encode(), code, chunkname.encode(), self.spec(entry), method
+            )
+            self._methods[entry.id] = method
+        else:
+            self._entry_checked(entry.id.encode())
         self._defined[entry.id] = (entry, now, source)
 
     def _import_code(self, ref: bytes) -> tuple[bytes, bytes, Any]:
