@@ -91,6 +91,7 @@ local CONTEXTS = {}
 
 local WEAK_VALUES = {__mode = "v"}
 local NONE = setmetatable({}, {__newindex = function() error("read-only", 2) end})
+local EMPTY_FUTURES = NONE  -- a context's futures until it has one (rt.remember_future)
 -- What a context's tables become when its process ends (code still running in it may read
 -- them; writing raises).
 local ENDED = setmetatable({}, {__newindex = function() error("the process has ended", 2) end})
@@ -126,9 +127,9 @@ rt.q_new, rt.q_push, rt.q_pop, rt.q_len = q_new, q_push, q_pop, q_len
 local context_seq = 0
 local function new_context(pid, routable, plain)
   context_seq = context_seq + 1
-  local ctx = {id = context_seq, alive = true, tasks = {}, cache = {}, imports = {},
+  local ctx = {id = context_seq, alive = true, tasks = {}, cache = {}, imports = false,
                pid = pid, ready = q_new(), queued = false, main = 0, plain = plain,
-               futures = setmetatable({}, WEAK_VALUES)}
+               futures = EMPTY_FUTURES}
   CONTEXTS[context_seq] = ctx
   if routable then LOCAL[pid] = context_seq end
   return ctx
@@ -141,17 +142,24 @@ end
 -- (kept weakly: once nothing else holds it, nobody can compare it any more).
 function rt.remember_future(id, call, payload)
   local ctx = CONTEXTS[id]
-  if ctx then ctx.futures[call] = payload end
+  if ctx == nil then return end
+  if ctx.futures == EMPTY_FUTURES then ctx.futures = setmetatable({}, WEAK_VALUES) end
+  ctx.futures[call] = payload
 end
 
 -- CPU budget: Lua cannot be pre-empted, so code that runs too long without yielding would
 -- stall every other process of the host (or trip Temporal's deadlock detector in a
 -- workflow). Every coroutine gets a count hook; past the budget it raises, which fails the
 -- process like any uncaught error. No hook at all when the budget is off.
-local cpu_budget, step_started = nil, 0
+-- A step's clock starts at the hook's first call in that step (at most HOOK_EVERY
+-- instructions, a few milliseconds, after it began), so that resuming a task costs no
+-- look at the clock.
+local cpu_budget, step, hooked_step, step_started = nil, 0, -1, 0
 local HOOK_EVERY = 1000000  -- instructions between looks at the clock
 local function over_budget()
-  if clock() - step_started > cpu_budget then
+  if hooked_step ~= step then
+    hooked_step, step_started = step, clock()
+  elseif clock() - step_started > cpu_budget then
     error(py.err_new(("ran for more than %gs without yielding"):format(cpu_budget),
                      "Timeout", false), 2)
   end
@@ -228,7 +236,7 @@ local function run_context(ctx)
     local co = TASKS[id]
     if co ~= nil then
       rt.current, current_task = ctx, id
-      if cpu_budget then step_started = clock() end
+      step = step + 1
       local ok, a, b = co_resume(co, unpack(e, 1, e.n))
       rt.current, current_task = nil, 0
       if next(NURSERY) ~= nil then NURSERY = {} end
@@ -976,7 +984,22 @@ copy_value = function(v, seen, depth)
   if t == "function" or t == "thread" then cannot(t) end
   return v
 end
-function rt.copy(v) return copy_value(v, {}, 1) end
+function rt.copy(v)
+  local t = type(v)
+  if t ~= "table" and t ~= "userdata" then
+    if t == "function" or t == "thread" then cannot(t) end
+    return v  -- strings, numbers, booleans, nil: immutable, shared as they are
+  end
+  return copy_value(v, {}, 1)
+end
+
+-- The arguments of a spawn in Lua, each copied, packed as a run-queue entry wants them.
+function rt.copy_args(...)
+  local n = select("#", ...)
+  local args = {n = n}
+  for i = 1, n do args[i] = rt.copy((select(i, ...))) end
+  return args
+end
 
 -- Deliveries. `send_local`: a message from the running process to process `id` of this
 -- host, its value already copied (rt.copy); no Python. `deliver` and `deliver_event`:
@@ -1105,12 +1128,17 @@ local ALWAYS = {errors = true, process = true, channel = true, payload = true}
 -- `spec` describes an entry: {modules = {name = true}, imports = {alias = entry id}}.
 local make_env
 local function import(ctx, id)
-  local v = ctx.imports[id]
+  local imports = ctx.imports
+  if not imports then
+    imports = {}
+    ctx.imports = imports
+  end
+  local v = imports[id]
   if v == nil then
     local bytecode, chunkname, spec = py.import_code(id)
     local env = make_env(ctx, spec)
     v = load(bytecode, chunkname, "b", env)()
-    ctx.imports[id] = v
+    imports[id] = v
   end
   return v
 end
@@ -1333,10 +1361,15 @@ exit_in_lua = function(ctx, value)
   local watchers, copies = ctx.watchers, nil
   if watchers ~= nil and next(watchers) ~= nil then
     copies = {}
+    local t = type(value)
     for pid in next, watchers do
-      local ok, copied = pcall(copy_value, value, {}, 1)
-      if not ok then return false end  -- only Python can judge this value
-      copies[pid] = copied
+      if t == "table" or t == "userdata" then
+        local ok, copied = pcall(copy_value, value, {}, 1)
+        if not ok then return false end  -- only Python can judge this value
+        copies[pid] = copied
+      else
+        copies[pid] = value  -- immutable (export_result refused functions)
+      end
     end
   end
   local pid = ctx.pid

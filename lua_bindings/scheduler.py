@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_BATCH = 32
+_BATCH = 64
 """Processes the kernel runs per call (between two looks at the clock)."""
 _SLICE = 0.002
 """Seconds of running processes between two visits to the event loop (I/O, other tasks):

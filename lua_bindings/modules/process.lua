@@ -22,13 +22,14 @@ function process.id() return py.frame_id() end
 -- send(dest, topic) -> nil; send(dest, topic, a) -> a; more values -> {a, b, ...}
 local py_send, send_local = py.send, rt.send_local
 local LOCAL, copy, FOREIGN = rt.LOCAL, rt.copy, rt.FOREIGN
+local byte = string.byte
 function process.send(dest, topic, ...)
   local n = select("#", ...)
   local value
   if n == 1 then value = ... elseif n > 1 then value = {...} end
   -- Another process of this host: copied and delivered in Lua, no Python at all.
   local target = LOCAL[dest]
-  if target and type(topic) == "string" and topic ~= "" and topic:byte(1) ~= 64 then
+  if target and type(topic) == "string" and topic ~= "" and byte(topic, 1) ~= 64 then
     local ok, copied = pcall(copy, value)
     if ok then return send_local(target, topic, copied) end
     if copied ~= FOREIGN then return nil, copied end
@@ -98,13 +99,13 @@ local function outgoing(b, ...)
   return true, s, args
 end
 
-local spawn_in_lua = rt.spawn
+local spawn_in_lua, copy_args = rt.spawn, rt.copy_args
 local function spawner(mode)
   local monitor, link = mode:find("monitored") ~= nil, mode:find("linked") ~= nil
   return function(b, id, host, ...)
     -- A cached entry on this host, without a builder: spawned in Lua (core.lua, rt.spawn).
     if b == nil and type(id) == "string" then
-      local copied, packed = pcall(copy, pack(...))
+      local copied, packed = pcall(copy_args, ...)
       if copied then
         local pid = spawn_in_lua(id, host, monitor, link, packed)
         if pid then return pid end
