@@ -414,7 +414,8 @@ local function new_channel(cap, proc)
 end
 
 local function waiter()
-  return {task = current_task, ctx = rt.current, done = false}
+  -- shaped as the run-queue entry it becomes when fired (n, index, value, ok)
+  return {task = current_task, ctx = rt.current, done = false, n = 3, false, false, false}
 end
 local function live(w) return not w.done and w.ctx.alive end
 
@@ -438,7 +439,7 @@ local function fire(w, index, value, ok)
   if w.done then return end
   w.done = true
   if w.sel then withdraw(w) end
-  w.n, w[1], w[2], w[3] = 3, index, value, ok
+  w[1], w[2], w[3] = index, value, ok
   make_ready(w.ctx, w)
 end
 
