@@ -194,7 +194,9 @@ function rt.set_urgent(on) urgent = on end
 
 local function make_ready(ctx, entry)
   if not ctx.alive then return end
-  q_push(ctx.ready, entry)
+  local ready = ctx.ready
+  local t = ready.t + 1
+  ready.t, ready[t] = t, entry
   if not ctx.queued then
     ctx.queued = true
     if urgent then
@@ -220,7 +222,7 @@ function rt.running() return rt.current and rt.current.id or 0, current_task end
 
 -- Channels Python creates (time.after, futures...) are kept strongly until the end of the
 -- resume that made them: by then the Lua side holds them, or nobody ever will.
-local NURSERY = {}
+local NURSERY, nursery_used = {}, false
 
 local py_finished = py.finished
 local exit_in_lua  -- (ctx, value): a process without a Python record ends; below
@@ -239,8 +241,10 @@ local function run_context(ctx)
       step = step + 1
       local ok, a, b = co_resume(co, unpack(e, 1, e.n))
       rt.current, current_task = nil, 0
-      if next(NURSERY) ~= nil then NURSERY = {} end
-      if not ok then
+      if nursery_used then NURSERY, nursery_used = {}, false end
+      if ok and rawequal(a, PARK) then
+        -- blocked (the common case): nothing to do
+      elseif not ok then
         end_task(id)
         if not is_kind(a, "error") then a = tostring(a) end
         py_finished(ctx.id, false, a, traceback(co))
@@ -445,10 +449,15 @@ end
 
 -- The next live receiver (waiter, case index), taken off the queue; nil when none.
 local function next_receiver(r)
-  while r[1] ~= nil do
+  while true do
     local w, i = r[1], r[2]
-    remove(r, 1); remove(r, 1)
-    if live(w) then return w, i end
+    if w == nil then return nil end
+    if r[3] == nil then
+      r[1], r[2] = nil, nil  -- the usual single receiver
+    else
+      remove(r, 1); remove(r, 1)
+    end
+    if not w.done and w.ctx.alive then return w, i end
   end
 end
 
@@ -641,7 +650,7 @@ function rt.channel_new(cap, pull)
   channel_seq = channel_seq + 1
   local st = new_channel(pull and 0 or cap, pull)
   if pull then st.pull = channel_seq end
-  CHANNELS[channel_seq], NURSERY[channel_seq] = st.ch, st.ch
+  CHANNELS[channel_seq], NURSERY[channel_seq], nursery_used = st.ch, st.ch, true
   return channel_seq
 end
 -- The channel Python made (its number, or Python's handle).
@@ -1076,7 +1085,17 @@ local function proxy_mt(t)
     for _, v in next, t do
       if type(v) == "table" then nested = true; break end
     end
-    mt = {__index = nested and function(_, k) return viewed(t[k]) end or t}
+    local index = t
+    if nested then
+      -- a table of what has been read (shared tables do not change once loaded), so a
+      -- read is a table lookup, not a function call
+      index = setmetatable({}, {__index = function(seen, k)
+        local v = viewed(t[k])
+        if v ~= nil then rawset(seen, k, v) end
+        return v
+      end})
+    end
+    mt = {__index = index}
     PROXY_MT[t] = mt
   end
   return mt

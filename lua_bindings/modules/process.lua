@@ -30,6 +30,10 @@ function process.send(dest, topic, ...)
   -- Another process of this host: copied and delivered in Lua, no Python at all.
   local target = LOCAL[dest]
   if target and type(topic) == "string" and topic ~= "" and byte(topic, 1) ~= 64 then
+    local t = type(value)
+    if t ~= "table" and t ~= "userdata" and t ~= "function" and t ~= "thread" then
+      return send_local(target, topic, value)  -- immutable: nothing to copy
+    end
     local ok, copied = pcall(copy, value)
     if ok then return send_local(target, topic, copied) end
     if copied ~= FOREIGN then return nil, copied end
