@@ -77,9 +77,9 @@ rt.is_kind = is_kind
 -- two Lua processes of one host never enters Python (docs/lua-runtime.md, "The kernel").
 -----------------------------------------------------------------------------------------
 
-local TASKS = {}       -- task id -> coroutine
-local TASK_CTX = {}    -- task id -> the context (process) it belongs to
-local next_task = 0
+local next_task = 0  -- task ids are unique in the state; a context's `tasks` maps its own
+                     -- to their coroutines (no global table: fewer large tables for the
+                     -- collector to walk)
 
 -- The context of the process whose task runs now: per-process state lives here.
 rt.current = nil
@@ -173,17 +173,13 @@ function rt.set_cpu_budget(seconds) cpu_budget = seconds end
 
 local function new_task(ctx, fn)
   next_task = next_task + 1
-  TASKS[next_task] = create(fn)
-  TASK_CTX[next_task] = ctx
-  ctx.tasks[next_task] = true
+  ctx.tasks[next_task] = create(fn)
   return next_task
 end
 rt.new_task = new_task
 
-local function end_task(id)
-  local ctx = TASK_CTX[id]
-  TASKS[id], TASK_CTX[id] = nil, nil
-  if ctx then ctx.tasks[id] = nil end
+local function end_task(ctx, id)
+  if ctx.alive then ctx.tasks[id] = nil end
 end
 
 -- The run queue: contexts with ready tasks, each with its own FIFO of resumptions. An
@@ -213,7 +209,7 @@ end
 -- the arguments of a main task).
 function rt.wake(id, task, ...)
   local ctx = CONTEXTS[id]
-  if ctx == nil or TASKS[task] == nil then return end
+  if ctx == nil or ctx.tasks[task] == nil then return end
   make_ready(ctx, {task = task, n = select("#", ...), ...})
 end
 
@@ -235,7 +231,7 @@ local function run_context(ctx)
     local e = q_pop(ready)
     if e == nil then return end
     local id = e.task
-    local co = TASKS[id]
+    local co = ctx.tasks[id]
     if co ~= nil then
       rt.current, current_task = ctx, id
       step = step + 1
@@ -245,11 +241,11 @@ local function run_context(ctx)
       if ok and rawequal(a, PARK) then
         -- blocked (the common case): nothing to do
       elseif not ok then
-        end_task(id)
+        end_task(ctx, id)
         if not is_kind(a, "error") then a = tostring(a) end
         py_finished(ctx.id, false, a, traceback(co))
       elseif co_status(co) == "dead" then
-        end_task(id)
+        end_task(ctx, id)
         if id == ctx.main and not (ctx.lua_only and b == nil and exit_in_lua(ctx, a)) then
           py_finished(ctx.id, true, a, b)
         end
@@ -279,8 +275,7 @@ function rt.drop_context(id)
   CONTEXTS[id] = nil
   ctx.alive = false
   if ctx.pid ~= nil and LOCAL[ctx.pid] == id then LOCAL[ctx.pid] = nil end
-  for task in pairs(ctx.tasks) do TASKS[task], TASK_CTX[task] = nil, nil end
-  ctx.cache, ctx.imports, ctx.mb, ctx.ready = ENDED, ENDED, nil, ENDED
+  ctx.tasks, ctx.cache, ctx.imports, ctx.mb, ctx.ready = ENDED, ENDED, ENDED, nil, ENDED
 end
 
 -- The wrapper every blocking API uses: `status` 0 means Python parked the current task.
