@@ -17,6 +17,7 @@ import pytest
 from actors.host import SpawnRequest
 from actors.messages import EXIT, LINK_DOWN, Event, Message
 from actors.pid import PID
+from actors.python_host import ProcessContext, PythonHost
 from actors.runtime import AppRuntime
 from lua_bindings.host import LuaHost
 from tests.lua_harness import HOST, write_app
@@ -216,7 +217,6 @@ async def test_a_python_message_wakes_a_blocked_lua_receiver(tmp_path: Path) -> 
         tmp_path,
         """
         return {main = function()
-          local time = nil
           local r = channel.select({process.listen("a"):case_receive(),
                                     process.inbox():case_receive()})
           return r.value
@@ -232,3 +232,66 @@ async def test_a_python_message_wakes_a_blocked_lua_receiver(tmp_path: Path) -> 
         with anyio.fail_after(10):
             event = await host.wait_exit(pid)
     assert event.error is None and event.value == {"from": "python"}
+
+
+async def test_a_python_process_monitors_and_links_processes_spawned_in_lua(
+    tmp_path: Path,
+) -> None:
+    runtime = await booted(
+        tmp_path,
+        """
+        return {main = function()
+          -- the first spawn of an entry goes through Python (which compiles it)
+          return {process.spawn("test:waiter", "test:processes"),
+                  process.spawn("test:waiter", "test:processes"),
+                  process.spawn("test:waiter", "test:processes")}
+        end}
+        """,
+    )
+    got: list[Event] = []
+
+    async def watcher(ctx: ProcessContext, child: str, other: str) -> None:
+        ctx.trap_links = True
+        await ctx.monitor(child)
+        await ctx.link(other)
+        await ctx.send(child, "m", "bye")
+        got.append(await ctx.next_event())  # the child's EXIT
+        await ctx.terminate(other)
+        got.append(await ctx.next_event())  # the linked one failed: LINK_DOWN, trapped
+
+    async with runtime.node:
+        await runtime.start()
+        python = runtime.node.add_host(PythonHost("test:python"))
+        main = await exit_of(runtime, "test:main")
+        compiled, child, other = main.value
+        await runtime.node.send(None, compiled, "bye")
+        pid = await python.spawn(SpawnRequest(watcher, (child, other)))
+        with anyio.fail_after(10):
+            event = await python.wait_exit(pid)
+    assert event.error is None, event.error
+    assert [(e.kind, str(e.source)) for e in got] == [(EXIT, child), (LINK_DOWN, other)]
+    assert got[0].value == "bye"
+    assert got[1].error is not None and got[1].error.message == "process terminated"
+
+
+async def test_process_pid_is_the_pid_python_knows(tmp_path: Path) -> None:
+    runtime = await booted(
+        tmp_path,
+        """
+        return {main = function()
+          local events = process.events()
+          local child = process.spawn_monitored("test:named", "test:processes", "twin")
+          process.send(child, "m", "x")
+          events:receive()
+          return {me = process.pid(), child = child}
+        end}
+        """,
+    )
+    async with runtime.node:
+        await runtime.start()
+        pid = await runtime.node.spawn(HOST, SpawnRequest(target="test:main"))
+        with anyio.fail_after(10):
+            event = await runtime.node.host(HOST).wait_exit(pid)
+    assert event.error is None, event.error
+    assert event.value["me"] == str(pid)
+    assert PID.parse(event.value["child"]).host == HOST

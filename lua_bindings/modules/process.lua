@@ -16,7 +16,7 @@ process.event = {
   OUTDATED = "pid.outdated",
 }
 
-function process.pid() return py.pid() end
+function process.pid() return rt.current.pid end  -- the PID text the context was made with
 function process.id() return py.frame_id() end
 
 -- send(dest, topic) -> nil; send(dest, topic, a) -> a; more values -> {a, b, ...}

@@ -25,9 +25,6 @@ class ProcessFunctions:
 
     # -- identity ---------------------------------------------------------------------------
 
-    def pid(self) -> bytes:
-        return str(self.host.current.pid).encode()
-
     def frame_id(self) -> bytes:
         process = self.host.current
         entry = process.entry.id if process.entry else "?"
@@ -214,7 +211,6 @@ def _exec_outcome(event: Event) -> tuple[Any, ...]:
 
 
 FUNCTION_NAMES = (
-    "pid",
     "frame_id",
     "send",
     "spawn",
