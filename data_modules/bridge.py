@@ -31,6 +31,12 @@ class Bridge:
     def registry(self) -> Registry:
         return self._host.registry
 
+    @property
+    def cpu_budget(self) -> float | None:
+        """Seconds of CPU a process of the host may run without yielding (None: no limit);
+        work a module does inline, on the caller's turn, counts against it."""
+        return self._host.cpu_budget
+
     def lua(self, value: Any) -> Any:
         """`value` (plain Python data) as a Lua value."""
         return self._host.lua(value)

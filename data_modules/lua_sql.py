@@ -7,6 +7,9 @@ transaction open leaves the database as it was.
 
 Every database call parks the calling Lua task (`Bridge.blocking`) while the driver works
 (SQLite in a worker thread, PostgreSQL on the event loop): other processes keep running.
+The exception: a statement of a SQLite transaction, which took its locks at `begin`, runs
+inline and answers at once, through the function `_run_now` hands sql.lua at `begin`
+(`sqldb.RunNow`; docs/decisions.md, "SQL statements of a transaction run inline").
 """
 
 from __future__ import annotations
@@ -38,6 +41,16 @@ def _sql_text(value: Any) -> str:
     if not sql:
         raise invalid("SQL is empty")
     return sql
+
+
+def inline_sql(value: Any) -> str | bool:
+    """`sql` for sql.lua's cache of statements that may run inline: the text (a Python
+    string, which Lua holds as it is and hands back with no conversion), or False for
+    one that must take the parked path (which also names what is wrong with a bad one)."""
+    if type(value) is not bytes or not value:
+        return False
+    sql = text(value)
+    return sql if sqldb.inline_allowed(sql) else False
 
 
 class SqlFunctions:
@@ -108,17 +121,27 @@ class SqlFunctions:
             return self.bridge.blocking(run(statement, values, owner), on_ok)
         return self.bridge.blocking(run(statement, values), on_ok)
 
+    def _statement(self, number: Any, sql: Any) -> tuple[Any, str]:
+        """The database or transaction a call runs on, and its SQL: `sql` itself, or the
+        SQL of the statement `number` is (then `sql` is nil)."""
+        target = self._get(number, (sqldb.Database, sqldb.Transaction, Statement))
+        if type(target) is Statement:
+            return target.parent, target.sql
+        return target, _sql_text(sql)
+
     def query(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        """`db:query`, `tx:query` and `stmt:query` (with `sql` nil)."""
         try:
-            target = self._get(number, (sqldb.Database, sqldb.Transaction))
-            return self._run(target, "query", _sql_text(sql), sqltypes.params(params))
+            target, statement = self._statement(number, sql)
+            return self._run(target, "query", statement, sqltypes.params(params))
         except ActorError as exc:
             return reply.failed(exc.error)
 
     def execute(self, number: Any, sql: Any, params: Any = None) -> Reply:
+        """`db:execute`, `tx:execute` and `stmt:execute` (with `sql` nil)."""
         try:
-            target = self._get(number, (sqldb.Database, sqldb.Transaction))
-            return self._run(target, "execute", _sql_text(sql), sqltypes.params(params))
+            target, statement = self._statement(number, sql)
+            return self._run(target, "execute", statement, sqltypes.params(params))
         except ActorError as exc:
             return reply.failed(exc.error)
 
@@ -138,14 +161,6 @@ class SqlFunctions:
 
         return self._blocking(start, lambda _: (self._new(holder[0], pid),))
 
-    def stmt_run(self, number: Any, op: Any, params: Any = None) -> Reply:
-        """`stmt:query(params)` (op "query") or `stmt:execute(params)` (op "execute")."""
-        try:
-            stmt: Statement = self._get(number, Statement)
-            return self._run(stmt.parent, text(op), stmt.sql, sqltypes.params(params))
-        except ActorError as exc:
-            return reply.failed(exc.error)
-
     def begin(self, number: Any, options: Any = None) -> Reply:
         pid = self.bridge.caller()[0]
 
@@ -161,7 +176,13 @@ class SqlFunctions:
                 read_only = options[b"read_only"] is True
             return db.begin(self.bridge.caller()[0], isolation, read_only)
 
-        return self._blocking(start, lambda tx: (self._new(tx, pid),))
+        return self._blocking(start, lambda tx: (self._new(tx, pid), self._run_now(tx)))
+
+    def _run_now(self, tx: sqldb.Transaction) -> sqldb.RunNow | None:
+        """The function sql.lua calls to run a statement of `tx` inline, if it may
+        (`sqldb.RunNow`: parameters come as arguments, the SQL as the text `inline_sql`
+        gave; no Lua table crosses but a query's rows)."""
+        return tx.statements_now(self.bridge.cpu_budget, sqltypes.param, self._rows_table)
 
     def tx_end(self, number: Any, verb: Any) -> Reply:
         def start() -> Awaitable[Any]:
@@ -192,7 +213,10 @@ class SqlFunctions:
     # -- replies ----------------------------------------------------------------------------
 
     def _rows(self, found: list[dict[str, Any]]) -> Reply:
-        return (self.bridge.lua(sqltypes.rows(found)),)
+        return (self._rows_table(found),)
+
+    def _rows_table(self, found: list[dict[str, Any]]) -> Any:
+        return self.bridge.lua(sqltypes.rows(found))
 
     def _result(self, result: sqldb.ExecResult) -> Reply:
         return (
@@ -208,6 +232,7 @@ def _functions(host: ModuleHost) -> dict[str, Any]:
         "get": nil_on_error(functions.get),
         "release": functions.release,
         "stats": nil_on_error(functions.stats),
+        "inline_sql": inline_sql,
         "query": functions.query,
         "execute": functions.execute,
         "prepare": functions.prepare,
@@ -215,7 +240,6 @@ def _functions(host: ModuleHost) -> dict[str, Any]:
         "tx_end": functions.tx_end,
         "tx_savepoint": functions.tx_savepoint,
         "tx_check": nil_on_error(functions.tx_check),
-        "stmt_run": functions.stmt_run,
         "stmt_close": functions.stmt_close,
         "typed": nil_on_error(sqltypes.typed),
         "NULL": sqltypes.NULL,

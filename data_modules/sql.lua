@@ -3,12 +3,14 @@
 -- DB, Transaction and Statement are small tables around a handle number; Python maps the
 -- number to the real object and checks the caller owns it. They cannot be sent to another
 -- process (rt.UNSENDABLE). Every database call goes through rt.await: the task parks while
--- the driver works.
+-- the driver works. Except one: a statement of a SQLite transaction that holds its locks
+-- runs inline through py.run_now and returns at once (docs/decisions.md).
 
 local rt, py = ...
 local await, errors = rt.await, rt.errors
-local type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error =
-  type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error
+local type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error, next, rawlen =
+  type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error, next, rawlen
+local unpack = table.unpack
 local concat, sort, insert = table.concat, table.sort, table.insert
 
 local sql = {}
@@ -48,22 +50,100 @@ function sql.get(id)
   return setmetatable({h = h, kind = kind, id = id}, DB_MT)
 end
 
--- Methods DB and Transaction share: the handle number says which one runs them.
-local function query(self, q, params) return await(py_query(self.h, q, params)) end
-local function execute(self, q, params) return await(py_execute(self.h, q, params)) end
+-- Statements of a SQLite transaction that holds its locks run inline: INLINE maps the
+-- transaction (and the statements prepared on it) to the Python function that runs them
+-- at once (sqldb.py, `RunNow`); STMT_SQL keeps a statement's SQL for it. Both are private
+-- to this file, so app code cannot reach the function or point it elsewhere.
+local INLINE = setmetatable({}, {__mode = "k"})
+local STMT_SQL = setmetatable({}, {__mode = "k"})
+
+-- SQL text -> the Python string the function takes (converted once), or false for a
+-- statement that must park (COMMIT, PRAGMA... see sqldb.inline_allowed). Shared by the
+-- host's processes, emptied when it grows past SQL_CACHE_MAX entries.
+local SQL_CACHE_MAX = 1024
+local sql_cache, sql_cached = {}, 0
+local py_inline_sql = py.inline_sql
+local function inline_sql(q)
+  local text = py_inline_sql(q)
+  if type(q) == "string" then
+    if sql_cached >= SQL_CACHE_MAX then sql_cache, sql_cached = {}, 0 end
+    sql_cache[q], sql_cached = text, sql_cached + 1
+  end
+  return text
+end
+
+-- The number of parameters when `params` is nil or exactly the array 1..n; nil for
+-- anything else (holes, named keys, a metatable, not a table), which takes the parked
+-- path: it maps holes to NULL and names what is wrong. An array visits its keys in order
+-- (the cheap check); one built out of order keeps some in the hash part (the full one).
+local function full_size(params)
+  local n = 0
+  for _ in next, params do n = n + 1 end
+  for i = 1, n do if params[i] == nil then return nil end end
+  return n
+end
+local function array_size(params)
+  if params == nil then return 0 end
+  if type(params) ~= "table" or getmetatable(params) ~= nil then return nil end
+  local n = 0
+  for k in next, params do
+    n = n + 1
+    if k ~= n then return full_size(params) end
+  end
+  return n
+end
+
+-- A failure of an inline statement: `nil, err`, or raised when the process must fail
+-- (it ran past its CPU budget, like Lua code that never yields).
+local function failed(err, fatal)
+  if fatal then error(err, 0) end
+  return nil, err
+end
+
+-- A statement run inline, if the handle allows it: run(is_query, text, params...)
+-- answers; false means park instead. A statement's `q` is nil: STMT_SQL has its SQL.
+local function inline(self, is_query, q, params)
+  local run = INLINE[self]
+  if not run then return false end
+  if q == nil then q = STMT_SQL[self] end
+  local text, n = sql_cache[q], array_size(params)
+  if text == nil then text = inline_sql(q) end
+  if not text or n == nil then return false end
+  if n == 0 then return run(is_query, text) end
+  return run(is_query, text, unpack(params, 1, n))
+end
+
+-- Query and execute on a DB, Transaction or Statement: inline when they may, else parked
+-- (the handle number says which one runs them; Python has a statement's SQL).
+local function query(self, q, params)
+  local rows, err, fatal = inline(self, true, q, params)
+  if rows then return rows end
+  if rows == nil then return failed(err, fatal) end
+  return await(py_query(self.h, q, params))
+end
+local function execute(self, q, params)
+  local id, count, fatal = inline(self, false, q, params)
+  if id then return {last_insert_id = id, rows_affected = count} end
+  if id == nil then return failed(count, fatal) end
+  return await(py_execute(self.h, q, params))
+end
 local function prepare(self, q)
   local h, err = await(py_prepare(self.h, q))
   if h == nil then return nil, err end
-  return setmetatable({h = h, id = q, kind = self.kind}, STMT_MT)
+  local stmt = setmetatable({h = h, id = q, kind = self.kind}, STMT_MT)
+  if INLINE[self] then INLINE[stmt], STMT_SQL[stmt] = INLINE[self], q end
+  return stmt
 end
 DB.query, DB.execute, DB.prepare = query, execute, prepare
 TX.query, TX.execute, TX.prepare = query, execute, prepare
 
 function DB:type() return self.kind end
 function DB:begin(options)
-  local h, err = await(py.begin(self.h, options))
-  if h == nil then return nil, err end
-  return setmetatable({h = h, id = self.id, kind = self.kind}, TX_MT)
+  local h, run = await(py.begin(self.h, options))
+  if h == nil then return nil, run end
+  local tx = setmetatable({h = h, id = self.id, kind = self.kind}, TX_MT)
+  INLINE[tx] = run
+  return tx
 end
 function DB:release() return py.release(self.h) end
 function DB:stats() return py.stats(self.h) end
@@ -75,9 +155,12 @@ function TX:savepoint(name) return await(py.tx_savepoint(self.h, "savepoint", na
 function TX:rollback_to(name) return await(py.tx_savepoint(self.h, "rollback_to", name)) end
 function TX:release(name) return await(py.tx_savepoint(self.h, "release", name)) end
 
-function STMT:query(params) return await(py.stmt_run(self.h, "query", params)) end
-function STMT:execute(params) return await(py.stmt_run(self.h, "execute", params)) end
-function STMT:close() return py.stmt_close(self.h) end
+function STMT:query(params) return query(self, nil, params) end
+function STMT:execute(params) return execute(self, nil, params) end
+function STMT:close()
+  INLINE[self] = nil
+  return py.stmt_close(self.h)
+end
 
 -------------------------------------------------------------------------------------------
 -- Typed values

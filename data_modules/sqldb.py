@@ -2,7 +2,11 @@
 
 - SQLite (`sqlite3`): each connection has its own worker thread, so a query never blocks the
   event loop (nor waits behind another connection's query). A `:memory:` database is one
-  connection (each connection would see a database of its own).
+  connection (each connection would see a database of its own). Once a transaction holds
+  its locks (`BEGIN IMMEDIATE`, or a read-only one's snapshot, both taken on the thread),
+  its statements can wait for nothing but CPU and the page cache, so they run on the
+  caller's thread instead (`Transaction.statements_now`; docs/decisions.md, "SQL statements of a
+  transaction run inline").
 - PostgreSQL (`asyncpg`): native asyncio. Connections are opened on demand, so an app whose
   server is down starts anyway; its queries fail `Unavailable` (retryable) until the server is
   back, and broken connections are dropped, never handed out again.
@@ -20,16 +24,17 @@ import itertools
 import json
 import re
 import sqlite3
+import threading
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 import attrs
 
 from actors import errors
-from actors.errors import ActorError, invalid
+from actors.errors import ActorError, TimedOutError, invalid
 
 SQLITE = "sqlite"
 POSTGRES = "postgres"
@@ -74,6 +79,27 @@ def unavailable(message: str) -> ActorError:
     return errors.error(errors.UNAVAILABLE, message, retryable=True)
 
 
+class OverBudget(TimedOutError):
+    """An inline statement ran past the CPU budget of its host and SQLite interrupted it
+    (which rolls back the whole transaction). Its process must fail, as Lua code that runs
+    past the budget does."""
+
+
+NOT_NOW: Any = False
+"""What a `RunNow` answers when the statement must take the connection's thread."""
+ACTIVE = "active"
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+RunNow = Callable[..., Any]
+"""`run_now(is_query, sql, *params)`: a statement of one transaction run on the calling
+thread (`Transaction.statements_now`). It answers the rows (converted by `rows_out`) for a
+query, `(last insert id, rows affected)` for anything else, `(None, error, fatal)` for a
+failure (`fatal`: SQLite interrupted it past the CPU budget, and the caller must fail as
+code over its budget does), or `NOT_NOW` when the statement must take the thread: an
+earlier call of the transaction is still there (order is kept), or a statement of its own
+ended the transaction. Answers, not exceptions: it is called from Lua."""
+
+
 class Connection(Protocol):
     """One driver connection. Calls never overlap (the pool hands it to one user)."""
 
@@ -110,13 +136,92 @@ _PRAGMA_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
 _BINDINGS = re.compile(r"uses (\d+)")
 
 
+_PROGRESS_EVERY = 100_000
+"""SQLite VM instructions between two looks at the clock of an inline statement (~1 ms)."""
+_NOT_INLINE = re.compile(
+    r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
+    r"(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|VACUUM|ATTACH|DETACH)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def inline_allowed(sql: str) -> bool:
+    """Whether `sql` may run inline in a transaction: not transaction control (COMMIT
+    waits on the disk, and the transaction must end through its own methods), not a PRAGMA
+    (a checkpoint waits for readers), VACUUM or ATTACH. Those take the thread."""
+    return _NOT_INLINE.match(sql) is None
+
+
 class SqliteConnection:
-    def __init__(self, db: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
+    def __init__(self, db: sqlite3.Connection, thread: ThreadPoolExecutor, inline: bool) -> None:
         self._db = db
         self._thread = thread
         self._closed = False
         self._query_only = False
         self.born = time.monotonic()
+        self.inline = inline
+        """Whether its transactions may run statements inline: true when, once a
+        transaction holds its locks, nothing can make a statement wait for another
+        connection (WAL or an in-memory database; a rollback journal would need the
+        exclusive lock to spill its cache)."""
+        self._caller = threading.get_ident()
+        self._budget: float | None = None
+        self._started = 0.0
+        self.interrupted = False
+        db.set_progress_handler(self._progress, _PROGRESS_EVERY)
+
+    def _progress(self) -> int:
+        """SQLite's progress handler: interrupts an inline statement that has used more
+        than its CPU budget (the statements of the connection's thread run unbounded)."""
+        if self._budget is None or threading.get_ident() != self._caller:
+            return 0
+        now = time.thread_time()
+        if not self._started:
+            self._started = now
+        elif now - self._started > self._budget:
+            self.interrupted = True
+            return 1
+        return 0
+
+    def statements_now(
+        self,
+        tx: Transaction,
+        budget: float | None,
+        param: Callable[[Any], Any],
+        rows_out: Callable[[list[Row]], Any],
+    ) -> RunNow:
+        """`Transaction.statements_now` for a connection that allows it (`inline`). The
+        hot path of the `sql` module: one Python frame per statement, a cursor reused."""
+        db = self._db
+        run_query = self._query
+        execute = db.cursor().execute
+        plain = _PLAIN
+        self._budget = budget
+
+        def failed(exc: Exception) -> tuple[None, Any, bool]:
+            if isinstance(exc, ActorError):  # a parameter `param` refused
+                return None, exc.error, False
+            interrupted, self.interrupted = self.interrupted, False
+            error = tx.failed_now(exc, interrupted, db.in_transaction, budget)
+            return None, error.error, interrupted
+
+        def run_now(is_query: bool, sql: str, *params: Any) -> Any:
+            if tx.state != ACTIVE:
+                return None, tx.inactive().error, False
+            if tx.busy or not db.in_transaction:
+                return NOT_NOW
+            self._started = 0.0
+            try:
+                values = [v if type(v) in plain else param(v) for v in params]
+                if is_query:
+                    return rows_out(run_query(sql, values))
+                cursor = execute(sql, values)
+            except Exception as exc:
+                return failed(exc)
+            count = cursor.rowcount
+            return cursor.lastrowid or 0, count if count > 0 else 0
+
+        return run_now
 
     def alive(self) -> bool:
         return not self._closed
@@ -179,10 +284,16 @@ class SqliteConnection:
         await self._call(self._run, sql)
 
     def _begin(self, read_only: bool) -> None:
+        """Begin and take the locks now, on this thread, so that no later statement of the
+        transaction waits for another connection: a writer takes the write lock (waiting
+        here, up to busy_timeout, for another writer), a reader its snapshot."""
         if read_only:
             self._db.execute("PRAGMA query_only = ON").close()
             self._query_only = True
-        self._db.execute("BEGIN").close()
+            self._db.execute("BEGIN").close()
+            self._db.execute("PRAGMA schema_version").close()
+        else:
+            self._db.execute("BEGIN IMMEDIATE").close()
 
     async def begin(self, isolation: str, read_only: bool) -> None:
         # SQLite transactions are serializable: every level is satisfied by the strongest.
@@ -212,7 +323,8 @@ class SqliteDriver:
     def in_memory(self) -> bool:
         return self.file == ":memory:" or "mode=memory" in self.file
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> tuple[sqlite3.Connection, bool]:
+        """A connection with its PRAGMAs, and whether its transactions may run inline."""
         db = sqlite3.connect(
             self.file,
             isolation_level=None,  # we issue BEGIN/COMMIT ourselves
@@ -227,16 +339,17 @@ class SqliteDriver:
         pragmas.update(self.options)
         for name, value in pragmas.items():
             db.execute(f"PRAGMA {name} = {value}").close()
-        return db
+        journal = db.execute("PRAGMA journal_mode").fetchone()[0]
+        return db, self.in_memory or str(journal).lower() == "wal"
 
     async def connect(self) -> Connection:
         thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
         try:
-            db = await asyncio.get_running_loop().run_in_executor(thread, self._open)
+            db, inline = await asyncio.get_running_loop().run_in_executor(thread, self._open)
         except BaseException:
             thread.shutdown(wait=False)
             raise
-        return SqliteConnection(db, thread)
+        return SqliteConnection(db, thread, inline)
 
     def translate(self, exc: BaseException) -> tuple[ActorError, bool]:
         message = str(exc)
@@ -647,16 +760,31 @@ class Transaction:
         self._owner = owner
         self._read_only = read_only
         self._lock = asyncio.Lock()
-        self.state = "active"
+        self.busy = 0
+        """Calls waiting for the lock, holding it or on the connection's thread: while
+        there are any, no statement runs inline (it would overtake them)."""
+        self.state = ACTIVE
 
-    def _check_active(self) -> None:
-        if self.state != "active":
-            raise invalid(f"transaction is not active (already {self.state})")
+    def inactive(self) -> ActorError:
+        return invalid(f"transaction is not active (already {self.state})")
+
+    def check_active(self) -> None:
+        if self.state != ACTIVE:
+            raise self.inactive()
+
+    @contextlib.asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        self.busy += 1
+        try:
+            async with self._lock:
+                yield
+        finally:
+            self.busy -= 1
 
     async def _use(self, use: Callable[[Connection], Awaitable[Any]]) -> Any:
-        self._check_active()
-        async with self._lock:
-            self._check_active()
+        self.check_active()
+        async with self._exclusive():
+            self.check_active()
             try:
                 return await use(self._conn)
             except Exception as exc:
@@ -675,13 +803,16 @@ class Transaction:
         """`query`/`execute` on the connection's own thread, answered through `done` on the
         event loop, with no event-loop task per call (SQLite). Calls still run one at a
         time and in order: that thread takes them in order. False when the driver has no
-        such path (use the coroutines)."""
+        such path or a commit, rollback or savepoint is under way (use the coroutines:
+        they wait for it)."""
         submit = getattr(self._conn, "submit", None)
-        if submit is None:
+        if submit is None or self._lock.locked():
             return False
-        self._check_active()
+        self.check_active()
+        self.busy += 1
 
         def answer(result: Any, exc: BaseException | None) -> None:
+            self.busy -= 1
             if exc is None:
                 done(result, None)
                 return
@@ -692,6 +823,41 @@ class Transaction:
 
         _on_loop(submit(op, sql, params), answer)
         return True
+
+    def statements_now(
+        self,
+        budget: float | None,
+        param: Callable[[Any], Any],
+        rows_out: Callable[[list[Row]], Any],
+    ) -> RunNow | None:
+        """A function that runs this transaction's statements on the calling thread (see
+        `RunNow`), for a driver and journal that allow it (SQLite with WAL or in memory),
+        else None. `param` converts each parameter that is not a plain number, boolean or
+        None; `rows_out` the rows of a query. SQLite interrupts a statement past `budget`
+        seconds of CPU (None: no limit)."""
+        conn = self._conn
+        if not isinstance(conn, SqliteConnection) or not conn.inline:
+            return None
+        return conn.statements_now(self, budget, param, rows_out)
+
+    def failed_now(
+        self, exc: Exception, interrupted: bool, still_open: bool, budget: float | None
+    ) -> ActorError:
+        """The error of a statement run inline. One that made SQLite roll the transaction
+        back by itself (an interrupted write, a full disk) ends the transaction here too."""
+        error, broken = self.db.driver.translate(exc)
+        if interrupted:
+            error = OverBudget(
+                f"ran for more than {budget:g}s without yielding (an SQL statement"
+                + ("" if still_open else "; its transaction is rolled back")
+                + ")"
+            )
+        if broken or not still_open:
+            self._finish("broken" if broken else "rolled back", broken=broken)
+            if not broken and not interrupted:
+                message = f"{error.error.message} (the transaction is rolled back)"
+                error = ActorError.of(attrs.evolve(error.error, message=message))
+        return error
 
     async def check(self, sql: str) -> None:
         await self._use(lambda c: c.check(sql))
@@ -715,9 +881,9 @@ class Transaction:
         await self._end("ROLLBACK", "rolled back")
 
     async def _end(self, statement: str, final: str) -> None:
-        self._check_active()
-        async with self._lock:
-            self._check_active()
+        self.check_active()
+        async with self._exclusive():
+            self.check_active()
             broken = False
             try:
                 await self._conn.run(statement)
@@ -731,17 +897,17 @@ class Transaction:
             self._finish(final)
 
     def _finish(self, state: str, broken: bool = False) -> None:
-        if self.state != "active":
+        if self.state != ACTIVE:
             return
         self.state = state
         self.db.pool.release(self._conn, self._owner, broken)
 
     async def abandon(self) -> None:
         """Roll back if still open (its process exited without committing)."""
-        if self.state != "active":
+        if self.state != ACTIVE:
             return
-        async with self._lock:
-            if self.state != "active":
+        async with self._exclusive():
+            if self.state != ACTIVE:
                 return
             broken = False
             try:

@@ -144,6 +144,9 @@ class ModuleHost(Protocol):
     time_source: TimeSource
     terminal: bool
     """Whether this host owns the terminal (`io` works only then)."""
+    cpu_budget: float | None
+    """Seconds a process may run without yielding (None: no limit); a module function that
+    does long work inline, without parking, keeps to it."""
     terminal_args: list[str] | None
     terminal_stdin: Any
     terminal_stdout: Any

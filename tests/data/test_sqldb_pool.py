@@ -45,7 +45,8 @@ async def test_idle_connections_beyond_max_idle_are_closed(tmp_path):
         "t:db", sqldb.SqliteDriver(str(tmp_path / "b.db")), sqldb.PoolConfig(max_open=3, max_idle=1)
     )
     try:
-        txs = [await db.begin(owner=n) for n in range(3)]
+        # read-only: three writers would queue for SQLite's one write lock
+        txs = [await db.begin(owner=n, read_only=True) for n in range(3)]
         assert db.pool.stats()["open_connections"] == 3
         for tx in txs:
             await tx.commit()

@@ -236,16 +236,20 @@ async def test_pool_size_and_acquire_timeout(tmp_path):
         local time = require("time")
         local function holder(ms)
           local db = assert(sql.get("test:db"))
-          local tx = assert(db:begin())
+          -- read-only: two writers would queue for SQLite's one write lock at begin
+          local tx = assert(db:begin({read_only = true}))
+          process.send(process.registry.lookup("test:pool_user"), "holding", true)
           time.sleep(ms .. "ms")
           assert(tx:commit())
         end
         local function main()
+          process.registry.register("test:pool_user")
           local db = assert(sql.get("test:db"))
           db:execute("CREATE TABLE t (v INTEGER)")
           process.spawn("test:holder", "test:processes", 400)
           process.spawn("test:holder", "test:processes", 400)
-          time.sleep("50ms")
+          process.inbox():receive()
+          process.inbox():receive()
           local stats = db:stats()
           local _, err = db:query("SELECT 1")            -- waits 200 ms, then gives up
           time.sleep("400ms")
