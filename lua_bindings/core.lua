@@ -989,13 +989,20 @@ copy_value = function(v, seen, depth)
   if t == "function" or t == "thread" then cannot(t) end
   return v
 end
+local SEEN = {}
 function rt.copy(v)
   local t = type(v)
   if t ~= "table" and t ~= "userdata" then
     if t == "function" or t == "thread" then cannot(t) end
     return v  -- strings, numbers, booleans, nil: immutable, shared as they are
   end
-  return copy_value(v, {}, 1)
+  -- The `seen` table is reused: a copy that succeeds leaves it empty; one that raises
+  -- leaves it behind (SEEN is nil until the next success).
+  local seen = SEEN or {}
+  SEEN = nil
+  local c = copy_value(v, seen, 1)
+  SEEN = seen
+  return c
 end
 
 -- The arguments of a spawn in Lua, each copied, packed as a run-queue entry wants them.
