@@ -1,8 +1,10 @@
 """The Lua host: runs `process.lua` entries (and function invocations) as local processes.
 
 It is a `LocalHostBase`, so links, monitors, exits and names behave exactly as for every
-other in-memory host; what it adds is the Lua state per process and the scheduler that runs
-them all in one task.
+other in-memory host; what it adds is the host's Lua state, whose kernel (core.lua) runs
+the processes, sends between them and spawns without Python, and the scheduler that drives
+it in one task. Processes the kernel spawned get their Python record when Python first
+needs one (`Adopting`).
 """
 
 from __future__ import annotations

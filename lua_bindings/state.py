@@ -1,7 +1,8 @@
 """A host's Lua state: the lupa runtime, the core (core.lua), compiled code and modules.
 
 All processes of a host share this state; each has its own context (environment, tasks,
-caches) inside it, created by `start_process`. Entry sources are type-erased and compiled
+mailbox, caches) inside it, and the kernel in core.lua runs them (the methods read below
+are what Python calls it with). Entry sources are type-erased and compiled
 once per host to bytecode, which each process instantiates in its own environment.
 """
 
