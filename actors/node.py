@@ -101,7 +101,13 @@ class Node:
         (`sending`: a send, which some hosts complete at once although other operations
         suspend): its host is in memory, or there is none (they fail at once), so a caller on
         a hot path may drive them synchronously."""
-        host = self.route(target) if isinstance(target, PID) else self._hosts.get(target)
+        if isinstance(target, PID):
+            host = self.route(target)
+        else:
+            try:
+                host = self.host(target)  # `node@host` is the RemoteNode of that node
+            except ActorError:
+                return True
         if host is None:
             return True
         return host.immediate_send if sending else host.in_memory

@@ -1,5 +1,6 @@
 """Shared set-up for the workflow benchmarks: an in-memory embedded Temporal server and
-`benchmarks/apps/workflows` booted against it, its Lua worker polling."""
+`benchmarks/apps/workflows` booted against it, its Lua worker polling; and the Python twins
+of the app's workflows and activity, which the benchmarks run beside the Lua ones."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import attrs
+from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -18,6 +21,7 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from actors.runtime import AppRuntime
 from temporal_host.embedded import EmbeddedServer
@@ -27,6 +31,43 @@ APP = Path(__file__).parent / "apps" / "workflows"
 CLIENT_ID = "wfbench:temporal"
 WORKER_ID = "wfbench:worker"
 TASK_QUEUE = "bench-lua"
+NATIVE_QUEUE = "bench-native"
+TIMEOUT = timedelta(minutes=10)
+"""The driver's default start-to-close timeout for `funcs.call`."""
+
+
+# -- the Python twins of benchmarks/apps/workflows -------------------------------------------
+
+
+@activity.defn(name="double")
+async def double(n: int) -> int:
+    """`wfbench:double`."""
+    return n * 2
+
+
+@workflow.defn(name="OneActivity", sandboxed=False)
+class OneActivity:
+    """`wfbench:one_activity`. Unsandboxed, as the driver runs, so a comparison prices the
+    Lua driver rather than the SDK's sandbox."""
+
+    @workflow.run
+    async def run(self, n: int) -> int:
+        return await workflow.execute_activity(double, n, start_to_close_timeout=TIMEOUT)
+
+
+@workflow.defn(name="ActivityLoop", sandboxed=False)
+class ActivityLoop:
+    """`wfbench:activity_loop`: `count` activity calls in sequence."""
+
+    @workflow.run
+    async def run(self, count: int) -> int:
+        total = 0
+        for i in range(1, count + 1):
+            total += await workflow.execute_activity(double, i, start_to_close_timeout=TIMEOUT)
+        return total
+
+
+NATIVE_WORKFLOWS = [OneActivity, ActivityLoop]
 
 
 @attrs.frozen
@@ -51,6 +92,20 @@ def forward_core_logs() -> None:
     forwarding = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
     logs = LoggingConfig(filter=TelemetryFilter("WARN", "ERROR"), forwarding=forwarding)
     Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=logs)))
+
+
+@contextlib.asynccontextmanager
+async def native_worker(address: str) -> AsyncIterator[Client]:
+    """A plain temporalio worker of the Python twins on NATIVE_QUEUE, and its client."""
+    client = await Client.connect(address)
+    async with Worker(
+        client,
+        task_queue=NATIVE_QUEUE,
+        workflows=NATIVE_WORKFLOWS,
+        activities=[double],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
+        yield client
 
 
 @contextlib.asynccontextmanager

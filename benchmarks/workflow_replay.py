@@ -1,11 +1,15 @@
-"""Replaying a recorded Lua workflow history with `Replayer`: milliseconds per history.
+"""Replaying a recorded workflow history with `Replayer`: milliseconds per history, Lua and
+Python side by side.
 
-The history is recorded first, on a fresh in-memory server: `wfbench:activity_loop` making
-ACTIVITIES activity calls, about 100 events. The driver's replayer (`build_replayer`: what
-the determinism tests use, and the work a worker does when it rebuilds an evicted workflow)
-then replays it REPLAYS times in one `replay_workflows` call, with no server involved. Each
-replay builds the workflow's Lua state from scratch and runs the Lua code through every
-recorded workflow task. Best of ROUNDS.
+Both histories are recorded first, on one fresh in-memory server: `wfbench:activity_loop`
+making ACTIVITIES activity calls (about 100 events) on the app's Lua worker, and its Python
+twin `ActivityLoop` on a plain temporalio worker. Then, with no server involved, the
+driver's replayer (`build_replayer`: what the determinism tests use, and the work a worker
+does when it rebuilds an evicted workflow) replays the Lua history REPLAYS times in one
+`replay_workflows` call, and a plain `Replayer` of the Python twin (unsandboxed, as the
+driver runs) does the same with the Python history; the two alternate for ROUNDS rounds and
+the best round of each counts. Wall-clock and CPU time (`time.process_time`: the replay
+runs in this process, and the load of other programs disturbs it less) are both printed.
 """
 
 from __future__ import annotations
@@ -17,11 +21,21 @@ import uuid
 from collections.abc import AsyncIterator
 
 import anyio
-from temporalio.client import WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from actors.runtime import AppRuntime
 from benchmarks.harness import report
-from benchmarks.workflow_app import APP, CLIENT_ID, TASK_QUEUE, WORKER_ID, booted_app
+from benchmarks.workflow_app import (
+    APP,
+    CLIENT_ID,
+    NATIVE_QUEUE,
+    NATIVE_WORKFLOWS,
+    TASK_QUEUE,
+    WORKER_ID,
+    booted_app,
+    native_worker,
+)
 from temporal_host.settings import WorkerSettings
 from temporal_host.worker import build_replayer
 
@@ -30,23 +44,30 @@ log = logging.getLogger(__name__)
 ACTIVITIES = 16
 """4 events to start, 6 per activity call, 1 to complete: 101 events."""
 REPLAYS = 50
-ROUNDS = 3
+ROUNDS = 5
 
 
-async def record() -> WorkflowHistory:
-    async with booted_app() as app:
-        handle = await app.client.start_workflow(
-            "wfbench:activity_loop",
-            ACTIVITIES,
-            id=f"replay-{uuid.uuid4().hex[:8]}",
-            task_queue=TASK_QUEUE,
-        )
-        result = await handle.result()
-        if result != ACTIVITIES * (ACTIVITIES + 1):
-            raise RuntimeError(f"wfbench:activity_loop returned {result!r}")
-        history = await handle.fetch_history()
-    log.info("recorded %d events", len(history.events))
+async def record_one(client: Client, workflow_type: str, task_queue: str) -> WorkflowHistory:
+    handle = await client.start_workflow(
+        workflow_type, ACTIVITIES, id=f"replay-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+    )
+    result = await handle.result()
+    if result != ACTIVITIES * (ACTIVITIES + 1):
+        raise RuntimeError(f"{workflow_type} returned {result!r}")
+    history = await handle.fetch_history()
+    log.info("%s: recorded %d events", workflow_type, len(history.events))
     return history
+
+
+async def record() -> tuple[WorkflowHistory, WorkflowHistory]:
+    """(the Lua history, the Python history)."""
+    async with booted_app() as app:
+        lua = await record_one(app.client, "wfbench:activity_loop", TASK_QUEUE)
+        async with native_worker(app.server.address) as native:
+            python = await record_one(native, "ActivityLoop", NATIVE_QUEUE)
+    if len(lua.events) != len(python.events):
+        raise RuntimeError(f"{len(lua.events)} Lua events against {len(python.events)} Python")
+    return lua, python
 
 
 async def copies(history: WorkflowHistory, count: int) -> AsyncIterator[WorkflowHistory]:
@@ -54,18 +75,38 @@ async def copies(history: WorkflowHistory, count: int) -> AsyncIterator[Workflow
         yield history
 
 
-async def measure() -> float:
-    history = await record()
+async def replay(replayer: Replayer, history: WorkflowHistory) -> tuple[float, float]:
+    """(wall ms, CPU ms) per history over REPLAYS replays."""
+    started, cpu = time.perf_counter(), time.process_time()
+    await replayer.replay_workflows(copies(history, REPLAYS))
+    wall = (time.perf_counter() - started) * 1000 / REPLAYS
+    return wall, (time.process_time() - cpu) * 1000 / REPLAYS
+
+
+async def measure() -> dict[str, tuple[float, float]]:
+    lua_history, python_history = await record()
     # A replay needs the app's registry and Lua code, not a running node.
     settings = WorkerSettings.create(AppRuntime.load(APP), None, CLIENT_ID, WORKER_ID, TASK_QUEUE)
-    replayer = build_replayer(settings)
-    best = math.inf
+    sides = {
+        "lua": (build_replayer(settings), lua_history),
+        "python": (
+            Replayer(workflows=NATIVE_WORKFLOWS, workflow_runner=UnsandboxedWorkflowRunner()),
+            python_history,
+        ),
+    }
+    best = dict.fromkeys(sides, (math.inf, math.inf))
     for _ in range(ROUNDS):
-        started = time.perf_counter()
-        await replayer.replay_workflows(copies(history, REPLAYS))
-        best = min(best, (time.perf_counter() - started) * 1000 / REPLAYS)
+        for name, (replayer, history) in sides.items():
+            wall, cpu = await replay(replayer, history)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
     return best
 
 
 def main() -> None:
-    report("workflow_replay", "ms_per_history", anyio.run(measure))
+    best = anyio.run(measure)
+    (lua_wall, lua_cpu), (python_wall, python_cpu) = best["lua"], best["python"]
+    report("workflow_replay", "ms_per_history", lua_wall)
+    report("workflow_replay", "python_ms_per_history", python_wall)
+    report("workflow_replay", "cpu_ms_per_history", lua_cpu)
+    report("workflow_replay", "python_cpu_ms_per_history", python_cpu)
+    report("workflow_replay", "lua_over_python_cpu_ratio", lua_cpu / python_cpu)

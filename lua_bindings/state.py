@@ -56,6 +56,20 @@ def _channel_id(channel: Channel) -> int:
     return channel.id
 
 
+METHOD_MODULES = {"time": "time", "duration": "time", "location": "time"}
+"""Runtime object kinds whose methods a module installs in `rt.METHODS` when it loads."""
+
+_LAZY_METHODS = """
+local rt, modules = ...
+setmetatable(rt.METHODS, {__index = function(methods, kind)
+  local name = modules[kind]
+  if name == nil then return nil end
+  rt.module(name)
+  return rawget(methods, kind)
+end})
+"""
+
+
 class _Sample:
     """Any Python object: its userdata metatable is the one all Python objects share."""
 
@@ -140,8 +154,9 @@ class LuaState:
         self._compile_entry = core.compile_entry
         self._dump = core.dump
         # Time values appear in every lifecycle event (`at`), so their methods must exist
-        # even in processes that never `require("time")`.
-        core.module(b"time")
+        # even in processes that never `require("time")`: the module that defines a kind's
+        # methods is loaded the first time a value of that kind is used.
+        self.run_module_source(_LAZY_METHODS, "=[lazy methods]", core, self.to_lua(METHOD_MODULES))
 
     # -- channels Python made (lua_bindings.channels) --------------------------------------
 

@@ -201,6 +201,8 @@ def _heartbeat_interval() -> float | None:
 
 
 async def _heartbeat(interval: float) -> None:
+    """Beat every `interval` while the activity runs; the first beat comes one interval in
+    (the start itself counts as a sign of life), so a short call sends none."""
     while True:
-        activity.heartbeat()
         await asyncio.sleep(interval)
+        activity.heartbeat()

@@ -23,7 +23,7 @@ import asyncio
 import functools
 import re
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +91,11 @@ class WorkflowScheduler(Scheduler):
         entry = [deadline, 0, action]
         self._due.append(entry)
         return entry
+
+    @property
+    def idle(self) -> bool:
+        """Nothing ready, nothing due, no process running: a run may end here."""
+        return not self.busy and not self._due and self.current is None
 
     def run_ready(self) -> None:
         """Run every ready coroutine until all are blocked, then the due actions, and again
@@ -202,26 +207,50 @@ class WorkflowLuaState(LuaState):
 
 
 class WorkflowLuaHost(LuaHost):
-    """The Lua host of one run: one process, the workflow; never attached to the node."""
+    """The Lua host of a run: one process, the workflow; never attached to the node.
 
+    A host outlives its run: `bind` hands it to a run, which boots its process in a fresh
+    context, and `unbind` ends the run's hold and says whether the run left the state clean
+    enough to serve the next run of the same entry (`host_for`, `WorkflowRun.close`,
+    temporal_host/states.py).
+    """
+
+    run: WorkflowRun
     scheduler: WorkflowScheduler
     scheduler_class = WorkflowScheduler
     state_class = WorkflowLuaState
     cpu_budget = 1.5  # below the SDK's deadlock detector (about 2 s per workflow task)
     event_zone = UTC  # the same on every replay
 
-    def __init__(self, run: WorkflowRun) -> None:
-        self.run = run
+    def __init__(self, settings: WorkerSettings) -> None:
         super().__init__(
-            run.settings.worker_id,
-            lua_app(run.settings.runtime),
+            settings.worker_id,
+            lua_app(settings.runtime),
             kinds=WORKFLOW_KINDS,
             modules=OVERRIDES,
         )
-        self.time_source = WorkflowTimeSource(run)
-        self.state.run_module_source(
+        self._started_ns = 0
+        self._unbound_time_source = self.time_source
+        self._reseed = self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
+
+    def bind(self, run: WorkflowRun) -> None:
+        """Serve `run`: its clock, timers, randomness and commands from now on. The first
+        draw of the run's deterministic randomness seeds `math.random`, at the same point of
+        every replay."""
+        self.run = run
+        self.time_source = WorkflowTimeSource(run)
+        self._started_ns = workflow.time_ns()
+        self._reseed(workflow.random().getrandbits(62))
+
+    def unbind(self) -> bool:
+        """The run is over: forget it (an idle host must not keep a finished run's queues
+        and commands alive). True when the state is clean enough for another run: no
+        process context left and nothing queued."""
+        del self.run
+        self.time_source = self._unbound_time_source
+        return not self.by_context and self.scheduler.idle
 
     def random_bytes(self, n: int) -> bytes:
         """Deterministic randomness for `uuid` (the `crypto` module records its own)."""
@@ -237,16 +266,26 @@ class WorkflowLuaHost(LuaHost):
         raise RuntimeError("a workflow host is not a node host")
 
     def _env_functions(self) -> dict[str, Any]:
-        """The Python half of wf_env.lua: workflow clock and seed, byte-order sorting."""
-        started = workflow.time_ns()
+        """The Python half of wf_env.lua: workflow clock, byte-order sorting."""
         return {
             "now_ns": workflow.time_ns,
-            "elapsed": lambda: (workflow.time_ns() - started) / 1e9,
-            "seed": workflow.random().getrandbits(62),
+            "elapsed": lambda: (workflow.time_ns() - self._started_ns) / 1e9,
             # Lua compares strings with strcoll, which depends on the locale.
             "sort_strings": lambda strings: self.lua(sorted(strings.values())),
             "os_time": _os_time,
         }
+
+
+def host_for(settings: WorkerSettings, entry: Entry) -> WorkflowLuaHost:
+    """An idle host of `entry` from the worker's pool, or a new one. A host made for
+    another version of the app (a redeploy replaced the runtime's LuaApp) is dropped."""
+    app = lua_app(settings.runtime)
+    states = settings.states
+    while (host := states.take(entry.id)) is not None:
+        if host.app is app:
+            return host
+    states.made += 1
+    return WorkflowLuaHost(settings)
 
 
 @functools.cache
@@ -300,7 +339,8 @@ class WorkflowRun:
         """Set when the run cannot go on with this code: the task fails, not the run."""
         """Local activities issued and not yet resolved (see `Commands.settled`)."""
         self.commands = Commands(self)
-        self.host = WorkflowLuaHost(self)
+        self.host = host_for(settings, entry)
+        self.host.bind(self)
         self.process = LuaProcess(
             self.pid, context=dict(context), host=self.host, entry=entry, state=self.host.state
         )
@@ -335,6 +375,15 @@ class WorkflowRun:
                 queue.popleft()()
         self.host.scheduler.run_ready()
         self.raise_task_failure()
+
+    def close(self) -> None:
+        """The run is over (or evicted): drop its context, and give the host back to the
+        worker's pool when the run ended cleanly, so the next run of the entry skips making
+        a Lua state. After a failed task or an eviction mid-run the host is dropped."""
+        self.process.close()
+        clean = self.host.unbind() and self.done and self.task_failure is None
+        if clean:
+            self.settings.states.give(self.entry.id, self.host)
 
     def raise_task_failure(self) -> None:
         if self.task_failure is not None:
@@ -515,7 +564,13 @@ def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
     `meta.temporal.workflow.name`. An unknown type fails the workflow (`NotFound`): a task
     retried forever would leave its monitors waiting (issue 12 item 6)."""
     registry = settings.runtime.app.registry
-    for entry in [registry.get(workflow_type), *registry.by_kind("workflow.")]:
+
+    def candidates() -> Iterator[Entry | None]:
+        # The entry ID is the usual type: the scan for a custom name only when it is not.
+        yield registry.get(workflow_type)
+        yield from registry.by_kind("workflow.")
+
+    for entry in candidates():
         if entry is None or entry.kind not in WORKFLOW_KINDS:
             continue
         try:
@@ -570,6 +625,12 @@ class LuaWorkflow:
             error = Error(f"cannot decode the workflow input: {exc.error}", errors.INTERNAL, False)
             raise protocol.application_error(error) from None
         run = self._run = WorkflowRun(settings, entry, context)
+        try:
+            return await self._drive(run, values)
+        finally:
+            run.close()
+
+    async def _drive(self, run: WorkflowRun, values: list[Any]) -> RawValue:
         for topic, signal_values, sender in self._early:
             run.signal(topic, signal_values, sender)
         self._early.clear()

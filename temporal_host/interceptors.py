@@ -65,7 +65,20 @@ class Header:
     sender: str | None = None
 
     def payload(self) -> Payload:
-        return context_header(self.values, self.sender)
+        """Encoded once for consecutive commands with an equal header (a workflow calling
+        activities in a loop sends the same context each time). The SDK copies header
+        payloads into each command, so sharing one is safe."""
+        global _LAST_PAYLOAD
+        last = _LAST_PAYLOAD
+        if last is not None and last[1] == self.sender and last[0] == self.values:
+            return last[2]
+        payload = context_header(self.values, self.sender)
+        _LAST_PAYLOAD = (dict(self.values), self.sender, payload)
+        return payload
+
+
+_LAST_PAYLOAD: tuple[dict[str, Any], str | None, Payload] | None = None
+"""(values, sender, payload) of the last header encoded; replaced whole (threads share it)."""
 
 
 START_HEADER: ContextVar[tuple[dict[str, Any], str | None]] = ContextVar(

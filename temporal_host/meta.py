@@ -12,6 +12,7 @@ the field.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import attrs
@@ -44,7 +45,11 @@ class TemporalMeta:
 
     @staticmethod
     def of(entry: Entry) -> TemporalMeta:
-        return _structure(entry)
+        """Parsed once per entry (a workflow reads it for every activity it calls)."""
+        meta = _PARSED.get(entry)
+        if meta is None:
+            meta = _PARSED[entry] = _structure(entry)
+        return meta
 
     @property
     def workflow_type(self) -> str:
@@ -74,6 +79,10 @@ def _strict(value: Any, kind: type) -> Any:
 _converter = cattrs.Converter(forbid_extra_keys=True)
 _converter.register_structure_hook(str, lambda value, _: _strict(value, str))
 _converter.register_structure_hook(bool, lambda value, _: _strict(value, bool))
+
+
+_PARSED: weakref.WeakKeyDictionary[Entry, TemporalMeta] = weakref.WeakKeyDictionary()
+"""Entries are immutable (a change is a new Entry), so their parsed block is too."""
 
 
 def _structure(entry: Entry) -> TemporalMeta:

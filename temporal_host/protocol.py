@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -80,13 +81,22 @@ class LuaJSONPayloadConverter(EncodingPayloadConverter):
         return "json/plain"
 
     def to_payload(self, value: Any) -> Payload | None:
-        return Payload(
-            metadata={"encoding": b"json/plain"},
-            data=jsoncodec.encode(value, default=json_default).encode(),
-        )
+        if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
+            data = str(value).encode()  # what the codec writes, without its walk
+        else:
+            data = jsoncodec.encode(value, default=json_default).encode()
+        return Payload(metadata={"encoding": b"json/plain"}, data=data)
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
-        return jsoncodec.decode(payload.data)
+        data = payload.data
+        if _SMALL_INT.fullmatch(data):
+            return int(data)  # what the codec reads, without its parser
+        return jsoncodec.decode(data)
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_SMALL_INT = re.compile(rb"-?(?:0|[1-9][0-9]{0,17})")
+"""Integers of up to 18 digits: always int64, which is what the codec reads them as."""
 
 
 class LuaPayloadConverter(CompositePayloadConverter):
@@ -190,8 +200,10 @@ def security_header(context: Mapping[str, Any], key: str | None) -> Payload | No
     """The signed `wippy-security` header (§16) for the identity in `context`: `{actor =
     {id, meta}, policies}` and an HMAC-SHA256 of its canonical JSON under the client's
     `header_signing_key`. None without a key or an identity: nothing unsigned is sent."""
+    if not key:
+        return None
     actor, scope = context_actor(context), context_scope(context)
-    if not key or (actor is None and scope is None):
+    if actor is None and scope is None:
         return None
     data: dict[str, Any] = {"policies": list(scope.policies) if scope is not None else []}
     if actor is not None:

@@ -19,6 +19,7 @@ from temporal_host.options import (
     WorkerOptions,
 )
 from temporal_host.search import SearchAttributes
+from temporal_host.states import StatePool
 
 
 @attrs.frozen
@@ -41,6 +42,8 @@ class WorkerSettings:
     """Verifies and signs the `wippy-security` header (§16)."""
     search: SearchAttributes | None = None
     """Checks (and on the embedded server registers) search attributes; None in replays."""
+    states: StatePool[Any] = attrs.field(factory=StatePool, eq=False, repr=False)
+    """Idle workflow Lua hosts by entry, reused by the next run (driver.py)."""
 
     @classmethod
     def create(

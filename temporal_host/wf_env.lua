@@ -1,8 +1,10 @@
 -- The deterministic environment of a workflow's Lua state (temporal.md §8.1, §8.3).
 --
 -- Run once per state, before any workflow code: it replaces what app environments copy from
--- the real globals (`pairs`, `next`) and the `os` functions they share, and seeds `math.random`.
--- `py` is the Python half (driver.py `_env_functions`).
+-- the real globals (`pairs`, `next`) and the `os` functions they share. It returns the
+-- function that seeds `math.random`, which every run that takes the state calls first
+-- (states are reused by the next run of the same entry). `py` is the Python half (driver.py
+-- `_env_functions`).
 
 local rt, py = ...
 local type, rawget, error, getmetatable = type, rawget, error, debug.getmetatable
@@ -151,7 +153,8 @@ end
 os_lib.clock = function() return elapsed() end
 
 -----------------------------------------------------------------------------------------
--- math.random: seeded from the workflow's deterministic randomness
+-- math.random: seeded per run from the workflow's deterministic randomness
 -----------------------------------------------------------------------------------------
 
-math.randomseed(py.seed)
+local randomseed = math.randomseed
+return function(seed) randomseed(seed) end

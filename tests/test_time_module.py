@@ -1037,3 +1037,27 @@ async def test_location_kind_is_registered() -> None:
     assert kind_of(UTC) == b"location" and Location in SENDABLE
     assert kind_of(gotime.now()) == b"time" and GoTime in SENDABLE
     assert kind_of(Duration(1)) == b"duration" and Duration in SENDABLE
+
+
+async def test_time_methods_load_with_the_first_time_value(tmp_path: Path) -> None:
+    """A host's state loads the time module lazily, yet the `at` of an event works in a
+    process that never required it (the module loads when such a value is first used)."""
+    source = """
+    return {main = function()
+      local events = process.events()
+      process.spawn_monitored("test:quit", "test:processes")
+      local event = events:receive()
+      return {unix = event.at:unix() > 0, kind = event.kind}
+    end}
+    """
+    quit_entry = {"name": "quit", "kind": "process.lua", "source": "file://quit.lua"}
+    quit_entry["method"] = "main"
+    event = await run_lua(
+        tmp_path,
+        source,
+        modules=[],
+        files={"quit.lua": "return {main = function() return 1 end}"},
+        entries=[quit_entry],
+    )
+    assert event.error is None, event.error
+    assert event.value == {"unix": True, "kind": "pid.exit"}

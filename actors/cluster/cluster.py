@@ -33,6 +33,7 @@ from nats.protocol.command import pub_cmd
 
 from actors import errors
 from actors.cluster import remote as wire
+from actors.cluster.inline import InlineReader
 from actors.cluster.names import ClusterNames
 from actors.cluster.remote import RemoteNode, discard, down_error
 from actors.cluster.server import NatsServer, shared_embedded_server
@@ -67,6 +68,7 @@ class Cluster:
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = False
         self._stopping = False
+        self._inline: InlineReader | None = None
         self._server: NatsServer | None = None
         """The embedded nats-server, when this node started it."""
         self.max_payload = 1024 * 1024
@@ -105,6 +107,8 @@ class Cluster:
             ) from None
         frames = await nc.subscribe(self.subject(self.name), cb=_never_called)
         frames._pending_queue = _Inline(self._on_frames)
+        self._inline = InlineReader(nc, frames._id, self._on_batch)
+        self._inline.attach()
         await nc.subscribe(f"{settings.prefix}.hb", cb=self._on_heartbeat)
         await nc.subscribe(f"{settings.prefix}.ping.{self.name}", cb=self._on_ping)
         await self._beat(HELLO)
@@ -298,6 +302,8 @@ class Cluster:
 
     async def _on_reconnect(self) -> None:
         self._connected = True
+        if self._inline is not None:
+            self._inline.attach()  # the new connection's reader
         now = time.monotonic()
         for peer in self.peers.values():
             peer.last_seen = now  # a fresh detection window: they were cut off too
@@ -309,13 +315,17 @@ class Cluster:
     # -- incoming frames ---------------------------------------------------------------------------
 
     def _on_frames(self, msg: Msg) -> None:
+        """A batch that came through nats-py's reader (see `InlineReader`)."""
+        self._on_batch(msg.data)
+
+    def _on_batch(self, data: bytes) -> None:
         """A batch from a peer: applied in stream order. A batch seen before (sent again
         after a reconnection) is dropped; one that comes early waits for the missing ones."""
-        items = unpack_stream(msg.data)
+        items = unpack_stream(data)
         try:
             name, incarnation, seq = next(items)
         except Exception:
-            log.warning("dropped a malformed batch on %s", msg.subject)
+            log.warning("node %s dropped a malformed batch", self.name)
             return
         peer = self._see(name, incarnation)
         if peer is None or seq <= peer.received:
@@ -511,7 +521,7 @@ class Cluster:
                 context=context or {},
                 options=options or {},
             )
-            return _spawned(node.spawn(host_name, request)), False
+            return _spawned(node.spawn(host_name, request)), node.answers_at_once(host_name)
         raise errors.invalid(f"unknown cluster request: {op}")
 
 

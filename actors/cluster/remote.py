@@ -88,7 +88,8 @@ class RemoteNode(Host):
         """Their process -> our processes linked to it."""
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self._out: list[bytes] = []
-        self._flush_scheduled = False
+        self._batching = False
+        """A frame left at once in this pass of the event loop: later ones are batched."""
         self.sent = 0
         """Sequence number of the last batch sent to this node."""
         self.unacknowledged: deque[tuple[int, bytes]] = deque()
@@ -126,14 +127,20 @@ class RemoteNode(Host):
             )
         self._out.append(data)
         self.cluster.frames_sent += 1
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+        if not self._batching:
+            # The first frame of a pass of the event loop leaves at once: a lone message
+            # (a ping-pong, a reply) waits for nothing. Frames queued after it in the same
+            # pass leave together at its end.
+            self._batching = True
+            self.flush()
+            asyncio.get_running_loop().call_soon(self._end_batch)
+
+    def _end_batch(self) -> None:
+        self._batching = False
+        self.flush()
 
     def flush(self) -> None:
-        """Publish what is queued, in as few NATS messages as fit: frames queued during one
-        pass of the event loop leave together."""
-        self._flush_scheduled = False
+        """Publish what is queued, in as few NATS messages as fit."""
         frames, self._out = self._out, []
         if frames:
             cluster = self.cluster

@@ -10,7 +10,7 @@ reuse the stock read methods (`result`, `error`, `is_complete`, `is_canceled`).
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actors.errors import Error
 from lua_bindings.channels import Channel
@@ -23,8 +23,11 @@ from lua_bindings.modules.funcs import (
     call_target,
     canceled_error,
 )
-from temporal_host.wf_modules.commands import Phase, answer
+from temporal_host.wf_modules.commands import Commands, Phase, answer
 from temporal_host.wf_modules.host import WorkflowModuleHost
+
+if TYPE_CHECKING:
+    from temporal_host.driver import WorkflowRun
 
 
 class ActivityCall:
@@ -59,8 +62,16 @@ def _table(value: Any) -> dict[str, Any]:
 class WorkflowFuncsFunctions(FuncsFunctions):
     def __init__(self, host: WorkflowModuleHost) -> None:
         super().__init__(host)
-        self.run = host.run
-        self.commands = host.run.commands
+        self.workflow_host = host
+
+    # Read at each call: the host serves one run after another (temporal_host/states.py).
+    @property
+    def run(self) -> WorkflowRun:
+        return self.workflow_host.run
+
+    @property
+    def commands(self) -> Commands:
+        return self.workflow_host.run.commands
 
     def _activity(
         self, target: Any, context: Any, actor: Any, scope: Any, args: Any, options: Any

@@ -11,7 +11,7 @@ name registry, which is live node state that a replay could not reproduce.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actors.errors import InvalidError
 from actors.mailbox import check_topic
@@ -20,6 +20,9 @@ from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.process import FUNCTION_NAMES, ProcessFunctions
 from temporal_host.wf_modules.host import WorkflowModuleHost
+
+if TYPE_CHECKING:
+    from temporal_host.wf_modules.commands import Commands
 
 _LINK = "{name} not supported in workflow context: Temporal doesn't support bidirectional linking"
 _MONITOR = "{name} not supported in workflow context: child workflows are automatically monitored"
@@ -39,7 +42,12 @@ class WorkflowProcessFunctions(ProcessFunctions):
 
     def __init__(self, host: WorkflowModuleHost) -> None:  # no super(): there is no node here
         self.host = host
-        self.commands = host.run.commands
+        self.workflow_host = host
+
+    @property
+    def commands(self) -> Commands:
+        """Read at each call: the host serves one run after another (states.py)."""
+        return self.workflow_host.run.commands
 
     # -- messages -------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ def info_table() -> dict[str, Any]:
 
 
 def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
-    run = host.run
+    # `host.run` is read at each call: the host serves one run after another (states.py).
 
     def info() -> Any:
         return host.lua(info_table())
@@ -56,7 +56,8 @@ def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
         request = SpawnRequest(
             target=name, args=values, parent=process.pid, context=dict(process.context)
         )
-        return run.commands.spawn_child(request, run.commands.worker_of(name), wait=True)
+        commands = host.run.commands
+        return commands.spawn_child(request, commands.worker_of(name), wait=True)
 
     @nil_on_error
     def version(change_id: Any, min_supported: Any, max_supported: Any) -> int:
@@ -64,14 +65,14 @@ def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
             raise InvalidError("workflow.version: change_id must be a non-empty string")
         low = _integer(min_supported, "min_supported")
         high = _integer(max_supported, "max_supported")
-        return run.version(text(change_id), low, high)
+        return host.run.version(text(change_id), low, high)
 
     @awaitable
     def attrs(values: Any) -> Reply:
         data = from_lua(values) if values is not None else None
         if not isinstance(data, dict) or not ({"search", "memo"} & data.keys()):
             raise InvalidError("workflow.attrs: expected {search = {...}, memo = {...}}")
-        return run.commands.upsert(data.get("search"), data.get("memo"))
+        return host.run.commands.upsert(data.get("search"), data.get("memo"))
 
     return {
         "info": info,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import subprocess
 import sys
 import textwrap
@@ -48,6 +49,7 @@ from temporal_host.driver import WorkflowRun
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.options import WorkerOptions
 from temporal_host.settings import WorkerSettings
+from temporal_host.states import StatePool
 from temporal_host.worker import build_replayer, build_worker
 
 pytestmark = pytest.mark.anyio
@@ -73,6 +75,8 @@ class Driver:
     runtime: AppRuntime
     settings: WorkerSettings
     prefix: str
+    worker_settings: WorkerSettings
+    """The worker's own settings (its pool of Lua hosts: `states`)."""
     histories: list[tuple[str, str, Any]] = attrs.field(factory=list)
     """(workflow ID, history JSON, result) of every replay-checked run."""
 
@@ -158,7 +162,8 @@ async def driver(temporal_server: EmbeddedServer) -> AsyncIterator[Driver]:
             runtime, client, CLIENT_ID, WORKER_ID, prefix + "driver-tests", {}, prefix
         )
         async with worker:
-            yield Driver(client, runtime, settings, prefix)
+            worker_settings = worker.config()["interceptors"][0].settings
+            yield Driver(client, runtime, settings, prefix, worker_settings)
 
 
 # -- the seed's workflows -----------------------------------------------------------------------
@@ -340,6 +345,55 @@ async def test_deterministic_pairs_and_next(driver: Driver) -> None:
         "kept": 2,
         "empty": True,
     }
+
+
+ISOLATION = "app:isolation_workflow"
+CLEAN = {
+    "runs": 1,
+    "upper": "A",
+    "table_insert": "ok",
+    "floor": 2,
+    "pi": math.pi,
+    "os_time": "number",
+    "time_now": "function",
+    "funcs_call": "function",
+}
+"""What a run of isolation.lua sees when no earlier run left anything behind (every other
+field of `seen` is nil, so absent)."""
+
+
+def clean_except_random(outcome: dict[str, Any]) -> dict[str, Any]:
+    seen = dict(outcome["seen"])
+    assert isinstance(seen.pop("first_random"), int)
+    return seen
+
+
+async def test_a_pooled_state_keeps_nothing_of_the_previous_run(driver: Driver) -> None:
+    """Isolation is a security property: the second run takes the state the first one
+    left (the pool says so), and sees none of the first run's globals, library, module or
+    metatable writes, module-level locals, nor its reseeded `math.random`."""
+    states = driver.worker_settings.states
+    first = await driver.run(ISOLATION, "first")
+    assert clean_except_random(first) == CLEAN
+    assert first["wrote_shared_mt"] is False
+    assert states.idle(ISOLATION) == 1  # the first run gave its host back
+    reused = states.reused
+    second = await driver.run(ISOLATION, "second")
+    assert states.reused == reused + 1 and states.idle(ISOLATION) == 1
+    assert clean_except_random(second) == CLEAN
+    assert second["seen"]["first_random"] != first["after_reseed"]
+
+
+async def test_replays_on_a_reused_state_are_exact(driver: Driver) -> None:
+    """Replaying through one replayer reuses its states: each history still computes its
+    recorded result, in any order, fresh state or not."""
+    handles = [await driver.start(ISOLATION, tag) for tag in ("a", "b")]
+    results = {h.id: normal(await driver.result(h)) for h in handles}
+    histories = [await h.fetch_history() for h in handles]
+    settings = attrs.evolve(driver.settings, states=StatePool())
+    replayed = await replay_results(settings, [*histories, *reversed(histories)])
+    assert replayed == results
+    assert settings.states.made == 1 and settings.states.reused == 3
 
 
 async def test_workflow_info_version_and_attrs(driver: Driver) -> None:

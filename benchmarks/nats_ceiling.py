@@ -1,0 +1,135 @@
+"""The ceiling `node_pingpong` runs under: the same ping-pong with no runtime at all.
+
+Two OS processes, one nats-server, one small message bounced; each side is a bare asyncio
+protocol that speaks just enough of the NATS wire protocol (CONNECT, SUB, PUB, MSG, PING)
+to do it: no client library, no parsing beyond a line split, no Lua, no msgpack. Whatever
+the nodes lose against this is the runtime's; what this loses against distributed Erlang is
+the machine's (Python's event loop, loopback wake-ups through nats-server).
+
+`python -m benchmarks.nats_ceiling URL` is the ponger; `ceiling()` starts the server and the
+ponger and pings from this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from actors.cluster import NatsServer
+
+ROUND_TRIPS = 20_000
+PAYLOAD = b"x" * 48
+
+
+class _Wire(asyncio.Protocol):
+    """Subscribes to `listen` and hands each message's payload to `on_message`."""
+
+    def __init__(self, listen: bytes, on_message: Callable[[bytes], None]) -> None:
+        self.listen = listen
+        self.on_message = on_message
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+        self.ready = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport.write(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+        transport.write(b"SUB %s 1\r\nPING\r\n" % self.listen)
+
+    def publish(self, subject: bytes, payload: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(b"PUB %s %d\r\n%s\r\n" % (subject, len(payload), payload))
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer + data
+        while (eol := buffer.find(b"\r\n")) >= 0:
+            line = buffer[:eol]
+            if line.startswith(b"MSG "):
+                end = eol + 2 + int(line.rsplit(b" ", 1)[1])
+                if len(buffer) < end + 2:
+                    break
+                self.on_message(buffer[eol + 2 : end])
+                buffer = buffer[end + 2 :]
+                continue
+            if line == b"PING":
+                assert self.transport is not None
+                self.transport.write(b"PONG\r\n")
+            elif line == b"PONG" and not self.ready.done():
+                self.ready.set_result(None)
+            buffer = buffer[eol + 2 :]
+        self.buffer = buffer
+
+
+async def _connect(url: str, listen: bytes, on_message: Callable[[bytes], None]) -> _Wire:
+    address = urlsplit(url)
+    loop = asyncio.get_running_loop()
+    _, wire = await loop.create_connection(
+        lambda: _Wire(listen, on_message), address.hostname, address.port
+    )
+    await wire.ready  # subscribed: the server answered the PING after the SUB
+    return wire
+
+
+async def _pong(url: str) -> None:
+    wire: _Wire | None = None
+
+    def answer(payload: bytes) -> None:
+        assert wire is not None
+        wire.publish(b"pong", payload)
+
+    wire = await _connect(url, b"ping", answer)
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+async def ceiling() -> float:
+    """Round trips per second of the bare ping-pong (one run)."""
+    async with NatsServer() as server:
+        peer = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.nats_ceiling", server.url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert peer.stdout is not None
+            peer.stdout.readline()
+            done = asyncio.get_running_loop().create_future()
+            count = 0
+            wire: _Wire | None = None
+
+            def bounce(payload: bytes) -> None:
+                nonlocal count
+                count += 1
+                if count == ROUND_TRIPS:
+                    done.set_result(None)
+                else:
+                    assert wire is not None
+                    wire.publish(b"ping", payload)
+
+            wire = await _connect(server.url, b"pong", bounce)
+            started = time.perf_counter()
+            wire.publish(b"ping", PAYLOAD)
+            await done
+            rate = ROUND_TRIPS / (time.perf_counter() - started)
+            assert wire.transport is not None
+            wire.transport.close()
+            return rate
+        finally:
+            if peer.stdin is not None:
+                peer.stdin.close()
+            try:
+                peer.wait(10)
+            except subprocess.TimeoutExpired:
+                peer.kill()
+
+
+if __name__ == "__main__":
+    asyncio.run(_pong(sys.argv[1]))
