@@ -29,7 +29,7 @@ from actors.exits import (
     terminated_error,
 )
 from actors.host import Host, SpawnRequest
-from actors.mailbox import Mailbox, check_topic
+from actors.mailbox import Deliveries, Mailbox, check_topic
 from actors.messages import EXIT, Event, Message, cancel_event, link_down_event
 from actors.pid import PID, SYSTEM, local_id
 from actors.values import copy_value
@@ -42,7 +42,7 @@ class LocalProcess:
     """Bookkeeping for one live process. Subclasses add how its code runs."""
 
     pid: PID
-    mailbox: Mailbox = attrs.field(factory=Mailbox)
+    mailbox: Deliveries = attrs.field(factory=Mailbox)
     context: dict[str, Any] = attrs.field(factory=dict)
     trap_links: bool = False
     links: set[PID] = attrs.field(factory=set)

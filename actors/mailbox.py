@@ -16,10 +16,23 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from actors.errors import invalid
 from actors.messages import Event, Message
+
+
+class Deliveries(Protocol):
+    """What hosts and the exit rule need of a process's mailbox: `Mailbox` for Python
+    processes, the Lua kernel's mailbox (`lua_bindings.process.LuaMailbox`) for Lua ones."""
+
+    def deliver(self, message: Message) -> None: ...
+
+    def deliver_event(self, event: Event) -> None: ...
+
+    def pending_messages(self) -> int: ...
+
+    def pending_events(self) -> int: ...
 
 
 class MailQueue:

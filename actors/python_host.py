@@ -21,7 +21,7 @@ from actors import errors
 from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
-from actors.mailbox import MailQueue
+from actors.mailbox import Mailbox, MailQueue
 from actors.messages import Event, Message
 from actors.names import LOCAL
 from actors.node import Node
@@ -39,6 +39,7 @@ so a busy process cannot starve the others or ignore cancellation."""
 
 @attrs.define(eq=False)
 class PythonProcess(LocalProcess):
+    mailbox: Mailbox = attrs.field(factory=Mailbox)
     behaviour: Behaviour | None = None
     scope: anyio.CancelScope | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -14,6 +15,35 @@ def report(name: str, metric: str, value: float) -> None:
 def best_of(rounds: int, measure: Callable[[], Awaitable[float]]) -> float:
     """Run `measure` `rounds` times in fresh event loops; the best rate is the least noisy."""
     return max(anyio.run(measure) for _ in range(rounds))
+
+
+class Stopwatch:
+    """Wall-clock and CPU time (`time.process_time`: the time this process actually ran)
+    from its creation. On a machine shared with other work the CPU-time rate is the one the
+    load disturbs least."""
+
+    def __init__(self) -> None:
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
+
+    def rates(self, count: float) -> tuple[float, float]:
+        """`count` per second of wall-clock time and per second of CPU time."""
+        wall = time.perf_counter() - self.wall
+        cpu = time.process_time() - self.cpu
+        return count / wall, count / max(cpu, 1e-9)
+
+
+def best_rates(
+    rounds: int, measure: Callable[[], Awaitable[tuple[float, float]]]
+) -> tuple[float, float]:
+    """`best_of` for (wall, CPU) rate pairs: the best of each."""
+    results = [anyio.run(measure) for _ in range(rounds)]
+    return max(wall for wall, _ in results), max(cpu for _, cpu in results)
+
+
+def cpu_metric(metric: str) -> str:
+    """The name of a rate's CPU-time twin: `round_trips_per_s` -> `round_trips_per_cpu_s`."""
+    return metric.removesuffix("_per_s") + "_per_cpu_s"
 
 
 def report_against_erlang(name: str, metric: str, ours: float, workload: str) -> None:

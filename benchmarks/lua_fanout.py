@@ -7,22 +7,21 @@ the benchmark fails if any message is lost (the totals must add up) or reordered
 from __future__ import annotations
 
 import random
-import time
 
 import anyio
 
 from actors.host import SpawnRequest
 from actors.messages import Event, Message
 from actors.runtime import AppRuntime
-from benchmarks.harness import best_of, report
+from benchmarks.harness import Stopwatch, best_rates, cpu_metric, report
 from benchmarks.lua_app import HOST, with_app
 
 PROCESSES = 1_000
 MESSAGES = 100
 
 
-async def measure() -> float:
-    async def body(runtime: AppRuntime) -> float:
+async def measure() -> tuple[float, float]:
+    async def body(runtime: AppRuntime) -> tuple[float, float]:
         node = runtime.node
         host = node.host(HOST)
         pids = [
@@ -49,7 +48,7 @@ async def measure() -> float:
             {"peers": peers, "targets": [t + 1 for t in targets[i]], "expected": expected[i]}
             for i in range(PROCESSES)
         ]
-        started = time.perf_counter()
+        watch = Stopwatch()
         for pid, plan in zip(pids, plans, strict=True):
             await host.send(pid, Message("plan", plan))
         await all_done.wait()
@@ -58,13 +57,15 @@ async def measure() -> float:
             if event.error is not None:
                 raise RuntimeError(f"fanout process failed: {event.error}")
             received += event.value
-        elapsed = time.perf_counter() - started
+        rates = watch.rates(received)
         if received != PROCESSES * MESSAGES:
             raise RuntimeError(f"lost messages: {received} of {PROCESSES * MESSAGES}")
-        return received / elapsed
+        return rates
 
     return await with_app(body)
 
 
 def main() -> None:
-    report("lua_fanout", "messages_per_s", best_of(3, measure))
+    wall, cpu = best_rates(3, measure)
+    report("lua_fanout", "messages_per_s", wall)
+    report("lua_fanout", cpu_metric("messages_per_s"), cpu)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import time
-
 from actors.runtime import AppRuntime
-from benchmarks.harness import best_of, report_against_erlang
+from benchmarks.harness import Stopwatch, best_rates, cpu_metric, report, report_against_erlang
 from benchmarks.lua_app import run, with_app
 
 CHILDREN = 5_000
 
 
-async def measure() -> float:
-    async def body(runtime: AppRuntime) -> float:
-        started = time.perf_counter()
+async def measure() -> tuple[float, float]:
+    async def body(runtime: AppRuntime) -> tuple[float, float]:
+        watch = Stopwatch()
         await run(runtime, "bench:spawner", CHILDREN)
-        return CHILDREN / (time.perf_counter() - started)
+        return watch.rates(CHILDREN)
 
     return await with_app(body)
 
 
 def main() -> None:
-    report_against_erlang("lua_spawn", "spawn_monitor_exit_per_s", best_of(3, measure), "spawn")
+    wall, cpu = best_rates(3, measure)
+    report_against_erlang("lua_spawn", "spawn_monitor_exit_per_s", wall, "spawn")
+    report("lua_spawn", cpu_metric("spawn_monitor_exit_per_s"), cpu)

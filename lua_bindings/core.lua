@@ -69,73 +69,97 @@ end
 rt.is_kind = is_kind
 
 -----------------------------------------------------------------------------------------
--- Tasks: the coroutines the scheduler owns (main, and every coroutine.spawn).
+-- The kernel: contexts, tasks and the run queue.
+--
+-- Every process of the host is a context; its coroutines ("tasks") become ready when a
+-- channel hands them something, a message arrives or Python answers a parked call. Ready
+-- contexts wait in RUNQ and `rt.run(budget)` resumes them here, in Lua: a message between
+-- two Lua processes of one host never enters Python (docs/lua-runtime.md, "The kernel").
 -----------------------------------------------------------------------------------------
 
-local TASKS = {}       -- task id -> coroutine
-local TASK_CTX = {}    -- task id -> the context (process) it belongs to
-local next_task = 0
+local next_task = 0  -- task ids are unique in the state; a context's `tasks` maps its own
+                     -- to their coroutines (no global table: fewer large tables for the
+                     -- collector to walk)
 
 -- The context of the process whose task runs now: per-process state lives here.
 rt.current = nil
+local current_task = 0
 
 -- Contexts live here, keyed by a number Python chooses: Python never holds a Lua object
 -- beyond the call that produced it (docs/lua-runtime.md, "lupa and object lifetimes").
 local CONTEXTS = {}
 
 local WEAK_VALUES = {__mode = "v"}
+local NONE = setmetatable({}, {__newindex = function() error("read-only", 2) end})
+local EMPTY_FUTURES = NONE  -- a context's futures until it has one (rt.remember_future)
+-- What a context's tables become when its process ends (code still running in it may read
+-- them; writing raises).
+local ENDED = setmetatable({}, {__newindex = function() error("the process has ended", 2) end})
 
 -- The live processes of this host that other processes of the host may send to without
 -- entering Python: PID text -> context id (`process.send`, see rt.copy).
 local LOCAL = {}
 rt.LOCAL = LOCAL
 
--- `pid` is the process's PID text; `routable` puts it in LOCAL (workflow states do not:
--- their messages must go through Temporal).
-function rt.new_context(id, pid, routable)
-  CONTEXTS[id] = {tasks = {}, cache = {}, imports = {}, slots = {}, pid = pid,
-                  futures = setmetatable({}, WEAK_VALUES)}
-  if routable then LOCAL[pid] = id end
+-- FIFO queues: head and tail indices, reset whenever the queue empties so the integer keys
+-- stay in the table's array part.
+local function q_new() return {h = 1, t = 0} end
+local function q_push(q, v)
+  local t = q.t + 1
+  q.t = t
+  q[t] = v
+end
+local function q_pop(q)
+  local h = q.h
+  if h > q.t then return nil end
+  local v = q[h]
+  q[h] = nil
+  if h == q.t then q.h, q.t = 1, 0 else q.h = h + 1 end
+  return v
+end
+local function q_len(q) return q.t - q.h + 1 end
+rt.q_new, rt.q_push, rt.q_pop, rt.q_len = q_new, q_push, q_pop, q_len
+
+-- A new context; its number is what Python names it by. `pid` is the process's PID text;
+-- `routable` puts it in LOCAL (workflow states do not: their messages must go through
+-- Temporal); `plain`: the process has an empty context (security identity, values), so its
+-- children may be spawned without Python (rt.spawn).
+local context_seq = 0
+local function new_context(pid, routable, plain)
+  context_seq = context_seq + 1
+  local ctx = {id = context_seq, alive = true, tasks = {}, cache = {}, imports = false,
+               pid = pid, ready = q_new(), queued = false, main = 0, plain = plain,
+               futures = EMPTY_FUTURES}
+  CONTEXTS[context_seq] = ctx
+  if routable then LOCAL[pid] = context_seq end
+  return ctx
+end
+function rt.new_context(pid, routable, plain)
+  return new_context(pid, routable, plain).id
 end
 
 -- The Payload a finished future delivered, so `future:result()` returns that same object
 -- (kept weakly: once nothing else holds it, nobody can compare it any more).
 function rt.remember_future(id, call, payload)
   local ctx = CONTEXTS[id]
-  if ctx then ctx.futures[call] = payload end
-end
-
--- Slots: channel items stay in Lua, parked in their process's context; Python moves only
--- the slot numbers (see channels.py for why).
-local slot_seq = 0
-local function put(v)
-  slot_seq = slot_seq + 1
-  rt.current.slots[slot_seq] = v
-  return slot_seq
-end
--- Python parks a value for process `id` (a timer fire, a delivered message).
-function rt.slot_in(id, v)
-  local ctx = CONTEXTS[id]
-  if ctx == nil then return 0 end
-  slot_seq = slot_seq + 1
-  ctx.slots[slot_seq] = v
-  return slot_seq
-end
-local function take(n)
-  local slots = rt.current.slots
-  local v = slots[n]
-  slots[n] = nil
-  return v
+  if ctx == nil then return end
+  if ctx.futures == EMPTY_FUTURES then ctx.futures = setmetatable({}, WEAK_VALUES) end
+  ctx.futures[call] = payload
 end
 
 -- CPU budget: Lua cannot be pre-empted, so code that runs too long without yielding would
 -- stall every other process of the host (or trip Temporal's deadlock detector in a
 -- workflow). Every coroutine gets a count hook; past the budget it raises, which fails the
 -- process like any uncaught error. No hook at all when the budget is off.
-local cpu_budget, step_started = nil, 0
+-- A step's clock starts at the hook's first call in that step (at most HOOK_EVERY
+-- instructions, a few milliseconds, after it began), so that resuming a task costs no
+-- look at the clock.
+local cpu_budget, step, hooked_step, step_started = nil, 0, -1, 0
 local HOOK_EVERY = 1000000  -- instructions between looks at the clock
 local function over_budget()
-  if clock() - step_started > cpu_budget then
+  if hooked_step ~= step then
+    hooked_step, step_started = step, clock()
+  elseif clock() - step_started > cpu_budget then
     error(py.err_new(("ran for more than %gs without yielding"):format(cpu_budget),
                      "Timeout", false), 2)
   end
@@ -149,48 +173,109 @@ function rt.set_cpu_budget(seconds) cpu_budget = seconds end
 
 local function new_task(ctx, fn)
   next_task = next_task + 1
-  TASKS[next_task] = create(fn)
-  TASK_CTX[next_task] = ctx
-  ctx.tasks[next_task] = true
+  ctx.tasks[next_task] = create(fn)
   return next_task
 end
 rt.new_task = new_task
 
-local function end_task(id)
-  local ctx = TASK_CTX[id]
-  TASKS[id], TASK_CTX[id] = nil, nil
-  if ctx then ctx.tasks[id] = nil end
+local function end_task(ctx, id)
+  if ctx.alive then ctx.tasks[id] = nil end
 end
 
--- Resume task `id`; always three values (lupa returns one value unpacked):
--- "park", "done", v, e, or "error", err, traceback.
-function rt.step(id, ...)
-  local co = TASKS[id]
-  if co == nil then return "gone", false, false end
-  rt.current = TASK_CTX[id]
-  if cpu_budget then step_started = clock() end
-  local ok, a, b = co_resume(co, ...)
-  rt.current = nil
-  if not ok then
-    end_task(id)
-    if not is_kind(a, "error") then a = tostring(a) end
-    return "error", a, traceback(co)
+-- The run queue: contexts with ready tasks, each with its own FIFO of resumptions. An
+-- entry is a table {task = id, n = count, values...}; a Lua waiter is its own entry.
+local RUNQ = q_new()
+local urgent = false  -- set by Python while it fires a timer that was set for later
+function rt.set_urgent(on) urgent = on end
+
+local function make_ready(ctx, entry)
+  if not ctx.alive then return end
+  local ready = ctx.ready
+  local t = ready.t + 1
+  ready.t, ready[t] = t, entry
+  if not ctx.queued then
+    ctx.queued = true
+    if urgent then
+      -- woken by a timer set for later: first in line, not behind every busy process
+      local h = RUNQ.h - 1
+      RUNQ.h, RUNQ[h] = h, ctx
+    else
+      q_push(RUNQ, ctx)
+    end
   end
-  if co_status(co) == "dead" then
-    end_task(id)
-    return "done", a, b
-  end
-  return "park", false, false
 end
+
+-- Python makes task `task` of context `id` ready with values (a parked call's answer,
+-- the arguments of a main task).
+function rt.wake(id, task, ...)
+  local ctx = CONTEXTS[id]
+  if ctx == nil or ctx.tasks[task] == nil then return end
+  make_ready(ctx, {task = task, n = select("#", ...), ...})
+end
+
+-- What Python reads when module code asks which process runs now: (context, task).
+function rt.running() return rt.current and rt.current.id or 0, current_task end
+
+-- Channels Python creates (time.after, futures...) are kept strongly until the end of the
+-- resume that made them: by then the Lua side holds them, or nobody ever will.
+local NURSERY, nursery_used = {}, false
+
+local py_finished = py.finished
+local exit_in_lua  -- (ctx, value): a process without a Python record ends; below
+local batch_time = nil  -- the Time of this batch's EXITs made in Lua (one Python call)
+-- Resume every ready task of `ctx`; a main task that ends, or any task that fails, ends
+-- the process (Python applies the exit).
+local function run_context(ctx)
+  local ready = ctx.ready
+  while ctx.alive do
+    local e = q_pop(ready)
+    if e == nil then return end
+    local id = e.task
+    local co = ctx.tasks[id]
+    if co ~= nil then
+      rt.current, current_task = ctx, id
+      step = step + 1
+      local ok, a, b = co_resume(co, unpack(e, 1, e.n))
+      rt.current, current_task = nil, 0
+      if nursery_used then NURSERY, nursery_used = {}, false end
+      if ok and rawequal(a, PARK) then
+        -- blocked (the common case): nothing to do
+      elseif not ok then
+        end_task(ctx, id)
+        if not is_kind(a, "error") then a = tostring(a) end
+        py_finished(ctx.id, false, a, traceback(co))
+      elseif co_status(co) == "dead" then
+        end_task(ctx, id)
+        if id == ctx.main and not (ctx.lua_only and b == nil and exit_in_lua(ctx, a)) then
+          py_finished(ctx.id, true, a, b)
+        end
+      end
+    end
+  end
+end
+
+-- Run ready contexts, at most `budget` of them; true when some are still ready.
+function rt.run(budget)
+  batch_time = nil
+  while budget > 0 do
+    local ctx = q_pop(RUNQ)
+    if ctx == nil then return false end
+    ctx.queued = false
+    run_context(ctx)
+    budget = budget - 1
+  end
+  return RUNQ.t >= RUNQ.h
+end
+function rt.ready_count() return q_len(RUNQ) end
 
 -- A process ended: forget all its tasks (their coroutines are garbage from now on).
 function rt.drop_context(id)
   local ctx = CONTEXTS[id]
   if ctx == nil then return end
   CONTEXTS[id] = nil
+  ctx.alive = false
   if ctx.pid ~= nil and LOCAL[ctx.pid] == id then LOCAL[ctx.pid] = nil end
-  for task in pairs(ctx.tasks) do TASKS[task], TASK_CTX[task] = nil, nil end
-  ctx.tasks, ctx.cache, ctx.imports, ctx.slots = {}, {}, {}, {}
+  ctx.tasks, ctx.cache, ctx.imports, ctx.mb, ctx.ready = ENDED, ENDED, ENDED, nil, ENDED
 end
 
 -- The wrapper every blocking API uses: `status` 0 means Python parked the current task.
@@ -226,7 +311,8 @@ user_coroutine.wrap = function(fn)
 end
 user_coroutine.spawn = function(fn)
   if type(fn) ~= "function" then error("coroutine.spawn expects a function", 2) end
-  py.spawn_task(new_task(rt.current, fn))
+  local ctx = rt.current
+  make_ready(ctx, {task = new_task(ctx, fn), n = 0})
 end
 
 -----------------------------------------------------------------------------------------
@@ -293,57 +379,194 @@ end)})
 getmetatable("").__index = string_lib
 
 -----------------------------------------------------------------------------------------
--- Channels (lua-api §5). A channel is a Lua table around a Python channel: method lookup
--- stays in Lua, and state (buffers, waiters) lives in Python where other processes' sends
--- can reach it. Blocking goes through PARK.
+-- Channels (lua-api §5), Go-style, all in Lua. A blocked task is a *waiter* registered on
+-- the channels it waits for; whoever completes the operation fires it (the task becomes
+-- ready with `index, value, ok`). A process's inbox, events and `listen` topics are
+-- channels too (unbounded, never sent to), so they mix with ordinary channels, timers and
+-- futures in one `select`. Channels Python makes (time.after, futures, event
+-- subscriptions) are the same tables; Python names them by number (rt.channel_*).
 -----------------------------------------------------------------------------------------
 
 local C = {}
 local CH_MT = {__index = C, __name = "channel"}
-CH_MT.__len = function(ch) return py.ch_len(ch.ch) end
 rt.CH_MT = CH_MT
-local ch_send, ch_recv, ch_close, ch_select = py.ch_send, py.ch_recv, py.ch_close, py.ch_select
+local remove, HUGE = table.remove, math.huge
+local CLOSED_SEND = "send on closed channel"
+local PROCESS_SEND = "cannot send to a process channel"
+local NO_SENDERS = setmetatable({}, {__newindex = function() error(PROCESS_SEND, 2) end})
+local py_ch_pull, py_ch_arm, py_ch_pending, py_ch_id =
+  py.ch_pull, py.ch_arm, py.ch_pending, py.ch_id
 
-local function wrap_channel(pych)
-  return setmetatable({ch = pych}, CH_MT)
-end
-rt.wrap_channel = wrap_channel
+-- What app code holds is an empty table; the channel's state lives in CHS, out of reach
+-- (a process that could rewrite its inbox's queues would break its senders' sends).
+local CHS = setmetatable({}, {__mode = "k"})  -- channel -> its state
 
-function C.send(self, v)
-  local slot = put(v)
-  local status, ok, err = ch_send(self.ch, slot)
-  if status == 0 then
-    local index
-    index, err, ok = co_yield(PARK)
-    ok = index > 0
-  end
-  if not ok then
-    take(slot)
-    error(err, 2)
-  end
-  return true
+-- `cap` 0 is unbuffered; a process channel (`proc`) buffers without bound. Returns the
+-- state; `.ch` is the channel.
+local function new_channel(cap, proc)
+  local ch = setmetatable({}, CH_MT)
+  local st = {ch = ch, cap = cap, closed = false, recv = {}, send = proc and NO_SENDERS or {}}
+  if cap > 0 then st.buf = q_new() end
+  if proc then st.proc = true end
+  CHS[ch] = st
+  return st
 end
--- What a receive on `ch` hands out for slot `n`. A message another process of the host
--- sent is parked whole (rt.copy); a `listen` channel without `message = true` gives only
--- its value.
+
+local function waiter()
+  -- shaped as the run-queue entry it becomes when fired (n, index, value, ok)
+  return {task = current_task, ctx = rt.current, done = false, n = 3, false, false, false}
+end
+local function live(w) return not w.done and w.ctx.alive end
+
+-- A select's waiter is registered on several channels: withdraw it from all of them.
+local function withdraw(w)
+  for _, ch in next, w.sel do
+    local r = ch.recv
+    for k = #r - 1, 1, -2 do
+      if r[k] == w then remove(r, k); remove(r, k) end
+    end
+    local s = ch.send
+    if s ~= NO_SENDERS then
+      for k = #s, 1, -1 do
+        if s[k][1] == w then remove(s, k) end
+      end
+    end
+  end
+end
+
+local function fire(w, index, value, ok)
+  if w.done then return end
+  w.done = true
+  if w.sel then withdraw(w) end
+  w[1], w[2], w[3] = index, value, ok
+  make_ready(w.ctx, w)
+end
+
+-- The next live receiver (waiter, case index), taken off the queue; nil when none.
+local function next_receiver(r)
+  while true do
+    local w, i = r[1], r[2]
+    if w == nil then return nil end
+    if r[3] == nil then
+      r[1], r[2] = nil, nil  -- the usual single receiver
+    else
+      remove(r, 1); remove(r, 1)
+    end
+    if not w.done and w.ctx.alive then return w, i end
+  end
+end
+
+-- true: handed over or buffered; false: it would have to wait; nil: the channel is closed.
+local function send_now(ch, v)
+  if ch.closed then return nil end
+  local w, i = next_receiver(ch.recv)
+  if w then
+    fire(w, i, v, true)
+    return true
+  end
+  local buf = ch.buf
+  if buf and buf.t - buf.h + 1 < ch.cap then
+    q_push(buf, v)
+    return true
+  end
+  return false
+end
+
+local function refill(ch)
+  local s, buf = ch.send, ch.buf
+  while s[1] ~= nil and buf.t - buf.h + 1 < ch.cap do
+    local e = remove(s, 1)
+    if live(e[1]) then
+      q_push(buf, e[3])
+      fire(e[1], e[2], e[3], true)
+    end
+  end
+end
+
+-- true, value, ok when a receive completes now (ok false: closed); false otherwise.
+local function receive_now(ch)
+  local buf = ch.buf
+  if buf and buf.h <= buf.t then
+    local v = q_pop(buf)
+    if ch.send[1] ~= nil then refill(ch) end
+    return true, v, true
+  end
+  local s = ch.send
+  while s[1] ~= nil do
+    local e = remove(s, 1)
+    if live(e[1]) then
+      fire(e[1], e[2], e[3], true)
+      return true, e[3], true
+    end
+  end
+  if ch.pull then
+    local got, v = py_ch_pull(ch.pull)
+    if got then return true, v, true end
+  end
+  if ch.closed then return true, nil, false end
+  return false
+end
+
+local function wait_receive(ch, w, index)
+  local r = ch.recv
+  r[#r + 1] = w
+  r[#r + 1] = index
+  if ch.pull then py_ch_arm(ch.pull) end
+end
+
+-- What a receive hands out: a `listen` channel without `message = true` gives only the
+-- message's value.
 local MSG_MT
-local function take_for(ch, n)
-  local v = take(n)
+local function take_for(ch, v)
   if ch.raw and getmetatable(v) == MSG_MT then return v[3] end
   return v
 end
+
+function C.send(self, v)
+  local st = CHS[self]
+  if st.proc then error(PROCESS_SEND, 2) end
+  local sent = send_now(st, v)
+  if sent == nil then error(CLOSED_SEND, 2) end
+  if not sent then
+    local s = st.send
+    s[#s + 1] = {waiter(), 1, v}
+    local index, err = co_yield(PARK)
+    if index < 0 then error(err, 2) end
+  end
+  return true
+end
 function C.receive(self)
-  local status, v, ok = ch_recv(self.ch)
-  if status == 0 then
+  local st = CHS[self]
+  local ready, v, ok = receive_now(st)
+  if not ready then
+    wait_receive(st, waiter(), 1)
     local _
     _, v, ok = co_yield(PARK)
   end
-  if ok then return take_for(self, v), true end
+  if ok then return take_for(st, v), true end
   return nil, false
 end
-function C.close(self) ch_close(self.ch) end
+local function close(st)
+  if st.closed then return end
+  st.closed = true
+  local r = st.recv
+  st.recv = {}
+  for k = 1, #r, 2 do fire(r[k], r[k + 1], nil, false) end
+  local s = st.send
+  if s ~= NO_SENDERS then
+    st.send = {}
+    for k = 1, #s do fire(s[k][1], -s[k][2], CLOSED_SEND, false) end
+  end
+end
+function C.close(self) close(CHS[self]) end
 function C.case_send(self, v) return {channel = self, send = true, value = v} end
 function C.case_receive(self) return {channel = self, send = false} end
+CH_MT.__len = function(ch)
+  local st = CHS[ch]
+  local n = st.buf and q_len(st.buf) or 0
+  if st.pull then n = n + py_ch_pending(st.pull) end
+  return n
+end
 
 local function is_channel(v)
   return type(v) == "table" and getmetatable(v) == CH_MT
@@ -351,37 +574,266 @@ end
 rt.is_channel = is_channel
 
 local channel = {}
-function channel.new(size) return wrap_channel(py.ch_new(size or 0)) end
+function channel.new(size)
+  size = size or 0
+  if math.type(size) ~= "integer" or size < 0 then
+    error("channel.new: size must be a non-negative integer", 2)
+  end
+  return new_channel(size).ch
+end
 function channel.select(cases)
   if type(cases) ~= "table" then error("channel.select expects a table of cases", 2) end
-  local chans, sends, values = {}, {}, {}
   local n = #cases
   for i = 1, n do
     local c = cases[i]
     if type(c) ~= "table" or not is_channel(c.channel) then
       error("channel.select: case " .. i .. " is not a select case", 2)
     end
-    chans[i], sends[i] = c.channel.ch, c.send == true
-    if sends[i] then values[i] = put(c.value) end
   end
-  local status, index, value, ok = ch_select(n, chans, sends, values, cases.default == true)
-  if status == 0 then index, value, ok = co_yield(PARK) end
+  -- The first case that can complete now, in the order given (deterministic).
+  local states = {}
   for i = 1, n do
-    if sends[i] and i ~= index then take(values[i]) end -- offers that were not taken
+    local c = cases[i]
+    local st = CHS[c.channel]
+    states[i] = st
+    if c.send == true then
+      if st.proc then error(PROCESS_SEND, 2) end
+      local sent = send_now(st, c.value)
+      if sent == nil then error(CLOSED_SEND, 2) end
+      if sent then return {channel = c.channel, value = c.value, ok = true} end
+    else
+      local ready, v, ok = receive_now(st)
+      if ready then
+        if ok then v = take_for(st, v) end
+        return {channel = c.channel, value = v, ok = ok}
+      end
+    end
   end
+  if cases.default == true then return {default = true, ok = true} end
+  local w = waiter()
+  w.sel = states
+  for i = 1, n do
+    local c, st = cases[i], states[i]
+    if c.send == true then
+      local s = st.send
+      s[#s + 1] = {w, i, c.value}
+    else
+      wait_receive(st, w, i)
+    end
+  end
+  local index, value, ok = co_yield(PARK)
   if index < 0 then error(value, 2) end
-  if index == 0 then return {default = true, ok = true} end
   local c = cases[index]
-  if c.send then
+  if c.send == true then
     value = c.value
   elseif ok then
-    value = take_for(c.channel, value)
+    value = take_for(states[index], value)
   else
     value = nil
   end
   return {channel = c.channel, value = value, ok = ok}
 end
 rt.channel = channel
+
+-- Channels Python names by number: made by module code (time.after, futures, event
+-- subscriptions), offered values by timers and calls. Weak: a channel nobody in Lua holds
+-- any more cannot be received from, and an offer to it is dropped.
+local CHANNELS = setmetatable({}, WEAK_VALUES)  -- number -> channel
+local channel_seq = 0
+-- `pull`: the channel reads from a Python queue (event subscriptions).
+function rt.channel_new(cap, pull)
+  channel_seq = channel_seq + 1
+  local st = new_channel(pull and 0 or cap, pull)
+  if pull then st.pull = channel_seq end
+  CHANNELS[channel_seq], NURSERY[channel_seq], nursery_used = st.ch, st.ch, true
+  return channel_seq
+end
+-- The channel Python made (its number, or Python's handle).
+function rt.wrap_channel(x)
+  if type(x) == "number" then return CHANNELS[x] end
+  local ch = CHANNELS[py_ch_id(x)]
+  if ch and CHS[ch].pull then CHS[ch].handle = x end  -- Python reads its queue through it
+  return ch
+end
+-- A value from Python (a timer's Time, a call's outcome): true when taken now, false when
+-- it would have to wait (it is dropped), nil when the channel is closed.
+function rt.channel_offer(id, v)
+  local ch = CHANNELS[id]
+  if ch == nil then return false end
+  return send_now(CHS[ch], v)
+end
+function rt.channel_clear(id)
+  local ch = CHANNELS[id]
+  if ch and CHS[ch].buf then CHS[ch].buf = q_new() end
+end
+function rt.channel_len(id)
+  local ch = CHANNELS[id]
+  return ch and #ch or 0
+end
+-- The Python queue of a pull channel got items while receivers wait.
+function rt.channel_feed(id)
+  local ch = CHANNELS[id]
+  if ch == nil then return end
+  local r = CHS[ch].recv
+  while r[1] ~= nil do
+    local w, i = r[1], r[2]
+    if live(w) then
+      local got, v = py_ch_pull(id)
+      if not got then break end
+      remove(r, 1); remove(r, 1)
+      fire(w, i, v, true)
+    else
+      remove(r, 1); remove(r, 1)
+    end
+  end
+  if r[1] ~= nil then py_ch_arm(id) end
+end
+
+-----------------------------------------------------------------------------------------
+-- Mailboxes (lua-api §4.3). Routing is decided when a message is delivered: the channel of
+-- an exact `listen(topic)` first, then the earliest matching pattern, then the inbox. A
+-- message that arrives before the process opened its inbox or a matching listener is kept
+-- in order and routed when one appears; events likewise wait for `events()`. Made on first
+-- use: an idle process that never receives has none.
+-----------------------------------------------------------------------------------------
+
+local s_find, s_gsub = string.find, string.gsub
+
+local function mailbox(ctx)
+  local mb = ctx.mb
+  if mb == nil then
+    mb = {listeners = {}, patterns = {}}
+    ctx.mb = mb
+  end
+  return mb
+end
+
+local function route(mb, topic)
+  local ch = mb.listeners[topic]
+  if ch ~= nil then return ch end
+  local patterns = mb.patterns
+  for i = 1, #patterns do
+    local p = patterns[i]
+    if s_find(topic, p[1]) then return p[2] end
+  end
+  return mb.inbox
+end
+
+local function deliver(ctx, msg)
+  local mb = ctx.mb or mailbox(ctx)
+  local ch = route(mb, msg[1])
+  if ch ~= nil then
+    send_now(ch, msg)
+    return
+  end
+  local pending = mb.pending
+  if pending == nil then
+    pending = q_new()
+    mb.pending = pending
+  end
+  q_push(pending, msg)
+end
+
+local function deliver_event(ctx, ev)
+  local mb = ctx.mb or mailbox(ctx)
+  if mb.events ~= nil then
+    send_now(mb.events, ev)
+    return
+  end
+  local pending = mb.pending_events
+  if pending == nil then
+    pending = q_new()
+    mb.pending_events = pending
+  end
+  q_push(pending, ev)
+end
+
+local function drain_into(q, ch)
+  if q == nil then return end
+  while q.h <= q.t do q_push(ch.buf, q_pop(q)) end
+end
+
+-- The running process's inbox, events and listeners (process.lua): one channel each.
+function rt.inbox()
+  local mb = mailbox(rt.current)
+  local st = mb.inbox
+  if st == nil then
+    st = new_channel(HUGE, true)
+    drain_into(mb.pending, st)
+    mb.inbox, mb.pending = st, nil
+  end
+  return st.ch
+end
+function rt.events()
+  local mb = mailbox(rt.current)
+  local st = mb.events
+  if st == nil then
+    st = new_channel(HUGE, true)
+    drain_into(mb.pending_events, st)
+    mb.events, mb.pending_events = st, nil
+  end
+  return st.ch
+end
+-- `topic` is checked by the caller; `*` is a wildcard. The same topic gives the same
+-- channel; the first call decides whether it hands out messages or values (`raw`).
+function rt.listen(topic, raw)
+  local mb = mailbox(rt.current)
+  local st = mb.listeners[topic]
+  if st ~= nil then return st.ch end
+  for _, p in ipairs(mb.patterns) do
+    if p[3] == topic then return p[2].ch end
+  end
+  st = new_channel(HUGE, true)
+  st.raw, st.topic = raw, topic
+  if s_find(topic, "*", 1, true) then
+    local pattern = "^" .. s_gsub(s_gsub(topic, "[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"), "%*", ".*")
+      .. "$"
+    mb.patterns[#mb.patterns + 1] = {pattern, st, topic}
+  else
+    mb.listeners[topic] = st
+  end
+  -- claim the waiting messages that route here now
+  local pending = mb.pending
+  if pending ~= nil and pending.h <= pending.t then
+    local keep = q_new()
+    while pending.h <= pending.t do
+      local msg = q_pop(pending)
+      if route(mb, msg[1]) == st then q_push(st.buf, msg) else q_push(keep, msg) end
+    end
+    mb.pending = keep.h <= keep.t and keep or nil
+  end
+  return st.ch
+end
+-- Later messages on that topic go to the inbox; what the channel holds stays there.
+function rt.unlisten(ch)
+  local mb = rt.current.mb
+  local st = is_channel(ch) and CHS[ch]
+  if mb == nil or not st or not st.topic then return end
+  if mb.listeners[st.topic] == st then mb.listeners[st.topic] = nil end
+  local patterns = mb.patterns
+  for i = #patterns, 1, -1 do
+    if patterns[i][2] == st then remove(patterns, i) end
+  end
+end
+
+-- Counts for Python (a workflow warns when its mailbox grows).
+function rt.pending_messages(id)
+  local ctx = CONTEXTS[id]
+  local mb = ctx and ctx.mb
+  if mb == nil then return 0 end
+  local n = mb.pending and q_len(mb.pending) or 0
+  for _, ch in next, mb.listeners do n = n + q_len(ch.buf) end
+  for _, p in ipairs(mb.patterns) do n = n + q_len(p[2].buf) end
+  if mb.inbox then n = n + q_len(mb.inbox.buf) end
+  return n
+end
+function rt.pending_events(id)
+  local ctx = CONTEXTS[id]
+  local mb = ctx and ctx.mb
+  if mb == nil then return 0 end
+  return (mb.pending_events and q_len(mb.pending_events) or 0)
+    + (mb.events and q_len(mb.events.buf) or 0)
+end
 
 -----------------------------------------------------------------------------------------
 -- Messages and payloads (lua-api §4.3, §10): Lua tables, built without Python calls.
@@ -537,13 +989,46 @@ copy_value = function(v, seen, depth)
   if t == "function" or t == "thread" then cannot(t) end
   return v
 end
-function rt.copy(v) return copy_value(v, {}, 1) end
+local SEEN = {}
+function rt.copy(v)
+  local t = type(v)
+  if t ~= "table" and t ~= "userdata" then
+    if t == "function" or t == "thread" then cannot(t) end
+    return v  -- strings, numbers, booleans, nil: immutable, shared as they are
+  end
+  -- The `seen` table is reused: a copy that succeeds leaves it empty; one that raises
+  -- leaves it behind (SEEN is nil until the next success).
+  local seen = SEEN or {}
+  SEEN = nil
+  local c = copy_value(v, seen, 1)
+  SEEN = seen
+  return c
+end
 
--- Park a message for the process of context `id`, sent by the running process: the slot
--- its mailbox item points to (see ParkedMessage in channels.py).
-rt.send_local = py.send_local
-function rt.park_message(id, topic, value)
-  return rt.slot_in(id, setmetatable({topic, rt.current.pid, value}, MSG_MT))
+-- The arguments of a spawn in Lua, each copied, packed as a run-queue entry wants them.
+function rt.copy_args(...)
+  local n = select("#", ...)
+  local args = {n = n}
+  for i = 1, n do args[i] = rt.copy((select(i, ...))) end
+  return args
+end
+
+-- Deliveries. `send_local`: a message from the running process to process `id` of this
+-- host, its value already copied (rt.copy); no Python. `deliver` and `deliver_event`:
+-- what Python delivers (from other hosts and nodes, lifecycle events).
+function rt.send_local(id, topic, value)
+  deliver(CONTEXTS[id], setmetatable({topic, rt.current.pid, value}, MSG_MT))
+  return true
+end
+function rt.deliver(id, topic, from, value)
+  local ctx = CONTEXTS[id]
+  if ctx ~= nil then deliver(ctx, setmetatable({topic, from, value}, MSG_MT)) end
+end
+function rt.deliver_event(id, kind, from, at, reason, has_result, value, err)
+  local ctx = CONTEXTS[id]
+  if ctx ~= nil then
+    deliver_event(ctx, rt.event(kind, from, at, reason, has_result, value, err))
+  end
 end
 
 -----------------------------------------------------------------------------------------
@@ -602,7 +1087,17 @@ local function proxy_mt(t)
     for _, v in next, t do
       if type(v) == "table" then nested = true; break end
     end
-    mt = {__index = nested and function(_, k) return viewed(t[k]) end or t}
+    local index = t
+    if nested then
+      -- a table of what has been read (shared tables do not change once loaded), so a
+      -- read is a table lookup, not a function call
+      index = setmetatable({}, {__index = function(seen, k)
+        local v = viewed(t[k])
+        if v ~= nil then rawset(seen, k, v) end
+        return v
+      end})
+    end
+    mt = {__index = index}
     PROXY_MT[t] = mt
   end
   return mt
@@ -655,12 +1150,17 @@ local ALWAYS = {errors = true, process = true, channel = true, payload = true}
 -- `spec` describes an entry: {modules = {name = true}, imports = {alias = entry id}}.
 local make_env
 local function import(ctx, id)
-  local v = ctx.imports[id]
+  local imports = ctx.imports
+  if not imports then
+    imports = {}
+    ctx.imports = imports
+  end
+  local v = imports[id]
   if v == nil then
     local bytecode, chunkname, spec = py.import_code(id)
     local env = make_env(ctx, spec)
     v = load(bytecode, chunkname, "b", env)()
-    ctx.imports[id] = v
+    imports[id] = v
   end
   return v
 end
@@ -770,14 +1270,21 @@ function rt.compile_entry(source, chunkname)
   if not outer then return false, err end
   return string.dump(outer), false
 end
-function rt.define_entry(entry_id, code, chunkname, spec)
-  ENTRIES[entry_id] = {factory = load(code, chunkname, "b", {})(), spec = spec}
+local os_time = os.time
+function rt.define_entry(entry_id, code, chunkname, spec, method)
+  ENTRIES[entry_id] = {factory = load(code, chunkname, "b", {})(), spec = spec,
+                       method = method, checked = os_time()}
 end
-function rt.start_process(id, entry_id, method)
-  local ctx = CONTEXTS[id]
+-- Python looked at the entry's source again and it has not changed.
+function rt.entry_checked(entry_id)
   local entry = ENTRIES[entry_id]
+  if entry then entry.checked = os_time() end
+end
+local function start_process(ctx, entry_id, method)
+  local entry = ENTRIES[entry_id]
+  ctx.entry = entry_id
   local chunk = entry.factory(make_env(ctx, entry.spec))
-  return new_task(ctx, function(...)
+  ctx.main = new_task(ctx, function(...)
     local mod = chunk()
     local fn = mod
     if type(mod) == "table" then fn = mod[method] end
@@ -786,6 +1293,183 @@ function rt.start_process(id, entry_id, method)
     end
     return rt.export_result(fn(...))
   end)
+  return ctx.main
+end
+function rt.start_process(id, entry_id, method)
+  return start_process(CONTEXTS[id], entry_id, method)
+end
+
+-----------------------------------------------------------------------------------------
+-- Spawning and exits inside Lua (lua-api §4.1, §4.5). A process of a cached entry spawned
+-- on this host by a process of this host, with a monitor or a link to its parent, is made
+-- here without Python: a PID, a context, its main task, its args copied. It has no Python
+-- record until Python needs one (an operation from another host, a name, a failure): then
+-- Python *adopts* it (rt.adopt). Monitors and links made here are kept here, on both
+-- sides, whatever becomes of the records; when a process without a record ends normally,
+-- its monitors get EXIT and its links are released here too. Everything else (failures,
+-- cascades, processes Python knows) goes through the exit rule in Python
+-- (actors/exits.py), which reads these relations with rt.take_relations.
+-----------------------------------------------------------------------------------------
+
+local HOST = {}  -- name, pid prefix, incarnation, whether spawning in Lua is on
+local pid_counter = 0
+-- As actors.pid.local_id: the counter as 0x00001 (5, 6, 8 then 16 hex digits) + incarnation.
+local function local_id(n)
+  local text
+  if n < 0x100000 then text = ("0x%05x"):format(n)
+  elseif n < 0x1000000 then text = ("0x%06x"):format(n)
+  elseif n < 0x100000000 then text = ("0x%08x"):format(n)
+  else text = ("0x%016x"):format(n) end
+  if HOST.incarnation ~= "" then text = text .. "." .. HOST.incarnation end
+  return text
+end
+-- The next process number of this host, for Python's spawns and ours alike.
+function rt.next_counter()
+  pid_counter = pid_counter + 1
+  return pid_counter
+end
+-- `prefix` is "{node@host|" or "{host|"; `fast`: spawning in Lua is allowed (no process
+-- limit, not shutting down).
+function rt.configure_host(name, prefix, incarnation, fast, exit_kind)
+  HOST.name, HOST.prefix, HOST.incarnation, HOST.fast = name, prefix, incarnation, fast
+  HOST.exit_kind = exit_kind
+end
+local lua_only = 0  -- live processes without a Python record
+function rt.set_fast_spawn(on) HOST.fast = on end
+
+local function relation(ctx, kind)
+  local set = ctx[kind]
+  if set == nil then
+    set = {}
+    ctx[kind] = set
+  end
+  return set
+end
+local function context_of(pid)
+  local id = LOCAL[pid]
+  return id and CONTEXTS[id]
+end
+
+-- spawn `entry_id` with `args` (a packed table, already copied); `monitor`, `link` tie it
+-- to the running process. Returns the PID text, or nil when only Python can do it.
+function rt.spawn(entry_id, host, monitor, link, args)
+  local parent = rt.current
+  local entry = ENTRIES[entry_id]
+  if not HOST.fast or host ~= HOST.name or entry == nil or not parent.plain
+      or os_time() - entry.checked > 1 then
+    return nil
+  end
+  pid_counter = pid_counter + 1
+  local pid = HOST.prefix .. local_id(pid_counter) .. "}"
+  local ctx = new_context(pid, true, true)
+  ctx.lua_only = true
+  lua_only = lua_only + 1
+  if link then
+    relation(ctx, "links")[parent.pid] = true
+    relation(parent, "links")[pid] = true
+  end
+  if monitor then
+    relation(ctx, "watchers")[parent.pid] = true
+    relation(parent, "watching")[pid] = true
+  end
+  start_process(ctx, entry_id, entry.method)
+  args.task = ctx.main
+  make_ready(ctx, args)
+  return pid
+end
+
+local py_now = py.now
+exit_in_lua = function(ctx, value)
+  local watchers, copies = ctx.watchers, nil
+  if watchers ~= nil and next(watchers) ~= nil then
+    copies = {}
+    local t = type(value)
+    for pid in next, watchers do
+      if t == "table" or t == "userdata" then
+        local ok, copied = pcall(copy_value, value, {}, 1)
+        if not ok then return false end  -- only Python can judge this value
+        copies[pid] = copied
+      else
+        copies[pid] = value  -- immutable (export_result refused functions)
+      end
+    end
+  end
+  local pid = ctx.pid
+  rt.drop_context(ctx.id)
+  lua_only = lua_only - 1
+  if copies ~= nil then
+    local at = batch_time
+    if at == nil then
+      at = py_now()
+      batch_time = at
+    end
+    for watcher, copied in next, copies do
+      local w = context_of(watcher)
+      if w ~= nil then
+        if w.watching then w.watching[pid] = nil end
+        deliver_event(w, rt.event(HOST.exit_kind, pid, at, nil, true, copied, nil))
+      end
+    end
+  end
+  -- a normal exit releases links (actors/exits.py: LINK_EXIT_ON_SUCCESS of a process)
+  for peer in next, ctx.links or NONE do
+    local p = context_of(peer)
+    if p and p.links then p.links[pid] = nil end
+  end
+  for target in next, ctx.watching or NONE do
+    local t = context_of(target)
+    if t and t.watchers then t.watchers[pid] = nil end
+  end
+  return true
+end
+
+-- Python takes over the process of context `key` (a number) or PID text `key`: it will
+-- keep its record from now on. Returns context, PID text, entry id, main task; nil when
+-- there is no such process without a record.
+function rt.adopt(key)
+  local ctx
+  if type(key) == "number" then ctx = CONTEXTS[key] else ctx = context_of(key) end
+  if ctx == nil or not ctx.lua_only then return nil end
+  ctx.lua_only = false
+  lua_only = lua_only - 1
+  return ctx.id, ctx.pid, ctx.entry, ctx.main
+end
+-- How many live processes have no Python record.
+function rt.lua_only_count() return lua_only end
+function rt.lua_only_pids()
+  local pids = {}
+  for _, ctx in next, CONTEXTS do if ctx.lua_only then pids[#pids + 1] = ctx.pid end end
+  return pids
+end
+-- The context of `pid` when it is a live process without a Python record, else nil.
+function rt.lua_only_context(pid)
+  local ctx = context_of(pid)
+  if ctx ~= nil and ctx.lua_only then return ctx.id end
+  return nil
+end
+
+-- The monitors, links and monitored processes of context `id` kept here, as arrays of PID
+-- texts, forgotten here (the process is exiting through Python).
+function rt.take_relations(id)
+  local ctx = CONTEXTS[id]
+  if ctx == nil then return nil end
+  local out = {}
+  for i, kind in ipairs({"watchers", "links", "watching"}) do
+    local list = {}
+    for pid in next, ctx[kind] or NONE do list[#list + 1] = pid end
+    out[i] = list
+    ctx[kind] = nil
+  end
+  return out[1], out[2], out[3]
+end
+-- Forget one relation of `pid` kept here: kind "watchers", "links" or "watching".
+-- True when there was one.
+function rt.forget_relation(pid, kind, peer)
+  local ctx = context_of(pid)
+  local set = ctx and ctx[kind]
+  if set == nil or not set[peer] then return false end
+  set[peer] = nil
+  return true
 end
 
 -- The return protocol's value must be exportable; its error is kept as is.

@@ -1,39 +1,43 @@
 """The Lua host: runs `process.lua` entries (and function invocations) as local processes.
 
 It is a `LocalHostBase`, so links, monitors, exits and names behave exactly as for every
-other in-memory host; what it adds is the Lua state per process and the scheduler that runs
-them all in one task.
+other in-memory host; what it adds is the host's Lua state, whose kernel (core.lua) runs
+the processes, sends between them and spawns without Python, and the scheduler that drives
+it in one task. Processes the kernel spawned get their Python record when Python first
+needs one (`Adopting`).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from actors import errors
-from actors.errors import ActorError, Error, InvalidError, process_not_found
+from actors.errors import ActorError, Error, InvalidError
+from actors.exits import LINK_EXIT_ON_SUCCESS, Source
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
-from actors.messages import CANCEL, Event, Message
-from actors.pid import PID
+from actors.messages import CANCEL, EXIT, Event, Message
+from actors.pid import PID, local_id
 from actors.registry import Registry
-from corelib.gotime import GoTime, Location
+from corelib.gotime import GoTime, Local, Location
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
 from lua_bindings.app import LuaApp
-from lua_bindings.channels import ChannelOps, ParkedMessage
 from lua_bindings.contract import Reply, TimerAction, TimeSource, reply
 from lua_bindings.convert import kind_of, lua_kind, sendable_kind, text
 from lua_bindings.modules import LuaModule, ModuleCatalog
 from lua_bindings.modules.time import SchedulerTimeSource
-from lua_bindings.process import LuaProcess
+from lua_bindings.process import Adopting, LuaProcess, raised_error, returned_outcome
 from lua_bindings.scheduler import Scheduler, Waiter
 from lua_bindings.state import LuaState
+
+if TYPE_CHECKING:
+    from actors.node import Node
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,8 @@ class LuaHost(LocalHostBase):
     """Seconds a process may run without yielding before it fails with `Timeout`
     (docs/decisions.md). On by default, as Erlang pre-empts by reductions: a runaway loop
     fails instead of freezing the node; `None` turns it off."""
+    event_zone: Location = Local
+    """The zone of lifecycle events' `at` (workflows use UTC: the same on every replay)."""
     terminal_args: list[str] | None = None
     terminal_stdin: Any = None
     terminal_stdout: Any = None
@@ -81,16 +87,33 @@ class LuaHost(LocalHostBase):
         self.scheduler = self.scheduler_class(name)
         self.time_source: TimeSource = SchedulerTimeSource(self.scheduler)
         self.catalog = ModuleCatalog(self, modules)
-        self.channels = ChannelOps(self.scheduler)
         self.state = self.state_class(self._core_functions(), self.catalog, app)
         if cpu_budget is not None:
             self.cpu_budget = cpu_budget or None  # 0 turns it off
         self.state.set_cpu_budget(self.cpu_budget)
-        self.by_context: dict[int, LuaProcess] = {}
-        """Live processes by Lua context number (same-host sends name them so)."""
+        others = self.state.lua_only_count
+        self.processes: Adopting[PID] = Adopting(self._adopt_pid, others)  # type: ignore[assignment]
+        self.by_context: Adopting[int] = Adopting(self._adopt_context, others)
+        """Live processes by Lua context number (the kernel names them so)."""
+        self.scheduler.attach(self.state, self.by_context)
+
+    def attach(self, node: Node) -> None:
+        super().attach(node)
+        prefix = str(PID(self.name, "", node.name))[:-1]  # "{node@host|"
+        # Lua applies the exit rule itself only where it releases links on success.
+        fast = self.max_processes is None and not LINK_EXIT_ON_SUCCESS[Source.PROCESS]
+        self.state.configure_host(
+            self.name.encode(), prefix.encode(), node.incarnation.encode(), fast, EXIT.encode()
+        )
 
     async def start(self) -> None:
         self.node.start_soon(self.scheduler.run, self.node.start_soon)
+
+    async def stop(self, grace: float) -> None:
+        self.state.set_fast_spawn(False)
+        for pid in list(self.state.lua_only_pids().values()):
+            self._adopt_pid(PID.parse(text(pid)))
+        await super().stop(grace)
 
     # -- the module contract (lua_bindings.contract.ModuleHost) ---------------------------------
 
@@ -127,16 +150,31 @@ class LuaHost(LocalHostBase):
         )
 
     def lua_event(self, event: Event, zone: Location) -> Any:
+        return self.state.make_event(*self._event_fields(event, zone))
+
+    def _event_fields(self, event: Event, zone: Location) -> tuple[Any, ...]:
         at = GoTime(event.at, zone)
         source = str(event.source).encode()
         if event.kind == CANCEL:
-            return self.state.make_event(
-                CANCEL.encode(), source, at, event.reason.encode(), False, None, None
-            )
+            return CANCEL.encode(), source, at, event.reason.encode(), False, None, None
         value = self.state.to_lua(event.value)
-        return self.state.make_event(
-            event.kind.encode(), source, at, None, True, value, event.error
+        return event.kind.encode(), source, at, None, True, value, event.error
+
+    def deliver_lua_message(self, context: int, message: Message) -> None:
+        """Put a message into the mailbox of process `context` (core.lua)."""
+        sender, state = message.sender, self.state
+        state.deliver(
+            context,
+            message.topic.encode(),
+            str(sender).encode() if sender is not None else None,
+            state.to_lua(message.payload),
         )
+        state.on_ready()
+
+    def deliver_lua_event(self, context: int, event: Event) -> None:
+        """Put a lifecycle event into the mailbox of process `context` (core.lua)."""
+        self.state.deliver_event(context, *self._event_fields(event, self.event_zone))
+        self.state.on_ready()
 
     def keep_future(self, process: LuaProcess, key: int, value: Any) -> Any:
         # Built now and parked in the process's context at once: Python keeps no Lua object
@@ -147,6 +185,101 @@ class LuaHost(LocalHostBase):
 
     def random_bytes(self, n: int) -> bytes:
         return os.urandom(n)
+
+    # -- processes the kernel spawned (core.lua, "Spawning and exits inside Lua") ------------
+
+    def new_pid(self) -> PID:
+        node = self.node
+        return PID(self.name, local_id(self.state.next_counter(), node.incarnation), node.name)
+
+    def _adopt_pid(self, pid: PID) -> LuaProcess | None:
+        if pid.host != self.name:
+            return None
+        return self._adopted(self.state.adopt(str(pid).encode()))
+
+    def _adopt_context(self, context: int) -> LuaProcess | None:
+        return self._adopted(self.state.adopt(context))
+
+    def _adopted(self, found: Any) -> LuaProcess | None:
+        """The Python record of a process the kernel spawned, made now (`rt.adopt`)."""
+        if found is None:
+            return None
+        context, pid, entry_id, main_task = found
+        process = LuaProcess(
+            PID.parse(text(pid)),
+            host=self,
+            entry=self.app.registry.get(text(entry_id)),
+            state=self.state,
+            lua_context=context,
+            main_task=main_task,
+        )
+        process.mailbox.bind(self, context)
+        dict.__setitem__(self.processes, process.pid, process)
+        dict.__setitem__(self.by_context, context, process)
+        return process
+
+    def _exit(self, process: LocalProcess, value: Any, error: Error | None) -> None:
+        # The relations the kernel keeps join the record's before the exit rule runs.
+        if process.alive and isinstance(process, LuaProcess) and process.lua_context:
+            watchers, links, watching = self.state.take_relations(process.lua_context)
+            process.watchers.update(_pids(watchers))
+            process.links.update(_pids(links))
+            process.watching.update(_pids(watching))
+        super()._exit(process, value, error)
+
+    def _forget(self, pid: PID, kind: bytes, peer: PID) -> bool:
+        """Forget a relation the kernel keeps for `pid` ("watchers", "links", "watching")."""
+        return bool(self.state.forget_relation(str(pid).encode(), kind, str(peer).encode()))
+
+    def _lua_only(self, pid: PID) -> int | None:
+        """The context of `pid` when the kernel spawned it and Python has no record."""
+        if pid.host != self.name or self.processes.known(pid) is not None:
+            return None
+        context: int | None = self.state.lua_only_context(str(pid).encode())
+        return context
+
+    async def send(self, target: PID, message: Message) -> None:
+        context = self._lua_only(target)
+        if context is None:
+            await super().send(target, message)
+        else:
+            self.deliver_lua_message(context, message)
+
+    def deliver_event(self, target: PID, event: Event) -> None:
+        if event.kind == EXIT:
+            self._forget(target, b"watching", event.source)
+        context = self._lua_only(target)
+        if context is None:
+            super().deliver_event(target, event)
+        else:
+            self.deliver_lua_event(context, event)
+
+    def unmonitor(self, target: PID, watcher: PID) -> None:
+        self._forget(target, b"watchers", watcher)
+        process = self.processes.known(target)
+        if process is not None:
+            process.watchers.discard(watcher)
+
+    def untrack_monitor(self, watcher: PID, target: PID) -> None:
+        self._forget(watcher, b"watching", target)
+        super().untrack_monitor(watcher, target)
+
+    def link_released(self, target: PID, source: PID) -> None:
+        self._forget(target, b"links", source)
+        process = self.processes.known(target)
+        if process is not None:
+            process.links.discard(source)
+
+    def unlink(self, target: PID, peer: PID) -> None:
+        self._forget(target, b"links", peer)
+        super().unlink(target, peer)
+
+    def link_down(self, target: PID, source: PID, error: Error) -> None:
+        if self._forget(target, b"links", source):
+            process = self.processes.get(target)
+            if process is not None:
+                process.links.add(source)
+        super().link_down(target, source, error)
 
     # -- LocalHostBase hooks ---------------------------------------------------------------
 
@@ -176,54 +309,48 @@ class LuaHost(LocalHostBase):
         self._exit(process, value, error)
         process.close()
 
+    def _finished(self, context: int, returned: bool, a: Any, b: Any) -> None:
+        """core.lua: the main task of process `context` returned `a, b` (`returned`), or a
+        task raised `a` with traceback `b`."""
+        process = self.by_context.get(context)
+        if process is None:
+            return
+        if returned:
+            value, error = returned_outcome(a, b)
+            self.finish(process, value, error)
+        else:
+            self.finish(process, None, raised_error(a, b))
+
     # -- loading code ------------------------------------------------------------------------
 
     def boot(self, process: LuaProcess, routable: bool = False) -> None:
         """Give the process its context in the host's state and make its main task.
         `routable`: other processes of the host send to it inside Lua (node processes)."""
         assert process.entry is not None
-        process.lua_context = self.state.new_context(str(process.pid), routable)
+        process.lua_context = self.state.new_context(
+            str(process.pid), routable, plain=not process.context
+        )
         self.by_context[process.lua_context] = process
-        process.slot = functools.partial(self.state.slot_in, process.lua_context)
         process.main_task = self.state.start_process(process.entry, process.lua_context)
+        process.mailbox.bind(self, process.lua_context)
 
     # -- the Python half of core.lua ------------------------------------------------------------
 
     def _core_functions(self) -> dict[str, Any]:
-        ops = self.channels
         return {
             "kind_of": kind_of,
             "sendable_kind": sendable_kind,
             "tostring": _tostring,
             "same": _same,
             "compare": _compare,
-            "spawn_task": self._spawn_task,
+            "finished": self._finished,
+            "now": lambda: GoTime(time.time_ns(), self.event_zone),
             "error_kinds": dict(errors.KINDS),
             "err_get": self._err_get,
             "err_new": _err_new,
             "err_wrap": lambda err, context: err.wrap(text(context)),
             "err_call_stack": lambda err: self.lua(_call_stack(err)),
-            "ch_new": ops.new,
-            "ch_send": ops.send,
-            "ch_recv": ops.receive,
-            "ch_close": ops.close,
-            "ch_select": ops.select,
-            "ch_len": ops.length,
-            "send_local": self._send_local,
         }
-
-    def _send_local(self, context: int, topic: bytes, slot: int) -> Any:
-        """`process.send` to a process of this host: core.lua has copied the value and
-        parked the message in the receiver's context (`rt.LOCAL`); only queueing is left."""
-        target = self.by_context.get(context)
-        if target is None or not target.alive:
-            # core.lua forgets a context when it is dropped: reaching this is a defect
-            return None, process_not_found(f"context {context}").error
-        target.mailbox.deliver(ParkedMessage(text(topic), None, self.current.pid, slot))
-        return True
-
-    def _spawn_task(self, task: int) -> None:
-        self.scheduler.resume(self.current, task, ())
 
     def _err_get(self, err: Error, field: bytes) -> Any:
         if field == b"stack":
@@ -270,6 +397,11 @@ def run_sync(work: Coroutine[Any, Any, Any]) -> Any:
         return stop.value
     work.close()
     raise RuntimeError("an in-memory host operation suspended")
+
+
+def _pids(table: Any) -> list[PID]:
+    """A Lua array of PID texts."""
+    return [PID.parse(text(pid)) for pid in table.values()] if table is not None else []
 
 
 def _tostring(obj: Any) -> bytes:

@@ -1,13 +1,13 @@
-"""The scheduler that runs the Lua processes of one host.
+"""The Python half of a host's scheduler: timers, the event loop, and the Lua kernel's runs.
 
-All processes of a host run in one anyio task. A process with ready coroutines ("tasks") is
-queued; the driver runs each queued process until every one of its tasks is blocked, and only
-awaits the event loop when nothing is ready. Channel hand-offs, select and coroutine switches
-inside a process therefore never touch the event loop, and a message between two Lua
-processes costs two Lua resumes and no loop iteration.
+The run queue lives in Lua (core.lua, "The kernel"): processes whose tasks are ready are
+resumed there, and a message, a channel hand-off or a coroutine switch between processes of
+the host never enters Python. The driver here calls `rt.run(budget)` in batches until the
+host is quiescent, fires due timers between batches and visits the event loop every few
+milliseconds of work, then sleeps until something makes a task ready or a timer is due.
 
-A blocked task is represented by a `Waiter`: whoever can answer it (a channel, a mailbox, a
-timer, an async operation) calls `fire(values)` exactly once.
+A task blocked on Python (a timer, an async operation, a module call) is a `Waiter`:
+whoever can answer it calls `fire(values)` exactly once, which makes the task ready in Lua.
 """
 
 from __future__ import annotations
@@ -16,63 +16,47 @@ import heapq
 import itertools
 import logging
 import math
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from lua_bindings.channels import KERNEL
+
 if TYPE_CHECKING:
     from lua_bindings.process import LuaProcess
+    from lua_bindings.state import LuaState
 
 log = logging.getLogger(__name__)
 
-_LOOK_EVERY = 16
-"""Processes run between two looks at the clock (for due timers and the end of a slice)."""
+_BATCH = 64
+"""Processes the kernel runs per call (between two looks at the clock)."""
 _SLICE = 0.002
 """Seconds of running processes between two visits to the event loop (I/O, other tasks):
 a busy host batches its work (quiescence batching) without starving anything. Timers are
-fired between slices too, so a 1 ms timer is late by about one look, not one slice."""
+fired between batches too, so a 1 ms timer is late by about one batch, not one slice."""
 
-
-class _Owner(threading.local):
-    """The slot maker of the process whose code runs now; set by the scheduler. A channel
-    belongs to the process that creates it, and that is always the running one.
-
-    Per thread: Temporal runs workflow tasks (each with its own Lua host) on worker
-    threads while the node's scheduler runs on the event loop's thread."""
-
-    slot: Callable[[Any], int] | None = None
-
-
-OWNER = _Owner()
+_AS_IS = frozenset({int, bool, float, type(None), bytes})
+"""Values a resumed task gets that lupa passes to Lua unchanged."""
 
 
 class Waiter:
-    """One blocked task. `fire` resumes it with values; later fires are ignored.
+    """One task blocked on Python. `fire` makes it ready with values; later fires are
+    ignored."""
 
-    `cleanup` callbacks remove the waiter from every place it was registered (a select waits
-    on several channels), so abandoned registrations never pile up in a channel.
-    """
-
-    __slots__ = ("cleanup", "done", "process", "scheduler", "task")
+    __slots__ = ("done", "process", "scheduler", "task")
 
     def __init__(self, scheduler: Scheduler, process: LuaProcess, task: int) -> None:
         self.scheduler = scheduler
         self.process = process
         self.task = task
         self.done = False
-        self.cleanup: list[Callable[[], None]] = []
 
     def fire(self, *values: Any) -> bool:
         if self.done:
             return False
         self.done = True
-        for undo in self.cleanup:
-            undo()
-        self.cleanup = []
         self.scheduler.resume(self.process, self.task, values)
         return True
 
@@ -84,36 +68,61 @@ class Waiter:
 class Scheduler:
     def __init__(self, name: str) -> None:
         self.name = name
-        self.current: LuaProcess | None = None
-        self.current_task = 0
-        self._runq: deque[LuaProcess] = deque()
+        self.state: LuaState | None = None
+        self.processes: dict[int, LuaProcess] = {}
+        """The host's live processes by Lua context number."""
         self._timers: list[list[Any]] = []
-        """[deadline, sequence, action] entries; `cancel_timer` clears the action."""
+        """[deadline, sequence, action, urgent] entries; `cancel_timer` clears the action."""
         self._timer_seq = itertools.count()
         self._wake: anyio.Event | None = None
         self._spawn_async: Callable[..., None] | None = None
 
+    def attach(self, state: LuaState, processes: dict[int, LuaProcess]) -> None:
+        """The host's Lua state, whose kernel this scheduler drives."""
+        self.state = state
+        self.processes = processes
+        state.on_ready = self.poke
+
+    def _kernel(self) -> LuaState:
+        assert self.state is not None, "the scheduler has no Lua state"
+        return self.state
+
     @property
     def busy(self) -> bool:
         """Whether some process has work queued (benchmarks wait for this to settle)."""
-        return bool(self._runq)
+        return self.state is not None and self.state.ready_count() > 0
+
+    @property
+    def current(self) -> LuaProcess | None:
+        """The process whose code runs now (module functions are called from it)."""
+        if self.state is None:
+            return None
+        context, _ = self.state.running()
+        return self.processes.get(context) if context else None
 
     # -- making tasks ready -----------------------------------------------------------------
 
     def resume(self, process: LuaProcess, task: int, values: tuple[Any, ...]) -> None:
         if not process.alive:
             return
-        process.ready.append((task, values))
-        if not process.queued:
-            process.queued = True
-            self._runq.append(process)
-            if self._wake is not None:
-                self._wake.set()
+        state = self._kernel()
+        to_lua = state.to_lua
+        state.wake(
+            process.lua_context, task, *[v if type(v) in _AS_IS else to_lua(v) for v in values]
+        )
+        self.poke()
+
+    def poke(self) -> None:
+        """Something is ready: a sleeping driver wakes up."""
+        if self._wake is not None:
+            self._wake.set()
 
     def park(self) -> Waiter:
         """A waiter for the task that is running now (the caller then returns status 0)."""
-        assert self.current is not None, "a blocking call outside any process"
-        return Waiter(self, self.current, self.current_task)
+        context, task = self._kernel().running()
+        process = self.processes.get(context)
+        assert process is not None, "a blocking call outside any process"
+        return Waiter(self, process, task)
 
     # -- timers -----------------------------------------------------------------------------
 
@@ -136,18 +145,19 @@ class Scheduler:
         would otherwise be late by a whole round of them. One set for "now" (sleep(0), a
         deferred exit) keeps its place behind the processes that are ready already."""
         now = time.monotonic()
-        timers, runq = self._timers, self._runq
+        timers = self._timers
         while timers and timers[0][0] <= now:
             _, _, action, urgent = heapq.heappop(timers)
             if action is None:
                 continue
-            before = len(runq)
-            if isinstance(action, Waiter):
-                action.fire()
+            if urgent and self.state is not None:
+                self.state.set_urgent(True)
+                try:
+                    _fire(action)
+                finally:
+                    self.state.set_urgent(False)
             else:
-                action()
-            if urgent and len(runq) == before + 1:
-                runq.appendleft(runq.pop())
+                _fire(action)
 
     # -- async operations -------------------------------------------------------------------
 
@@ -167,44 +177,42 @@ class Scheduler:
 
     # -- the driver -------------------------------------------------------------------------
 
+    def run_batch(self, budget: int = _BATCH) -> bool:
+        """Let the kernel run up to `budget` ready processes; True when some are still ready."""
+        state = self._kernel()
+        outer, KERNEL.state = KERNEL.state, state
+        try:
+            return bool(state.run(budget))
+        finally:
+            KERNEL.state = outer
+
     async def run(self, spawn_async: Callable[..., None]) -> None:
         """Run forever: ready processes first, then sleep until a wake-up or the next timer."""
         self._spawn_async = spawn_async
-        runq, timers, clock = self._runq, self._timers, time.monotonic
+        timers, clock = self._timers, time.monotonic
         while True:
             self._fire_due_timers()
             slice_end = clock() + _SLICE
-            look = _LOOK_EVERY
-            while runq:
-                process = runq.popleft()
-                process.queued = False
-                self._run_process(process)
-                look -= 1
-                if look == 0:
-                    look = _LOOK_EVERY
-                    now = clock()
-                    if timers and timers[0][0] <= now:
-                        self._fire_due_timers()
-                    if now >= slice_end:
-                        await anyio.lowlevel.checkpoint()
-                        self._fire_due_timers()
-                        slice_end = clock() + _SLICE
+            while self.run_batch():
+                now = clock()
+                if timers and timers[0][0] <= now:
+                    self._fire_due_timers()
+                if now >= slice_end:
+                    await anyio.lowlevel.checkpoint()
+                    self._fire_due_timers()
+                    slice_end = clock() + _SLICE
             self._wake = anyio.Event()
+            if self.busy:  # a timer or an event-loop callback made something ready
+                self._wake = None
+                continue
             timeout = self._timers[0][0] - time.monotonic() if self._timers else math.inf
             with anyio.move_on_after(max(timeout, 0)):
                 await self._wake.wait()
             self._wake = None
 
-    def _run_process(self, process: LuaProcess) -> None:
-        self.current = process
-        OWNER.slot = process.slot
-        ready = process.ready
-        try:
-            while ready and process.alive:
-                task, values = ready.popleft()
-                self.current_task = task
-                process.step(task, values)
-        finally:
-            self.current = None
-            self.current_task = 0
-            OWNER.slot = None
+
+def _fire(action: Waiter | Callable[[], None]) -> None:
+    if isinstance(action, Waiter):
+        action.fire()
+    else:
+        action()

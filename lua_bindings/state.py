@@ -1,15 +1,17 @@
 """A host's Lua state: the lupa runtime, the core (core.lua), compiled code and modules.
 
 All processes of a host share this state; each has its own context (environment, tasks,
-caches) inside it, created by `start_process`. Entry sources are type-erased and compiled
+mailbox, caches) inside it, and the kernel in core.lua runs them (the methods read below
+are what Python calls it with). Entry sources are type-erased and compiled
 once per host to bytecode, which each process instantiates in its own environment.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import time
+import weakref
+from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,7 @@ from lua_bindings.convert import ToLua, text
 
 if TYPE_CHECKING:
     from lua_bindings.app import LuaApp
+    from lua_bindings.channels import Channel
     from lua_bindings.modules import ModuleCatalog
 
 
@@ -43,6 +46,14 @@ def compiled(what: str, source: str, chunkname: str, compile: Any) -> tuple[Any,
     if result is None:
         result = _COMPILED[key] = compile(source.encode(), chunkname.encode())
     return result
+
+
+def _nothing() -> None:
+    pass
+
+
+def _channel_id(channel: Channel) -> int:
+    return channel.id
 
 
 METHOD_MODULES = {"time": "time", "duration": "time", "location": "time"}
@@ -75,12 +86,15 @@ class LuaState:
             unpack_returned_tuples=True,
         )
         self.to_lua = ToLua(self.runtime)
+        self.sources: weakref.WeakValueDictionary[int, Channel] = weakref.WeakValueDictionary()
+        """Channels fed by a Python queue, by number (core.lua keeps their handles)."""
+        self.on_ready: Callable[[], None] = _nothing
+        """Called after Python made something ready: the scheduler wakes up."""
         self.catalog = catalog
         self.app = app
         self._defined: dict[str, tuple[Entry, float, str]] = {}
         """Entries core.lua holds a factory for: (entry, when checked, source)."""
         self._methods: dict[str, bytes] = {}
-        self._contexts = itertools.count(1)
         load, dump = self.runtime.eval("load"), self.runtime.eval("string.dump")
         code, _ = compiled(
             "core",
@@ -89,22 +103,52 @@ class LuaState:
             lambda source, name: (dump(load(source, name, b"t")), None),
         )
         chunk = load(code, b"=[core]", b"b")
-        py = {**py_core, "load_module": self._load_module, "import_code": self._import_code}
+        py = {
+            **py_core,
+            **self._channel_functions(),
+            "load_module": self._load_module,
+            "import_code": self._import_code,
+        }
         core = chunk(self.to_lua(py), _SAMPLE)
         # Read every Lua function Python calls now: reading a Lua table from Python while
         # Lua code is running (inside a coroutine) is unreliable in lupa.
         self.rt = core
-        self.step = core.step
         self.set_cpu_budget = core.set_cpu_budget
         self.make_message = core.message
         self.make_event = core.event
         self.make_payload = core.payload
         self.remember_future = core.remember_future
         self._new_context = core.new_context
-        self.slot_in = core.slot_in
         self.drop_context = core.drop_context
+        # the kernel (core.lua): run queue, mailboxes, channels
+        self.run = core.run
+        self.wake = core.wake
+        self.running = core.running
+        self.ready_count = core.ready_count
+        self.set_urgent = core.set_urgent
+        self.deliver = core.deliver
+        self.deliver_event = core.deliver_event
+        self.pending_messages = core.pending_messages
+        self.pending_events = core.pending_events
+        self.channel_new = core.channel_new
+        self._channel_offer = core.channel_offer
+        self.channel_clear = core.channel_clear
+        self.channel_len = core.channel_len
+        self._channel_feed = core.channel_feed
+
         self._start_process = core.start_process
+        # processes spawned in Lua (core.lua, "Spawning and exits inside Lua")
+        self.configure_host = core.configure_host
+        self.set_fast_spawn = core.set_fast_spawn
+        self.next_counter = core.next_counter
+        self.adopt = core.adopt
+        self.lua_only_count = core.lua_only_count
+        self.lua_only_pids = core.lua_only_pids
+        self.lua_only_context = core.lua_only_context
+        self.take_relations = core.take_relations
+        self.forget_relation = core.forget_relation
         self._define_entry = core.define_entry
+        self._entry_checked = core.entry_checked
         self._compile = core.compile
         self._compile_module = core.compile_module
         self._compile_entry = core.compile_entry
@@ -113,6 +157,37 @@ class LuaState:
         # even in processes that never `require("time")`: the module that defines a kind's
         # methods is loaded the first time a value of that kind is used.
         self.run_module_source(_LAZY_METHODS, "=[lazy methods]", core, self.to_lua(METHOD_MODULES))
+
+    # -- channels Python made (lua_bindings.channels) --------------------------------------
+
+    def offer(self, channel: int, value: Any) -> bool | None:
+        taken: bool | None = self._channel_offer(channel, self.to_lua(value))
+        if taken:
+            self.on_ready()
+        return taken
+
+    def channel_feed(self, channel: int) -> None:
+        self._channel_feed(channel)
+        self.on_ready()
+
+    def _channel_functions(self) -> dict[str, Any]:
+        """The Python half of channels fed by a Python queue."""
+        sources = self.sources
+
+        def pull(channel: int) -> tuple[bool, Any]:
+            source = sources.get(channel)
+            return source.pull() if source is not None else (False, None)
+
+        def arm(channel: int) -> None:
+            source = sources.get(channel)
+            if source is not None:
+                source.arm()
+
+        def pending(channel: int) -> int:
+            source = sources.get(channel)
+            return source.pending() if source is not None else 0
+
+        return {"ch_pull": pull, "ch_arm": arm, "ch_pending": pending, "ch_id": _channel_id}
 
     # -- modules ------------------------------------------------------------------------------
 
@@ -153,12 +228,11 @@ class LuaState:
             raise InvalidError(text(message))
         return code, chunkname.encode()
 
-    def new_context(self, pid: str = "", routable: bool = False) -> int:
+    def new_context(self, pid: str = "", routable: bool = False, plain: bool = False) -> int:
         """A new process context in this state; Python refers to it by number. A `routable`
-        one receives same-host messages without Python (`rt.LOCAL` in core.lua)."""
-        number = next(self._contexts)
-        self._new_context(number, pid.encode(), routable)
-        return number
+        one receives same-host messages without Python (`rt.LOCAL` in core.lua); a `plain`
+        one (an empty process context) may spawn children without Python (`rt.spawn`)."""
+        return int(self._new_context(pid.encode(), routable, plain))
 
     def start_process(self, entry: Entry, context: int) -> int:
         """Instantiate `entry` in `context`; returns the main task id."""
@@ -178,8 +252,13 @@ class LuaState:
             code, message = compiled("entry", source, chunkname, self._compile_entry)
             if code is False:
                 raise InvalidError(text(message))
-            self._define_entry(entry.id.encode(), code, chunkname.encode(), self.spec(entry))
-            self._methods[entry.id] = (entry.data.get("method") or "main").encode()
+            method = (entry.data.get("method") or "main").encode()
+            self._define_entry(
+                entry.id.encode(), code, chunkname.encode(), self.spec(entry), method
+            )
+            self._methods[entry.id] = method
+        else:
+            self._entry_checked(entry.id.encode())
         self._defined[entry.id] = (entry, now, source)
 
     def _import_code(self, ref: bytes) -> tuple[bytes, bytes, Any]:

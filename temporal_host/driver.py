@@ -72,6 +72,10 @@ WORKFLOW_KINDS = ("workflow.lua",)
 # -- the Lua side: scheduler, clock, state, host ---------------------------------------------
 
 
+_ALL = 1 << 30
+"""A batch without limit: a workflow task runs its Lua until every coroutine is blocked."""
+
+
 class WorkflowScheduler(Scheduler):
     """The stock scheduler, stepped by the workflow instead of running as a task.
 
@@ -91,17 +95,16 @@ class WorkflowScheduler(Scheduler):
     @property
     def idle(self) -> bool:
         """Nothing ready, nothing due, no process running: a run may end here."""
-        return not self._runq and not self._due and self.current is None
+        return not self.busy and not self._due and self.current is None
 
     def run_ready(self) -> None:
         """Run every ready coroutine until all are blocked, then the due actions, and again
         until nothing is left (an action may make a coroutine ready)."""
-        runq = self._runq
-        while runq or self._due:
-            while runq:
-                process = runq.popleft()
-                process.queued = False
-                self._run_process(process)
+        while True:
+            while self.run_batch(_ALL):
+                pass
+            if not self._due:
+                return
             due, self._due = self._due, deque()
             for _, _, action in due:
                 if isinstance(action, Waiter):
@@ -217,6 +220,7 @@ class WorkflowLuaHost(LuaHost):
     scheduler_class = WorkflowScheduler
     state_class = WorkflowLuaState
     cpu_budget = 1.5  # below the SDK's deadlock detector (about 2 s per workflow task)
+    event_zone = UTC  # the same on every replay
 
     def __init__(self, settings: WorkerSettings) -> None:
         super().__init__(

@@ -132,7 +132,9 @@ async def test_runtime_objects_cross_and_unknown_ones_are_refused(tmp_path: Path
           local err = errors.new({kind = errors.CONFLICT, message = "no stock", retryable = true})
           process.send(echo, "t", {err = err, d = time.parse_duration("1s")})
           local got = process.inbox():receive():payload():data()
-          local ok, refused = process.send(echo, "t", {ch = channel.new().ch})
+          local timer = time.timer(time.parse_duration("1h"))  -- its state is Python's
+          local ok, refused = process.send(echo, "t", {state = timer.state})
+          timer:stop()
           process.send(echo, "stop")
           return {
             kind = got.err:kind(), retryable = got.err:retryable(),

@@ -993,12 +993,15 @@ class FakeProcess:
 
 @pytest.fixture
 def channel_owner(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Channels park values in their owner process; these tests have no Lua state, so the
-    slot is a plain counter."""
-    from lua_bindings.scheduler import OWNER
+    """Channels live in a host's Lua state, the one whose code runs now: these tests run
+    no process, so they name a bare host's state as the running one."""
+    from actors.registry import Registry
+    from lua_bindings.app import LuaApp
+    from lua_bindings.channels import KERNEL
+    from lua_bindings.host import LuaHost
 
-    counter = iter(range(1, 1_000_000))
-    monkeypatch.setattr(OWNER, "slot", lambda value: next(counter))
+    host = LuaHost("time-tests", LuaApp(Registry()))
+    monkeypatch.setattr(KERNEL, "state", host.state)
 
 
 @pytest.mark.usefixtures("channel_owner")
@@ -1007,12 +1010,12 @@ async def test_ticker_skips_missed_ticks_and_stops_with_its_process() -> None:
     ticker = TickerState(source, process, 10)  # type: ignore[arg-type]
     source.advance(10)
     assert len(ticker.channel) == 1
-    ticker.channel.buffer.clear()
+    ticker.channel.clear()
     source.advance(35)  # ticks due at 20, 30, 40: one delivered, late ones skipped
     assert len(ticker.channel) == 1
     assert ticker.deadline == 50
     process.alive = False
-    ticker.channel.buffer.clear()
+    ticker.channel.clear()
     source.advance(10)
     assert len(ticker.channel) == 0 and not source.timers  # no longer rescheduled
 

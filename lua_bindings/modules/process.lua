@@ -3,8 +3,8 @@
 -- SpawnBuilders are immutable Lua tables.
 
 local rt, py = ...
-local await, pack, errors, export, wrap = rt.await, rt.pack, rt.errors, rt.export, rt.wrap_channel
-local pairs, ipairs, rawequal = pairs, ipairs, rawequal
+local await, pack, errors, export = rt.await, rt.pack, rt.errors, rt.export
+local pairs, ipairs = pairs, ipairs
 local select, type, setmetatable, error, tostring = select, type, setmetatable, error, tostring
 
 local process = {}
@@ -16,22 +16,26 @@ process.event = {
   OUTDATED = "pid.outdated",
 }
 
-function process.pid() return py.pid() end
+function process.pid() return rt.current.pid end  -- the PID text the context was made with
 function process.id() return py.frame_id() end
 
 -- send(dest, topic) -> nil; send(dest, topic, a) -> a; more values -> {a, b, ...}
-local py_send, py_send_local = py.send, rt.send_local
-local LOCAL, copy, FOREIGN, park_message = rt.LOCAL, rt.copy, rt.FOREIGN, rt.park_message
+local py_send, send_local = py.send, rt.send_local
+local LOCAL, copy, FOREIGN = rt.LOCAL, rt.copy, rt.FOREIGN
+local byte = string.byte
 function process.send(dest, topic, ...)
   local n = select("#", ...)
   local value
   if n == 1 then value = ... elseif n > 1 then value = {...} end
-  -- Another process of this host: copied and parked in Lua, one call to queue it.
+  -- Another process of this host: copied and delivered in Lua, no Python at all.
   local target = LOCAL[dest]
-  if target and py_send_local and type(topic) == "string" and topic ~= ""
-      and topic:byte(1) ~= 64 then
+  if target and type(topic) == "string" and topic ~= "" and byte(topic, 1) ~= 64 then
+    local t = type(value)
+    if t ~= "table" and t ~= "userdata" and t ~= "function" and t ~= "thread" then
+      return send_local(target, topic, value)  -- immutable: nothing to copy
+    end
     local ok, copied = pcall(copy, value)
-    if ok then return py_send_local(target, topic, park_message(target, topic, copied)) end
+    if ok then return send_local(target, topic, copied) end
     if copied ~= FOREIGN then return nil, copied end
   end
   local ok, exported = pcall(export, value)
@@ -39,16 +43,9 @@ function process.send(dest, topic, ...)
   return await(py_send(dest, topic, exported))
 end
 
--- Channels handed out by the runtime keep their identity: each process caches its own
--- wrappers in its context.
-local function cached(key, make)
-  local cache = rt.current.cache
-  local ch = cache[key]
-  if not ch then ch = wrap(make()); cache[key] = ch end
-  return ch
-end
-function process.inbox() return cached("inbox", py.inbox) end
-function process.events() return cached("events", py.events) end
+-- The mailbox's channels (core.lua): the same channel on every call.
+process.inbox, process.events = rt.inbox, rt.events
+local listen = rt.listen
 function process.listen(topic, opts)
   if type(topic) ~= "string" or topic == "" then
     error(errors.new({kind = errors.INVALID, message = "topic cannot be empty", retryable = false}), 2)
@@ -56,22 +53,9 @@ function process.listen(topic, opts)
   if topic:sub(1, 1) == "@" then
     error(errors.new({kind = errors.INVALID, message = "cannot listen to @ topics", retryable = false}), 2)
   end
-  local as_message = type(opts) == "table" and opts.message == true
-  local key = "listen:" .. topic
-  local ch = rt.current.cache[key]
-  if not ch then
-    ch = cached(key, function() return py.listen(topic, as_message) end)
-    ch.raw = not as_message
-  end
-  return ch
+  return listen(topic, not (type(opts) == "table" and opts.message == true))
 end
-function process.unlisten(ch)
-  local cache = rt.current.cache
-  for key, value in pairs(cache) do
-    if rawequal(value, ch) and key:sub(1, 7) == "listen:" then cache[key] = nil end
-  end
-  if rt.is_channel(ch) then py.unlisten(ch.ch) end
-end
+process.unlisten = rt.unlisten
 
 -- Lifecycle -------------------------------------------------------------------------------
 
@@ -119,8 +103,18 @@ local function outgoing(b, ...)
   return true, s, args
 end
 
+local spawn_in_lua, copy_args = rt.spawn, rt.copy_args
 local function spawner(mode)
+  local monitor, link = mode:find("monitored") ~= nil, mode:find("linked") ~= nil
   return function(b, id, host, ...)
+    -- A cached entry on this host, without a builder: spawned in Lua (core.lua, rt.spawn).
+    if b == nil and type(id) == "string" then
+      local copied, packed = pcall(copy_args, ...)
+      if copied then
+        local pid = spawn_in_lua(id, host, monitor, link, packed)
+        if pid then return pid end
+      end
+    end
     local ok, s, args = outgoing(b, ...)
     if not ok then return nil, s end
     return await(py_spawn(mode, id, host, s, args, b and b.actor, b and b.scope))

@@ -10,8 +10,6 @@ from actors.mailbox import check_topic
 from actors.messages import Event
 from actors.names import LOCAL
 from actors.pid import PID
-from corelib.gotime import Local, Location
-from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, false_on_error, nil_on_error
 from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
@@ -21,17 +19,11 @@ _OPTIONS = ("trap_links", "upgradable")
 
 
 class ProcessFunctions:
-    event_zone: Location = Local
-    """The zone of events' `at` (workflows use UTC: the same on every replay)."""
-
     def __init__(self, host: ModuleHost) -> None:
         self.host = host
         self.node = host.node
 
     # -- identity ---------------------------------------------------------------------------
-
-    def pid(self) -> bytes:
-        return str(self.host.current.pid).encode()
 
     def frame_id(self) -> bytes:
         process = self.host.current
@@ -62,29 +54,6 @@ class ProcessFunctions:
         target, sync = self._target(dest, sending=True)
         work = self.node.send(process.pid, target, name, payload, private=True)
         return self.host.call(work, sync)
-
-    # Mailbox channels: core.lua wraps each once and caches the wrapper, so these are
-    # called once per process and topic. Items are converted into the receiver's state.
-
-    def inbox(self) -> Channel:
-        process = self.host.current
-        return Channel(source=process.mailbox.inbox(), convert=self.host.lua_message)
-
-    def events(self) -> Channel:
-        process, zone, lua_event = self.host.current, self.event_zone, self.host.lua_event
-        return Channel(source=process.mailbox.events(), convert=lambda e: lua_event(e, zone))
-
-    def listen(self, topic: Any, message: bool = False) -> Channel:
-        process = self.host.current
-        queue = process.mailbox.listen(text(topic), raw=not message)
-        if message:
-            return Channel(source=queue, convert=self.host.lua_message)
-        to_lua = self.host.lua
-        return Channel(source=queue, convert=lambda msg: to_lua(msg.payload))
-
-    def unlisten(self, channel: Any) -> None:
-        if isinstance(channel, Channel) and channel.source is not None:
-            self.host.current.mailbox.unlisten(channel.source)
 
     # -- spawning -------------------------------------------------------------------------------
 
@@ -242,13 +211,8 @@ def _exec_outcome(event: Event) -> tuple[Any, ...]:
 
 
 FUNCTION_NAMES = (
-    "pid",
     "frame_id",
     "send",
-    "inbox",
-    "events",
-    "listen",
-    "unlisten",
     "spawn",
     "exec",
     "terminate",

@@ -190,7 +190,7 @@ class TimerState:
 
     def reset(self, ns: int) -> bool:
         pending = self.stop()
-        self.channel.buffer.clear()
+        self.channel.clear()
         self.arm(ns)
         return pending
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from actors.errors import InvalidError
 from actors.mailbox import check_topic
-from corelib.gotime import UTC
 from lua_bindings.contract import Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
 from lua_bindings.modules import LuaModule
@@ -40,8 +39,6 @@ def _destination(dest: Any) -> str:
 
 class WorkflowProcessFunctions(ProcessFunctions):
     """The stock functions minus the node: every outside effect goes through `commands`."""
-
-    event_zone = UTC
 
     def __init__(self, host: WorkflowModuleHost) -> None:  # no super(): there is no node here
         self.host = host
