@@ -21,6 +21,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from actors.cluster import NatsServer
+from benchmarks.node_bench import stop_peer
 
 ROUND_TRIPS = 20_000
 PAYLOAD = b"x" * 48
@@ -123,12 +124,7 @@ async def ceiling() -> float:
             wire.transport.close()
             return rate
         finally:
-            if peer.stdin is not None:
-                peer.stdin.close()
-            try:
-                peer.wait(10)
-            except subprocess.TimeoutExpired:
-                peer.kill()
+            stop_peer(peer)
 
 
 if __name__ == "__main__":

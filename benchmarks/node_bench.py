@@ -37,9 +37,14 @@ async def with_two_nodes(body: Callable[[AppRuntime, PID], Awaitable[T]]) -> T:
                 await runtime.start()
                 return await body(runtime, pong)
         finally:
-            if peer.stdin is not None:
-                peer.stdin.close()
-            try:
-                peer.wait(10)
-            except subprocess.TimeoutExpired:
-                peer.kill()
+            stop_peer(peer)
+
+
+def stop_peer(peer: subprocess.Popen[str]) -> None:
+    """End a peer process that serves until its stdin closes (killed if it lingers)."""
+    if peer.stdin is not None:
+        peer.stdin.close()
+    try:
+        peer.wait(10)
+    except subprocess.TimeoutExpired:
+        peer.kill()

@@ -754,26 +754,19 @@ local function drain_into(q, ch)
 end
 
 -- The running process's inbox, events and listeners (process.lua): one channel each.
-function rt.inbox()
+-- The inbox and the events channel open on first use with what was queued for them before.
+local function own_channel(name, pending_name)
   local mb = mailbox(rt.current)
-  local st = mb.inbox
+  local st = mb[name]
   if st == nil then
     st = new_channel(HUGE, true)
-    drain_into(mb.pending, st)
-    mb.inbox, mb.pending = st, nil
+    drain_into(mb[pending_name], st)
+    mb[name], mb[pending_name] = st, nil
   end
   return st.ch
 end
-function rt.events()
-  local mb = mailbox(rt.current)
-  local st = mb.events
-  if st == nil then
-    st = new_channel(HUGE, true)
-    drain_into(mb.pending_events, st)
-    mb.events, mb.pending_events = st, nil
-  end
-  return st.ch
-end
+function rt.inbox() return own_channel("inbox", "pending") end
+function rt.events() return own_channel("events", "pending_events") end
 -- `topic` is checked by the caller; `*` is a wildcard. The same topic gives the same
 -- channel; the first call decides whether it hands out messages or values (`raw`).
 function rt.listen(topic, raw)

@@ -53,6 +53,16 @@ async def booted(tmp_path: Path, main: str) -> AppRuntime:
     return AppRuntime.load(app)
 
 
+THREE_WAITERS = """
+return {main = function()
+  -- the first spawn of an entry goes through Python (which compiles it)
+  return {process.spawn("test:waiter", "test:processes"),
+          process.spawn("test:waiter", "test:processes"),
+          process.spawn("test:waiter", "test:processes")}
+end}
+"""
+
+
 async def exit_of(runtime: AppRuntime, entry: str, *args: Any) -> Event:
     pid = await runtime.node.spawn(HOST, SpawnRequest(target=entry, args=args))
     with anyio.fail_after(10):
@@ -62,14 +72,7 @@ async def exit_of(runtime: AppRuntime, entry: str, *args: Any) -> Event:
 async def test_python_reaches_a_process_spawned_in_lua(tmp_path: Path) -> None:
     runtime = await booted(
         tmp_path,
-        """
-        return {main = function()
-          -- the first spawn of an entry goes through Python (which compiles it)
-          return {process.spawn("test:waiter", "test:processes"),
-                  process.spawn("test:waiter", "test:processes"),
-                  process.spawn("test:waiter", "test:processes")}
-        end}
-        """,
+        THREE_WAITERS,
     )
     async with runtime.node:
         await runtime.start()
@@ -239,14 +242,7 @@ async def test_a_python_process_monitors_and_links_processes_spawned_in_lua(
 ) -> None:
     runtime = await booted(
         tmp_path,
-        """
-        return {main = function()
-          -- the first spawn of an entry goes through Python (which compiles it)
-          return {process.spawn("test:waiter", "test:processes"),
-                  process.spawn("test:waiter", "test:processes"),
-                  process.spawn("test:waiter", "test:processes")}
-        end}
-        """,
+        THREE_WAITERS,
     )
     got: list[Event] = []
 
