@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from actors.exits import LinkDown, LinkNotice, Source, link_notice, on_link_down
+from actors.exits import LINKS_REACH, LinkDown, LinkNotice, Source, link_notice, on_link_down
 from actors.messages import CANCEL, EXIT, LINK_DOWN
 
 CANCELED = "Canceled"
@@ -72,16 +72,21 @@ class Step:
 @attrs.define
 class Model:
     alive: set[int] = attrs.field(factory=set)
-    dead: set[int] = attrs.field(factory=set)
     trap: dict[int, bool] = attrs.field(factory=dict)
     links: set[frozenset[int]] = attrs.field(factory=set)
     monitors: set[tuple[int, int]] = attrs.field(factory=set)
     """(watcher, target) pairs."""
+    deaths: dict[int, Death] = attrs.field(factory=dict)
+    """How each dead puppet died."""
 
     def spawn(self, puppet: int, kind: str = "local") -> None:
         """A new live puppet (`kind` is for models with more than one kind of process)."""
         self.alive.add(puppet)
         self.trap[puppet] = False
+
+    def source(self, puppet: int) -> Source:
+        """What kind of process `puppet` is, for the exit rule (here: all are processes)."""
+        return Source.PROCESS
 
     def _step(self, actor: int) -> Step:
         assert actor in self.alive, f"p{actor} cannot act: it is dead"
@@ -160,8 +165,10 @@ class Model:
         return step
 
     def _die(self, step: Step, victims: int | list[int], death: Death) -> None:
-        """Apply an exit and everything it sets off: EXIT to watchers, LINK_DOWN to trapping
-        peers, cascade deaths of the others."""
+        """Apply an exit and everything it sets off, through a queue as the runtime does:
+        EXIT to watchers, what `link_notice` gives each linked peer (EXIT, or LINK_DOWN to
+        a trapping peer and the cascade death of the others), nothing where the peer's
+        kind is out of reach of links (`LINKS_REACH`)."""
         linked_before = set(self.links)
         queue = deque([victims] if isinstance(victims, int) else victims)
         for victim in queue:
@@ -169,39 +176,40 @@ class Model:
         while queue:
             dying = queue.popleft()
             death = step.deaths[dying]
-            value = freeze(death.value) if death.how == "normal" else None
+            value = None if death.abnormal else freeze(death.value)
             watchers = {watcher for watcher, target in self.monitors if target == dying}
-            for watcher, target in sorted(self.monitors):
-                if target == dying and watcher in step.alive_before:
-                    step.event(watcher, (EXIT, dying, death.kind, value, None))
-                if dying in (watcher, target):
-                    self.monitors.discard((watcher, target))
+            for watcher in sorted(watchers & step.alive_before):
+                step.event(watcher, (EXIT, dying, death.kind, value, None))
+            self.monitors = {pair for pair in self.monitors if dying not in pair}
             for link in sorted(self.links, key=sorted):
                 if dying not in link:
                     continue
                 self.links.discard(link)
                 (peer,) = link - {dying}
-                if peer not in self.alive:
+                if peer not in self.alive or not LINKS_REACH[self.source(peer)]:
                     continue
-                notice = link_notice(Source.PROCESS, death.abnormal, also_monitors=peer in watchers)
-                if notice is not LinkNotice.DOWN:
-                    continue  # a process's success only releases its links
-                if on_link_down(self.trap[peer]) is LinkDown.TRAP:
-                    step.event(peer, (LINK_DOWN, dying, death.kind, None, None))
-                else:
-                    self._mark_dead(step, peer, Death("cascade", kind=CANCELED))
-                    queue.append(peer)
+                notice = link_notice(
+                    self.source(dying), death.abnormal, also_monitors=peer in watchers
+                )
+                if notice is LinkNotice.EXIT:
+                    step.event(peer, (EXIT, dying, None, value, None))
+                elif notice is LinkNotice.DOWN:
+                    if on_link_down(self.trap[peer]) is LinkDown.TRAP:
+                        step.event(peer, (LINK_DOWN, dying, death.kind, None, None))
+                    else:
+                        self._mark_dead(step, peer, Death("cascade", kind=CANCELED))
+                        queue.append(peer)
         name_cascade_causes(step, linked_before)
 
     def _mark_dead(self, step: Step, puppet: int, death: Death) -> None:
         self.alive.discard(puppet)
-        self.dead.add(puppet)
+        self.deaths[puppet] = death
         step.deaths[puppet] = death
 
 
 def name_cascade_causes(step: Step, linked_before: set[frozenset[int]]) -> None:
     """Any abnormally dying peer linked to a cascaded process may be the one its error
-    names: record them all as its possible causes (both models use this)."""
+    names: record them all as its possible causes."""
     for puppet, death in list(step.deaths.items()):
         if death.how == "cascade":
             causes = frozenset(

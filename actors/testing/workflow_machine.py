@@ -32,7 +32,6 @@ nothing here uses timers.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any, ClassVar
 
 import attrs
@@ -40,7 +39,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule
 
-from actors.exits import LINKS_REACH, LinkDown, LinkNotice, Source, link_notice, on_link_down
+from actors.exits import Source
 from actors.messages import CANCEL, EXIT, LINK_DOWN
 from actors.pid import PID
 from actors.testing.machine import (
@@ -51,7 +50,7 @@ from actors.testing.machine import (
     has_live,
     run_machine,
 )
-from actors.testing.model import NOT_FOUND, Death, EventKey, Step, freeze, name_cascade_causes
+from actors.testing.model import NOT_FOUND, Death, EventKey, Model, Step, freeze
 from actors.testing.operations import LOCAL, WORKFLOW, Operation
 from actors.testing.workflow_puppets import WorkflowPuppets
 
@@ -75,34 +74,24 @@ machine's."""
 
 
 @attrs.define
-class WorkflowModel:
-    """Local puppets and workflow puppets: who is alive, links, monitors, how each died."""
+class WorkflowModel(Model):
+    """Local puppets and workflow puppets. Links are between two local puppets or a local
+    puppet and a workflow (which never links); watchers are local. What an exit sets off
+    is `Model._die`, with each puppet's `source`."""
 
     kinds: dict[int, str] = attrs.field(factory=dict)
-    alive: set[int] = attrs.field(factory=set)
-    trap: dict[int, bool] = attrs.field(factory=dict)
-    links: set[frozenset[int]] = attrs.field(factory=set)
-    """Between two local puppets, or a local puppet and a workflow (which never links)."""
-    monitors: set[tuple[int, int]] = attrs.field(factory=set)
-    """(watcher, target) pairs; watchers are local."""
-    deaths: dict[int, Death] = attrs.field(factory=dict)
     cancelled: set[int] = attrs.field(factory=set)
     """Workflows that got a Temporal cancel request (their CANCEL event is behind them)."""
 
     def spawn(self, puppet: int, kind: str = LOCAL) -> None:
+        super().spawn(puppet)
         self.kinds[puppet] = kind
-        self.alive.add(puppet)
-        self.trap[puppet] = False
 
     def local(self, puppet: int) -> bool:
         return self.kinds[puppet] == LOCAL
 
     def source(self, puppet: int) -> Source:
         return Source.PROCESS if self.local(puppet) else Source.WORKFLOW
-
-    def _step(self, actor: int) -> Step:
-        assert actor in self.alive, f"p{actor} cannot act: it is dead"
-        return Step(actor, frozenset(self.alive))
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -146,19 +135,6 @@ class WorkflowModel:
             self.monitors.discard((actor, target))
         return step
 
-    def set_trap(self, actor: int, value: bool) -> Step:
-        step = self._step(actor)
-        self.trap[actor] = value
-        return step
-
-    def send(self, actor: int, target: int, seqs: list[int]) -> Step:
-        step = self._step(actor)
-        if target in self.alive:
-            step.messages.setdefault(target, []).extend((actor, seq) for seq in seqs)
-        else:
-            step.reply = NOT_FOUND
-        return step
-
     def cancel(self, actor: int, target: int, reason: str) -> Step:
         step = self._step(actor)
         if self.local(target):
@@ -188,51 +164,6 @@ class WorkflowModel:
             message = "process terminated" if self.local(target) else "workflow terminated"
             self._die(step, target, Death("terminated", kind=CANCELED, message=message))
         return step
-
-    def exit(self, actor: int, death: Death) -> Step:
-        step = self._step(actor)
-        self._die(step, actor, death)
-        return step
-
-    # -- exits ------------------------------------------------------------------------------
-
-    def _die(self, step: Step, victim: int, death: Death) -> None:
-        """Apply an exit and what it sets off, through a queue as the runtime does."""
-        linked_before = set(self.links)
-        queue = deque([victim])
-        self._mark_dead(step, victim, death)
-        while queue:
-            dying = queue.popleft()
-            death = step.deaths[dying]
-            value = None if death.abnormal else freeze(death.value)
-            watchers = {watcher for watcher, target in self.monitors if target == dying}
-            for watcher in sorted(watchers & step.alive_before):
-                step.event(watcher, (EXIT, dying, death.kind, value, None))
-            self.monitors = {pair for pair in self.monitors if dying not in pair}
-            for link in sorted(self.links, key=sorted):
-                if dying not in link:
-                    continue
-                self.links.discard(link)
-                (peer,) = link - {dying}
-                if peer not in self.alive or not LINKS_REACH[self.source(peer)]:
-                    continue  # a local process's death never reaches a workflow
-                notice = link_notice(
-                    self.source(dying), death.abnormal, also_monitors=peer in watchers
-                )
-                if notice is LinkNotice.EXIT:
-                    step.event(peer, (EXIT, dying, None, value, None))
-                elif notice is LinkNotice.DOWN:
-                    if on_link_down(self.trap[peer]) is LinkDown.TRAP:
-                        step.event(peer, (LINK_DOWN, dying, death.kind, None, None))
-                    else:
-                        self._mark_dead(step, peer, Death("cascade", kind=CANCELED))
-                        queue.append(peer)
-        name_cascade_causes(step, linked_before)
-
-    def _mark_dead(self, step: Step, puppet: int, death: Death) -> None:
-        self.alive.discard(puppet)
-        self.deaths[puppet] = death
-        step.deaths[puppet] = death
 
 
 # -- the machine ---------------------------------------------------------------------------
