@@ -85,7 +85,7 @@ def param(value: Any) -> Any:
         return value
     if cls is bytes:
         try:
-            return value.decode("utf-8")
+            return value.decode()
         except UnicodeDecodeError:
             return value
     if cls is Typed:
@@ -115,7 +115,7 @@ def values(args: tuple[Any, ...]) -> list[Any]:
         cls = type(value)
         if cls is bytes:
             try:  # noqa: SIM105 (contextlib.suppress costs a context manager per string)
-                value = value.decode("utf-8")
+                value = value.decode()  # UTF-8; naming it costs a codec lookup per call
             except UnicodeDecodeError:
                 pass
         elif cls not in _PLAIN:
