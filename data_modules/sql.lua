@@ -96,12 +96,12 @@ local function failed(err, fatal)
   return nil, err
 end
 
--- `run` called with the parameters as arguments, when `params` is nil or exactly the
--- array 1..n (`#` finds n; `next` after n finds no other key). Anything else (holes,
--- named keys, a metatable, not a table) answers false: it takes the parked path, which
--- maps holes to NULL and names what is wrong. So does an array built out of order (some
--- keys in the hash part), which is correct and only slower. Up to three parameters are
--- passed without `unpack` (a C call, a tenth of the Lua side's cost per statement).
+-- `run` called with the parameters as arguments, when `params` is nil or an array 1..n
+-- (`#` finds n; `next` after n finds no other key; a hole inside is nil, so NULL, as on
+-- the parked path). Anything else (named keys, keys past a hole where `#` stopped, a
+-- metatable, not a table) answers false: it takes the parked path, which names what is
+-- wrong. An array built out of order (keys in the hash part) may park too: correct, only
+-- slower. Up to three parameters are passed without `unpack` (a C call, ~0.05 µs).
 local function run_with(run, params)
   if params == nil then return run() end
   if type(params) ~= "table" or getmetatable(params) ~= nil then return false end
@@ -119,9 +119,8 @@ end
 local function parked_query(self, q, params) return await(py_query(self.h, q, params)) end
 local function parked_execute(self, q, params) return await(py_execute(self.h, q, params)) end
 
-local function tx_query(self, q, params)
-  local run = QUERIES[self][q]
-  if run == nil then run = runner(self, true, q) end
+-- A statement answered through its runner `run` (false: it parks), for any handle.
+local function query_with(run, self, q, params)
   if run then
     local rows, err, fatal = run_with(run, params)
     if rows then return rows end
@@ -129,15 +128,24 @@ local function tx_query(self, q, params)
   end
   return parked_query(self, q, params)
 end
-local function tx_execute(self, q, params)
-  local run = EXECS[self][q]
-  if run == nil then run = runner(self, false, q) end
+local function execute_with(run, self, q, params)
   if run then
     local id, count, fatal = run_with(run, params)
     if id then return {last_insert_id = id, rows_affected = count} end
     if id == nil then return failed(count, fatal) end
   end
   return parked_execute(self, q, params)
+end
+
+local function tx_query(self, q, params)
+  local run = QUERIES[self][q]
+  if run == nil then run = runner(self, true, q) end
+  return query_with(run, self, q, params)
+end
+local function tx_execute(self, q, params)
+  local run = EXECS[self][q]
+  if run == nil then run = runner(self, false, q) end
+  return execute_with(run, self, q, params)
 end
 
 local function prepare(self, q)
@@ -168,20 +176,32 @@ function TX:savepoint(name) return await(py.tx_savepoint(self.h, "savepoint", na
 function TX:rollback_to(name) return await(py.tx_savepoint(self.h, "rollback_to", name)) end
 function TX:release(name) return await(py.tx_savepoint(self.h, "release", name)) end
 
--- A statement prepared on a transaction runs as its SQL sent through the transaction
--- does (inline when it may: the same runner); one prepared on a database parks.
+-- A statement prepared on a transaction runs inline when the same SQL sent through the
+-- transaction would: it keeps the transaction's runner for its text, found at its first
+-- query or execute (false: it parks, as one prepared on a database always does).
+local STMT_QUERY = setmetatable({}, {__mode = "k"})
+local STMT_EXEC = setmetatable({}, {__mode = "k"})
+local function stmt_runner(stmt, is_query)
+  local tx, q, run = STMT_TX[stmt], STMT_SQL[stmt], false
+  if tx then
+    run = (is_query and QUERIES or EXECS)[tx][q]
+    if run == nil then run = runner(tx, is_query, q) end
+  end
+  if is_query then STMT_QUERY[stmt] = run else STMT_EXEC[stmt] = run end
+  return run
+end
 function STMT:query(params)
-  local tx = STMT_TX[self]
-  if tx then return tx_query(tx, STMT_SQL[self], params) end
-  return parked_query(self, nil, params)
+  local run = STMT_QUERY[self]
+  if run == nil then run = stmt_runner(self, true) end
+  return query_with(run, self, nil, params)
 end
 function STMT:execute(params)
-  local tx = STMT_TX[self]
-  if tx then return tx_execute(tx, STMT_SQL[self], params) end
-  return parked_execute(self, nil, params)
+  local run = STMT_EXEC[self]
+  if run == nil then run = stmt_runner(self, false) end
+  return execute_with(run, self, nil, params)
 end
 function STMT:close()
-  STMT_TX[self] = nil
+  STMT_TX[self], STMT_QUERY[self], STMT_EXEC[self] = nil, false, false
   return py.stmt_close(self.h)
 end
 
