@@ -9,11 +9,15 @@ the spawn and exit of its process, and a hop to the connection's thread for `beg
 `commit`; its inserts run inline (docs/decisions.md, "SQL statements of a transaction run
 inline").
 
+`prepared_rows_per_s` and `prepared_over_python_ratio` are the same inserts through a
+statement prepared on the transaction (`tx:prepare`, which the reference contract has),
+printed beside the plain `tx:execute` lines so that neither hides the other.
+
 Two more lines bound what any design can reach here: `call_floor_per_s` is a bare Lua 5.4
 loop (lupa, no runtime) that makes, per row, what the `sql` module cannot avoid: the
-parameter table, one call of a Python function that does nothing with those arguments,
-the result table and the `assert`. `ceiling_ratio` adds that cost to Python's own insert:
-the ratio a module with no cost of its own would reach.
+parameter table, one call of a Python function that does nothing with the parameters it
+is passed, the result table and the `assert`. `ceiling_ratio` adds that cost to Python's
+own insert: the ratio a module with no cost of its own would reach.
 """
 
 from __future__ import annotations
@@ -55,25 +59,25 @@ def python_rate(path: Path) -> float:
 def call_floor_rate() -> float:
     lua = lupa.LuaRuntime(encoding=None, register_eval=False, unpack_returned_tuples=True)
     loop = lua.eval(
-        """function(run, text, n)
+        """function(run, n)
           local clock = os.clock
           local started = clock()
           for i = 1, n do
             local params = {i, "item"}
-            local id, count = run(false, text, params[1], params[2])
+            local id, count = run(params[1], params[2])
             assert({last_insert_id = id, rows_affected = count})
           end
           return n / (clock() - started)
         end"""
     )
 
-    def run(is_query: bool, sql: str, *params: object) -> tuple[int, int]:
+    def run(*params: object) -> tuple[int, int]:
         return 1, 1
 
-    return float(loop(run, INSERT, ROWS * 5))
+    return float(loop(run, ROWS * 5))
 
 
-async def lua_rate(path: Path) -> float:
+async def lua_rate(path: Path, target: str = "bench:inserter") -> float:
     os.environ["BENCH_SQL_DB"] = str(path)
     runtime = AppRuntime.load(APP)
     async with runtime.node:
@@ -85,7 +89,7 @@ async def lua_rate(path: Path) -> float:
         if setup.error is not None:
             raise RuntimeError(f"setup failed: {setup.error}")
         started = time.perf_counter()
-        pid = await runtime.node.spawn(HOST, SpawnRequest(target="bench:inserter", args=(ROWS,)))
+        pid = await runtime.node.spawn(HOST, SpawnRequest(target=target, args=(ROWS,)))
         event = await host.wait_exit(pid)
         elapsed = time.perf_counter() - started
     if event.error is not None:
@@ -94,14 +98,19 @@ async def lua_rate(path: Path) -> float:
 
 
 def main() -> None:
-    lua, python, floor = 0.0, 0.0, 0.0
+    lua, prepared, python, floor = 0.0, 0.0, 0.0, 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(ROUNDS):
             python = max(python, python_rate(Path(tmp) / f"py{n}.db"))
             lua = max(lua, anyio.run(lua_rate, Path(tmp) / f"lua{n}.db"))
+            prepared = max(
+                prepared, anyio.run(lua_rate, Path(tmp) / f"prep{n}.db", "bench:prepared")
+            )
             floor = max(floor, call_floor_rate())
     report("sql_insert", "rows_per_s", lua)
     report("sql_insert", "python_rows_per_s", python)
     report("sql_insert", "lua_over_python_ratio", lua / python)
+    report("sql_insert", "prepared_rows_per_s", prepared)
+    report("sql_insert", "prepared_over_python_ratio", prepared / python)
     report("sql_insert", "call_floor_per_s", floor)
     report("sql_insert", "ceiling_ratio", (1 / python) / (1 / python + 1 / floor))

@@ -8,8 +8,9 @@ transaction open leaves the database as it was.
 Every database call parks the calling Lua task (`Bridge.blocking`) while the driver works
 (SQLite in a worker thread, PostgreSQL on the event loop): other processes keep running.
 The exception: a statement of a SQLite transaction, which took its locks at `begin`, runs
-inline and answers at once, through the function `_run_now` hands sql.lua at `begin`
-(`sqldb.RunNow`; docs/decisions.md, "SQL statements of a transaction run inline").
+inline and answers at once, through the functions `_run_now` makes for sql.lua, one per SQL
+text of the transaction (`sqldb.RunNow`; docs/decisions.md, "SQL statements of a
+transaction run inline").
 """
 
 from __future__ import annotations
@@ -41,16 +42,6 @@ def _sql_text(value: Any) -> str:
     if not sql:
         raise invalid("SQL is empty")
     return sql
-
-
-def inline_sql(value: Any) -> str | bool:
-    """`sql` for sql.lua's cache of statements that may run inline: the text (a Python
-    string, which Lua holds as it is and hands back with no conversion), or False for
-    one that must take the parked path (which also names what is wrong with a bad one)."""
-    if type(value) is not bytes or not value:
-        return False
-    sql = text(value)
-    return sql if sqldb.inline_allowed(sql) else False
 
 
 class SqlFunctions:
@@ -178,11 +169,22 @@ class SqlFunctions:
 
         return self._blocking(start, lambda tx: (self._new(tx, pid), self._run_now(tx)))
 
-    def _run_now(self, tx: sqldb.Transaction) -> sqldb.RunNow | None:
-        """The function sql.lua calls to run a statement of `tx` inline, if it may
-        (`sqldb.RunNow`: parameters come as arguments, the SQL as the text `inline_sql`
-        gave; no Lua table crosses but a query's rows)."""
-        return tx.statements_now(self.bridge.cpu_budget, sqltypes.param, self._rows_table)
+    def _run_now(self, tx: sqldb.Transaction) -> Callable[[Any, Any], Any] | None:
+        """The function sql.lua calls once per SQL text of `tx` (and keeps what it gives):
+        a function that runs that statement inline with its parameters as arguments
+        (`sqldb.RunNow`), or False for one that must take the parked path (COMMIT,
+        PRAGMA..., see `sqldb.inline_allowed`; which also names what is wrong with a bad
+        one). None: this transaction runs nothing inline."""
+        prepare_now = tx.statements_now(self.bridge.cpu_budget, sqltypes.values, self._rows_table)
+        if prepare_now is None:
+            return None
+
+        def prepare(is_query: Any, sql: Any) -> Any:
+            if type(sql) is not bytes or not sql:
+                return False
+            return prepare_now(is_query is True, text(sql))
+
+        return prepare
 
     def tx_end(self, number: Any, verb: Any) -> Reply:
         def start() -> Awaitable[Any]:
@@ -232,7 +234,6 @@ def _functions(host: ModuleHost) -> dict[str, Any]:
         "get": nil_on_error(functions.get),
         "release": functions.release,
         "stats": nil_on_error(functions.stats),
-        "inline_sql": inline_sql,
         "query": functions.query,
         "execute": functions.execute,
         "prepare": functions.prepare,

@@ -4,12 +4,13 @@
 -- number to the real object and checks the caller owns it. They cannot be sent to another
 -- process (rt.UNSENDABLE). Every database call goes through rt.await: the task parks while
 -- the driver works. Except one: a statement of a SQLite transaction that holds its locks
--- runs inline through py.run_now and returns at once (docs/decisions.md).
+-- runs inline, through a Python function made for its SQL text, and returns at once
+-- (docs/decisions.md).
 
 local rt, py = ...
 local await, errors = rt.await, rt.errors
-local type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error, next, rawlen =
-  type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error, next, rawlen
+local type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error, next, rawget =
+  type, setmetatable, getmetatable, select, tostring, ipairs, pairs, error, next, rawget
 local unpack = table.unpack
 local concat, sort, insert = table.concat, table.sort, table.insert
 
@@ -50,47 +51,42 @@ function sql.get(id)
   return setmetatable({h = h, kind = kind, id = id}, DB_MT)
 end
 
--- Statements of a SQLite transaction that holds its locks run inline: INLINE maps the
--- transaction (and the statements prepared on it) to the Python function that runs them
--- at once (sqldb.py, `RunNow`); STMT_SQL keeps a statement's SQL for it. Both are private
--- to this file, so app code cannot reach the function or point it elsewhere.
-local INLINE = setmetatable({}, {__mode = "k"})
+-- Statements of a SQLite transaction that holds its locks run inline. PREPARE maps the
+-- transaction to the Python function that makes, per SQL text, the function running that
+-- statement at once with its parameters as arguments (sqldb.py, `RunNow`); QUERIES and
+-- EXECS keep what it made per SQL text (or false: that text must park, as COMMIT or
+-- PRAGMA do), so a repeated statement costs one call of a bound Python function. A
+-- statement keeps its SQL in STMT_SQL and its transaction in STMT_TX. All private to
+-- this file, so app code cannot reach those functions or point them elsewhere.
+local PREPARE = setmetatable({}, {__mode = "k"})
+-- (Any other table reads as an empty cache, so a method called on something that is not
+-- a transaction parks, and Python says what is wrong.)
+local NO_CACHE = setmetatable({}, {__newindex = function() end})
+local function no_cache() return NO_CACHE end
+local QUERIES = setmetatable({}, {__mode = "k", __index = no_cache})
+local EXECS = setmetatable({}, {__mode = "k", __index = no_cache})
 local STMT_SQL = setmetatable({}, {__mode = "k"})
+local STMT_TX = setmetatable({}, {__mode = "k"})
 
--- SQL text -> the Python string the function takes (converted once), or false for a
--- statement that must park (COMMIT, PRAGMA... see sqldb.inline_allowed). Shared by the
--- host's processes, emptied when it grows past SQL_CACHE_MAX entries.
-local SQL_CACHE_MAX = 1024
-local sql_cache, sql_cached = {}, 0
-local py_inline_sql = py.inline_sql
-local function inline_sql(q)
-  local text = py_inline_sql(q)
-  if type(q) == "string" then
-    if sql_cached >= SQL_CACHE_MAX then sql_cache, sql_cached = {}, 0 end
-    sql_cache[q], sql_cached = text, sql_cached + 1
-  end
-  return text
-end
+-- A transaction's cache of runners stays below RUNNERS_MAX texts (SQL built with its
+-- values inside is a new text every time): past it, it starts again empty. Its size is
+-- kept under the key COUNT, which no SQL text can be.
+local RUNNERS_MAX, COUNT = 256, {}
+local function new_cache() return {[COUNT] = 0} end
 
--- The number of parameters when `params` is nil or exactly the array 1..n; nil for
--- anything else (holes, named keys, a metatable, not a table), which takes the parked
--- path: it maps holes to NULL and names what is wrong. An array visits its keys in order
--- (the cheap check); one built out of order keeps some in the hash part (the full one).
-local function full_size(params)
-  local n = 0
-  for _ in next, params do n = n + 1 end
-  for i = 1, n do if params[i] == nil then return nil end end
-  return n
-end
-local function array_size(params)
-  if params == nil then return 0 end
-  if type(params) ~= "table" or getmetatable(params) ~= nil then return nil end
-  local n = 0
-  for k in next, params do
-    n = n + 1
-    if k ~= n then return full_size(params) end
+-- The runner of `q` (a Python function, or false: park), made and kept in `tx`'s cache.
+local function runner(tx, is_query, q)
+  local caches = is_query and QUERIES or EXECS
+  local cache, prepare_now = rawget(caches, tx), PREPARE[tx]
+  local run = prepare_now ~= nil and prepare_now(is_query, q) or false
+  if cache ~= nil and type(q) == "string" then
+    if cache[COUNT] >= RUNNERS_MAX then
+      cache = new_cache()
+      caches[tx] = cache
+    end
+    cache[q], cache[COUNT] = run, cache[COUNT] + 1
   end
-  return n
+  return run
 end
 
 -- A failure of an inline statement: `nil, err`, or raised when the process must fail
@@ -100,49 +96,74 @@ local function failed(err, fatal)
   return nil, err
 end
 
--- A statement run inline, if the handle allows it: run(is_query, text, params...)
--- answers; false means park instead. A statement's `q` is nil: STMT_SQL has its SQL.
-local function inline(self, is_query, q, params)
-  local run = INLINE[self]
-  if not run then return false end
-  if q == nil then q = STMT_SQL[self] end
-  local text, n = sql_cache[q], array_size(params)
-  if text == nil then text = inline_sql(q) end
-  if not text or n == nil then return false end
-  if n == 0 then return run(is_query, text) end
-  return run(is_query, text, unpack(params, 1, n))
+-- `run` called with the parameters as arguments, when `params` is nil or an array 1..n
+-- (`#` finds n; `next` after n finds no other key; a hole inside is nil, so NULL, as on
+-- the parked path). Anything else (named keys, keys past a hole where `#` stopped, a
+-- metatable, not a table) answers false: it takes the parked path, which names what is
+-- wrong. An array built out of order (keys in the hash part) may park too: correct, only
+-- slower. Up to three parameters are passed without `unpack` (a C call, ~0.05 µs).
+local function run_with(run, params)
+  if params == nil then return run() end
+  if type(params) ~= "table" or getmetatable(params) ~= nil then return false end
+  local n = #params
+  if next(params, n ~= 0 and n or nil) ~= nil then return false end
+  if n == 2 then return run(params[1], params[2]) end
+  if n == 1 then return run(params[1]) end
+  if n == 3 then return run(params[1], params[2], params[3]) end
+  return run(unpack(params, 1, n))
 end
 
--- Query and execute on a DB, Transaction or Statement: inline when they may, else parked
--- (the handle number says which one runs them; Python has a statement's SQL).
-local function query(self, q, params)
-  local rows, err, fatal = inline(self, true, q, params)
-  if rows then return rows end
-  if rows == nil then return failed(err, fatal) end
-  return await(py_query(self.h, q, params))
+-- Query and execute: inline when the transaction allows it (its runner for `q`), else
+-- parked (the handle number says what runs them; Python has a statement's SQL, so `q`
+-- is then nil).
+local function parked_query(self, q, params) return await(py_query(self.h, q, params)) end
+local function parked_execute(self, q, params) return await(py_execute(self.h, q, params)) end
+
+-- A statement answered through its runner `run` (false: it parks), for any handle.
+local function query_with(run, self, q, params)
+  if run then
+    local rows, err, fatal = run_with(run, params)
+    if rows then return rows end
+    if rows == nil then return failed(err, fatal) end
+  end
+  return parked_query(self, q, params)
 end
-local function execute(self, q, params)
-  local id, count, fatal = inline(self, false, q, params)
-  if id then return {last_insert_id = id, rows_affected = count} end
-  if id == nil then return failed(count, fatal) end
-  return await(py_execute(self.h, q, params))
+local function execute_with(run, self, q, params)
+  if run then
+    local id, count, fatal = run_with(run, params)
+    if id then return {last_insert_id = id, rows_affected = count} end
+    if id == nil then return failed(count, fatal) end
+  end
+  return parked_execute(self, q, params)
 end
+
+local function tx_query(self, q, params)
+  local run = QUERIES[self][q]
+  if run == nil then run = runner(self, true, q) end
+  return query_with(run, self, q, params)
+end
+local function tx_execute(self, q, params)
+  local run = EXECS[self][q]
+  if run == nil then run = runner(self, false, q) end
+  return execute_with(run, self, q, params)
+end
+
 local function prepare(self, q)
   local h, err = await(py_prepare(self.h, q))
   if h == nil then return nil, err end
   local stmt = setmetatable({h = h, id = q, kind = self.kind}, STMT_MT)
-  if INLINE[self] then INLINE[stmt], STMT_SQL[stmt] = INLINE[self], q end
+  if getmetatable(self) == TX_MT then STMT_TX[stmt], STMT_SQL[stmt] = self, q end
   return stmt
 end
-DB.query, DB.execute, DB.prepare = query, execute, prepare
-TX.query, TX.execute, TX.prepare = query, execute, prepare
+DB.query, DB.execute, DB.prepare = parked_query, parked_execute, prepare
+TX.query, TX.execute, TX.prepare = tx_query, tx_execute, prepare
 
 function DB:type() return self.kind end
 function DB:begin(options)
   local h, run = await(py.begin(self.h, options))
   if h == nil then return nil, run end
   local tx = setmetatable({h = h, id = self.id, kind = self.kind}, TX_MT)
-  INLINE[tx] = run
+  PREPARE[tx], QUERIES[tx], EXECS[tx] = run, new_cache(), new_cache()
   return tx
 end
 function DB:release() return py.release(self.h) end
@@ -155,10 +176,32 @@ function TX:savepoint(name) return await(py.tx_savepoint(self.h, "savepoint", na
 function TX:rollback_to(name) return await(py.tx_savepoint(self.h, "rollback_to", name)) end
 function TX:release(name) return await(py.tx_savepoint(self.h, "release", name)) end
 
-function STMT:query(params) return query(self, nil, params) end
-function STMT:execute(params) return execute(self, nil, params) end
+-- A statement prepared on a transaction runs inline when the same SQL sent through the
+-- transaction would: it keeps the transaction's runner for its text, found at its first
+-- query or execute (false: it parks, as one prepared on a database always does).
+local STMT_QUERY = setmetatable({}, {__mode = "k"})
+local STMT_EXEC = setmetatable({}, {__mode = "k"})
+local function stmt_runner(stmt, is_query)
+  local tx, q, run = STMT_TX[stmt], STMT_SQL[stmt], false
+  if tx then
+    run = (is_query and QUERIES or EXECS)[tx][q]
+    if run == nil then run = runner(tx, is_query, q) end
+  end
+  if is_query then STMT_QUERY[stmt] = run else STMT_EXEC[stmt] = run end
+  return run
+end
+function STMT:query(params)
+  local run = STMT_QUERY[self]
+  if run == nil then run = stmt_runner(self, true) end
+  return query_with(run, self, nil, params)
+end
+function STMT:execute(params)
+  local run = STMT_EXEC[self]
+  if run == nil then run = stmt_runner(self, false) end
+  return execute_with(run, self, nil, params)
+end
 function STMT:close()
-  INLINE[self] = nil
+  STMT_TX[self], STMT_QUERY[self], STMT_EXEC[self] = nil, false, false
   return py.stmt_close(self.h)
 end
 

@@ -88,16 +88,20 @@ class OverBudget(TimedOutError):
 NOT_NOW: Any = False
 """What a `RunNow` answers when the statement must take the connection's thread."""
 ACTIVE = "active"
-_PLAIN = frozenset({int, float, bool, type(None)})
 
 RunNow = Callable[..., Any]
-"""`run_now(is_query, sql, *params)`: a statement of one transaction run on the calling
-thread (`Transaction.statements_now`). It answers the rows (converted by `rows_out`) for a
-query, `(last insert id, rows affected)` for anything else, `(None, error, fatal)` for a
-failure (`fatal`: SQLite interrupted it past the CPU budget, and the caller must fail as
-code over its budget does), or `NOT_NOW` when the statement must take the thread: an
-earlier call of the transaction is still there (order is kept), or a statement of its own
-ended the transaction. Answers, not exceptions: it is called from Lua."""
+"""`run(*params)`: one statement of one transaction, its SQL fixed, run on the calling
+thread (made by `Transaction.statements_now`). It answers the rows (converted by
+`rows_out`) for a query, `(last insert id, rows affected)` for anything else, `(None,
+error, fatal)` for a failure (`fatal`: SQLite interrupted it past the CPU budget, and the
+caller must fail as code over its budget does), or `NOT_NOW` when the statement must take
+the thread: an earlier call of the transaction is still there (order is kept), or a
+statement of its own ended the transaction. Answers, not exceptions: it is called from Lua."""
+
+PrepareNow = Callable[[bool, str], "RunNow | bool"]
+"""`prepare_now(is_query, sql)`: the `RunNow` of one SQL text of a transaction, or `NOT_NOW`
+for a text that must take the thread (`inline_allowed`). The caller keeps it for the
+next time it runs that text: the hot path then passes only the parameters."""
 
 
 class Connection(Protocol):
@@ -187,41 +191,61 @@ class SqliteConnection:
         self,
         tx: Transaction,
         budget: float | None,
-        param: Callable[[Any], Any],
+        values_of: Callable[[tuple[Any, ...]], list[Any]],
         rows_out: Callable[[list[Row]], Any],
-    ) -> RunNow:
+    ) -> PrepareNow:
         """`Transaction.statements_now` for a connection that allows it (`inline`). The
-        hot path of the `sql` module: one Python frame per statement, a cursor reused."""
+        hot path of the `sql` module: per statement one Python frame, which finds its SQL,
+        its cursor and its checks already bound (each is a few tenths of a microsecond
+        against SQLite's one: docs/performance.md, "SQL")."""
         db = self._db
         run_query = self._query
         execute = db.cursor().execute
-        plain = _PLAIN
         self._budget = budget
 
         def failed(exc: Exception) -> tuple[None, Any, bool]:
-            if isinstance(exc, ActorError):  # a parameter `param` refused
+            if isinstance(exc, ActorError):  # a parameter `values_of` refused
                 return None, exc.error, False
             interrupted, self.interrupted = self.interrupted, False
             error = tx.failed_now(exc, interrupted, db.in_transaction, budget)
             return None, error.error, interrupted
 
-        def run_now(is_query: bool, sql: str, *params: Any) -> Any:
-            if tx.state != ACTIVE:
-                return None, tx.inactive().error, False
-            if tx.busy or not db.in_transaction:
-                return NOT_NOW
-            self._started = 0.0
-            try:
-                values = [v if type(v) in plain else param(v) for v in params]
-                if is_query:
-                    return rows_out(run_query(sql, values))
-                cursor = execute(sql, values)
-            except Exception as exc:
-                return failed(exc)
-            count = cursor.rowcount
-            return cursor.lastrowid or 0, count if count > 0 else 0
+        def query_now(sql: str) -> RunNow:
+            def run(*params: Any) -> Any:
+                if tx.state != ACTIVE:
+                    return None, tx.inactive().error, False
+                if tx.busy or not db.in_transaction:
+                    return NOT_NOW
+                self._started = 0.0
+                try:
+                    return rows_out(run_query(sql, values_of(params)))
+                except Exception as exc:
+                    return failed(exc)
 
-        return run_now
+            return run
+
+        def execute_now(sql: str) -> RunNow:
+            def run(*params: Any) -> Any:
+                if tx.state != ACTIVE:
+                    return None, tx.inactive().error, False
+                if tx.busy or not db.in_transaction:
+                    return NOT_NOW
+                self._started = 0.0
+                try:
+                    cursor = execute(sql, values_of(params))
+                except Exception as exc:
+                    return failed(exc)
+                count = cursor.rowcount
+                return cursor.lastrowid or 0, count if count > 0 else 0
+
+            return run
+
+        def prepare_now(is_query: bool, sql: str) -> RunNow | bool:
+            if not inline_allowed(sql):
+                return NOT_NOW
+            return query_now(sql) if is_query else execute_now(sql)
+
+        return prepare_now
 
     def alive(self) -> bool:
         return not self._closed
@@ -827,18 +851,18 @@ class Transaction:
     def statements_now(
         self,
         budget: float | None,
-        param: Callable[[Any], Any],
+        values_of: Callable[[tuple[Any, ...]], list[Any]],
         rows_out: Callable[[list[Row]], Any],
-    ) -> RunNow | None:
-        """A function that runs this transaction's statements on the calling thread (see
-        `RunNow`), for a driver and journal that allow it (SQLite with WAL or in memory),
-        else None. `param` converts each parameter that is not a plain number, boolean or
-        None; `rows_out` the rows of a query. SQLite interrupts a statement past `budget`
-        seconds of CPU (None: no limit)."""
+    ) -> PrepareNow | None:
+        """The function that prepares this transaction's statements to run on the calling
+        thread (`PrepareNow`, `RunNow`), for a driver and journal that allow it (SQLite
+        with WAL or in memory), else None. `values_of` converts the parameters of a call;
+        `rows_out` the rows of a query. SQLite interrupts a statement past `budget` seconds
+        of CPU (None: no limit)."""
         conn = self._conn
         if not isinstance(conn, SqliteConnection) or not conn.inline:
             return None
-        return conn.statements_now(self, budget, param, rows_out)
+        return conn.statements_now(self, budget, values_of, rows_out)
 
     def failed_now(
         self, exc: Exception, interrupted: bool, still_open: bool, budget: float | None

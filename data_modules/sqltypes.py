@@ -85,7 +85,7 @@ def param(value: Any) -> Any:
         return value
     if cls is bytes:
         try:
-            return value.decode("utf-8")
+            return value.decode()
         except UnicodeDecodeError:
             return value
     if cls is Typed:
@@ -100,6 +100,28 @@ def param(value: Any) -> Any:
         except TypeError as exc:
             raise invalid(f"parameter cannot be stored as JSON: {exc}") from None
     raise invalid(f"cannot bind a {lua_type_name(value)} as a SQL parameter")
+
+
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
+def values(args: tuple[Any, ...]) -> list[Any]:
+    """The parameters of an inline statement, passed as arguments (nil is NULL): `param`
+    for each, with the common cases (numbers, booleans, nil, UTF-8 strings) written out
+    here, which halves its cost per statement (a loop instead of a comprehension and a
+    call per string)."""
+    out = []
+    for value in args:
+        cls = type(value)
+        if cls is bytes:
+            try:  # noqa: SIM105 (contextlib.suppress costs a context manager per string)
+                value = value.decode()  # UTF-8; naming it costs a codec lookup per call
+            except UnicodeDecodeError:
+                pass
+        elif cls not in _PLAIN:
+            value = param(value)
+        out.append(value)
+    return out
 
 
 def params(table: Any) -> list[Any]:

@@ -163,6 +163,63 @@ async def test_errors_of_inline_statements(tmp_path):
     assert v["names"] == ["a", "backwards"]
 
 
+async def test_inline_statements_keep_types_and_prepared_statements_run_inline(tmp_path):
+    """Each SQL text of a transaction gets its own inline runner, which a statement
+    prepared on the transaction shares: values keep their types through it (text, bytes
+    that are not UTF-8, integers past 2^53, floats, booleans, NULL, typed values), any
+    number of parameters crosses, a parameter table the runner cannot take as it is (a
+    metatable) parks and still works, and more SQL texts than the runners kept (256)
+    all run."""
+    event = await run_sql(
+        tmp_path,
+        """
+        local sql = require("sql")
+        return function()
+          local out = {}
+          local db = assert(sql.get("test:db"))
+          assert(db:execute("CREATE TABLE v (a, b, c, d, e)"))
+          local tx = assert(db:begin())
+          local ins = assert(tx:prepare("INSERT INTO v VALUES (?, ?, ?, ?, ?)"))
+          local count = assert(tx:prepare("SELECT count(*) AS n FROM v"))
+          local ran = false
+          coroutine.spawn(function() ran = true end)
+          assert(ins:execute({"text", "\\255\\254", 9007199254740993, 1.5, true}))
+          assert(ins:execute({sql.NULL, sql.as.binary("ok"), -1, 0, false}))
+          assert(tx:execute("INSERT INTO v (a) VALUES (?)", {7}))
+          assert(tx:execute("INSERT INTO v (a) VALUES (42)"))
+          for i = 1, 300 do
+            assert(tx:execute("INSERT INTO v (a, b) VALUES (" .. i .. ", ?)", {"many"}))
+          end
+          out.ran_inline = not ran
+          assert(tx:execute("INSERT INTO v (a) VALUES (?)", setmetatable({8}, {})))  -- parks
+          out.n = assert(count:query())[1].n
+          out.types = {}
+          for _, r in ipairs(assert(tx:query(
+              "SELECT typeof(a) AS a, typeof(b) AS b, typeof(c) AS c, typeof(d) AS d, typeof(e) AS e, c AS big FROM v WHERE rowid <= 2 ORDER BY rowid"))) do
+            out.types[#out.types + 1] = table.concat({r.a, r.b, r.c, r.d, r.e}, ",")
+            out.big = out.big or r.big
+          end
+          assert(tx:commit())
+          local _, late = ins:execute({1, 2, 3, 4, 5})
+          out.late = late:message()
+          assert(ins:close())
+          local _, closed = ins:execute({1, 2, 3, 4, 5})
+          out.closed = closed:message()
+          out.many = db:query("SELECT count(*) AS n FROM v WHERE b = 'many'")[1].n
+          return out
+        end
+        """,
+    )
+    assert event.error is None, event.error
+    v = event.value
+    assert v["ran_inline"] is True
+    assert v["n"] == 305 and v["many"] == 300
+    assert v["types"] == ["text,blob,integer,real,integer", "null,blob,integer,integer,integer"]
+    assert v["big"] == 9007199254740993
+    assert "already committed" in v["late"]
+    assert "closed" in v["closed"]
+
+
 # `main` runs `child` (defined before it) and reports how it ended, how many rows it left
 # and whether a new writer then begins at once (the write lock was released).
 AFTER_CHILD = """

@@ -18,4 +18,17 @@ local function main(n)
     return n
 end
 
-return {main = main, setup = setup}
+-- The same inserts through a statement prepared on the transaction (`tx:prepare`, as the
+-- reference contract has it).
+local function prepared(n)
+    local db = assert(sql.get("bench:db"))
+    local tx = assert(db:begin())
+    local stmt = assert(tx:prepare("INSERT INTO items (id, name) VALUES (?, ?)"))
+    for i = 1, n do
+        assert(stmt:execute({i, "item"}))
+    end
+    assert(tx:commit())
+    return n
+end
+
+return {main = main, prepared = prepared, setup = setup}
