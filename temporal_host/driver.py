@@ -333,6 +333,8 @@ class WorkflowRun:
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
         self.history_warnings = Warnings(settings.history_limits)
+        self._history_checked = -1
+        """The history length `check_history` last looked at."""
         self.local_pending = 0
         diagnosis.remember_run(info.run_id, info.workflow_id)
         self.task_failure: WorkflowTaskFailure | None = None
@@ -394,13 +396,16 @@ class WorkflowRun:
         return self.outcome is not None or self.continuation is not None
 
     def check_history(self) -> None:
-        """Warn (once per level and run) as the history nears Temporal's limits."""
+        """Warn (once per level and run) as the history nears Temporal's limits. Looked at
+        only when the history grew since the last look (a workflow task can wake the pump
+        more than once)."""
         info = workflow.info()
+        length = info.get_current_history_length()
+        if length == self._history_checked:
+            return
+        self._history_checked = length
         self.history_warnings.check(
-            workflow.logger,
-            info.workflow_id,
-            info.get_current_history_length(),
-            info.get_current_history_size(),
+            workflow.logger, info.workflow_id, length, info.get_current_history_size()
         )
 
     def finished(self, value: Any, error: Error | None) -> None:
