@@ -321,6 +321,9 @@ class WorkflowRun:
 
     def __init__(self, settings: WorkerSettings, entry: Entry, context: dict[str, Any]) -> None:
         info = workflow.info()
+        self.runtime = workflow._Runtime.current()
+        """The SDK's workflow instance: the pump and the history check call it directly,
+        without the module functions' lookup of the running loop on every workflow task."""
         self.settings = settings
         self.entry = entry
         self.context = context
@@ -399,13 +402,16 @@ class WorkflowRun:
         """Warn (once per level and run) as the history nears Temporal's limits. Looked at
         only when the history grew since the last look (a workflow task can wake the pump
         more than once)."""
-        info = workflow.info()
-        length = info.get_current_history_length()
+        runtime = self.runtime
+        length = runtime.workflow_get_current_history_length()
         if length == self._history_checked:
             return
         self._history_checked = length
         self.history_warnings.check(
-            workflow.logger, info.workflow_id, length, info.get_current_history_size()
+            workflow.logger,
+            self.pid.id,
+            length,
+            runtime.workflow_get_current_history_size(),
         )
 
     def finished(self, value: Any, error: Error | None) -> None:
@@ -643,7 +649,7 @@ class LuaWorkflow:
         run.start(values)
         while not run.done:
             try:
-                await workflow.wait_condition(run.has_events)
+                await run.runtime.workflow_wait_condition(run.has_events)
             except asyncio.CancelledError:
                 reason = workflow.cancellation_reason()
                 if reason is None or run.cancel_requested:

@@ -148,7 +148,10 @@ def to_payload(value: Any) -> Payload:
 def from_payload(payload: Payload) -> Any:
     """What `DATA_CONVERTER` reads from `payload`: the composite's dispatch on the encoding,
     its errors included, without its per-call list and context plumbing."""
-    encoding = payload.metadata.get("encoding", b"<unknown>")
+    return _decode(payload, payload.metadata.get("encoding", b"<unknown>"))
+
+
+def _decode(payload: Payload, encoding: bytes) -> Any:
     converter = _CONVERTERS.get(encoding)
     if converter is None:
         raise KeyError(f"Unknown payload encoding {encoding.decode()}")
@@ -203,7 +206,7 @@ def decode_payload(payload: Payload) -> Any:
         name = encoding.decode("utf-8", "replace")
         raise InvalidError(f"unsupported temporal payload encoding: {name}")
     try:
-        return from_payload(payload)
+        return _decode(payload, encoding)
     except Exception as exc:
         raise InternalError(f"cannot decode {encoding.decode()} payload: {exc}") from exc
 

@@ -85,9 +85,8 @@ def failure_error(exc: BaseException) -> Error:
     return errors.as_error(exc)
 
 
-def encode(value: Any) -> Any:
-    """A plain value as a payload; `Invalid` when it can never be one (`protocol.encode`)."""
-    return protocol.encode(value)
+encode = protocol.encode
+"""A plain value as a payload; `Invalid` when it can never be one."""
 
 
 def decode(raw: RawValue | None) -> Any:
