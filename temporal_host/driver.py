@@ -321,6 +321,9 @@ class WorkflowRun:
 
     def __init__(self, settings: WorkerSettings, entry: Entry, context: dict[str, Any]) -> None:
         info = workflow.info()
+        self.runtime = workflow._Runtime.current()
+        """The SDK's workflow instance: the pump and the history check call it directly,
+        without the module functions' lookup of the running loop on every workflow task."""
         self.settings = settings
         self.entry = entry
         self.context = context
@@ -333,6 +336,8 @@ class WorkflowRun:
         self.updates: dict[str, UpdateState] = {}
         self._versions: dict[str, int] = {}
         self.history_warnings = Warnings(settings.history_limits)
+        self._history_checked = -1
+        """The history length `check_history` last looked at."""
         self.local_pending = 0
         diagnosis.remember_run(info.run_id, info.workflow_id)
         self.task_failure: WorkflowTaskFailure | None = None
@@ -394,13 +399,19 @@ class WorkflowRun:
         return self.outcome is not None or self.continuation is not None
 
     def check_history(self) -> None:
-        """Warn (once per level and run) as the history nears Temporal's limits."""
-        info = workflow.info()
+        """Warn (once per level and run) as the history nears Temporal's limits. Looked at
+        only when the history grew since the last look (a workflow task can wake the pump
+        more than once)."""
+        runtime = self.runtime
+        length = runtime.workflow_get_current_history_length()
+        if length == self._history_checked:
+            return
+        self._history_checked = length
         self.history_warnings.check(
             workflow.logger,
-            info.workflow_id,
-            info.get_current_history_length(),
-            info.get_current_history_size(),
+            self.pid.id,
+            length,
+            runtime.workflow_get_current_history_size(),
         )
 
     def finished(self, value: Any, error: Error | None) -> None:
@@ -638,7 +649,7 @@ class LuaWorkflow:
         run.start(values)
         while not run.done:
             try:
-                await workflow.wait_condition(run.has_events)
+                await run.runtime.workflow_wait_condition(run.has_events)
             except asyncio.CancelledError:
                 reason = workflow.cancellation_reason()
                 if reason is None or run.cancel_requested:

@@ -17,8 +17,7 @@ The worker-level settings reach workflow code through the SDK's extern functions
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -41,6 +40,7 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
+from lua_bindings.modules.security import context_actor, context_scope
 from temporal_host.protocol import (
     CONTEXT_HEADER,
     SECURITY_HEADER,
@@ -98,14 +98,20 @@ ACTIVITY_CONTEXT: ContextVar[dict[str, Any] | None] = ContextVar(
 """The context values of the activity being executed (from its header)."""
 
 
-@contextlib.contextmanager
-def outbound(header: Header) -> Iterator[None]:
-    """Commands issued in this block (and tasks created in it) carry `header`."""
-    token = OUTBOUND_HEADER.set(header)
-    try:
-        yield
-    finally:
-        OUTBOUND_HEADER.reset(token)
+class outbound:
+    """Commands issued in this block (and tasks created in it) carry `header`. A class
+    rather than a generator context manager: a workflow enters one per activity call."""
+
+    __slots__ = ("header", "token")
+
+    def __init__(self, header: Header) -> None:
+        self.header = header
+
+    def __enter__(self) -> None:
+        self.token = OUTBOUND_HEADER.set(self.header)
+
+    def __exit__(self, *exc: object) -> None:
+        OUTBOUND_HEADER.reset(self.token)
 
 
 def settings_of_workflow() -> WorkerSettings:
@@ -157,7 +163,10 @@ def _with_header(headers: Mapping[str, Payload]) -> Mapping[str, Payload]:
     if header is None:
         return headers
     out = {**headers, CONTEXT_HEADER: header.payload()}
-    security = security_header(header.values, settings_of_workflow().header_signing_key)
+    values = header.values
+    if context_actor(values) is None and context_scope(values) is None:
+        return out  # no identity to sign: no need for the worker's key
+    security = security_header(values, settings_of_workflow().header_signing_key)
     if security is not None:
         out[SECURITY_HEADER] = security
     return out

@@ -12,8 +12,8 @@ the field.
 
 from __future__ import annotations
 
-import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import attrs
 import cattrs
@@ -46,10 +46,7 @@ class TemporalMeta:
     @staticmethod
     def of(entry: Entry) -> TemporalMeta:
         """Parsed once per entry (a workflow reads it for every activity it calls)."""
-        meta = _PARSED.get(entry)
-        if meta is None:
-            meta = _PARSED[entry] = _structure(entry)
-        return meta
+        return _PARSED.get(entry)
 
     @property
     def workflow_type(self) -> str:
@@ -81,8 +78,30 @@ _converter.register_structure_hook(str, lambda value, _: _strict(value, str))
 _converter.register_structure_hook(bool, lambda value, _: _strict(value, bool))
 
 
-_PARSED: weakref.WeakKeyDictionary[Entry, TemporalMeta] = weakref.WeakKeyDictionary()
-"""Entries are immutable (a change is a new Entry), so their parsed block is too."""
+T = TypeVar("T")
+
+
+class PerEntry(Generic[T]):
+    """A value derived from an entry, made once per `Entry` object. Entries are immutable (a
+    change is a new Entry under the same ID), so the value is too.
+
+    Kept by entry ID, the entry beside its value and compared by identity: a hit costs a
+    dict lookup and an `is`, where a WeakKeyDictionary compared the entries field by field
+    (attrs eq, their meta and data dicts) on every lookup, and a workflow looks up the
+    entry of each activity it calls. One slot per ID: a replaced entry's value is made
+    again and replaces the old one, so the cache is bounded by the registry's IDs."""
+
+    def __init__(self, make: Callable[[Entry], T]) -> None:
+        self._make = make
+        self._by_id: dict[str, tuple[Entry, T]] = {}
+
+    def get(self, entry: Entry) -> T:
+        hit = self._by_id.get(entry.id)
+        if hit is not None and hit[0] is entry:
+            return hit[1]
+        value = self._make(entry)
+        self._by_id[entry.id] = (entry, value)
+        return value
 
 
 def _structure(entry: Entry) -> TemporalMeta:
@@ -119,6 +138,9 @@ def _problem(group: ClassValidationError, prefix: str) -> str:
         return f"unknown field {prefix}{sorted(extra)[0]}"
     notes = [n for n in getattr(exc, "__notes__", []) if hasattr(n, "name")]
     return f"{prefix}{notes[0].name if notes else '?'}: {exc}"
+
+
+_PARSED = PerEntry(_structure)
 
 
 def workflow_type(entry: Entry) -> str:

@@ -81,11 +81,10 @@ class LuaJSONPayloadConverter(EncodingPayloadConverter):
         return "json/plain"
 
     def to_payload(self, value: Any) -> Payload | None:
-        if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
-            data = str(value).encode()  # what the codec writes, without its walk
-        else:
+        data = plain_json(value)
+        if data is None:
             data = jsoncodec.encode(value, default=json_default).encode()
-        return Payload(metadata={"encoding": b"json/plain"}, data=data)
+        return Payload(metadata={"encoding": JSON_PLAIN}, data=data)
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         data = payload.data
@@ -97,6 +96,26 @@ class LuaJSONPayloadConverter(EncodingPayloadConverter):
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SMALL_INT = re.compile(rb"-?(?:0|[1-9][0-9]{0,17})")
 """Integers of up to 18 digits: always int64, which is what the codec reads them as."""
+_PLAIN_TEXT = re.compile(r'[^"\\\x00-\x1f]*')
+"""ASCII text the codec writes between quotes as it is (no escape needed)."""
+JSON_PLAIN = b"json/plain"
+
+
+def plain_json(value: Any) -> bytes | None:
+    """The codec's bytes for an int64, a boolean or an ASCII string needing no escape,
+    written without its walk; None for anything else. Payload bytes must not change
+    (recorded histories replay against them): tests/temporal/test_payloads.py checks these
+    against the codec."""
+    kind = type(value)
+    if kind is int:
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return str(value).encode()
+    elif kind is str:
+        if value.isascii() and _PLAIN_TEXT.fullmatch(value):
+            return b'"' + value.encode() + b'"'
+    elif kind is bool:
+        return b"true" if value else b"false"
+    return None
 
 
 class LuaPayloadConverter(CompositePayloadConverter):
@@ -114,12 +133,34 @@ class LuaPayloadConverter(CompositePayloadConverter):
 DATA_CONVERTER = DataConverter(payload_converter_class=LuaPayloadConverter)
 
 
+_CONVERTERS: Mapping[bytes, EncodingPayloadConverter] = LuaPayloadConverter().converters
+
+
 def to_payload(value: Any) -> Payload:
+    """What `DATA_CONVERTER` makes of `value`; plain values (`plain_json`) without the walk
+    through the composite converter (a workflow encodes one per activity argument)."""
+    data = plain_json(value)
+    if data is not None:
+        return Payload(metadata={"encoding": JSON_PLAIN}, data=data)
     return DATA_CONVERTER.payload_converter.to_payloads([value])[0]
 
 
 def from_payload(payload: Payload) -> Any:
-    return DATA_CONVERTER.payload_converter.from_payloads([payload])[0]
+    """What `DATA_CONVERTER` reads from `payload`: the composite's dispatch on the encoding,
+    its errors included, without its per-call list and context plumbing."""
+    return _decode(payload, payload.metadata.get("encoding", b"<unknown>"))
+
+
+def _decode(payload: Payload, encoding: bytes) -> Any:
+    converter = _CONVERTERS.get(encoding)
+    if converter is None:
+        raise KeyError(f"Unknown payload encoding {encoding.decode()}")
+    try:
+        return converter.from_payload(payload)
+    except RuntimeError as err:
+        raise RuntimeError(
+            f"Payload at index 0 with encoding {encoding.decode()} could not be converted"
+        ) from err
 
 
 PAYLOAD_LIMIT = 2 * 1024 * 1024
@@ -127,6 +168,8 @@ PAYLOAD_LIMIT = 2 * 1024 * 1024
 message, argument or result is refused by the server, so it is refused before sending."""
 PAYLOAD_WARNING = 512 * 1024
 """The server's warning size (`limit.blobSize.warn`)."""
+_SURELY_SMALL = 64 * 1024
+"""Data this long makes a payload far below PAYLOAD_LIMIT whatever its metadata."""
 
 
 def encode(value: Any, what: str = "value") -> Payload:
@@ -140,6 +183,8 @@ def encode(value: Any, what: str = "value") -> Payload:
         raise InvalidError(
             f"{what} cannot be sent through Temporal (payloads are JSON): {reason}"
         ) from None
+    if len(payload.data) <= _SURELY_SMALL:
+        return payload  # far below the limit: no need to measure it
     size = payload.ByteSize()
     if size > PAYLOAD_LIMIT:
         raise InvalidError(
@@ -161,7 +206,7 @@ def decode_payload(payload: Payload) -> Any:
         name = encoding.decode("utf-8", "replace")
         raise InvalidError(f"unsupported temporal payload encoding: {name}")
     try:
-        return from_payload(payload)
+        return _decode(payload, encoding)
     except Exception as exc:
         raise InternalError(f"cannot decode {encoding.decode()} payload: {exc}") from exc
 

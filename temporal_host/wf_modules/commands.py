@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
-import weakref
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -43,7 +42,7 @@ from temporal_host.activities import (
     TERMINATE,
 )
 from temporal_host.interceptors import Header, outbound
-from temporal_host.meta import TemporalMeta
+from temporal_host.meta import PerEntry, TemporalMeta
 from temporal_host.options import ActivityOptions, WorkflowOptions, merge
 from temporal_host.preflight import check_workflow_entry
 
@@ -86,9 +85,8 @@ def failure_error(exc: BaseException) -> Error:
     return errors.as_error(exc)
 
 
-def encode(value: Any) -> Any:
-    """A plain value as a payload; `Invalid` when it can never be one (`protocol.encode`)."""
-    return protocol.encode(value)
+encode = protocol.encode
+"""A plain value as a payload; `Invalid` when it can never be one."""
 
 
 def decode(raw: RawValue | None) -> Any:
@@ -129,6 +127,8 @@ class Commands:
         self.child_seq = 0
         self.checked_attributes: set[str] = set()
         """Search attributes known to exist (checked in this run, so replays agree)."""
+        self._plans: dict[str, tuple[Entry | None, bool, dict[str, Any]]] = {}
+        """`_activity_plan` of calls without options, by target."""
 
     # Read once per run, when first needed (a run that never sends or starts a child does
     # not scan the registry): a registry change mid-run must not change routing decisions.
@@ -171,9 +171,17 @@ class Commands:
         with outbound(header or Header(run.context)):
             return asyncio.create_task(task())
 
-    def call_context(self, extra: Any, actor: Any, scope: Any) -> dict[str, Any]:
-        """The context an activity sees: the workflow's plus the call site's (defect 5)."""
+    def call_context(self, extra: Any, actor: Any, scope: Any) -> Mapping[str, Any]:
+        """The context an activity sees: the workflow's plus the call site's (defect 5).
+        A call site adding nothing (the usual `funcs.call`) shares one copy of the
+        workflow's, made once per run; nothing writes to it (it only becomes a header)."""
+        if extra is None and actor is None and scope is None:
+            return self._plain_context
         return derive_context(self.run.context, extra, actor, scope)
+
+    @functools.cached_property
+    def _plain_context(self) -> Mapping[str, Any]:
+        return derive_context(self.run.context)
 
     async def _local(self, activity: str, arg: Any, result_type: type | None = None) -> Any:
         handle = workflow.start_local_activity(
@@ -208,31 +216,16 @@ class Commands:
     ) -> Any:
         """Schedule activity `target`; returns its handle (for `future:cancel()`)."""
         entry = self.registry.get(target)
-        try:
-            parsed = activity_options(entry, call_options)
-            local = entry is not None and TemporalMeta.of(entry).local_activity
-        except ActorError as exc:
-            raise InvalidError(
-                f"invalid temporal activity options for {target}", reason=exc.error.message
-            ) from None
+        local, arguments = self._activity_plan(target, entry, call_options)
         args = [RawValue(encode(value)) for value in values]
         with outbound(Header(context)):
-            retry = self.settings.activity_retry
             if local:
                 handle = workflow.start_local_activity(
-                    target,
-                    args=args,
-                    result_type=RawValue,
-                    **parsed.local_activity_arguments(retry),
+                    target, args=args, result_type=RawValue, **arguments
                 )
             else:
                 handle = workflow.start_activity(
-                    target,
-                    args=args,
-                    result_type=RawValue,
-                    **parsed.activity_arguments(
-                        retry, self.settings.queue, self.settings.activity_heartbeat
-                    ),
+                    target, args=args, result_type=RawValue, **arguments
                 )
 
         if local:
@@ -244,6 +237,36 @@ class Commands:
         else:
             self.when_resolved(handle, done, phase=phase)
         return handle
+
+    def _activity_plan(
+        self, target: str, entry: Entry | None, call_options: Mapping[str, Any]
+    ) -> tuple[bool, dict[str, Any]]:
+        """(local?, the SDK's keyword arguments) of a call to `target`. Made once per run and
+        entry for calls without options of their own (a loop calling one activity), since
+        the settings and the entry's options do not change during a run; the SDK only reads
+        the arguments."""
+        plain = not call_options and entry is not None
+        if plain:
+            known = self._plans.get(target)
+            if known is not None and known[0] is entry:
+                return known[1], known[2]
+        try:
+            parsed = activity_options(entry, call_options)
+            local = entry is not None and TemporalMeta.of(entry).local_activity
+        except ActorError as exc:
+            raise InvalidError(
+                f"invalid temporal activity options for {target}", reason=exc.error.message
+            ) from None
+        retry = self.settings.activity_retry
+        if local:
+            arguments = parsed.local_activity_arguments(retry)
+        else:
+            arguments = parsed.activity_arguments(
+                retry, self.settings.queue, self.settings.activity_heartbeat
+            )
+        if plain:
+            self._plans[target] = (entry, local, arguments)
+        return local, arguments
 
     def when_resolved(self, handle: asyncio.Task[Any], done: Done, *, phase: Phase) -> None:
         """Post `handle`'s decoded outcome to `done` in `phase`, as `defer` would, from the
@@ -577,18 +600,11 @@ class Commands:
         return reply.parked()
 
 
-_ENTRY_OPTIONS: weakref.WeakKeyDictionary[Entry, ActivityOptions] = weakref.WeakKeyDictionary()
-"""The options of calls that add none to their entry's defaults, parsed once per entry."""
-
-
 def activity_options(entry: Entry | None, call_options: Mapping[str, Any]) -> ActivityOptions:
     """The entry's default `options` with the call site's on top (§9.3)."""
     if entry is None or call_options:
         return _parse_options(entry, call_options)
-    parsed = _ENTRY_OPTIONS.get(entry)
-    if parsed is None:
-        parsed = _ENTRY_OPTIONS[entry] = _parse_options(entry, call_options)
-    return parsed
+    return _ENTRY_OPTIONS.get(entry)
 
 
 def _parse_options(entry: Entry | None, call_options: Mapping[str, Any]) -> ActivityOptions:
@@ -596,6 +612,10 @@ def _parse_options(entry: Entry | None, call_options: Mapping[str, Any]) -> Acti
     if not isinstance(defaults, dict):
         defaults = None
     return ActivityOptions.parse(merge(defaults, call_options))
+
+
+_ENTRY_OPTIONS = PerEntry(lambda entry: _parse_options(entry, {}))
+"""The options of calls that add none to their entry's defaults, parsed once per entry."""
 
 
 def _table(key: str, value: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ reuse the stock read methods (`result`, `error`, `is_complete`, `is_canceled`).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from actors.errors import Error
@@ -75,7 +76,7 @@ class WorkflowFuncsFunctions(FuncsFunctions):
 
     def _activity(
         self, target: Any, context: Any, actor: Any, scope: Any, args: Any, options: Any
-    ) -> tuple[str, list[Any], dict[str, Any], dict[str, Any]]:
+    ) -> tuple[str, list[Any], dict[str, Any], Mapping[str, Any]]:
         name = call_target(target)
         extra = from_lua(context) if context is not None else None
         call_context = self.commands.call_context(extra, actor, scope)

@@ -1,13 +1,22 @@
-"""The `json/plain` converter's integer shortcut writes and reads exactly what the Lua JSON
-codec does (payload bytes must not change: histories recorded before it replay)."""
+"""The `json/plain` converter's shortcuts (integers, booleans, plain strings) write and read
+exactly what the Lua JSON codec does (payload bytes must not change: histories recorded before
+them replay)."""
 
 from __future__ import annotations
 
-from hypothesis import given
+import pytest
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from actors.errors import ActorError
 from corelib import jsoncodec
-from temporal_host.protocol import LuaJSONPayloadConverter, Payload
+from temporal_host.protocol import (
+    DATA_CONVERTER,
+    LuaJSONPayloadConverter,
+    Payload,
+    from_payload,
+    to_payload,
+)
 
 CONVERTER = LuaJSONPayloadConverter()
 
@@ -39,3 +48,48 @@ def test_other_values_take_the_codec() -> None:
     for value in (True, 2**64, 1.5, "x", {"b": 1, "a": [1, None]}):
         payload = CONVERTER.to_payload(value)
         assert payload is not None and payload.data == jsoncodec.encode(value).encode()
+
+
+PLAIN = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.integers(),
+    st.booleans(),
+    st.text(),
+    st.text(alphabet=st.characters(max_codepoint=127)),
+    st.text(alphabet='ab "\\/\n\t\x00\x1f\x7fé\u2028\ud800<&'),
+    st.floats(),
+    st.none(),
+    st.binary(),
+)
+
+
+@given(PLAIN)
+@example('a"b')
+@example("a\\b")
+@example("\u2028")
+def test_plain_values_make_the_payloads_the_converter_makes(value: object) -> None:
+    """`protocol.to_payload`'s shortcut and the composite converter agree byte for byte
+    (strings with quotes, backslashes, control or non-ASCII characters take the codec)."""
+    try:
+        expected = DATA_CONVERTER.payload_converter.to_payloads([value])[0]
+    except Exception:
+        expected = None
+    try:
+        got = to_payload(value)
+    except Exception:
+        got = None
+    assert got == expected
+    if got is not None:
+        assert got.SerializeToString(deterministic=True) == expected.SerializeToString(
+            deterministic=True
+        )
+        assert from_payload(got) == DATA_CONVERTER.payload_converter.from_payloads([got])[0]
+
+
+def test_from_payload_refuses_what_the_converter_refuses() -> None:
+    foreign = Payload(metadata={"encoding": b"json/protobuf"}, data=b"{}")
+    with pytest.raises(KeyError):
+        from_payload(foreign)
+    broken = Payload(metadata={"encoding": b"json/plain"}, data=b"{")
+    with pytest.raises(ActorError):
+        from_payload(broken)
