@@ -103,17 +103,14 @@ local function outgoing(b, ...)
   return true, s, args
 end
 
-local spawn_in_lua, copy_args = rt.spawn, rt.copy_args
+local spawn_in_lua = rt.spawn
 local function spawner(mode)
   local monitor, link = mode:find("monitored") ~= nil, mode:find("linked") ~= nil
   return function(b, id, host, ...)
     -- A cached entry on this host, without a builder: spawned in Lua (core.lua, rt.spawn).
     if b == nil and type(id) == "string" then
-      local copied, packed = pcall(copy_args, ...)
-      if copied then
-        local pid = spawn_in_lua(id, host, monitor, link, packed)
-        if pid then return pid end
-      end
+      local pid = spawn_in_lua(id, host, monitor, link, ...)
+      if pid then return pid end
     end
     local ok, s, args = outgoing(b, ...)
     if not ok then return nil, s end
