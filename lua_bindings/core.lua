@@ -125,14 +125,16 @@ rt.q_new, rt.q_push, rt.q_pop, rt.q_len = q_new, q_push, q_pop, q_len
 -- Temporal); `plain`: the process has an empty context (security identity, values), so its
 -- children may be spawned without Python (rt.spawn).
 -- The context is also its own queue of ready resumptions (q_push/q_pop: fields h and t,
--- entries at 1, 2...), and its `cache` is made on first use (rt.cache_of): a spawn makes
--- as few tables as it can.
+-- entries at 1, 2...), and its `cache` and `imports` are made on first use: a spawn makes
+-- as few tables as it can. The constructor lists the fields a process spawned in Lua sets
+-- later (nil for now), so the table is made with room for them: growing it would rehash.
 local context_seq = 0
 local function new_context(pid, routable, plain)
   context_seq = context_seq + 1
-  local ctx = {id = context_seq, alive = true, tasks = {}, cache = false, imports = false,
-               pid = pid, h = 1, t = 0, queued = false, main = 0, plain = plain,
-               futures = EMPTY_FUTURES}
+  local ctx = {false, id = context_seq, alive = true, tasks = {}, pid = pid, h = 1, t = 0,
+               queued = false, main = 0, plain = plain, futures = EMPTY_FUTURES,
+               entry = nil, method = nil, chunk = nil, lua_only = nil, watchers = nil,
+               links = nil}
   CONTEXTS[context_seq] = ctx
   if routable then LOCAL[pid] = context_seq end
   return ctx
@@ -1288,7 +1290,7 @@ app_setmetatable = function(t, mt)
 end
 
 make_env = function(ctx, spec)
-  local env = setmetatable({}, ENV_MT)
+  local env = setmetatable({require = false, _G = false}, ENV_MT)  -- sized for both
   local modules, imports = spec.modules, spec.imports
   env.require = function(name)
     local alias = imports[name]
@@ -1450,9 +1452,9 @@ local function spawn(entry_id, host, monitor, link, ...)
       or os_time() - entry.checked > 1 then
     return nil
   end
-  local n = select("#", ...)
-  local args = {n = n}  -- the main task's run-queue entry
-  for i = 1, n do args[i] = rt.copy((select(i, ...))) end
+  local args = {task = false, n = select("#", ...), ...}  -- the main task's first entry
+  local copy = rt.copy
+  for i = 1, args.n do args[i] = copy(args[i]) end
   pid_counter = pid_counter + 1
   local pid = pid_text(pid_counter)
   local ctx = new_context(pid, true, true)
