@@ -303,10 +303,15 @@ end
 -- the process (Python applies the exit).
 local function run_context(ctx)
   while ctx.alive do
-    local e = q_pop(ctx)
-    if e == nil then return end
+    local h = ctx.h  -- q_pop(ctx), inline: this loop is the kernel's hottest
+    local last = ctx.t
+    if h > last then return end
+    local e = ctx[h]
+    ctx[h] = nil
+    if h == last then ctx.h, ctx.t = 1, 0 else ctx.h = h + 1 end
     local id = e.task
-    local co = ctx.tasks[id]
+    local tasks = ctx.tasks
+    local co = tasks[id]
     if co ~= nil then
       rt.current, current_task = ctx, id
       step = step + 1
@@ -316,7 +321,7 @@ local function run_context(ctx)
       if ok and rawequal(a, PARK) then
         -- blocked (the common case): nothing to do
       elseif ok and rawequal(a, DONE) then
-        end_task(ctx, id)
+        tasks[id] = nil  -- the context is alive: its main task just returned
         main_returned(ctx, co, b, c)
       elseif not ok then
         end_task(ctx, id)
@@ -332,9 +337,13 @@ end
 -- Run ready contexts, at most `budget` of them; true when some are still ready.
 function rt.run(budget)
   batch_time = nil
+  local q = RUNQ
   while budget > 0 do
-    local ctx = q_pop(RUNQ)
-    if ctx == nil then return false end
+    local h, last = q.h, q.t  -- q_pop(RUNQ), inline
+    if h > last then return false end
+    local ctx = q[h]
+    q[h] = nil
+    if h == last then q.h, q.t = 1, 0 else q.h = h + 1 end
     ctx.queued = false
     run_context(ctx)
     budget = budget - 1
@@ -1423,8 +1432,9 @@ function rt.configure_host(name, prefix, incarnation, fast, exit_kind)
   local suffix = incarnation ~= "" and "." .. incarnation or ""
   HOST.pid_format = (prefix:gsub("%%", "%%%%")) .. "0x%05x" .. (suffix:gsub("%%", "%%%%")) .. "}"
 end
+local s_format = string.format  -- not the wrapper strings index (string_lib)
 local function pid_text(n)
-  if n < 0x100000 then return HOST.pid_format:format(n) end
+  if n < 0x100000 then return s_format(HOST.pid_format, n) end
   return HOST.prefix .. local_id(n) .. "}"
 end
 local lua_only = 0  -- live processes without a Python record
@@ -1498,7 +1508,7 @@ exit_in_lua = function(ctx, value)
   drop(ctx)
   lua_only = lua_only - 1
   for watcher in next, watchers or NONE do
-    local w = context_of(watcher)
+    local w = CONTEXTS[LOCAL[watcher]]  -- context_of, inline
     if w ~= nil then
       local at = batch_time
       if at == nil then
@@ -1511,13 +1521,18 @@ exit_in_lua = function(ctx, value)
     end
   end
   -- a normal exit releases links (actors/exits.py: LINK_EXIT_ON_SUCCESS of a process)
-  for peer in next, ctx.links or NONE do
-    local p = context_of(peer)
-    if p and p.links then p.links[pid] = nil end
+  local links, watching = ctx.links, ctx.watching
+  if links ~= nil then
+    for peer in next, links do
+      local p = context_of(peer)
+      if p and p.links then p.links[pid] = nil end
+    end
   end
-  for target in next, ctx.watching or NONE do
-    local tc = context_of(target)
-    if tc and tc.watchers then tc.watchers[pid] = nil end
+  if watching ~= nil then
+    for target in next, watching do
+      local tc = context_of(target)
+      if tc and tc.watchers then tc.watchers[pid] = nil end
+    end
   end
   return true
 end
