@@ -131,7 +131,8 @@ rt.q_new, rt.q_push, rt.q_pop, rt.q_len = q_new, q_push, q_pop, q_len
 local context_seq = 0
 local function new_context(pid, routable, plain)
   context_seq = context_seq + 1
-  local ctx = {false, id = context_seq, alive = true, tasks = {}, pid = pid, h = 1, t = 0,
+  local ctx = {false, id = context_seq, alive = true, pid = pid, h = 1, t = 0,
+               tasks = {main = nil},  -- sized for one task (its main) without a rehash
                queued = false, main = 0, plain = plain, futures = EMPTY_FUTURES,
                entry = nil, method = nil, chunk = nil, lua_only = nil, watchers = nil,
                links = nil}
@@ -190,21 +191,6 @@ function rt.set_cpu_budget(seconds)
   POOL, pooled = {}, 0  -- pooled coroutines carry the old budget's hook (or none)
 end
 
--- Kernel work that app code asks for (a spawn's bookkeeping) runs with the running
--- coroutine's count hook off: under the hook every instruction takes the interpreter's
--- slow path (1.3-2.3x), and this work is the kernel's own, of bounded length (a copy of
--- values the caller built under the budget). pcall: the hook is back on whatever happens,
--- so no app code ever runs without it. Returns pcall's results.
-local function rehook(...)
-  dsethook(over_budget, "", HOOK_EVERY)
-  return ...
-end
-local function unhooked(fn, ...)
-  if not cpu_budget or rt.current == nil then return pcall(fn, ...) end
-  dsethook()
-  return rehook(pcall(fn, ...))
-end
-
 local function new_task(ctx, fn)
   next_task = next_task + 1
   ctx.tasks[next_task] = create(fn)
@@ -249,6 +235,8 @@ end
 -- The run queue: contexts with ready tasks, each with its own FIFO of resumptions. An
 -- entry is a table {task = id, n = count, values...}; a Lua waiter is its own entry.
 local RUNQ = q_new()
+-- The first entry of a main task started in Lua without arguments: shared, read-only.
+local START = setmetatable({n = 0}, {__newindex = function() error("read-only", 2) end})
 local urgent = false  -- set by Python while it fires a timer that was set for later
 function rt.set_urgent(on) urgent = on end
 
@@ -309,7 +297,7 @@ local function run_context(ctx)
     local e = ctx[h]
     ctx[h] = nil
     if h == last then ctx.h, ctx.t = 1, 0 else ctx.h = h + 1 end
-    local id = e.task
+    local id = e.task or ctx.main  -- START: the first entry of a main task without arguments
     local tasks = ctx.tasks
     local co = tasks[id]
     if co ~= nil then
@@ -1300,12 +1288,12 @@ end
 
 make_env = function(ctx, spec)
   local env = setmetatable({require = false, _G = false}, ENV_MT)  -- sized for both
-  local modules, imports = spec.modules, spec.imports
+  -- three upvalues (each is an allocation per process): ctx, spec, env
   env.require = function(name)
-    local alias = imports[name]
+    local alias = spec.imports[name]
     if alias ~= nil then return import(ctx, alias) end
     if ALWAYS[name] then return env[name] end
-    local listed = modules[name]
+    local listed = spec.modules[name]
     if type(listed) == "string" then error(py.err_new(listed, "Invalid", false), 2) end
     if not listed then
       error(py.err_new('module "' .. tostring(name) .. '" is not allowed (not in modules list)',
@@ -1462,9 +1450,12 @@ local function spawn(entry_id, host, monitor, link, ...)
       or os_time() - entry.checked > 1 then
     return nil
   end
-  local args = {task = false, n = select("#", ...), ...}  -- the main task's first entry
-  local copy = rt.copy
-  for i = 1, args.n do args[i] = copy(args[i]) end
+  local n, args = select("#", ...), START  -- the main task's first run-queue entry
+  if n > 0 then
+    args = {task = false, n = n, ...}
+    local copy = rt.copy
+    for i = 1, n do args[i] = copy(args[i]) end
+  end
   pid_counter = pid_counter + 1
   local pid = pid_text(pid_counter)
   local ctx = new_context(pid, true, true)
@@ -1479,16 +1470,26 @@ local function spawn(entry_id, host, monitor, link, ...)
     ctx.watchers = {[ppid] = true}
     relation(parent, "watching")[pid] = true
   end
-  args.task = start_process(ctx, entry_id, entry.method)
+  local main = start_process(ctx, entry_id, entry.method)
+  if args ~= START then args.task = main end
   make_ready(ctx, args)
   return pid
 end
--- As `spawn`, off the count hook (`unhooked`); nil also when an argument cannot cross
--- (the caller takes the Python path, which reports it).
+-- As `spawn`, run with the calling coroutine's count hook off: under the hook every
+-- instruction takes the interpreter's slow path (1.3-2.3x), and this work is the kernel's
+-- own, of bounded length (a copy of values the caller built under the budget). pcall: the
+-- hook is back on whatever happens, so no app code ever runs without it (spawn runs none:
+-- the copy reads tables raw). nil also when an argument cannot cross (the caller takes
+-- the Python path, which reports it).
 function rt.spawn(entry_id, host, monitor, link, ...)
-  local ok, pid = unhooked(spawn, entry_id, host, monitor, link, ...)
-  if ok then return pid end
-  return nil
+  if not cpu_budget or rt.current == nil then
+    local ok, pid = pcall(spawn, entry_id, host, monitor, link, ...)
+    return ok and pid or nil
+  end
+  dsethook()
+  local ok, pid = pcall(spawn, entry_id, host, monitor, link, ...)
+  dsethook(over_budget, "", HOOK_EVERY)
+  return ok and pid or nil
 end
 
 local py_now = py.now
