@@ -134,7 +134,7 @@ local function new_context(pid, routable, plain)
   local ctx = {false, id = context_seq, alive = true, pid = pid, h = 1, t = 0,
                tasks = {main = nil},  -- sized for one task (its main) without a rehash
                queued = false, main = 0, plain = plain, futures = EMPTY_FUTURES,
-               entry = nil, method = nil, chunk = nil, lua_only = nil, watchers = nil,
+               entry = nil, method = nil, env = nil, lua_only = nil, watchers = nil,
                links = nil}
   CONTEXTS[context_seq] = ctx
   if routable then LOCAL[pid] = context_seq end
@@ -1268,16 +1268,24 @@ local function base()
   end
   return BASE
 end
+local lazy_require  -- (env): `require` of a process's main environment; below
 local ENV_MT = {__index = function(env, k)
   local make, v = LAZY[k], nil
-  if make then v = make() else v = base()[k] end
+  if make then
+    v = make()
+  elseif k == "require" then
+    v = lazy_require(env)
+  else
+    v = base()[k]
+  end
   if v ~= nil then rawset(env, k, v) end
   return v
 end}
 -- Before app code replaces its environment's metatable (a "strict globals" helper), every
 -- lazy name is put in place: nothing may vanish because the lookup hook went away.
 local function materialize(env)
-  for k in pairs(LAZY) do local _ = env[k] end
+  local _ = env.require
+  for k in pairs(LAZY) do _ = env[k] end
   for k in pairs(base()) do local _ = env[k] end
 end
 app_setmetatable = function(t, mt)
@@ -1286,10 +1294,9 @@ app_setmetatable = function(t, mt)
   return setmetatable(t, mt)
 end
 
-make_env = function(ctx, spec)
-  local env = setmetatable({require = false, _G = false}, ENV_MT)  -- sized for both
-  -- three upvalues (each is an allocation per process): ctx, spec, env
-  env.require = function(name)
+-- `require` for code running in `env` of process `ctx` under `spec`.
+local function make_require(ctx, spec, env)
+  return function(name)
     local alias = spec.imports[name]
     if alias ~= nil then return import(ctx, alias) end
     if ALWAYS[name] then return env[name] end
@@ -1312,8 +1319,27 @@ make_env = function(ctx, spec)
     end
     return m
   end
+end
+-- The environment of an imported library (import): its own spec, its importer's context.
+make_env = function(ctx, spec)
+  local env = setmetatable({require = false, _G = false}, ENV_MT)  -- sized for both
+  env.require = make_require(ctx, spec, env)
   env._G = env
   return env
+end
+-- A process's main environment (`ctx.env`) gets its `require` on first use (a closure and
+-- three upvalues are four allocations a spawn saves), from the process that owns it: the
+-- running one must be its owner (code of an ended process, such as a finalizer, that runs
+-- while another process does, gets no `require` bound to the wrong process).
+local function main_env()
+  local env = setmetatable({require = nil, _G = false}, ENV_MT)  -- sized for both
+  env._G = env
+  return env
+end
+lazy_require = function(env)
+  local ctx = rt.current
+  if ctx == nil or ctx.env ~= env then return nil end
+  return make_require(ctx, ctx.entry.spec, env)
 end
 -- Globals implemented by runtime modules (lua-api §3.2): `print` by logger, `subscribe` and
 -- `unsubscribe` by events. The module is loaded on first use and sets rt.<name>_impl.
@@ -1347,7 +1373,7 @@ function rt.compile_entry(source, chunkname)
 end
 local os_time = os.time
 function rt.define_entry(entry_id, code, chunkname, spec, method)
-  ENTRIES[entry_id] = {factory = load(code, chunkname, "b", {})(), spec = spec,
+  ENTRIES[entry_id] = {id = entry_id, factory = load(code, chunkname, "b", {})(), spec = spec,
                        method = method, checked = os_time()}
 end
 -- Python looked at the entry's source again and it has not changed.
@@ -1355,10 +1381,10 @@ function rt.entry_checked(entry_id)
   local entry = ENTRIES[entry_id]
   if entry then entry.checked = os_time() end
 end
+-- `ctx.entry` is the entry's definition (a new version of the entry replaces the table,
+-- never changes it).
 local function start_process(ctx, entry_id, method)
-  local entry = ENTRIES[entry_id]
-  ctx.entry, ctx.method = entry_id, method
-  ctx.chunk = entry.factory(make_env(ctx, entry.spec))
+  ctx.entry, ctx.method, ctx.env = ENTRIES[entry_id], method, main_env()
   next_task = next_task + 1
   ctx.tasks[next_task] = main_coroutine()
   ctx.main = next_task
@@ -1368,9 +1394,8 @@ end
 -- results are checked by the kernel when it returns (main_returned).
 main_body = function(...)
   local ctx = rt.current
-  local chunk, method = ctx.chunk, ctx.method
-  ctx.chunk = nil
-  local mod = chunk()
+  local method = ctx.method
+  local mod = ctx.entry.factory(ctx.env)()
   local fn = mod
   if type(mod) == "table" then fn = mod[method] end
   if type(fn) ~= "function" then
@@ -1547,7 +1572,7 @@ function rt.adopt(key)
   if ctx == nil or not ctx.lua_only then return nil end
   ctx.lua_only = false
   lua_only = lua_only - 1
-  return ctx.id, ctx.pid, ctx.entry, ctx.main
+  return ctx.id, ctx.pid, ctx.entry.id, ctx.main
 end
 -- How many live processes have no Python record.
 function rt.lua_only_count() return lua_only end
