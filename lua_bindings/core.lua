@@ -218,13 +218,16 @@ local main_body
 local function trampoline(...)
   return trampoline(co_yield(DONE, main_body(...)))
 end
+local reused = 0
 local function main_coroutine()
   local n = pooled
   if n == 0 then return create(trampoline) end
   local co = POOL[n]
-  POOL[n], pooled = nil, n - 1
+  POOL[n], pooled, reused = nil, n - 1, reused + 1
   return co
 end
+-- For tests: idle coroutines in the pool, and how many main tasks took one.
+function rt.pool_stats() return pooled, reused end
 local function give_back(co)
   if pooled < POOL_MAX and not EXPOSED[co] then
     pooled = pooled + 1
