@@ -134,7 +134,7 @@ local function new_context(pid, routable, plain)
   local ctx = {false, id = context_seq, alive = true, pid = pid, h = 1, t = 0,
                tasks = {main = nil},  -- sized for one task (its main) without a rehash
                queued = false, main = 0, plain = plain, futures = EMPTY_FUTURES,
-               entry = nil, method = nil, env = nil, lua_only = nil, watchers = nil,
+               entry = nil, method = nil, env = nil, lua_only = nil, watcher = nil,
                links = nil}
   CONTEXTS[context_seq] = ctx
   if routable then LOCAL[pid] = context_seq end
@@ -1495,7 +1495,7 @@ local function spawn(entry_id, host, monitor, link, ...)
     relation(parent, "links")[pid] = true
   end
   if monitor then
-    ctx.watchers = {[ppid] = true}
+    ctx.watcher = ppid
     relation(parent, "watching")[pid] = true
   end
   local main = start_process(ctx, entry_id, entry.method)
@@ -1522,32 +1522,27 @@ end
 
 local py_now = py.now
 exit_in_lua = function(ctx, value)
-  local watchers = ctx.watchers
-  -- each watcher gets its own copy of a table (or userdata) value; scalars are shared
-  local copies, t = nil, type(value)
-  if watchers ~= nil and (t == "table" or t == "userdata") then
-    copies = {}
-    for pid in next, watchers do
+  local watcher = ctx.watcher  -- its parent, when spawned monitored (the only monitor in Lua)
+  local w = watcher and CONTEXTS[LOCAL[watcher]]
+  if w ~= nil then
+    local t = type(value)
+    if t == "table" or t == "userdata" then  -- the watcher gets its own copy
       local ok, copied = pcall(copy_value, value, {}, 1)
       if not ok then return false end  -- only Python can judge this value
-      copies[pid] = copied
+      value = copied
     end
   end
   local pid = ctx.pid
   drop(ctx)
   lua_only = lua_only - 1
-  for watcher in next, watchers or NONE do
-    local w = CONTEXTS[LOCAL[watcher]]  -- context_of, inline
-    if w ~= nil then
-      local at = batch_time
-      if at == nil then
-        at = py_now()
-        batch_time = at
-      end
-      if w.watching then w.watching[pid] = nil end
-      if copies ~= nil then value = copies[watcher] end
-      deliver_event(w, {kind = HOST.exit_kind, from = pid, at = at, result = {value = value}})
+  if w ~= nil then
+    local at = batch_time
+    if at == nil then
+      at = py_now()
+      batch_time = at
     end
+    if w.watching then w.watching[pid] = nil end
+    deliver_event(w, {kind = HOST.exit_kind, from = pid, at = at, result = {value = value}})
   end
   -- a normal exit releases links (actors/exits.py: LINK_EXIT_ON_SUCCESS of a process)
   local links, watching = ctx.links, ctx.watching
@@ -1560,7 +1555,7 @@ exit_in_lua = function(ctx, value)
   if watching ~= nil then
     for target in next, watching do
       local tc = context_of(target)
-      if tc and tc.watchers then tc.watchers[pid] = nil end
+      if tc and tc.watcher == pid then tc.watcher = nil end
     end
   end
   return true
@@ -1596,11 +1591,12 @@ end
 function rt.take_relations(id)
   local ctx = CONTEXTS[id]
   if ctx == nil then return nil end
-  local out = {}
-  for i, kind in ipairs({"watchers", "links", "watching"}) do
+  local out = {{ctx.watcher}}
+  ctx.watcher = nil
+  for i, kind in ipairs({"links", "watching"}) do
     local list = {}
     for pid in next, ctx[kind] or NONE do list[#list + 1] = pid end
-    out[i] = list
+    out[i + 1] = list
     ctx[kind] = nil
   end
   return out[1], out[2], out[3]
@@ -1609,6 +1605,11 @@ end
 -- True when there was one.
 function rt.forget_relation(pid, kind, peer)
   local ctx = context_of(pid)
+  if kind == "watchers" then
+    if ctx == nil or ctx.watcher ~= peer then return false end
+    ctx.watcher = nil
+    return true
+  end
   local set = ctx and ctx[kind]
   if set == nil or not set[peer] then return false end
   set[peer] = nil
