@@ -147,6 +147,7 @@ end
 local function cache_of(ctx)
   local cache = ctx.cache
   if not cache then
+    if not ctx.alive then return ENDED end
     cache = {}
     ctx.cache = cache
   end
@@ -344,12 +345,17 @@ end
 function rt.ready_count() return q_len(RUNQ) end
 
 -- A process ended: forget all its tasks (their coroutines are garbage from now on).
+-- The cache and imports a process never made stay absent (cache_of and import hand out
+-- ENDED or nothing for an ended context): two new fields would make the context's table
+-- grow (a rehash into twice the room) at every exit.
 drop = function(ctx)
   local id, pid = ctx.id, ctx.pid
   CONTEXTS[id] = nil
   ctx.alive = false
   if pid ~= nil and LOCAL[pid] == id then LOCAL[pid] = nil end
-  ctx.tasks, ctx.cache, ctx.imports, ctx.mb = ENDED, ENDED, ENDED, nil
+  ctx.tasks, ctx.mb = ENDED, nil
+  if ctx.cache then ctx.cache = ENDED end
+  if ctx.imports then ctx.imports = ENDED end
 end
 function rt.drop_context(id)
   local ctx = CONTEXTS[id]
@@ -1229,8 +1235,12 @@ local make_env
 local function import(ctx, id)
   local imports = ctx.imports
   if not imports then
-    imports = {}
-    ctx.imports = imports
+    if ctx.alive then
+      imports = {}
+      ctx.imports = imports
+    else
+      imports = ENDED  -- an ended process imports nothing any more (the write raises)
+    end
   end
   local v = imports[id]
   if v == nil then
