@@ -1088,13 +1088,6 @@ function rt.copy(v)
   return c
 end
 
--- The arguments of a spawn in Lua, each copied, packed as a run-queue entry wants them.
-function rt.copy_args(...)
-  local n = select("#", ...)
-  local args = {n = n}
-  for i = 1, n do args[i] = rt.copy((select(i, ...))) end
-  return args
-end
 
 -- Deliveries. `send_local`: a message from the running process to process `id` of this
 -- host, its value already copied (rt.copy); no Python. `deliver` and `deliver_event`:
