@@ -334,6 +334,14 @@ POOL_FILES = {
           while true do end
         end}
         """,
+    "echoarg.lua": """
+        return {main = function(...)
+          local t, n = ...
+          local before = t.list[1]
+          t.list[1] = "child"
+          return {before = before, n = n, nargs = select("#", ...)}
+        end}
+        """,
     "requirer.lua": """
         return {main = function(strict)
           if strict then
@@ -348,7 +356,7 @@ POOL_FILES = {
 }
 POOL_ENTRIES = [
     {"name": name, "kind": "process.lua", "source": f"file://{name}.lua", "method": "main"}
-    for name in ("leaker", "snooper", "spinner", "plain", "exposer", "requester")
+    for name in ("leaker", "snooper", "spinner", "plain", "exposer", "requester", "echoarg")
 ] + [
     {
         "name": "requirer",
@@ -476,3 +484,30 @@ async def test_require_is_made_on_first_use_for_its_own_process(tmp_path: Path) 
     for seen in main.value:
         assert seen["time"] is True and seen["same"] is True, seen
         assert "not allowed" in seen["refused"], seen
+
+
+async def test_a_spawn_in_the_kernel_copies_its_arguments_when_it_is_made(
+    tmp_path: Path,
+) -> None:
+    runtime = await pooled_app(
+        tmp_path,
+        """
+        return {main = function()
+          local events = process.events()
+          local out = {}
+          for i = 1, 2 do  -- Python makes the first child, the kernel the second
+            local arg = {list = {1, 2}}
+            process.spawn_monitored("test:echoarg", "test:processes", arg, 7)
+            arg.list[1] = "parent"  -- before the child runs: it must not see this
+            out[i] = {child = events:receive().result.value, mine = arg.list[1]}
+          end
+          return out
+        end}
+        """,
+    )
+    async with runtime.node:
+        await runtime.start()
+        main = await exit_of(runtime, "test:main")
+    assert main.error is None, main.error
+    expected = {"child": {"before": 1, "n": 7, "nargs": 2}, "mine": "parent"}
+    assert main.value == [expected, expected]
