@@ -1088,7 +1088,6 @@ function rt.copy(v)
   return c
 end
 
-
 -- Deliveries. `send_local`: a message from the running process to process `id` of this
 -- host, its value already copied (rt.copy); no Python. `deliver` and `deliver_event`:
 -- what Python delivers (from other hosts and nodes, lifecycle events).
