@@ -124,12 +124,18 @@ rt.q_new, rt.q_push, rt.q_pop, rt.q_len = q_new, q_push, q_pop, q_len
 -- `routable` puts it in LOCAL (workflow states do not: their messages must go through
 -- Temporal); `plain`: the process has an empty context (security identity, values), so its
 -- children may be spawned without Python (rt.spawn).
+-- The context is also its own queue of ready resumptions (q_push/q_pop: fields h and t,
+-- entries at 1, 2...), and its `cache` and `imports` are made on first use: a spawn makes
+-- as few tables as it can. The constructor lists the fields a process spawned in Lua sets
+-- later (nil for now), so the table is made with room for them: growing it would rehash.
 local context_seq = 0
 local function new_context(pid, routable, plain)
   context_seq = context_seq + 1
-  local ctx = {id = context_seq, alive = true, tasks = {}, cache = {}, imports = false,
-               pid = pid, ready = q_new(), queued = false, main = 0, plain = plain,
-               futures = EMPTY_FUTURES}
+  local ctx = {false, id = context_seq, alive = true, pid = pid, h = 1, t = 0,
+               tasks = {main = nil},  -- sized for one task (its main) without a rehash
+               queued = false, main = 0, plain = plain, futures = EMPTY_FUTURES,
+               entry = nil, method = nil, env = nil, lua_only = nil, watcher = nil,
+               links = nil}
   CONTEXTS[context_seq] = ctx
   if routable then LOCAL[pid] = context_seq end
   return ctx
@@ -137,6 +143,17 @@ end
 function rt.new_context(pid, routable, plain)
   return new_context(pid, routable, plain).id
 end
+-- The per-process cache of modules (loaded module proxies, events' subscriptions).
+local function cache_of(ctx)
+  local cache = ctx.cache
+  if not cache then
+    if not ctx.alive then return ENDED end
+    cache = {}
+    ctx.cache = cache
+  end
+  return cache
+end
+rt.cache_of = cache_of
 
 -- The Payload a finished future delivered, so `future:result()` returns that same object
 -- (kept weakly: once nothing else holds it, nobody can compare it any more).
@@ -169,7 +186,11 @@ local function create(fn)
   if cpu_budget then dsethook(co, over_budget, "", HOOK_EVERY) end
   return co
 end
-function rt.set_cpu_budget(seconds) cpu_budget = seconds end
+local POOL, pooled = {}, 0  -- idle main-task coroutines (below, "main tasks")
+function rt.set_cpu_budget(seconds)
+  cpu_budget = seconds
+  POOL, pooled = {}, 0  -- pooled coroutines carry the old budget's hook (or none)
+end
 
 local function new_task(ctx, fn)
   next_task = next_task + 1
@@ -182,17 +203,51 @@ local function end_task(ctx, id)
   if ctx.alive then ctx.tasks[id] = nil end
 end
 
+-- Main tasks. A process's main task runs in a coroutine of a pool: `trampoline` runs
+-- `main_body` (defined with start_process), yields DONE with its results and, resumed by
+-- the next process's start, runs that one. Making a coroutine and setting its hook is
+-- about 0.85 µs of a 7 µs spawn. A coroutine goes back to the pool only when its process
+-- returned normally and has ended (nothing of it can run any more: its context is
+-- dropped), and never once app code held it (coroutine.running, EXPOSED): a handle kept
+-- by the process could otherwise resume the next process's task. Its previous process
+-- left nothing behind that Lua code can see: its frames have returned (the trampoline
+-- tail-calls itself, so the stack is the trampoline's frame alone), the hook is the same.
+local DONE = setmetatable({}, {__name = "done"})
+local EXPOSED = setmetatable({}, {__mode = "k"})
+local POOL_MAX = 256
+local main_body
+local function trampoline(...)
+  return trampoline(co_yield(DONE, main_body(...)))
+end
+local reused = 0
+local function main_coroutine()
+  local n = pooled
+  if n == 0 then return create(trampoline) end
+  local co = POOL[n]
+  POOL[n], pooled, reused = nil, n - 1, reused + 1
+  return co
+end
+-- For tests: idle coroutines in the pool, and how many main tasks took one.
+function rt.pool_stats() return pooled, reused end
+local function give_back(co)
+  if pooled < POOL_MAX and not EXPOSED[co] then
+    pooled = pooled + 1
+    POOL[pooled] = co
+  end
+end
+
 -- The run queue: contexts with ready tasks, each with its own FIFO of resumptions. An
 -- entry is a table {task = id, n = count, values...}; a Lua waiter is its own entry.
 local RUNQ = q_new()
+-- The first entry of a main task started in Lua without arguments: shared, read-only.
+local START = setmetatable({n = 0}, {__newindex = function() error("read-only", 2) end})
 local urgent = false  -- set by Python while it fires a timer that was set for later
 function rt.set_urgent(on) urgent = on end
 
 local function make_ready(ctx, entry)
   if not ctx.alive then return end
-  local ready = ctx.ready
-  local t = ready.t + 1
-  ready.t, ready[t] = t, entry
+  local t = ctx.t + 1
+  ctx.t, ctx[t] = t, entry
   if not ctx.queued then
     ctx.queued = true
     if urgent then
@@ -222,33 +277,50 @@ local NURSERY, nursery_used = {}, false
 
 local py_finished = py.finished
 local exit_in_lua  -- (ctx, value): a process without a Python record ends; below
+local drop  -- (ctx): the process of `ctx` has ended; below
 local batch_time = nil  -- the Time of this batch's EXITs made in Lua (one Python call)
+-- The main task of `ctx` returned `v, e` (the return protocol): the process ends, in Lua
+-- when it has no Python record and nothing needs Python's judgement, else in Python.
+local function main_returned(ctx, co, v, e)
+  local t = type(v)
+  if e ~= nil or t == "table" or t == "function" or t == "thread" then
+    v, e = rt.export_result(v, e)  -- a scalar result with no error is exported as it is
+  end
+  if not (ctx.lua_only and e == nil and exit_in_lua(ctx, v)) then
+    py_finished(ctx.id, true, v, e)
+  end
+  if not ctx.alive then give_back(co) end
+end
 -- Resume every ready task of `ctx`; a main task that ends, or any task that fails, ends
 -- the process (Python applies the exit).
 local function run_context(ctx)
-  local ready = ctx.ready
   while ctx.alive do
-    local e = q_pop(ready)
-    if e == nil then return end
-    local id = e.task
-    local co = ctx.tasks[id]
+    local h = ctx.h  -- q_pop(ctx), inline: this loop is the kernel's hottest
+    local last = ctx.t
+    if h > last then return end
+    local e = ctx[h]
+    ctx[h] = nil
+    if h == last then ctx.h, ctx.t = 1, 0 else ctx.h = h + 1 end
+    local id = e.task or ctx.main  -- START: the first entry of a main task without arguments
+    local tasks = ctx.tasks
+    local co = tasks[id]
     if co ~= nil then
       rt.current, current_task = ctx, id
       step = step + 1
-      local ok, a, b = co_resume(co, unpack(e, 1, e.n))
+      local ok, a, b, c = co_resume(co, unpack(e, 1, e.n))
       rt.current, current_task = nil, 0
       if nursery_used then NURSERY, nursery_used = {}, false end
       if ok and rawequal(a, PARK) then
         -- blocked (the common case): nothing to do
+      elseif ok and rawequal(a, DONE) then
+        tasks[id] = nil  -- the context is alive: its main task just returned
+        main_returned(ctx, co, b, c)
       elseif not ok then
         end_task(ctx, id)
         if not is_kind(a, "error") then a = tostring(a) end
         py_finished(ctx.id, false, a, traceback(co))
       elseif co_status(co) == "dead" then
-        end_task(ctx, id)
-        if id == ctx.main and not (ctx.lua_only and b == nil and exit_in_lua(ctx, a)) then
-          py_finished(ctx.id, true, a, b)
-        end
+        end_task(ctx, id)  -- a task other than the main one: the process goes on
       end
     end
   end
@@ -257,9 +329,13 @@ end
 -- Run ready contexts, at most `budget` of them; true when some are still ready.
 function rt.run(budget)
   batch_time = nil
+  local q = RUNQ
   while budget > 0 do
-    local ctx = q_pop(RUNQ)
-    if ctx == nil then return false end
+    local h, last = q.h, q.t  -- q_pop(RUNQ), inline
+    if h > last then return false end
+    local ctx = q[h]
+    q[h] = nil
+    if h == last then q.h, q.t = 1, 0 else q.h = h + 1 end
     ctx.queued = false
     run_context(ctx)
     budget = budget - 1
@@ -269,13 +345,21 @@ end
 function rt.ready_count() return q_len(RUNQ) end
 
 -- A process ended: forget all its tasks (their coroutines are garbage from now on).
-function rt.drop_context(id)
-  local ctx = CONTEXTS[id]
-  if ctx == nil then return end
+-- The cache and imports a process never made stay absent (cache_of and import hand out
+-- ENDED or nothing for an ended context): two new fields would make the context's table
+-- grow (a rehash into twice the room) at every exit.
+drop = function(ctx)
+  local id, pid = ctx.id, ctx.pid
   CONTEXTS[id] = nil
   ctx.alive = false
-  if ctx.pid ~= nil and LOCAL[ctx.pid] == id then LOCAL[ctx.pid] = nil end
-  ctx.tasks, ctx.cache, ctx.imports, ctx.mb, ctx.ready = ENDED, ENDED, ENDED, nil, ENDED
+  if pid ~= nil and LOCAL[pid] == id then LOCAL[pid] = nil end
+  ctx.tasks, ctx.mb = ENDED, nil
+  if ctx.cache then ctx.cache = ENDED end
+  if ctx.imports then ctx.imports = ENDED end
+end
+function rt.drop_context(id)
+  local ctx = CONTEXTS[id]
+  if ctx ~= nil then drop(ctx) end
 end
 
 -- The wrapper every blocking API uses: `status` 0 means Python parked the current task.
@@ -301,6 +385,12 @@ user_coroutine.resume = function(co, ...)
   return forward(co, co_resume(co, ...))
 end
 user_coroutine.create = create
+-- A coroutine app code got hold of is never pooled (main tasks, above).
+user_coroutine.running = function()
+  local co, main = co_running()
+  EXPOSED[co] = true
+  return co, main
+end
 user_coroutine.wrap = function(fn)
   local co = create(fn)
   return function(...)
@@ -998,14 +1088,6 @@ function rt.copy(v)
   return c
 end
 
--- The arguments of a spawn in Lua, each copied, packed as a run-queue entry wants them.
-function rt.copy_args(...)
-  local n = select("#", ...)
-  local args = {n = n}
-  for i = 1, n do args[i] = rt.copy((select(i, ...))) end
-  return args
-end
-
 -- Deliveries. `send_local`: a message from the running process to process `id` of this
 -- host, its value already copied (rt.copy); no Python. `deliver` and `deliver_event`:
 -- what Python delivers (from other hosts and nodes, lifecycle events).
@@ -1145,8 +1227,12 @@ local make_env
 local function import(ctx, id)
   local imports = ctx.imports
   if not imports then
-    imports = {}
-    ctx.imports = imports
+    if ctx.alive then
+      imports = {}
+      ctx.imports = imports
+    else
+      imports = ENDED  -- an ended process imports nothing any more (the write raises)
+    end
   end
   local v = imports[id]
   if v == nil then
@@ -1187,16 +1273,24 @@ local function base()
   end
   return BASE
 end
+local lazy_require  -- (env): `require` of a process's main environment; below
 local ENV_MT = {__index = function(env, k)
   local make, v = LAZY[k], nil
-  if make then v = make() else v = base()[k] end
+  if make then
+    v = make()
+  elseif k == "require" then
+    v = lazy_require(env)
+  else
+    v = base()[k]
+  end
   if v ~= nil then rawset(env, k, v) end
   return v
 end}
 -- Before app code replaces its environment's metatable (a "strict globals" helper), every
 -- lazy name is put in place: nothing may vanish because the lookup hook went away.
 local function materialize(env)
-  for k in pairs(LAZY) do local _ = env[k] end
+  local _ = env.require
+  for k in pairs(LAZY) do _ = env[k] end
   for k in pairs(base()) do local _ = env[k] end
 end
 app_setmetatable = function(t, mt)
@@ -1205,33 +1299,52 @@ app_setmetatable = function(t, mt)
   return setmetatable(t, mt)
 end
 
-make_env = function(ctx, spec)
-  local env = setmetatable({}, ENV_MT)
-  local modules, imports = spec.modules, spec.imports
-  env.require = function(name)
-    local alias = imports[name]
+-- `require` for code running in `env` of process `ctx` under `spec`.
+local function make_require(ctx, spec, env)
+  return function(name)
+    local alias = spec.imports[name]
     if alias ~= nil then return import(ctx, alias) end
     if ALWAYS[name] then return env[name] end
-    local listed = modules[name]
+    local listed = spec.modules[name]
     if type(listed) == "string" then error(py.err_new(listed, "Invalid", false), 2) end
     if not listed then
       error(py.err_new('module "' .. tostring(name) .. '" is not allowed (not in modules list)',
                        "Invalid", false), 2)
     end
     local key = "module:" .. name
-    local m = ctx.cache[key]
+    local cache = cache_of(ctx)
+    local m = cache[key]
     if m == nil then
       local shared = module(name)
       if shared == false then
         error(py.err_new('module "' .. tostring(name) .. '" not found', "NotFound", false), 2)
       end
       m = proxy(shared)  -- shared by the host's processes: writes stay in this process
-      ctx.cache[key] = m
+      cache[key] = m
     end
     return m
   end
+end
+-- The environment of an imported library (import): its own spec, its importer's context.
+make_env = function(ctx, spec)
+  local env = setmetatable({require = false, _G = false}, ENV_MT)  -- sized for both
+  env.require = make_require(ctx, spec, env)
   env._G = env
   return env
+end
+-- A process's main environment (`ctx.env`) gets its `require` on first use (a closure and
+-- three upvalues are four allocations a spawn saves), from the process that owns it: the
+-- running one must be its owner (code of an ended process, such as a finalizer, that runs
+-- while another process does, gets no `require` bound to the wrong process).
+local function main_env()
+  local env = setmetatable({require = nil, _G = false}, ENV_MT)  -- sized for both
+  env._G = env
+  return env
+end
+lazy_require = function(env)
+  local ctx = rt.current
+  if ctx == nil or ctx.env ~= env then return nil end
+  return make_require(ctx, ctx.entry.spec, env)
 end
 -- Globals implemented by runtime modules (lua-api §3.2): `print` by logger, `subscribe` and
 -- `unsubscribe` by events. The module is loaded on first use and sets rt.<name>_impl.
@@ -1265,7 +1378,7 @@ function rt.compile_entry(source, chunkname)
 end
 local os_time = os.time
 function rt.define_entry(entry_id, code, chunkname, spec, method)
-  ENTRIES[entry_id] = {factory = load(code, chunkname, "b", {})(), spec = spec,
+  ENTRIES[entry_id] = {id = entry_id, factory = load(code, chunkname, "b", {})(), spec = spec,
                        method = method, checked = os_time()}
 end
 -- Python looked at the entry's source again and it has not changed.
@@ -1273,20 +1386,27 @@ function rt.entry_checked(entry_id)
   local entry = ENTRIES[entry_id]
   if entry then entry.checked = os_time() end
 end
+-- `ctx.entry` is the entry's definition (a new version of the entry replaces the table,
+-- never changes it).
 local function start_process(ctx, entry_id, method)
-  local entry = ENTRIES[entry_id]
-  ctx.entry = entry_id
-  local chunk = entry.factory(make_env(ctx, entry.spec))
-  ctx.main = new_task(ctx, function(...)
-    local mod = chunk()
-    local fn = mod
-    if type(mod) == "table" then fn = mod[method] end
-    if type(fn) ~= "function" then
-      error(py.err_new("method not found: " .. tostring(method), "NotFound", false), 0)
-    end
-    return rt.export_result(fn(...))
-  end)
-  return ctx.main
+  ctx.entry, ctx.method, ctx.env = ENTRIES[entry_id], method, main_env()
+  next_task = next_task + 1
+  ctx.tasks[next_task] = main_coroutine()
+  ctx.main = next_task
+  return next_task
+end
+-- What a main task runs (in `trampoline`): the entry's code, then its entry point. Its
+-- results are checked by the kernel when it returns (main_returned).
+main_body = function(...)
+  local ctx = rt.current
+  local method = ctx.method
+  local mod = ctx.entry.factory(ctx.env)()
+  local fn = mod
+  if type(mod) == "table" then fn = mod[method] end
+  if type(fn) ~= "function" then
+    error(py.err_new("method not found: " .. tostring(method), "NotFound", false), 0)
+  end
+  return fn(...)
 end
 function rt.start_process(id, entry_id, method)
   return start_process(CONTEXTS[id], entry_id, method)
@@ -1326,6 +1446,14 @@ end
 function rt.configure_host(name, prefix, incarnation, fast, exit_kind)
   HOST.name, HOST.prefix, HOST.incarnation, HOST.fast = name, prefix, incarnation, fast
   HOST.exit_kind = exit_kind
+  -- the whole PID text of counters below 0x100000 in one format (`pid_text`)
+  local suffix = incarnation ~= "" and "." .. incarnation or ""
+  HOST.pid_format = (prefix:gsub("%%", "%%%%")) .. "0x%05x" .. (suffix:gsub("%%", "%%%%")) .. "}"
+end
+local s_format = string.format  -- not the wrapper strings index (string_lib)
+local function pid_text(n)
+  if n < 0x100000 then return s_format(HOST.pid_format, n) end
+  return HOST.prefix .. local_id(n) .. "}"
 end
 local lua_only = 0  -- live processes without a Python record
 function rt.set_fast_spawn(on) HOST.fast = on end
@@ -1343,75 +1471,94 @@ local function context_of(pid)
   return id and CONTEXTS[id]
 end
 
--- spawn `entry_id` with `args` (a packed table, already copied); `monitor`, `link` tie it
--- to the running process. Returns the PID text, or nil when only Python can do it.
-function rt.spawn(entry_id, host, monitor, link, args)
+-- spawn `entry_id` with the arguments `...` (copied here); `monitor`, `link` tie it to the
+-- running process. Returns the PID text, or nil when only Python can do it.
+local function spawn(entry_id, host, monitor, link, ...)
   local parent = rt.current
   local entry = ENTRIES[entry_id]
   if not HOST.fast or host ~= HOST.name or entry == nil or not parent.plain
       or os_time() - entry.checked > 1 then
     return nil
   end
+  local n, args = select("#", ...), START  -- the main task's first run-queue entry
+  if n > 0 then
+    args = {task = false, n = n, ...}
+    local copy = rt.copy
+    for i = 1, n do args[i] = copy(args[i]) end
+  end
   pid_counter = pid_counter + 1
-  local pid = HOST.prefix .. local_id(pid_counter) .. "}"
+  local pid = pid_text(pid_counter)
   local ctx = new_context(pid, true, true)
   ctx.lua_only = true
   lua_only = lua_only + 1
+  local ppid = parent.pid
   if link then
-    relation(ctx, "links")[parent.pid] = true
+    ctx.links = {[ppid] = true}
     relation(parent, "links")[pid] = true
   end
   if monitor then
-    relation(ctx, "watchers")[parent.pid] = true
+    ctx.watcher = ppid
     relation(parent, "watching")[pid] = true
   end
-  start_process(ctx, entry_id, entry.method)
-  args.task = ctx.main
+  local main = start_process(ctx, entry_id, entry.method)
+  if args ~= START then args.task = main end
   make_ready(ctx, args)
   return pid
+end
+-- As `spawn`, run with the calling coroutine's count hook off: under the hook every
+-- instruction takes the interpreter's slow path (1.3-2.3x), and this work is the kernel's
+-- own, of bounded length (a copy of values the caller built under the budget). pcall: the
+-- hook is back on whatever happens, so no app code ever runs without it (spawn runs none:
+-- the copy reads tables raw). nil also when an argument cannot cross (the caller takes
+-- the Python path, which reports it).
+function rt.spawn(entry_id, host, monitor, link, ...)
+  if not cpu_budget or rt.current == nil then
+    local ok, pid = pcall(spawn, entry_id, host, monitor, link, ...)
+    return ok and pid or nil
+  end
+  dsethook()
+  local ok, pid = pcall(spawn, entry_id, host, monitor, link, ...)
+  dsethook(over_budget, "", HOOK_EVERY)
+  return ok and pid or nil
 end
 
 local py_now = py.now
 exit_in_lua = function(ctx, value)
-  local watchers, copies = ctx.watchers, nil
-  if watchers ~= nil and next(watchers) ~= nil then
-    copies = {}
+  local watcher = ctx.watcher  -- its parent, when spawned monitored (the only monitor in Lua)
+  local w = watcher and CONTEXTS[LOCAL[watcher]]
+  if w ~= nil then
     local t = type(value)
-    for pid in next, watchers do
-      if t == "table" or t == "userdata" then
-        local ok, copied = pcall(copy_value, value, {}, 1)
-        if not ok then return false end  -- only Python can judge this value
-        copies[pid] = copied
-      else
-        copies[pid] = value  -- immutable (export_result refused functions)
-      end
+    if t == "table" or t == "userdata" then  -- the watcher gets its own copy
+      local ok, copied = pcall(copy_value, value, {}, 1)
+      if not ok then return false end  -- only Python can judge this value
+      value = copied
     end
   end
   local pid = ctx.pid
-  rt.drop_context(ctx.id)
+  drop(ctx)
   lua_only = lua_only - 1
-  if copies ~= nil then
+  if w ~= nil then
     local at = batch_time
     if at == nil then
       at = py_now()
       batch_time = at
     end
-    for watcher, copied in next, copies do
-      local w = context_of(watcher)
-      if w ~= nil then
-        if w.watching then w.watching[pid] = nil end
-        deliver_event(w, rt.event(HOST.exit_kind, pid, at, nil, true, copied, nil))
-      end
-    end
+    if w.watching then w.watching[pid] = nil end
+    deliver_event(w, {kind = HOST.exit_kind, from = pid, at = at, result = {value = value}})
   end
   -- a normal exit releases links (actors/exits.py: LINK_EXIT_ON_SUCCESS of a process)
-  for peer in next, ctx.links or NONE do
-    local p = context_of(peer)
-    if p and p.links then p.links[pid] = nil end
+  local links, watching = ctx.links, ctx.watching
+  if links ~= nil then
+    for peer in next, links do
+      local p = context_of(peer)
+      if p and p.links then p.links[pid] = nil end
+    end
   end
-  for target in next, ctx.watching or NONE do
-    local t = context_of(target)
-    if t and t.watchers then t.watchers[pid] = nil end
+  if watching ~= nil then
+    for target in next, watching do
+      local tc = context_of(target)
+      if tc and tc.watcher == pid then tc.watcher = nil end
+    end
   end
   return true
 end
@@ -1425,7 +1572,7 @@ function rt.adopt(key)
   if ctx == nil or not ctx.lua_only then return nil end
   ctx.lua_only = false
   lua_only = lua_only - 1
-  return ctx.id, ctx.pid, ctx.entry, ctx.main
+  return ctx.id, ctx.pid, ctx.entry.id, ctx.main
 end
 -- How many live processes have no Python record.
 function rt.lua_only_count() return lua_only end
@@ -1446,11 +1593,12 @@ end
 function rt.take_relations(id)
   local ctx = CONTEXTS[id]
   if ctx == nil then return nil end
-  local out = {}
-  for i, kind in ipairs({"watchers", "links", "watching"}) do
+  local out = {{ctx.watcher}}
+  ctx.watcher = nil
+  for i, kind in ipairs({"links", "watching"}) do
     local list = {}
     for pid in next, ctx[kind] or NONE do list[#list + 1] = pid end
-    out[i] = list
+    out[i + 1] = list
     ctx[kind] = nil
   end
   return out[1], out[2], out[3]
@@ -1459,6 +1607,11 @@ end
 -- True when there was one.
 function rt.forget_relation(pid, kind, peer)
   local ctx = context_of(pid)
+  if kind == "watchers" then
+    if ctx == nil or ctx.watcher ~= peer then return false end
+    ctx.watcher = nil
+    return true
+  end
   local set = ctx and ctx[kind]
   if set == nil or not set[peer] then return false end
   set[peer] = nil

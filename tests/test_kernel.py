@@ -291,3 +291,223 @@ async def test_process_pid_is_the_pid_python_knows(tmp_path: Path) -> None:
     assert event.error is None, event.error
     assert event.value["me"] == str(pid)
     assert PID.parse(event.value["child"]).host == HOST
+
+
+# -- main tasks in pooled coroutines, spawn bookkeeping off the count hook ---------------
+
+POOL_FILES = {
+    "leaker.lua": """
+        return {main = function(depth)
+          leaked_global = "secret"
+          string.leak = "secret"
+          local function deep(n)
+            local a, b = "secret", {n}
+            if n == 0 then return 0 end
+            return deep(n - 1) + #a + #b
+          end
+          deep(depth)
+          return "done"
+        end}
+        """,
+    "snooper.lua": """
+        local at_load = leaked_global
+        return {main = function(...)
+          return {nargs = select("#", ...), global = leaked_global, at_load = at_load,
+                  raw = rawget(_G, "leaked_global"), string_leak = string.leak}
+        end}
+        """,
+    "spinner.lua": "return {main = function() while true do end end}",
+    "plain.lua": "return {main = function() return 1 end}",
+    "exposer.lua": """
+        return {main = function() return coroutine.status(coroutine.running()) end}
+        """,
+    "requester.lua": """
+        return {main = function(parent)
+          local w = process.spawn("test:waiter", "test:processes")  -- compiles the entry
+          process.send(w, "m", 1)
+          local fn_pid, fn_err = process.spawn("test:waiter", "test:processes", function() end)
+          local cycle = {}
+          cycle.self = cycle
+          local cycle_pid, cycle_err = process.spawn("test:waiter", "test:processes", cycle)
+          process.send(parent, "errors", {fn = fn_pid == nil and tostring(fn_err),
+                                          cycle = cycle_pid == nil and tostring(cycle_err)})
+          while true do end
+        end}
+        """,
+    "echoarg.lua": """
+        return {main = function(...)
+          local t, n = ...
+          local before = t.list[1]
+          t.list[1] = "child"
+          return {before = before, n = n, nargs = select("#", ...)}
+        end}
+        """,
+    "requirer.lua": """
+        return {main = function(strict)
+          if strict then
+            setmetatable(_G, {__index = function(_, k) error("undefined global " .. k, 2) end})
+          end
+          local time = require("time")
+          local ok, err = pcall(require, "sql")
+          return {time = time ~= nil, same = require("time") == time,
+                  refused = not ok and tostring(err)}
+        end}
+        """,
+}
+POOL_ENTRIES = [
+    {"name": name, "kind": "process.lua", "source": f"file://{name}.lua", "method": "main"}
+    for name in ("leaker", "snooper", "spinner", "plain", "exposer", "requester", "echoarg")
+] + [
+    {
+        "name": "requirer",
+        "kind": "process.lua",
+        "source": "file://requirer.lua",
+        "method": "main",
+        "modules": ["time"],
+    }
+]
+
+
+async def pooled_app(tmp_path: Path, main: str) -> AppRuntime:
+    app = write_app(
+        tmp_path / "app",
+        main,
+        files={**FILES, **POOL_FILES},
+        entries=ENTRIES + POOL_ENTRIES,
+        host_options={"cpu_budget": "100ms"},
+    )
+    return AppRuntime.load(app)
+
+
+def pool_stats(runtime: AppRuntime) -> tuple[int, int]:
+    """(idle coroutines in the kernel's pool, main tasks that took one so far)."""
+    host = runtime.node.host(HOST)
+    assert isinstance(host, LuaHost)
+    idle, reused = host.state.rt.pool_stats()
+    return int(idle), int(reused)
+
+
+async def test_a_pooled_coroutine_shows_the_next_process_nothing_of_the_last(
+    tmp_path: Path,
+) -> None:
+    runtime = await pooled_app(
+        tmp_path,
+        """
+        return {main = function()
+          local events = process.events()
+          local seen = {}
+          -- the first spawn of each entry goes through Python, the second is made in Lua;
+          -- each snooper takes the coroutine its leaker gave back (the pool is a stack)
+          for i = 1, 2 do
+            process.spawn_monitored("test:leaker", "test:processes", 200)
+            events:receive()
+            process.spawn_monitored("test:snooper", "test:processes")
+            seen[i] = events:receive().result.value
+          end
+          -- a reused coroutine still carries the CPU budget's hook
+          process.spawn_monitored("test:spinner", "test:processes")
+          local ev = events:receive()
+          return {seen = seen, spinner = ev.result.error and ev.result.error:kind()}
+        end}
+        """,
+    )
+    async with runtime.node:
+        await runtime.start()
+        main = await exit_of(runtime, "test:main")
+        _, reused = pool_stats(runtime)
+    assert main.error is None, main.error
+    assert main.value == {"seen": [{"nargs": 0}, {"nargs": 0}], "spinner": "Timeout"}
+    assert reused >= 4  # the two snoopers, the second leaker and the spinner
+
+
+async def test_a_coroutine_app_code_held_or_that_failed_is_not_pooled(tmp_path: Path) -> None:
+    runtime = await pooled_app(tmp_path, "return {main = function() return 0 end}")
+    async with runtime.node:
+        await runtime.start()
+        await exit_of(runtime, "test:plain")  # leaves one idle coroutine
+        idle, _ = pool_stats(runtime)
+        assert idle >= 1
+        await exit_of(runtime, "test:plain")
+        assert pool_stats(runtime)[0] == idle  # taken and given back
+        exposed = await exit_of(runtime, "test:exposer")
+        assert exposed.value == "running"
+        assert pool_stats(runtime)[0] == idle - 1  # taken, kept out: the process held it
+        failed = await exit_of(runtime, "test:fails")
+        assert failed.error is not None
+        assert pool_stats(runtime)[0] == max(idle - 2, 0)
+
+
+async def test_a_spawn_that_fails_in_the_kernel_leaves_the_budget_on(tmp_path: Path) -> None:
+    runtime = await pooled_app(
+        tmp_path,
+        """
+        return {main = function()
+          local events = process.events()
+          process.spawn_monitored("test:requester", "test:processes", process.pid())
+          local errors = process.inbox():receive():payload():data()
+          local ev = events:receive()
+          return {errors = errors, kind = ev.result.error and ev.result.error:kind()}
+        end}
+        """,
+    )
+    async with runtime.node:
+        await runtime.start()
+        main = await exit_of(runtime, "test:main")
+    assert main.error is None, main.error
+    assert "function" in main.value["errors"]["fn"]
+    assert "cycle" in main.value["errors"]["cycle"]
+    assert main.value["kind"] == "Timeout"  # the requester's hook came back on
+
+
+async def test_require_is_made_on_first_use_for_its_own_process(tmp_path: Path) -> None:
+    runtime = await pooled_app(
+        tmp_path,
+        """
+        return {main = function()
+          local events = process.events()
+          local seen = {}
+          -- Python makes the first, the kernel the next two; the last replaces its
+          -- environment's metatable before its first `require`
+          for i, strict in ipairs({false, false, true}) do
+            process.spawn_monitored("test:requirer", "test:processes", strict)
+            local ev = events:receive()
+            seen[i] = ev.result.value or tostring(ev.result.error)
+          end
+          return seen
+        end}
+        """,
+    )
+    async with runtime.node:
+        await runtime.start()
+        main = await exit_of(runtime, "test:main")
+    assert main.error is None, main.error
+    for seen in main.value:
+        assert seen["time"] is True and seen["same"] is True, seen
+        assert "not allowed" in seen["refused"], seen
+
+
+async def test_a_spawn_in_the_kernel_copies_its_arguments_when_it_is_made(
+    tmp_path: Path,
+) -> None:
+    runtime = await pooled_app(
+        tmp_path,
+        """
+        return {main = function()
+          local events = process.events()
+          local out = {}
+          for i = 1, 2 do  -- Python makes the first child, the kernel the second
+            local arg = {list = {1, 2}}
+            process.spawn_monitored("test:echoarg", "test:processes", arg, 7)
+            arg.list[1] = "parent"  -- before the child runs: it must not see this
+            out[i] = {child = events:receive().result.value, mine = arg.list[1]}
+          end
+          return out
+        end}
+        """,
+    )
+    async with runtime.node:
+        await runtime.start()
+        main = await exit_of(runtime, "test:main")
+    assert main.error is None, main.error
+    expected = {"child": {"before": 1, "n": 7, "nargs": 2}, "mine": "parent"}
+    assert main.value == [expected, expected]

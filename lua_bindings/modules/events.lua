@@ -15,7 +15,7 @@ local CACHE_KEY = "events.subscriptions"
 local function subscriptions()
   local ctx = rt.current
   if ctx == nil then return nil end
-  local cache = ctx.cache
+  local cache = rt.cache_of(ctx)
   local subs = cache[CACHE_KEY]
   if subs == nil then
     subs = {}

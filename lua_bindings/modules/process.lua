@@ -103,18 +103,9 @@ local function outgoing(b, ...)
   return true, s, args
 end
 
-local spawn_in_lua, copy_args = rt.spawn, rt.copy_args
+local spawn_in_lua = rt.spawn
 local function spawner(mode)
-  local monitor, link = mode:find("monitored") ~= nil, mode:find("linked") ~= nil
   return function(b, id, host, ...)
-    -- A cached entry on this host, without a builder: spawned in Lua (core.lua, rt.spawn).
-    if b == nil and type(id) == "string" then
-      local copied, packed = pcall(copy_args, ...)
-      if copied then
-        local pid = spawn_in_lua(id, host, monitor, link, packed)
-        if pid then return pid end
-      end
-    end
     local ok, s, args = outgoing(b, ...)
     if not ok then return nil, s end
     return await(py_spawn(mode, id, host, s, args, b and b.actor, b and b.scope))
@@ -127,7 +118,13 @@ local spawn_modes = {
   spawn_linked_monitored = spawner("linked_monitored"),
 }
 for name, f in pairs(spawn_modes) do
-  process[name] = function(id, host, ...) return f(nil, id, host, ...) end
+  local monitor, link = name:find("monitored") ~= nil, name:find("linked") ~= nil
+  process[name] = function(id, host, ...)
+    -- A cached entry on this host, without a builder: spawned in Lua (core.lua, rt.spawn).
+    local pid = spawn_in_lua(id, host, monitor, link, ...)
+    if pid then return pid end
+    return f(nil, id, host, ...)
+  end
 end
 function process.exec(id, host, ...)
   local ok, _, args = outgoing(nil, ...)
