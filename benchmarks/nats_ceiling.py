@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -41,8 +42,7 @@ class _Wire(asyncio.Protocol):
         self.ready = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport.write(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
         transport.write(b"SUB %s 1\r\nPING\r\n" % self.listen)
