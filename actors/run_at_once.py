@@ -15,8 +15,7 @@ first, and wakes its driver when work is left), so fairness and timer latency st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +23,43 @@ _pending: list[Callable[[], None]] | None = None
 """The runs asked for in the batch being applied; None outside `collecting`."""
 
 
-@contextmanager
-def collecting() -> Iterator[None]:
-    """Apply a batch: the runs deferred meanwhile are called, in order, at its end."""
-    global _pending
-    if _pending is not None:  # nested: the outer batch runs them
-        yield
-        return
-    _pending = []
-    try:
-        yield
-    finally:
+class _Collecting:
+    """`with collecting():` applies a batch; the runs deferred meanwhile are called, in
+    order, at its end. A class, not a generator, and one instance for every batch: it is
+    on the path of every message between nodes."""
+
+    __slots__ = ("_outer",)
+
+    def __init__(self) -> None:
+        self._outer = 0
+        """Batches opened inside the one that collects (they leave the runs to it)."""
+
+    def __enter__(self) -> None:
+        global _pending
+        if _pending is None:
+            _pending = []
+        else:
+            self._outer += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _pending
+        if self._outer:
+            self._outer -= 1
+            return
         pending, _pending = _pending, None
-        for run in pending:
+        for run in pending or ():
             try:
                 run()
             except Exception:
                 log.exception("a run deferred to the end of a batch failed")
+
+
+_COLLECTING = _Collecting()
+
+
+def collecting() -> _Collecting:
+    """Apply a batch: the runs deferred meanwhile are called, in order, at its end."""
+    return _COLLECTING
 
 
 def defer(run: Callable[[], None]) -> bool:
