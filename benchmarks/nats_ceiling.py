@@ -6,8 +6,9 @@ to do it: no client library, no parsing beyond a line split, no Lua, no msgpack.
 the nodes lose against this is the runtime's; what this loses against distributed Erlang is
 the machine's (Python's event loop, loopback wake-ups through nats-server).
 
-`python -m benchmarks.nats_ceiling URL` is the ponger; `ceiling()` starts the server and the
-ponger and pings from this process.
+`python -m benchmarks.nats_ceiling URL LOOP` is the ponger; `ceiling(uvloop)` starts the
+server and the ponger and pings from this process, both on uvloop or both on the standard
+asyncio loop (the runtime runs on uvloop: `actors.event_loop`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlsplit
+
+import anyio
 
 from actors.cluster import NatsServer
 from benchmarks.node_bench import stop_peer
@@ -38,8 +42,7 @@ class _Wire(asyncio.Protocol):
         self.ready = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport.write(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
         transport.write(b"SUB %s 1\r\nPING\r\n" % self.listen)
@@ -90,11 +93,16 @@ async def _pong(url: str) -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 
-async def ceiling() -> float:
-    """Round trips per second of the bare ping-pong (one run)."""
+def ceiling(uvloop: bool) -> float:
+    """Round trips per second of the bare ping-pong (one run), on uvloop or on asyncio."""
+    return anyio.run(_ping, uvloop, backend_options={"use_uvloop": uvloop})
+
+
+async def _ping(uvloop: bool) -> float:
     async with NatsServer() as server:
+        loop = "uvloop" if uvloop else "asyncio"
         peer = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.nats_ceiling", server.url],
+            [sys.executable, "-m", "benchmarks.nats_ceiling", server.url, loop],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -128,4 +136,4 @@ async def ceiling() -> float:
 
 
 if __name__ == "__main__":
-    asyncio.run(_pong(sys.argv[1]))
+    anyio.run(_pong, sys.argv[1], backend_options={"use_uvloop": sys.argv[2] == "uvloop"})

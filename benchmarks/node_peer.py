@@ -12,6 +12,7 @@ import sys
 
 import anyio
 
+from actors import event_loop
 from actors.cluster import ClusterSettings
 from actors.host import SpawnRequest
 from actors.node import Node
@@ -31,4 +32,4 @@ async def serve(url: str, prefix: str) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.ERROR)
-    anyio.run(serve, sys.argv[1], sys.argv[2])
+    event_loop.run(serve, sys.argv[1], sys.argv[2])

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from actors.run_at_once import defer
 from lua_bindings.channels import KERNEL
 
 if TYPE_CHECKING:
@@ -113,9 +114,30 @@ class Scheduler:
         self.poke()
 
     def poke(self) -> None:
-        """Something is ready: a sleeping driver wakes up."""
-        if self._wake is not None:
+        """Something is ready: a sleeping driver wakes up, or, while a batch of frames from
+        another node is applied, the kernel runs at the batch's end (`actors.run_at_once`)."""
+        if self._wake is not None and not defer(self._run_now):
             self._wake.set()
+
+    def _run_now(self) -> None:
+        """Run the kernel outside the driver, while the driver sleeps: due timers first, at
+        most one slice, as the driver would; the driver wakes when work or a timer is left."""
+        wake = self._wake
+        if wake is None or KERNEL.state is not None:  # the driver runs, or a kernel does
+            if wake is not None:
+                wake.set()
+            return
+        clock = time.monotonic
+        slice_end = clock() + _SLICE
+        try:
+            self._fire_due_timers()
+            while self.run_batch():
+                if clock() >= slice_end:
+                    break
+                self._fire_due_timers()
+        finally:
+            if self.busy or (self._timers and self._timers[0][0] <= clock()):
+                wake.set()
 
     def park(self) -> Waiter:
         """A waiter for the task that is running now (the caller then returns status 0)."""

@@ -12,12 +12,14 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
+from actors.event_loop import uses_uvloop
 from temporal_host.embedded import EmbeddedServer
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+def anyio_backend() -> tuple[str, dict[str, bool]]:
+    """asyncio on the loop the runtime runs on (uvloop, unless `ACTORS_UVLOOP=0`)."""
+    return "asyncio", {"use_uvloop": uses_uvloop()}
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.protocol.command import pub_cmd
 
-from actors import errors
+from actors import errors, run_at_once
 from actors.cluster import remote as wire
 from actors.cluster.inline import InlineReader
 from actors.cluster.names import ClusterNames
@@ -72,6 +72,7 @@ class Cluster:
         self._server: NatsServer | None = None
         """The embedded nats-server, when this node started it."""
         self.max_payload = 1024 * 1024
+        self._header_head: bytes | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -195,8 +196,15 @@ class Cluster:
             yield b"".join(batch)
 
     def header(self, seq: int) -> bytes:
-        """What starts every batch: who sends it, and its place in the stream to the peer."""
-        return pack_value([self.name, self.node.incarnation, seq])
+        """What starts every batch: who sends it, and its place in the stream to the peer
+        (`[name, incarnation, seq]`: the packed name and incarnation made once)."""
+        head = self._header_head
+        if head is None:
+            # A msgpack array of three: its marker, then the two fixed items packed.
+            head = self._header_head = (
+                b"\x93" + pack_value(self.name) + pack_value(self.node.incarnation)
+            )
+        return head + pack_value(seq)
 
     async def publish(self, subject: str, data: bytes) -> None:
         try:
@@ -208,10 +216,13 @@ class Cluster:
         """Publish without suspending (frames leave from callbacks, not tasks): straight to
         the socket when nats-py has nothing of its own waiting, else behind what it has, so
         the stream keeps its order through a reconnection."""
+        self.publish_command(pub_cmd(subject, "", data))
+
+    def publish_command(self, command: bytes) -> None:
+        """`publish_now` of a PUB command made by the caller (`pub_command`)."""
         nc = self._nc
         if nc is None or nc.is_closed:
             return
-        command = pub_cmd(subject, "", data)
         if nc.is_connected and not nc._pending:
             nc._transport.write(command)
             return
@@ -319,8 +330,14 @@ class Cluster:
         self._on_batch(msg.data)
 
     def _on_batch(self, data: bytes) -> None:
-        """A batch from a peer: applied in stream order. A batch seen before (sent again
-        after a reconnection) is dropped; one that comes early waits for the missing ones."""
+        """A batch from a peer: applied in stream order, and the processes it made ready run
+        at its end, before the event loop's next pass (`actors.run_at_once`)."""
+        with run_at_once.collecting():
+            self._take_batch(data)
+
+    def _take_batch(self, data: bytes) -> None:
+        """A batch seen before (sent again after a reconnection) is dropped; one that comes
+        early waits for the missing ones."""
         items = unpack_stream(data)
         try:
             name, incarnation, seq = next(items)

@@ -78,6 +78,8 @@ class RemoteNode(Host):
         self.node_name = name
         self.incarnation = incarnation
         self.node = cluster.node
+        self._pub_head = pub_head(cluster.subject(name))
+        """The start of every PUB command of our frames to this node."""
         self.alive = True
         self.last_seen = 0.0
         self.watching: defaultdict[PID, set[PID]] = defaultdict(set)
@@ -141,14 +143,23 @@ class RemoteNode(Host):
 
     def flush(self) -> None:
         """Publish what is queued, in as few NATS messages as fit."""
-        frames, self._out = self._out, []
-        if frames:
-            cluster = self.cluster
-            subject = cluster.subject(self.name)
-            for batch in cluster.batches(frames):
-                self.sent += 1
-                self.unacknowledged.append((self.sent, batch))
-                cluster.publish_now(subject, cluster.header(self.sent) + batch)
+        frames = self._out
+        if not frames:
+            return
+        self._out = []
+        # A lone frame (a ping-pong, a reply) is a batch of its own: no joining.
+        batches = frames if len(frames) == 1 else self.cluster.batches(frames)
+        for batch in batches:
+            self._publish(batch)
+
+    def _publish(self, batch: bytes) -> None:
+        self.sent += 1
+        self.unacknowledged.append((self.sent, batch))
+        self._publish_again(self.sent, batch)
+
+    def _publish_again(self, seq: int, batch: bytes) -> None:
+        cluster = self.cluster
+        cluster.publish_command(pub_command(self._pub_head, cluster.header(seq) + batch))
 
     def acknowledged(self, seq: int) -> None:
         while self.unacknowledged and self.unacknowledged[0][0] <= seq:
@@ -157,10 +168,8 @@ class RemoteNode(Host):
     def send_again(self) -> None:
         """After a reconnection: every batch not acknowledged yet (the peer drops those it
         has, so nothing is applied twice)."""
-        cluster = self.cluster
-        subject = cluster.subject(self.name)
         for seq, batch in self.unacknowledged:
-            cluster.publish_now(subject, cluster.header(seq) + batch)
+            self._publish_again(seq, batch)
 
     async def request(self, op: str, *args: Any) -> Any:
         """Ask node `name` to do `op` and wait for its answer (Unavailable if it goes down)."""
@@ -331,6 +340,17 @@ class RemoteNode(Host):
             if host is not None:
                 for remote in remotes:
                     host.unmonitor(local, remote)
+
+
+def pub_command(head: bytes, data: bytes) -> bytes:
+    """The PUB command of `data` to the subject whose `pub_head(subject)` is `head`: what
+    nats-py's `pub_cmd` makes, in one formatting step."""
+    return b"%s%d\r\n%s\r\n" % (head, len(data), data)
+
+
+def pub_head(subject: str) -> bytes:
+    """The start of every PUB command to `subject` (no reply subject)."""
+    return f"PUB {subject}  ".encode()
 
 
 def discard(index: defaultdict[PID, set[PID]], key: PID, value: PID) -> None:

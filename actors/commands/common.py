@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from actors import event_loop
 from actors.cluster.settings import ClusterSettings
 from actors.errors import ActorError, Error, sole_exception
 from actors.kinds import default_host
@@ -148,7 +149,7 @@ def run_booted(
         raise Stopped(received[0])  # only the signal watcher cancels `scope`
 
     try:
-        return anyio.run(main)
+        return event_loop.run(main)
     except BaseExceptionGroup as group:
         raise sole_exception(group) from None
 
