@@ -15,12 +15,23 @@ first, and wakes its driver when work is left), so fairness and timer latency st
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-_pending: list[Callable[[], None]] | None = None
-"""The runs asked for in the batch being applied; None outside `collecting`."""
+
+class _Batch(threading.local):
+    """The batch being applied on this thread (Temporal runs workflow tasks on worker
+    threads: a scheduler poked there must not join a batch of the loop's thread)."""
+
+    pending: list[Callable[[], None]] | None = None
+    """The runs asked for in the batch; None outside `collecting`."""
+    depth: int = 0
+    """Batches opened inside the one that collects (they leave the runs to it)."""
+
+
+_BATCH = _Batch()
 
 
 class _Collecting:
@@ -28,25 +39,21 @@ class _Collecting:
     order, at its end. A class, not a generator, and one instance for every batch: it is
     on the path of every message between nodes."""
 
-    __slots__ = ("_outer",)
-
-    def __init__(self) -> None:
-        self._outer = 0
-        """Batches opened inside the one that collects (they leave the runs to it)."""
+    __slots__ = ()
 
     def __enter__(self) -> None:
-        global _pending
-        if _pending is None:
-            _pending = []
+        batch = _BATCH
+        if batch.pending is None:
+            batch.pending = []
         else:
-            self._outer += 1
+            batch.depth += 1
 
     def __exit__(self, *exc: object) -> None:
-        global _pending
-        if self._outer:
-            self._outer -= 1
+        batch = _BATCH
+        if batch.depth:
+            batch.depth -= 1
             return
-        pending, _pending = _pending, None
+        pending, batch.pending = batch.pending, None
         for run in pending or ():
             try:
                 run()
@@ -63,10 +70,11 @@ def collecting() -> _Collecting:
 
 
 def defer(run: Callable[[], None]) -> bool:
-    """Ask for `run` at the end of the batch being applied; False when there is none (the
-    caller then wakes its driver as usual)."""
-    if _pending is None:
+    """Ask for `run` at the end of the batch being applied on this thread; False when there
+    is none (the caller then wakes its driver as usual)."""
+    pending = _BATCH.pending
+    if pending is None:
         return False
-    if run not in _pending:
-        _pending.append(run)
+    if run not in pending:
+        pending.append(run)
     return True

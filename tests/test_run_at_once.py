@@ -4,6 +4,7 @@ loop; outside a batch the driver is woken as usual and the receiver runs later."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,20 @@ def test_runs_are_asked_once_and_only_inside_a_batch() -> None:
             assert run_at_once.defer(run)
         assert calls == []
     assert calls == ["run"]
+
+
+def test_a_batch_collects_only_its_own_threads_runs() -> None:
+    """Temporal steps workflows on worker threads: a scheduler poked there while the loop's
+    thread applies a batch must wake its own driver, not run on the loop's thread."""
+    calls: list[str] = []
+    answers: list[bool] = []
+
+    def run() -> None:
+        calls.append("run")
+
+    with run_at_once.collecting():
+        worker = threading.Thread(target=lambda: answers.append(run_at_once.defer(run)))
+        worker.start()
+        worker.join()
+    assert answers == [False]
+    assert calls == []
