@@ -175,7 +175,7 @@ class SqlFunctions:
         (`sqldb.RunNow`), or False for one that must take the parked path (COMMIT,
         PRAGMA..., see `sqldb.inline_allowed`; which also names what is wrong with a bad
         one). None: this transaction runs nothing inline."""
-        prepare_now = tx.statements_now(self.bridge.cpu_budget, sqltypes.values, self._rows_table)
+        prepare_now = tx.statements_now(self.bridge.cpu_budget, sqltypes.param, self._rows_table)
         if prepare_now is None:
             return None
 

@@ -1,6 +1,6 @@
 """SQL databases for apps: a connection pool per `db.sql.*` entry, over two drivers.
 
-- SQLite (`sqlite3`): each connection has its own worker thread, so a query never blocks the
+- SQLite (`apsw`): each connection has its own worker thread, so a query never blocks the
   event loop (nor waits behind another connection's query). A `:memory:` database is one
   connection (each connection would see a database of its own). Once a transaction holds
   its locks (`BEGIN IMMEDIATE`, or a read-only one's snapshot, both taken on the thread),
@@ -23,7 +23,6 @@ import contextlib
 import itertools
 import json
 import re
-import sqlite3
 import threading
 import time
 from collections import Counter, deque
@@ -31,6 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequen
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
+import apsw
 import attrs
 
 from actors import errors
@@ -130,23 +130,28 @@ class Driver(Protocol):
 
 # -- SQLite ---------------------------------------------------------------------------------
 
-sqlite3.register_converter("JSON", json.loads)
-sqlite3.register_converter("JSONB", json.loads)
-sqlite3.register_converter("BOOLEAN", lambda b: b not in (b"0", b""))
-sqlite3.register_converter("BOOL", lambda b: b not in (b"0", b""))
-
 _PRAGMA_NAME = re.compile(r"^[a-z_]+$")
 _PRAGMA_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
-_BINDINGS = re.compile(r"uses (\d+)")
-
 
 _PROGRESS_EVERY = 100_000
 """SQLite VM instructions between two looks at the clock of an inline statement (~1 ms)."""
+_LEAD = r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
+"""Blanks and comments before a statement's first keyword."""
 _NOT_INLINE = re.compile(
-    r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
-    r"(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|VACUUM|ATTACH|DETACH)\b",
+    _LEAD + r"(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|VACUUM|ATTACH|DETACH)\b",
     re.IGNORECASE | re.DOTALL,
 )
+_DML = re.compile(_LEAD + r"(?:INSERT|UPDATE|DELETE|REPLACE|WITH)\b", re.IGNORECASE | re.DOTALL)
+_NOTHING = re.compile(r"(?:\s|;|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+"""What may follow the one statement of a SQL text: blanks, semicolons and comments."""
+_NULL_BINDINGS: Any = apsw._null_bindings  # type: ignore[attr-defined]
+"""Binds NULL to every parameter, whatever their number (what `apsw.ext.query_info` uses
+to prepare a statement without its values)."""
+_SHAPES_MAX = 512
+"""SQL texts whose `_Shape` a connection keeps (SQL built with its values inside is a new
+text every time: past it, the cache starts again empty)."""
+_PLAIN = frozenset({int, float, bool, type(None)})
+"""Parameter types SQLite binds as they are (an inline runner converts the others)."""
 
 
 def inline_allowed(sql: str) -> bool:
@@ -156,8 +161,85 @@ def inline_allowed(sql: str) -> bool:
     return _NOT_INLINE.match(sql) is None
 
 
+@attrs.frozen
+class _Shape:
+    """What running one SQL text needs to know, found once per connection and text by
+    preparing it (`_shape_of`)."""
+
+    changes: bool
+    """A DML statement (INSERT, UPDATE, DELETE, REPLACE, a WITH that writes): its
+    `rows_affected` is SQLite's `changes()`. Anything else affects 0 rows (`changes()`
+    still counts the last DML statement after a CREATE or a SELECT)."""
+    rows: bool
+    """It has result columns (a SELECT, a PRAGMA that answers, DML with RETURNING)."""
+
+
+def _shape_of(db: apsw.Connection, sql: str) -> _Shape:
+    """Prepare the first statement of `sql` without running it (NULL for every parameter,
+    and an exec trace that stops it before its first step). Raises the SQL error of a
+    statement that does not compile (syntax, unknown table), and refuses a text with more
+    than one statement: apsw would run them all, so `SELECT 1; COMMIT` would end a
+    transaction behind its methods' back (and `sqlite3` refused them too)."""
+    seen: list[tuple[str, bool, bool]] = []
+
+    def trace(cursor: apsw.Cursor, first: str, bindings: Any) -> bool:
+        seen.append((first, cursor.is_readonly, bool(cursor.get_description())))
+        return False
+
+    cursor = db.cursor()
+    cursor.exec_trace = trace
+    try:
+        cursor.execute(sql, _NULL_BINDINGS)
+    except apsw.ExecTraceAbort:
+        pass
+    finally:
+        cursor.close()
+    if not seen:
+        return _Shape(changes=False, rows=False)  # blanks and comments: runs nothing
+    first, read_only, rows = seen[0]
+    if _NOTHING.fullmatch(sql, len(first)) is None:
+        raise invalid(
+            "one SQL statement at a time: the text goes on after its first statement "
+            f"({first.strip()!r}); run each statement by itself"
+        )
+    return _Shape(changes=not read_only and _DML.match(first) is not None, rows=rows)
+
+
+def _json_column(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _bool_column(value: Any) -> bool:
+    return value not in (0, "0", "", b"0", b"")
+
+
+_DECLARED: dict[str, Callable[[Any], Any]] = {
+    "JSON": _json_column,
+    "JSONB": _json_column,
+    "BOOLEAN": _bool_column,
+    "BOOL": _bool_column,
+}
+"""Columns converted by their declared type (its first word, any case, as `sqlite3`'s
+PARSE_DECLTYPES did): JSON text decoded (a number stored there is already its value),
+BOOLEAN true unless 0, '0' or empty. NULL stays NULL."""
+
+Plan = tuple[list[str], list[tuple[int, Callable[[Any], Any]]]]
+
+
+def _plan_of(description: tuple[tuple[str, str | None], ...]) -> Plan:
+    """The column names of a result and the columns converted by declared type."""
+    names = [name for name, _ in description]
+    converted = []
+    for i, (_, declared) in enumerate(description):
+        word = (declared or "").split("(", 1)[0].split(None, 1)
+        convert = _DECLARED.get(word[0].upper()) if word else None
+        if convert is not None:
+            converted.append((i, convert))
+    return names, converted
+
+
 class SqliteConnection:
-    def __init__(self, db: sqlite3.Connection, thread: ThreadPoolExecutor, inline: bool) -> None:
+    def __init__(self, db: apsw.Connection, thread: ThreadPoolExecutor, inline: bool) -> None:
         self._db = db
         self._thread = thread
         self._closed = False
@@ -172,26 +254,47 @@ class SqliteConnection:
         self._budget: float | None = None
         self._started = 0.0
         self.interrupted = False
+        self._shapes: dict[str, _Shape] = {}
+        self._plans: dict[tuple[tuple[str, str | None], ...], Plan] = {}
         db.set_progress_handler(self._progress, _PROGRESS_EVERY)
 
-    def _progress(self) -> int:
+    def _progress(self) -> bool:
         """SQLite's progress handler: interrupts an inline statement that has used more
         than its CPU budget (the statements of the connection's thread run unbounded)."""
         if self._budget is None or threading.get_ident() != self._caller:
-            return 0
+            return False
         now = time.thread_time()
         if not self._started:
             self._started = now
         elif now - self._started > self._budget:
             self.interrupted = True
-            return 1
-        return 0
+            return True
+        return False
+
+    def _shape(self, sql: str) -> _Shape:
+        """`_shape_of(sql)`, kept per text (it depends on the text only, not the schema)."""
+        shape = self._shapes.get(sql)
+        if shape is None:
+            shape = _shape_of(self._db, sql)
+            if len(self._shapes) >= _SHAPES_MAX:
+                self._shapes.clear()
+            self._shapes[sql] = shape
+        return shape
+
+    def _plan(self, description: tuple[tuple[str, str | None], ...]) -> Plan:
+        plan = self._plans.get(description)
+        if plan is None:
+            plan = _plan_of(description)
+            if len(self._plans) >= _SHAPES_MAX:
+                self._plans.clear()
+            self._plans[description] = plan
+        return plan
 
     def statements_now(
         self,
         tx: Transaction,
         budget: float | None,
-        values_of: Callable[[tuple[Any, ...]], list[Any]],
+        param: Callable[[Any], Any],
         rows_out: Callable[[list[Row]], Any],
     ) -> PrepareNow:
         """`Transaction.statements_now` for a connection that allows it (`inline`). The
@@ -199,51 +302,63 @@ class SqliteConnection:
         its cursor and its checks already bound (each is a few tenths of a microsecond
         against SQLite's one: docs/performance.md, "SQL")."""
         db = self._db
-        run_query = self._query
-        execute = db.cursor().execute
+        run_query, shape_of = self._query, self._shape
+        cursor = db.cursor()
+        execute, drain = cursor.execute, cursor.fetchall
+        last_id, changes = db.last_insert_rowid, db.changes
+        plain = _PLAIN
         self._budget = budget
 
         def failed(exc: Exception) -> tuple[None, Any, bool]:
-            if isinstance(exc, ActorError):  # a parameter `values_of` refused
+            if isinstance(exc, ActorError):  # a parameter `param` refused
                 return None, exc.error, False
             interrupted, self.interrupted = self.interrupted, False
             error = tx.failed_now(exc, interrupted, db.in_transaction, budget)
             return None, error.error, interrupted
 
-        def query_now(sql: str) -> RunNow:
+        def runner(is_query: bool, sql: str) -> RunNow:
+            shape: _Shape | None = None  # found at its first run (the thread may be busy now)
+
             def run(*params: Any) -> Any:
+                nonlocal shape
                 if tx.state != ACTIVE:
                     return None, tx.inactive().error, False
                 if tx.busy or not db.in_transaction:
                     return NOT_NOW
                 self._started = 0.0
                 try:
-                    return rows_out(run_query(sql, values_of(params)))
+                    # The parameters as `sqltypes.param` converts them, its common cases
+                    # written out here (a call per statement saved, ~0.07 µs): numbers,
+                    # booleans and nil as they are, a string as text when it is UTF-8
+                    # (`bytes.decode()`: naming the codec costs a lookup per call).
+                    values = []
+                    for value in params:
+                        cls = type(value)
+                        if cls is bytes:
+                            try:  # noqa: SIM105 (contextlib.suppress costs a context manager)
+                                value = value.decode()
+                            except UnicodeDecodeError:
+                                pass
+                        elif cls not in plain:
+                            value = param(value)
+                        values.append(value)
+                    if is_query:
+                        return rows_out(run_query(sql, values))
+                    if shape is None:
+                        shape = shape_of(sql)
+                    execute(sql, values)
+                    if shape.rows:
+                        drain()  # RETURNING: no statement left half-run in the transaction
+                    return last_id(), changes() if shape.changes else 0
                 except Exception as exc:
                     return failed(exc)
-
-            return run
-
-        def execute_now(sql: str) -> RunNow:
-            def run(*params: Any) -> Any:
-                if tx.state != ACTIVE:
-                    return None, tx.inactive().error, False
-                if tx.busy or not db.in_transaction:
-                    return NOT_NOW
-                self._started = 0.0
-                try:
-                    cursor = execute(sql, values_of(params))
-                except Exception as exc:
-                    return failed(exc)
-                count = cursor.rowcount
-                return cursor.lastrowid or 0, count if count > 0 else 0
 
             return run
 
         def prepare_now(is_query: bool, sql: str) -> RunNow | bool:
             if not inline_allowed(sql):
                 return NOT_NOW
-            return query_now(sql) if is_query else execute_now(sql)
+            return runner(is_query, sql)
 
         return prepare_now
 
@@ -254,35 +369,46 @@ class SqliteConnection:
         return asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     def _query(self, sql: str, params: Params) -> list[Row]:
-        cursor = self._db.execute(sql, params)
+        shape = self._shape(sql)
+        cursor = self._db.cursor()
         try:
-            if cursor.description is None:
+            cursor.execute(sql, params)
+            if not shape.rows:
                 return []
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            try:
+                description = cursor.get_description()
+            except apsw.ExecutionCompleteError:  # no row
+                return []
+            names, converted = self._plan(description)
+            if not converted:
+                return [dict(zip(names, row, strict=True)) for row in cursor]
+            found = []
+            for row in cursor:
+                values = list(row)
+                for i, convert in converted:
+                    if values[i] is not None:
+                        values[i] = convert(values[i])
+                found.append(dict(zip(names, values, strict=True)))
+            return found
         finally:
             cursor.close()
 
     def _execute(self, sql: str, params: Params) -> ExecResult:
-        cursor = self._db.execute(sql, params)
+        shape = self._shape(sql)
+        db = self._db
+        cursor = db.cursor()
         try:
-            return ExecResult(cursor.lastrowid or 0, max(cursor.rowcount, 0))
+            cursor.execute(sql, params)
+            if shape.rows:
+                cursor.fetchall()
         finally:
             cursor.close()
+        return ExecResult(db.last_insert_rowid(), db.changes() if shape.changes else 0)
 
     def _check(self, sql: str) -> None:
-        """Compile `sql` without running it (EXPLAIN with NULL for every parameter)."""
-        params: list[None] = []
-        for _ in range(2):
-            try:
-                self._db.execute("EXPLAIN " + sql, params).close()
-                return
-            except sqlite3.ProgrammingError as exc:
-                found = _BINDINGS.search(str(exc))
-                if found is None:
-                    raise
-                params = [None] * int(found.group(1))
-        self._db.execute("EXPLAIN " + sql, params).close()
+        """Compile `sql` without running it (a statement prepared on the transaction or
+        database checks its syntax and tables now)."""
+        self._shape(sql)
 
     def submit(self, op: str, sql: str, params: Params) -> Future[Any]:
         """`query` or `execute` answered by a future of the connection's own thread, with
@@ -298,11 +424,15 @@ class SqliteConnection:
     async def check(self, sql: str) -> None:
         await self._call(self._check, sql)
 
+    def _statement(self, sql: str) -> None:
+        """One statement of ours (BEGIN, COMMIT, a PRAGMA...), run to its end."""
+        self._db.execute(sql).fetchall()
+
     def _run(self, sql: str) -> None:
-        self._db.execute(sql).close()
+        self._statement(sql)
         if self._query_only and sql in ("COMMIT", "ROLLBACK"):
             self._query_only = False
-            self._db.execute("PRAGMA query_only = OFF").close()
+            self._statement("PRAGMA query_only = OFF")
 
     async def run(self, sql: str) -> None:
         await self._call(self._run, sql)
@@ -312,12 +442,12 @@ class SqliteConnection:
         transaction waits for another connection: a writer takes the write lock (waiting
         here, up to busy_timeout, for another writer), a reader its snapshot."""
         if read_only:
-            self._db.execute("PRAGMA query_only = ON").close()
+            self._statement("PRAGMA query_only = ON")
             self._query_only = True
-            self._db.execute("BEGIN").close()
-            self._db.execute("PRAGMA schema_version").close()
+            self._statement("BEGIN")
+            self._statement("PRAGMA schema_version")
         else:
-            self._db.execute("BEGIN IMMEDIATE").close()
+            self._statement("BEGIN IMMEDIATE")
 
     async def begin(self, isolation: str, read_only: bool) -> None:
         # SQLite transactions are serializable: every level is satisfied by the strongest.
@@ -331,6 +461,18 @@ class SqliteConnection:
             await self._call(self._db.close)
         finally:
             self._thread.shutdown(wait=False)
+
+
+_BINDINGS_COUNT = re.compile(r"uses (\d+) and there are (\d+) supplied|has (\d+) bindings but")
+
+
+def _wrong_count(message: str) -> str:
+    """apsw's message for a wrong number of parameters, said plainly."""
+    found = _BINDINGS_COUNT.search(message)
+    if found is None:
+        return f"wrong parameters: {message}"
+    wanted, given = (found[1], found[2]) if found[1] is not None else (found[3], "0")
+    return f"wrong number of parameters: the statement takes {wanted}, {given} given"
 
 
 @attrs.define
@@ -347,23 +489,25 @@ class SqliteDriver:
     def in_memory(self) -> bool:
         return self.file == ":memory:" or "mode=memory" in self.file
 
-    def _open(self) -> tuple[sqlite3.Connection, bool]:
+    def _open(self) -> tuple[apsw.Connection, bool]:
         """A connection with its PRAGMAs, and whether its transactions may run inline."""
-        db = sqlite3.connect(
-            self.file,
-            isolation_level=None,  # we issue BEGIN/COMMIT ourselves
-            check_same_thread=False,  # used by its own worker thread only
-            detect_types=sqlite3.PARSE_DECLTYPES,
-            cached_statements=256,
-            uri=self.file.startswith("file:"),
-        )
-        pragmas = {"busy_timeout": 5000, "foreign_keys": "ON"}
-        if not self.in_memory:
-            pragmas["journal_mode"] = "WAL"
-        pragmas.update(self.options)
-        for name, value in pragmas.items():
-            db.execute(f"PRAGMA {name} = {value}").close()
-        journal = db.execute("PRAGMA journal_mode").fetchone()[0]
+        flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+        if self.file.startswith("file:"):
+            flags |= apsw.SQLITE_OPEN_URI
+        # No implicit transactions in apsw: we issue BEGIN/COMMIT ourselves. Used by its
+        # own worker thread, and inline by its transaction's caller, never both at once.
+        db = apsw.Connection(self.file, flags=flags, statementcachesize=256)
+        try:
+            pragmas = {"busy_timeout": 5000, "foreign_keys": "ON"}
+            if not self.in_memory:
+                pragmas["journal_mode"] = "WAL"
+            pragmas.update(self.options)
+            for name, value in pragmas.items():
+                db.execute(f"PRAGMA {name} = {value}").fetchall()
+            journal = db.execute("PRAGMA journal_mode").fetchall()[0][0]
+        except BaseException:
+            db.close()
+            raise
         return db, self.in_memory or str(journal).lower() == "wal"
 
     async def connect(self) -> Connection:
@@ -379,23 +523,22 @@ class SqliteDriver:
         message = str(exc)
         if isinstance(exc, ActorError):
             return exc, False
-        if isinstance(exc, sqlite3.IntegrityError):
+        if isinstance(exc, apsw.ConstraintError | apsw.MismatchError):
             return errors.error(errors.CONFLICT, f"constraint violation: {message}"), False
-        if isinstance(exc, sqlite3.OperationalError):
-            lowered = message.lower()
-            if "locked" in lowered or "busy" in lowered:
-                return unavailable(f"database is busy: {message}"), False
-            if "unable to open" in lowered or "disk i/o" in lowered:
-                return unavailable(f"cannot open database {self.file}: {message}"), True
-            if "attempt to write a readonly database" in lowered:
-                return errors.error(errors.PERMISSION_DENIED, message), False
+        if isinstance(exc, apsw.BusyError | apsw.LockedError):
+            return unavailable(f"database is busy: {message}"), False
+        if isinstance(exc, apsw.CantOpenError | apsw.IOError | apsw.ConnectionClosedError):
+            return unavailable(f"cannot open database {self.file}: {message}"), True
+        if isinstance(exc, apsw.ReadOnlyError):
+            return errors.error(errors.PERMISSION_DENIED, message), False
+        if isinstance(exc, apsw.BindingsError):
+            return invalid(_wrong_count(message)), False
+        if isinstance(exc, apsw.Error):
             return invalid(f"SQL error: {message}"), False
-        if isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError | sqlite3.DataError):
-            if "number of bindings" in message:
-                message = f"wrong number of parameters: {message}"
-            return invalid(message), False
         if isinstance(exc, OverflowError):
             return invalid(f"parameter out of range: {message}"), False
+        if isinstance(exc, TypeError) and "binding" in message:
+            return invalid(message), False
         return errors.error(errors.INTERNAL, f"{type(exc).__name__}: {message}"), False
 
     @staticmethod
@@ -851,18 +994,18 @@ class Transaction:
     def statements_now(
         self,
         budget: float | None,
-        values_of: Callable[[tuple[Any, ...]], list[Any]],
+        param: Callable[[Any], Any],
         rows_out: Callable[[list[Row]], Any],
     ) -> PrepareNow | None:
         """The function that prepares this transaction's statements to run on the calling
         thread (`PrepareNow`, `RunNow`), for a driver and journal that allow it (SQLite
-        with WAL or in memory), else None. `values_of` converts the parameters of a call;
-        `rows_out` the rows of a query. SQLite interrupts a statement past `budget` seconds
-        of CPU (None: no limit)."""
+        with WAL or in memory), else None. `param` converts a parameter that is not a
+        number, boolean, nil or string (`sqltypes.param`); `rows_out` the rows of a query.
+        SQLite interrupts a statement past `budget` seconds of CPU (None: no limit)."""
         conn = self._conn
         if not isinstance(conn, SqliteConnection) or not conn.inline:
             return None
-        return conn.statements_now(self, budget, values_of, rows_out)
+        return conn.statements_now(self, budget, param, rows_out)
 
     def failed_now(
         self, exc: Exception, interrupted: bool, still_open: bool, budget: float | None

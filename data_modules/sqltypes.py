@@ -102,28 +102,6 @@ def param(value: Any) -> Any:
     raise invalid(f"cannot bind a {lua_type_name(value)} as a SQL parameter")
 
 
-_PLAIN = frozenset({int, float, bool, type(None)})
-
-
-def values(args: tuple[Any, ...]) -> list[Any]:
-    """The parameters of an inline statement, passed as arguments (nil is NULL): `param`
-    for each, with the common cases (numbers, booleans, nil, UTF-8 strings) written out
-    here, which halves its cost per statement (a loop instead of a comprehension and a
-    call per string)."""
-    out = []
-    for value in args:
-        cls = type(value)
-        if cls is bytes:
-            try:  # noqa: SIM105 (contextlib.suppress costs a context manager per string)
-                value = value.decode()  # UTF-8; naming it costs a codec lookup per call
-            except UnicodeDecodeError:
-                pass
-        elif cls not in _PLAIN:
-            value = param(value)
-        out.append(value)
-    return out
-
-
 def params(table: Any) -> list[Any]:
     """The `params` array of a call (nil: none). Holes are NULL."""
     if table is None:

@@ -341,3 +341,107 @@ async def test_a_slow_query_does_not_block_the_event_loop(tmp_path):
     assert v["n"] == 2_000_000, v
     assert v["ms"] >= 100, v  # the query took long enough to matter
     assert v["ticks"] >= v["ms"] // 10 // 4, v  # the ticker kept running meanwhile
+
+
+async def test_one_statement_per_sql_text(tmp_path):
+    """A text with a second statement after its first is refused, on every path (the
+    database's, a transaction's inline runner, prepare), before any of it runs: the
+    driver would run them all, so `...; COMMIT` would end a transaction behind its back.
+    A trailing semicolon or comment is still one statement."""
+    event = await run_sql(
+        tmp_path,
+        """
+        local sql = require("sql")
+        return function()
+          local out = {}
+          local db = assert(sql.get("test:db"))
+          assert(db:execute("CREATE TABLE t (v)"))
+          local _, e1 = db:execute("INSERT INTO t VALUES (1); DROP TABLE t")
+          out.db_execute, out.msg = e1 and e1:kind(), e1 and e1:message()
+          local _, e2 = db:query("SELECT 1 AS a; SELECT 2 AS b")
+          out.db_query = e2 and e2:kind()
+          local _, e3 = db:prepare("SELECT 1; DELETE FROM t")
+          out.db_prepare = e3 and e3:kind()
+          out.trailing = assert(db:query("SELECT 1 AS one; -- done\\n"))[1].one
+          local tx = assert(db:begin())
+          assert(tx:execute("INSERT INTO t VALUES (?)", {2}))
+          local _, e4 = tx:execute("INSERT INTO t VALUES (3); COMMIT")
+          out.tx_execute = e4 and e4:kind()
+          local _, e5 = tx:query("SELECT 1; COMMIT")
+          out.tx_query = e5 and e5:kind()
+          local _, e6 = tx:prepare("SELECT 1;\\n COMMIT")
+          out.tx_prepare = e6 and e6:kind()
+          assert(tx:rollback())  -- still open: none of it committed
+          out.n = assert(db:query("SELECT count(*) AS n FROM t"))[1].n
+          return out
+        end
+        """,
+    )
+    assert event.error is None, event.error
+    v = event.value
+    assert v["db_execute"] == v["db_query"] == v["db_prepare"] == "Invalid", v
+    assert v["tx_execute"] == v["tx_query"] == v["tx_prepare"] == "Invalid", v
+    assert "one SQL statement at a time" in v["msg"]
+    assert v["trailing"] == 1 and v["n"] == 0
+
+
+async def test_rows_affected_counts_only_the_statement_itself(tmp_path):
+    """`rows_affected` is the rows an INSERT, UPDATE, DELETE (or a WITH that writes)
+    changed, and 0 for anything else, right after DML too (SQLite's own count keeps the
+    last DML statement's through a CREATE or a SELECT), parked and inline alike."""
+    event = await run_sql(
+        tmp_path,
+        """
+        local sql = require("sql")
+        return function()
+          local db = assert(sql.get("test:db"))
+          local counts = {}
+          local function count(r) counts[#counts + 1] = assert(r).rows_affected end
+          count(db:execute("CREATE TABLE t (v)"))
+          count(db:execute("INSERT INTO t VALUES (1), (2), (3)"))
+          count(db:execute("CREATE INDEX t_v ON t (v)"))
+          count(db:execute("SELECT * FROM t"))
+          local tx = assert(db:begin())
+          count(tx:execute("UPDATE t SET v = v + 10 WHERE v >= ?", {2}))
+          count(tx:execute("CREATE TABLE u (x)"))
+          count(tx:execute("WITH s(x) AS (VALUES (7), (8)) INSERT INTO u SELECT x FROM s"))
+          count(tx:execute("SELECT count(*) FROM t"))
+          count(tx:execute("INSERT INTO u VALUES (9) RETURNING x"))
+          count(tx:execute("DELETE FROM u -- all of them"))
+          assert(tx:commit())
+          return counts
+        end
+        """,
+    )
+    assert event.error is None, event.error
+    assert event.value == [0, 3, 0, 0, 2, 0, 2, 0, 1, 3]
+
+
+async def test_json_and_boolean_columns_by_declared_type(tmp_path):
+    """Columns declared JSON/JSONB (any case) decode, BOOLEAN/BOOL become booleans, NULL
+    stays nil, through an alias too, on the database's path and a transaction's."""
+    event = await run_sql(
+        tmp_path,
+        """
+        local sql = require("sql")
+        return function()
+          local db = assert(sql.get("test:db"))
+          assert(db:execute("CREATE TABLE j (a JSON, b BOOLEAN, c json, d bool, e TEXT)"))
+          assert(db:execute([[INSERT INTO j VALUES ('{"x": 1}', 0, 5, '0', '[1]'),
+                                                   (NULL, 1, '[2]', 1, NULL)]]))
+          local function read(target)
+            local rows = assert(target:query("SELECT a, b AS flag, c, d, e FROM j ORDER BY rowid"))
+            local r1, r2 = rows[1], rows[2]
+            return {r1.a.x, r1.flag, r1.c, r1.d, r1.e, r2.a == nil, r2.flag, r2.c[1], r2.d, r2.e == nil}
+          end
+          local parked = read(db)
+          local tx = assert(db:begin())
+          local inline = read(tx)
+          assert(tx:commit())
+          return {parked = parked, inline = inline}
+        end
+        """,
+    )
+    assert event.error is None, event.error
+    expected = [1, False, 5, False, "[1]", True, True, 2, True, True]
+    assert event.value == {"parked": expected, "inline": expected}
