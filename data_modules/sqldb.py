@@ -317,10 +317,13 @@ class SqliteConnection:
             return None, error.error, interrupted
 
         def runner(is_query: bool, sql: str) -> RunNow:
-            shape: _Shape | None = None  # found at its first run (the thread may be busy now)
+            # Its text's `_Shape`, found at its first run (the thread may be busy now),
+            # kept as two plain booleans (no attribute look-up per statement).
+            counts: bool | None = None
+            drains = False
 
             def run(*params: Any) -> Any:
-                nonlocal shape
+                nonlocal counts, drains
                 if tx.state != ACTIVE:
                     return None, tx.inactive().error, False
                 if tx.busy or not db.in_transaction:
@@ -344,12 +347,13 @@ class SqliteConnection:
                         values.append(value)
                     if is_query:
                         return rows_out(run_query(sql, values))
-                    if shape is None:
+                    if counts is None:
                         shape = shape_of(sql)
+                        counts, drains = shape.changes, shape.rows
                     execute(sql, values)
-                    if shape.rows:
+                    if drains:
                         drain()  # RETURNING: no statement left half-run in the transaction
-                    return last_id(), changes() if shape.changes else 0
+                    return last_id(), changes() if counts else 0
                 except Exception as exc:
                     return failed(exc)
 

@@ -133,6 +133,13 @@ async def test_errors_of_inline_statements(tmp_path):
           out.named = e5:kind()
           local _, e6 = tx:execute("INSERT INTO k (v) VALUES (?)", "not a table")
           out.params = e6:kind()
+          -- a named key beside an array of each length the runner call is written for
+          out.mixed = {}
+          for i, p in ipairs({{"a", v = 1}, {"a", "b", v = 1}, {"a", "b", "c", v = 1},
+                              {"a", "b", "c", "d", v = 1}}) do
+            local _, e = tx:execute("INSERT INTO k (v) VALUES (?)", p)
+            out.mixed[i] = e:kind() == "Invalid" and e:message():find("named") ~= nil
+          end
           -- an array whose keys sit in the hash part (visited 2, 1) is an array; a hole
           -- is NULL, as on the parked path
           assert(tx:execute("INSERT INTO k (v, n) VALUES (?, ?)", {[2] = 7, [1] = "backwards"}))
@@ -157,6 +164,7 @@ async def test_errors_of_inline_statements(tmp_path):
     assert v["constraint"] == "Conflict"
     assert v["count"] == "Invalid" and "number of" in v["count_msg"]
     assert v["fn"] == v["named"] == v["params"] == "Invalid"
+    assert v["mixed"] == [True, True, True, True]
     assert v["null"] == "Conflict"  # NOT NULL
     assert v["committed"] == v["committed_query"] == "Invalid"
     assert "already committed" in v["committed_msg"]
