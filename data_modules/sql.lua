@@ -136,14 +136,8 @@ local function query_with(run, self, q, params)
   end
   return parked_query(self, q, params)
 end
-local function execute_with(run, self, q, params)
-  if run then
-    local id, count, fatal = run_with(run, params)
-    if id then return {last_insert_id = id, rows_affected = count} end
-    if id == nil then return failed(count, fatal) end
-  end
-  return parked_execute(self, q, params)
-end
+-- (An execute's is written out in `tx_execute` and `STMT:execute`, the hot path of bulk
+-- inserts: a Lua call less per statement, 0.06-0.08 µs of ~2 with the count hook on.)
 
 local function tx_query(self, q, params)
   local run = QUERIES[self][q]
@@ -153,7 +147,12 @@ end
 local function tx_execute(self, q, params)
   local run = EXECS[self][q]
   if run == nil then run = runner(self, false, q) end
-  return execute_with(run, self, q, params)
+  if run then
+    local id, count, fatal = run_with(run, params)
+    if id then return {last_insert_id = id, rows_affected = count} end
+    if id == nil then return failed(count, fatal) end
+  end
+  return parked_execute(self, q, params)
 end
 
 local function prepare(self, q)
@@ -206,7 +205,12 @@ end
 function STMT:execute(params)
   local run = STMT_EXEC[self]
   if run == nil then run = stmt_runner(self, false) end
-  return execute_with(run, self, nil, params)
+  if run then
+    local id, count, fatal = run_with(run, params)
+    if id then return {last_insert_id = id, rows_affected = count} end
+    if id == nil then return failed(count, fatal) end
+  end
+  return parked_execute(self, nil, params)
 end
 function STMT:close()
   STMT_TX[self], STMT_QUERY[self], STMT_EXEC[self] = nil, false, false

@@ -324,9 +324,9 @@ class SqliteConnection:
 
             def run(*params: Any) -> Any:
                 nonlocal counts, drains
-                if tx.state != ACTIVE:
-                    return None, tx.inactive().error, False
-                if tx.busy or not db.in_transaction:
+                if tx.busy or not db.in_transaction:  # (`busy` too once it has ended)
+                    if tx.state != ACTIVE:
+                        return None, tx.inactive().error, False
                     return NOT_NOW
                 self._started = 0.0
                 try:
@@ -933,7 +933,9 @@ class Transaction:
         self._lock = asyncio.Lock()
         self.busy = 0
         """Calls waiting for the lock, holding it or on the connection's thread: while
-        there are any, no statement runs inline (it would overtake them)."""
+        there are any, no statement runs inline (it would overtake them). One more from
+        its end on (`_finish`), so that an inline runner, which finds it 0 before it runs
+        anything, needs no other look to know the transaction is still active."""
         self.state = ACTIVE
 
     def inactive(self) -> ActorError:
@@ -1071,6 +1073,7 @@ class Transaction:
         if self.state != ACTIVE:
             return
         self.state = state
+        self.busy += 1
         self.db.pool.release(self._conn, self._owner, broken)
 
     async def abandon(self) -> None:
