@@ -445,3 +445,26 @@ async def test_json_and_boolean_columns_by_declared_type(tmp_path):
     assert event.error is None, event.error
     expected = [1, False, 5, False, "[1]", True, True, 2, True, True]
     assert event.value == {"parked": expected, "inline": expected}
+
+
+async def test_a_database_that_cannot_be_opened_is_unavailable(tmp_path):
+    """A file SQLite cannot open (here: its directory does not exist) fails each call
+    `Unavailable`, retryable, naming the file; the process goes on."""
+    event = await run_sql(
+        tmp_path,
+        """
+        local sql = require("sql")
+        return function()
+          local db = assert(sql.get("test:db"))
+          local _, err = db:query("SELECT 1")
+          local _, again = db:begin()
+          return {kind = err:kind(), retryable = err:retryable(), msg = err:message(),
+                  again = again:kind()}
+        end
+        """,
+        entries=[db_entry("no/such/dir/app.db")],
+    )
+    assert event.error is None, event.error
+    v = event.value
+    assert v["kind"] == v["again"] == "Unavailable" and v["retryable"] is True, v
+    assert "app.db" in v["msg"], v
