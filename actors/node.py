@@ -96,11 +96,10 @@ class Node:
             return host
         return self._hosts.get(pid.host)
 
-    def answers_at_once(self, target: PID | str, *, sending: bool = False) -> bool:
+    def answers_at_once(self, target: PID | str) -> bool:
         """Whether operations on `target` (a PID, or a host name) complete without suspending
-        (`sending`: a send, which some hosts complete at once although other operations
-        suspend): its host is in memory, or there is none (they fail at once), so a caller on
-        a hot path may drive them synchronously."""
+        (a send: `send_work`): its host is in memory, or there is none (they fail at once), so
+        a caller on a hot path may drive them synchronously."""
         if isinstance(target, PID):
             host = self.route(target)
         else:
@@ -110,7 +109,7 @@ class Node:
                 return True
         if host is None:
             return True
-        return host.immediate_send if sending else host.in_memory
+        return host.in_memory
 
     def resolve(self, dest: str | PID) -> PID:
         """A PID string, a PID or a registered name; raises `Invalid` / `NotFound`.
@@ -161,10 +160,19 @@ class Node:
         """Send one message. `private=True` means the caller already made a fresh copy."""
         check_topic(topic)
         target = dest if type(dest) is PID else self.resolve(dest)
+        work, _ = self.send_work(sender, target, topic, payload if private else copy_value(payload))
+        await work
+
+    def send_work(
+        self, sender: PID | None, target: PID, topic: str, payload: Any
+    ) -> tuple[Coroutine[Any, Any, None], bool]:
+        """The send of a checked topic and a private payload to `target`, routed once: the
+        host's operation, and whether it completes without suspending (`immediate_send`),
+        so a caller on a hot path (`process.send` from Lua) may drive it synchronously."""
         host = self.route(target)
         if host is None:
             raise process_not_found(target)
-        await host.send(target, Message(topic, payload if private else copy_value(payload), sender))
+        return host.send(target, Message(topic, payload, sender)), host.immediate_send
 
     async def spawn(self, host_name: str, request: SpawnRequest) -> PID:
         """Spawn on a host of this node, or on `node@host` of another node."""

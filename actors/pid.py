@@ -38,8 +38,7 @@ class PID:
     @property
     def incarnation(self) -> str:
         """The boot of its node a local-host PID was made in (`""` for other PIDs)."""
-        counter, dot, incarnation = self.id.partition(".")
-        return incarnation if dot and counter.startswith("0x") else ""
+        return _incarnation(self.id)
 
     @staticmethod
     def is_pid_string(text: str) -> bool:
@@ -49,6 +48,14 @@ class PID:
 
 def _format(node: str, host: str, id_: str) -> str:
     return f"{{{node}@{host}|{id_}}}" if node else f"{{{host}|{id_}}}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _incarnation(id_: str) -> str:
+    """Cached: every send to another node checks it (`RemoteNode.reaches`), on the path of
+    each message between nodes."""
+    counter, dot, incarnation = id_.partition(".")
+    return incarnation if dot and counter.startswith("0x") else ""
 
 
 @functools.lru_cache(maxsize=65536)

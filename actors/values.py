@@ -8,7 +8,7 @@ values that must survive the trip as the same kind of value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
@@ -73,13 +73,6 @@ def pack_value(value: Any) -> bytes:
 
 def unpack_value(data: bytes) -> Any:
     return msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
-
-
-def unpack_stream(data: bytes) -> Iterator[Any]:
-    """The values of several wire forms written one after the other."""
-    unpacker = msgpack.Unpacker(ext_hook=_ext_hook, raw=False, strict_map_key=False)
-    unpacker.feed(data)
-    return iter(unpacker)
 
 
 def copy_value(value: Any) -> Any:

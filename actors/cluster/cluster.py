@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -42,7 +43,7 @@ from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
 from actors.messages import EXIT, Event, Message, exit_event
 from actors.pid import PID
-from actors.values import pack_value, unpack_stream
+from actors.values import pack_value, unpack_value
 
 if TYPE_CHECKING:
     from actors.node import Node
@@ -181,30 +182,30 @@ class Cluster:
     def max_frame(self) -> int:
         return self.max_payload - _HEADER_ROOM
 
-    def batches(self, frames: list[bytes]) -> Iterator[bytes]:
-        """Frames joined into as few NATS messages as fit (room left for the header)."""
+    def batches(self, frames: list[bytes]) -> Iterator[tuple[int, bytes]]:
+        """Frames joined into as few NATS messages as fit (room left for the header), with
+        the count of frames in each."""
         limit = self.max_frame
         batch: list[bytes] = []
         size = 0
         for frame in frames:
             if size + len(frame) > limit and batch:
-                yield b"".join(batch)
+                yield len(batch), b"".join(batch)
                 batch, size = [], 0
             batch.append(frame)
             size += len(frame)
         if batch:
-            yield b"".join(batch)
+            yield len(batch), b"".join(batch)
 
-    def header(self, seq: int) -> bytes:
-        """What starts every batch: who sends it, and its place in the stream to the peer
-        (`[name, incarnation, seq]`: the packed name and incarnation made once)."""
+    def header(self, seq: int, count: int) -> bytes:
+        """What starts every batch of `count` frames: a batch is one msgpack array
+        `[name, incarnation, seq, frame...]` (one `unpackb` on arrival, not a streaming
+        unpacker per batch), so the header is the array's marker, who sends it (packed
+        once) and the batch's place in the stream to the peer."""
         head = self._header_head
         if head is None:
-            # A msgpack array of three: its marker, then the two fixed items packed.
-            head = self._header_head = (
-                b"\x93" + pack_value(self.name) + pack_value(self.node.incarnation)
-            )
-        return head + pack_value(seq)
+            head = self._header_head = pack_value(self.name) + pack_value(self.node.incarnation)
+        return _array_marker(count + 3) + head + pack_value(seq)
 
     async def publish(self, subject: str, data: bytes) -> None:
         try:
@@ -338,9 +339,11 @@ class Cluster:
     def _take_batch(self, data: bytes) -> None:
         """A batch seen before (sent again after a reconnection) is dropped; one that comes
         early waits for the missing ones."""
-        items = unpack_stream(data)
         try:
-            name, incarnation, seq = next(items)
+            items = unpack_value(data)
+            if type(items) is not list or len(items) < 3:
+                raise ValueError("not a batch")
+            name, incarnation, seq = items[0], items[1], items[2]
         except Exception:
             log.warning("node %s dropped a malformed batch", self.name)
             return
@@ -364,8 +367,9 @@ class Cluster:
             peer.resend_asked = peer.received + 1
             peer.queue([wire.RESEND])
 
-    def _apply_batch(self, peer: RemoteNode, frames: Iterator[Any]) -> None:
-        for frame in frames:
+    def _apply_batch(self, peer: RemoteNode, items: list[Any]) -> None:
+        """The frames of a batch (`items`: its array, the header first)."""
+        for frame in itertools.islice(items, 3, None):
             try:
                 self._apply(peer, frame)
             except Exception:
@@ -557,6 +561,15 @@ class _Inline(asyncio.Queue):  # type: ignore[type-arg]
 
 async def _never_called(msg: Msg) -> None:
     """The frames subscription's callback: its messages go to `_Inline` instead."""
+
+
+def _array_marker(length: int) -> bytes:
+    """The msgpack marker of an array of `length` items."""
+    if length < 16:
+        return bytes((0x90 | length,))
+    if length < 0x10000:
+        return b"\xdc" + length.to_bytes(2, "big")
+    return b"\xdd" + length.to_bytes(4, "big")
 
 
 def _noproc(pid: PID) -> Event:

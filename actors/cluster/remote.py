@@ -94,7 +94,7 @@ class RemoteNode(Host):
         """A frame left at once in this pass of the event loop: later ones are batched."""
         self.sent = 0
         """Sequence number of the last batch sent to this node."""
-        self.unacknowledged: deque[tuple[int, bytes]] = deque()
+        self.unacknowledged: deque[tuple[int, int, bytes]] = deque()
         """Batches sent but not yet acknowledged by its heartbeats: sent again after a
         reconnection, since NATS may have lost them."""
         self.received = 0
@@ -147,19 +147,20 @@ class RemoteNode(Host):
         if not frames:
             return
         self._out = []
-        # A lone frame (a ping-pong, a reply) is a batch of its own: no joining.
-        batches = frames if len(frames) == 1 else self.cluster.batches(frames)
-        for batch in batches:
-            self._publish(batch)
+        if len(frames) == 1:  # a ping-pong, a reply: a batch of its own, no joining
+            self._publish(1, frames[0])
+            return
+        for count, batch in self.cluster.batches(frames):
+            self._publish(count, batch)
 
-    def _publish(self, batch: bytes) -> None:
+    def _publish(self, count: int, batch: bytes) -> None:
         self.sent += 1
-        self.unacknowledged.append((self.sent, batch))
-        self._publish_again(self.sent, batch)
+        self.unacknowledged.append((self.sent, count, batch))
+        self._publish_again(self.sent, count, batch)
 
-    def _publish_again(self, seq: int, batch: bytes) -> None:
+    def _publish_again(self, seq: int, count: int, batch: bytes) -> None:
         cluster = self.cluster
-        cluster.publish_command(pub_command(self._pub_head, cluster.header(seq) + batch))
+        cluster.publish_command(pub_command(self._pub_head, cluster.header(seq, count) + batch))
 
     def acknowledged(self, seq: int) -> None:
         while self.unacknowledged and self.unacknowledged[0][0] <= seq:
@@ -168,8 +169,8 @@ class RemoteNode(Host):
     def send_again(self) -> None:
         """After a reconnection: every batch not acknowledged yet (the peer drops those it
         has, so nothing is applied twice)."""
-        for seq, batch in self.unacknowledged:
-            self._publish_again(seq, batch)
+        for seq, count, batch in self.unacknowledged:
+            self._publish_again(seq, count, batch)
 
     async def request(self, op: str, *args: Any) -> Any:
         """Ask node `name` to do `op` and wait for its answer (Unavailable if it goes down)."""

@@ -32,12 +32,15 @@ class ProcessFunctions:
 
     # -- addressing ----------------------------------------------------------------------------
 
-    def _target(self, dest: Any, sending: bool = False) -> tuple[PID, bool]:
-        """Resolve a destination and say whether its host answers synchronously."""
+    def _resolve(self, dest: Any) -> PID:
         if not isinstance(dest, bytes | str):
             raise InvalidError("destination must be a PID or a name")
-        pid = self.node.resolve(text(dest))
-        return pid, self.node.answers_at_once(pid, sending=sending)
+        return self.node.resolve(text(dest))
+
+    def _target(self, dest: Any) -> tuple[PID, bool]:
+        """Resolve a destination and say whether its host answers synchronously."""
+        pid = self._resolve(dest)
+        return pid, self.node.answers_at_once(pid)
 
     @awaitable
     def _op(self, dest: Any, make_work: Any) -> Reply:
@@ -51,8 +54,8 @@ class ProcessFunctions:
         process = self.host.current
         name = check_topic(topic)
         payload = from_lua(value)
-        target, sync = self._target(dest, sending=True)
-        work = self.node.send(process.pid, target, name, payload, private=True)
+        target = self._resolve(dest)
+        work, sync = self.node.send_work(process.pid, target, name, payload)
         return self.host.call(work, sync)
 
     # -- spawning -------------------------------------------------------------------------------
