@@ -9,6 +9,11 @@ local pairs, pcall, setmetatable, type = pairs, pcall, setmetatable, type
 local py_call, py_async = py.call, py.async
 local py_result, py_error, py_cancel = py.result, py.error, py.cancel
 local py_is_complete, py_is_canceled = py.is_complete, py.is_canceled
+-- Workflows only (temporal_host/wf_modules/funcs.py): `funcs.call` without an executor hands
+-- the caller's task, the target and the exported arguments to one Python function that
+-- issues the activity, instead of the executor's seven fields and an argument table that
+-- Python reads back element by element. Nil for processes.
+local py_plain, running, unpack = py.call_plain, rt.running, table.unpack
 
 local function invalid(message)
   return errors.new({kind = errors.INVALID, message = message, retryable = false})
@@ -101,7 +106,13 @@ function Executor:call(target, ...) return call(self, target, ...) end
 function Executor:async(target, ...) return async(self, target, ...) end
 
 local funcs = {}
-function funcs.call(target, ...) return call(NONE, target, ...) end
+function funcs.call(target, ...)
+  if py_plain == nil then return call(NONE, target, ...) end
+  local args, err = export_args(...)
+  if not args then return nil, err end
+  local ctx, task = running()
+  return await(py_plain(ctx, task, target, unpack(args, 1, args.n)))
+end
 function funcs.async(target, ...) return async(NONE, target, ...) end
 function funcs.new() return setmetatable({}, EXECUTOR_MT) end
 return funcs

@@ -176,12 +176,17 @@ class Commands:
         A call site adding nothing (the usual `funcs.call`) shares one copy of the
         workflow's, made once per run; nothing writes to it (it only becomes a header)."""
         if extra is None and actor is None and scope is None:
-            return self._plain_context
+            return self.plain_context
         return derive_context(self.run.context, extra, actor, scope)
 
     @functools.cached_property
-    def _plain_context(self) -> Mapping[str, Any]:
+    def plain_context(self) -> Mapping[str, Any]:
         return derive_context(self.run.context)
+
+    @functools.cached_property
+    def _plain_header(self) -> Header:
+        """The header of the calls with the plain context, made once per run."""
+        return Header(self.plain_context)
 
     async def _local(self, activity: str, arg: Any, result_type: type | None = None) -> Any:
         handle = workflow.start_local_activity(
@@ -218,7 +223,8 @@ class Commands:
         entry = self.registry.get(target)
         local, arguments = self._activity_plan(target, entry, call_options)
         args = [RawValue(encode(value)) for value in values]
-        with outbound(Header(context)):
+        header = self._plain_header if context is self.plain_context else Header(context)
+        with outbound(header):
             if local:
                 handle = workflow.start_local_activity(
                     target, args=args, result_type=RawValue, **arguments
