@@ -40,13 +40,14 @@ from actors.pid import PID, SYSTEM
 from actors.registry import Entry
 from corelib import gotime
 from corelib.gotime import UTC, GoTime
+from lua_bindings.channels import KERNEL
 from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import text
 from lua_bindings.host import LuaHost
 from lua_bindings.modules.time import Action
 from lua_bindings.plugin import lua_app
 from lua_bindings.process import LuaProcess
-from lua_bindings.scheduler import Scheduler, Waiter
+from lua_bindings.scheduler import _AS_IS, Scheduler, Waiter
 from lua_bindings.state import LuaState
 from temporal_host import diagnosis, limits, protocol
 from temporal_host.diagnosis import WorkflowTaskFailure
@@ -60,7 +61,7 @@ from temporal_host.interceptors import (
 from temporal_host.limits import Warnings
 from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
-from temporal_host.wf_modules.commands import Commands, Phase, encode
+from temporal_host.wf_modules.commands import Commands, Phase, Wake, encode
 from temporal_host.wf_modules.workflow import info_table
 
 if TYPE_CHECKING:
@@ -97,12 +98,50 @@ class WorkflowScheduler(Scheduler):
         """Nothing ready, nothing due, no process running: a run may end here."""
         return not self.busy and not self._due and self.current is None
 
-    def run_ready(self) -> None:
-        """Run every ready coroutine until all are blocked, then the due actions, and again
-        until nothing is left (an action may make a coroutine ready)."""
+    wake_run: Any
+    """wf_env.lua's `wake_run`, set by the host."""
+
+    def defer_wake(self, wake: Wake, wakes: list[Any]) -> None:
+        """Fire `wake`'s waiter as `Waiter.fire` and `resume` do, but append the kernel's
+        `wake` arguments (context, task, count, values...) to `wakes` instead of calling it:
+        `run_ready` or `wake_now` passes them to Lua."""
+        waiter = wake.waiter
+        if waiter.done:
+            return
+        waiter.done = True
+        process = waiter.process
+        if not process.alive:
+            return
+        to_lua = self._kernel().to_lua
+        values = [v if type(v) in _AS_IS else to_lua(v) for v in wake.values]
+        wakes += (process.lua_context, waiter.task, len(values), *values)
+
+    def wake_now(self, wakes: list[Any]) -> None:
+        """Apply deferred wakes now, in their order (before anything else calls Lua)."""
+        wake, i = self._kernel().wake, 0
+        while i < len(wakes):
+            n = wakes[i + 2]
+            wake(wakes[i], wakes[i + 1], *wakes[i + 3 : i + 3 + n])
+            i += 3 + n
+        wakes.clear()
+
+    def _wake_and_run(self, wakes: list[Any]) -> bool:
+        """`wake_now` and `run_batch`, in one call into Lua."""
+        outer, KERNEL.state = KERNEL.state, self._kernel()
+        try:
+            return bool(self.wake_run(_ALL, *wakes))
+        finally:
+            KERNEL.state = outer
+
+    def run_ready(self, wakes: list[Any] | None = None) -> None:
+        """Apply `wakes` (deferred by `defer_wake`) and run every ready coroutine until all
+        are blocked, then the due actions, and again until nothing is left (an action may
+        make a coroutine ready)."""
         while True:
-            while self.run_batch(_ALL):
-                pass
+            ready = self._wake_and_run(wakes) if wakes else self.run_batch(_ALL)
+            wakes = None
+            while ready:
+                ready = self.run_batch(_ALL)
             if not self._due:
                 return
             due, self._due = self._due, deque()
@@ -231,7 +270,7 @@ class WorkflowLuaHost(LuaHost):
         )
         self._started_ns = 0
         self._unbound_time_source = self.time_source
-        self._reseed = self.state.run_module_source(
+        self._reseed, self.scheduler.wake_run = self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
 
@@ -374,11 +413,21 @@ class WorkflowRun:
         return any(self._queues)
 
     def step(self) -> None:
-        """Apply the queued events in batch order, then run Lua until it blocks."""
+        """Apply the queued events in batch order, then run Lua until it blocks. Answers
+        (`Wake`) are passed to Lua with the run that follows them, in one call; any other
+        event first applies the answers before it, so Lua sees everything in queue order."""
+        scheduler = self.host.scheduler
+        wakes: list[Any] = []
         for queue in self._queues:
             while queue:
-                queue.popleft()()
-        self.host.scheduler.run_ready()
+                action = queue.popleft()
+                if type(action) is Wake:
+                    scheduler.defer_wake(action, wakes)
+                else:
+                    if wakes:
+                        scheduler.wake_now(wakes)
+                    action()
+        scheduler.run_ready(wakes)
         self.raise_task_failure()
 
     def close(self) -> None:

@@ -289,7 +289,10 @@ class Commands:
                 value, error = decode(handle.result()), None
             except Exception as exc:
                 value, error = None, failure_error(exc)
-            run.post(phase, lambda: done(value, error))
+            if type(done) is Answer:
+                run.post(phase, Wake(done.waiter, _answer_values(value, error)))
+            else:
+                run.post(phase, lambda: done(value, error))
 
         handle.add_done_callback(resolved)
 
@@ -648,13 +651,35 @@ def _outcome(result: Any) -> bool:
     raise ActorError.of(error) if error is not None else InternalError("operation failed")
 
 
-def answer(waiter: Waiter) -> Done:
-    """The `Done` that resumes `waiter` with `value` or `nil, err`."""
+class Answer:
+    """The `Done` that resumes `waiter` with `value` or `nil, err`. The pump recognises the
+    `Wake` it posts (`when_resolved`) and wakes the task in the same call into Lua that
+    runs the kernel (driver.py, `WorkflowRun.step`)."""
 
-    def done(value: Any, error: Error | None) -> None:
-        if error is None:
-            waiter.fire(value)
-        else:
-            waiter.fire(None, error)
+    __slots__ = ("waiter",)
 
-    return done
+    def __init__(self, waiter: Waiter) -> None:
+        self.waiter = waiter
+
+    def __call__(self, value: Any, error: Error | None) -> None:
+        self.waiter.fire(*_answer_values(value, error))
+
+
+class Wake:
+    """A posted answer: `waiter` fired with `values` when the pump applies it."""
+
+    __slots__ = ("values", "waiter")
+
+    def __init__(self, waiter: Waiter, values: tuple[Any, ...]) -> None:
+        self.waiter = waiter
+        self.values = values
+
+    def __call__(self) -> None:
+        self.waiter.fire(*self.values)
+
+
+def _answer_values(value: Any, error: Error | None) -> tuple[Any, ...]:
+    return (value,) if error is None else (None, error)
+
+
+answer = Answer
