@@ -25,7 +25,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from temporalio import workflow
@@ -65,6 +65,8 @@ from temporal_host.wf_modules.commands import Commands, Phase, Wake, encode
 from temporal_host.wf_modules.workflow import info_table
 
 if TYPE_CHECKING:
+    from temporalio.worker._workflow_instance import _WorkflowInstanceImpl
+
     from temporal_host.settings import WorkerSettings
 
 WORKFLOW_KINDS = ("workflow.lua",)
@@ -100,6 +102,8 @@ class WorkflowScheduler(Scheduler):
 
     wake_run: Any
     """wf_env.lua's `wake_run`, set by the host."""
+    deferring = False
+    """True while Python makes a call a task deferred (`_wake_and_run`)."""
 
     def defer_wake(self, wake: Wake, wakes: list[Any]) -> None:
         """Fire `wake`'s waiter as `Waiter.fire` and `resume` do, but append the kernel's
@@ -125,11 +129,28 @@ class WorkflowScheduler(Scheduler):
             i += 3 + n
         wakes.clear()
 
-    def _wake_and_run(self, wakes: list[Any]) -> bool:
-        """`wake_now` and `run_batch`, in one call into Lua."""
-        outer, KERNEL.state = KERNEL.state, self._kernel()
+    def _wake_and_run(self, wakes: Sequence[Any] = ()) -> bool:
+        """`wake_now` and `run_batch` in one call into Lua, then the call a task deferred
+        (`rt.defer_call`, wf_env.lua), made here before any other Lua code runs: its
+        immediate answer resumes that task first. True when something is ready."""
+        state = self._kernel()
+        outer, KERNEL.state = KERNEL.state, state
         try:
-            return bool(self.wake_run(_ALL, *wakes))
+            result = self.wake_run(_ALL, *wakes)
+            if type(result) is not tuple:
+                return bool(result)
+            ready, call, context, task, *args = result
+            self.deferring = True
+            try:
+                answer = call(context, task, *args)
+            finally:
+                self.deferring = False
+            if answer[0] == 0:
+                return bool(ready)
+            to_lua = state.to_lua
+            values = [v if type(v) in _AS_IS else to_lua(v) for v in answer[1:]]
+            state.wake_first(context, task, *values)
+            return True
         finally:
             KERNEL.state = outer
 
@@ -138,10 +159,10 @@ class WorkflowScheduler(Scheduler):
         are blocked, then the due actions, and again until nothing is left (an action may
         make a coroutine ready)."""
         while True:
-            ready = self._wake_and_run(wakes) if wakes else self.run_batch(_ALL)
+            ready = self._wake_and_run(wakes or ())
             wakes = None
             while ready:
-                ready = self.run_batch(_ALL)
+                ready = self._wake_and_run()
             if not self._due:
                 return
             due, self._due = self._due, deque()
@@ -270,7 +291,7 @@ class WorkflowLuaHost(LuaHost):
         )
         self._started_ns = 0
         self._unbound_time_source = self.time_source
-        self._reseed, self.scheduler.wake_run = self.state.run_module_source(
+        self._reseed, self.scheduler.wake_run, self.deferred_thread = self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
 
@@ -360,7 +381,7 @@ class WorkflowRun:
 
     def __init__(self, settings: WorkerSettings, entry: Entry, context: dict[str, Any]) -> None:
         info = workflow.info()
-        self.runtime = workflow._Runtime.current()
+        self.runtime = cast("_WorkflowInstanceImpl", workflow._Runtime.current())
         """The SDK's workflow instance: the pump and the history check call it directly,
         without the module functions' lookup of the running loop on every workflow task."""
         self.settings = settings
@@ -411,6 +432,18 @@ class WorkflowRun:
 
     def has_events(self) -> bool:
         return any(self._queues)
+
+    async def events(self) -> None:
+        """Wait until something is posted: `workflow.wait_condition(self.has_events)`
+        without what it adds per call for timeouts, summaries and event groups (a copied
+        context, two coroutines, metadata), none of which the pump uses. The condition sits
+        on the SDK instance's list like wait_condition's, so it is checked at the same
+        point (once the workflow's ready callbacks are drained) and the pump wakes at the
+        same point of every replay; cancellation reaches the awaiting task the same way."""
+        runtime = self.runtime
+        future = runtime.create_future()
+        runtime._conditions.append((self.has_events, future))
+        await future
 
     def step(self) -> None:
         """Apply the queued events in batch order, then run Lua until it blocks. Answers
@@ -698,7 +731,7 @@ class LuaWorkflow:
         run.start(values)
         while not run.done:
             try:
-                await run.runtime.workflow_wait_condition(run.has_events)
+                await run.events()
             except asyncio.CancelledError:
                 reason = workflow.cancellation_reason()
                 if reason is None or run.cancel_requested:

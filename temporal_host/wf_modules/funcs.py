@@ -9,6 +9,7 @@ reuse the stock read methods (`result`, `error`, `is_complete`, `is_canceled`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,10 @@ class ActivityCall:
 
 
 _CALL_IDS = itertools.count(1)
+
+_target_name = functools.lru_cache(maxsize=256)(call_target)
+"""`call_target` of the targets a worker's workflows call (as Lua passes them: bytes);
+a refused target raises every time (exceptions are not cached)."""
 
 
 def _arguments(args: Any) -> list[Any]:
@@ -109,7 +114,7 @@ class WorkflowFuncsFunctions(FuncsFunctions):
         run = self.workflow_host.run
         scheduler = run.host.scheduler
         try:
-            name = call_target(target)
+            name = _target_name(target)
             args = [from_lua(value) for value in values]
             waiter = Waiter(scheduler, scheduler.processes[context], task)
             commands = run.commands
