@@ -127,8 +127,6 @@ class Commands:
         self.child_seq = 0
         self.checked_attributes: set[str] = set()
         """Search attributes known to exist (checked in this run, so replays agree)."""
-        self._plans: dict[str, tuple[Entry | None, bool, dict[str, Any]]] = {}
-        """`_activity_plan` of calls without options, by target."""
 
     # Read once per run, when first needed (a run that never sends or starts a child does
     # not scan the registry): a registry change mid-run must not change routing decisions.
@@ -247,13 +245,14 @@ class Commands:
     def _activity_plan(
         self, target: str, entry: Entry | None, call_options: Mapping[str, Any]
     ) -> tuple[bool, dict[str, Any]]:
-        """(local?, the SDK's keyword arguments) of a call to `target`. Made once per run and
-        entry for calls without options of their own (a loop calling one activity), since
-        the settings and the entry's options do not change during a run; the SDK only reads
-        the arguments."""
+        """(local?, the SDK's keyword arguments) of a call to `target`. Made once per worker
+        and entry for calls without options of their own (a loop calling one activity, every
+        run of a workflow calling it), since the worker's settings never change and an entry
+        whose options change is a new entry (a redeploy); the SDK only reads the arguments."""
         plain = not call_options and entry is not None
+        plans = self.settings.activity_plans
         if plain:
-            known = self._plans.get(target)
+            known = plans.get(target)
             if known is not None and known[0] is entry:
                 return known[1], known[2]
         try:
@@ -271,7 +270,7 @@ class Commands:
                 retry, self.settings.queue, self.settings.activity_heartbeat
             )
         if plain:
-            self._plans[target] = (entry, local, arguments)
+            plans[target] = (entry, local, arguments)
         return local, arguments
 
     def when_resolved(self, handle: asyncio.Task[Any], done: Done, *, phase: Phase) -> None:
