@@ -7,7 +7,7 @@ process, and the pump that feeds it:
 
     run.start(args)                      # Lua runs until every coroutine is blocked
     while not run.done:
-        await workflow.wait_condition(run.has_events)
+        await run.events()               # workflow.wait_condition(run.has_events)
         run.step()                       # one batch, in the fixed order of §5.2, then Lua
 
 Lua code never waits on Temporal itself: a blocking call parks its coroutine and starts a
