@@ -271,6 +271,25 @@ end
 -- What Python reads when module code asks which process runs now: (context, task).
 function rt.running() return rt.current and rt.current.id or 0, current_task end
 
+-- Halting: a host whose Python side must act on what a task just asked before any other
+-- task runs (a workflow issuing its commands in order, temporal_host/wf_env.lua) calls
+-- `rt.halt()` from that task; the kernel stops after the task's resume, with the rest of
+-- the run queue as it was, and `rt.run` returns. `rt.wake_first` then answers a task ahead
+-- of everything ready, as if its call had returned in the same resume.
+local halted = false
+function rt.halt() halted = true end
+function rt.wake_first(id, task, ...)
+  local ctx = CONTEXTS[id]
+  if ctx == nil or ctx.tasks[task] == nil or not ctx.alive then return end
+  local h = ctx.h - 1
+  ctx.h, ctx[h] = h, {task = task, n = select("#", ...), ...}
+  if not ctx.queued then
+    ctx.queued = true
+    local qh = RUNQ.h - 1
+    RUNQ.h, RUNQ[qh] = qh, ctx
+  end
+end
+
 -- Channels Python creates (time.after, futures...) are kept strongly until the end of the
 -- resume that made them: by then the Lua side holds them, or nobody ever will.
 local NURSERY, nursery_used = {}, false
@@ -322,6 +341,15 @@ local function run_context(ctx)
       elseif co_status(co) == "dead" then
         end_task(ctx, id)  -- a task other than the main one: the process goes on
       end
+      if halted then
+        -- What is left of this context's queue runs first when the kernel runs again.
+        if ctx.alive and ctx.t >= ctx.h and not ctx.queued then
+          ctx.queued = true
+          local qh = RUNQ.h - 1
+          RUNQ.h, RUNQ[qh] = qh, ctx
+        end
+        return
+      end
     end
   end
 end
@@ -338,6 +366,10 @@ function rt.run(budget)
     if h == last then q.h, q.t = 1, 0 else q.h = h + 1 end
     ctx.queued = false
     run_context(ctx)
+    if halted then
+      halted = false
+      break
+    end
     budget = budget - 1
   end
   return RUNQ.t >= RUNQ.h

@@ -123,6 +123,7 @@ class LuaState:
         # the kernel (core.lua): run queue, mailboxes, channels
         self.run = core.run
         self.wake = core.wake
+        self.wake_first = core.wake_first
         self.running = core.running
         self.ready_count = core.ready_count
         self.set_urgent = core.set_urgent

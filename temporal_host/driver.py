@@ -7,7 +7,7 @@ process, and the pump that feeds it:
 
     run.start(args)                      # Lua runs until every coroutine is blocked
     while not run.done:
-        await workflow.wait_condition(run.has_events)
+        await run.events()               # workflow.wait_condition(run.has_events)
         run.step()                       # one batch, in the fixed order of §5.2, then Lua
 
 Lua code never waits on Temporal itself: a blocking call parks its coroutine and starts a
@@ -25,7 +25,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from temporalio import workflow
@@ -40,13 +40,14 @@ from actors.pid import PID, SYSTEM
 from actors.registry import Entry
 from corelib import gotime
 from corelib.gotime import UTC, GoTime
+from lua_bindings.channels import KERNEL
 from lua_bindings.contract import Reply, reply
 from lua_bindings.convert import text
 from lua_bindings.host import LuaHost
 from lua_bindings.modules.time import Action
 from lua_bindings.plugin import lua_app
 from lua_bindings.process import LuaProcess
-from lua_bindings.scheduler import Scheduler, Waiter
+from lua_bindings.scheduler import _AS_IS, Scheduler, Waiter
 from lua_bindings.state import LuaState
 from temporal_host import diagnosis, limits, protocol
 from temporal_host.diagnosis import WorkflowTaskFailure
@@ -60,10 +61,12 @@ from temporal_host.interceptors import (
 from temporal_host.limits import Warnings
 from temporal_host.meta import TemporalMeta
 from temporal_host.wf_modules import ALLOWED, OVERRIDES
-from temporal_host.wf_modules.commands import Commands, Phase, encode
+from temporal_host.wf_modules.commands import Commands, Phase, Wake, encode
 from temporal_host.wf_modules.workflow import info_table
 
 if TYPE_CHECKING:
+    from temporalio.worker._workflow_instance import _WorkflowInstanceImpl
+
     from temporal_host.settings import WorkerSettings
 
 WORKFLOW_KINDS = ("workflow.lua",)
@@ -97,12 +100,69 @@ class WorkflowScheduler(Scheduler):
         """Nothing ready, nothing due, no process running: a run may end here."""
         return not self.busy and not self._due and self.current is None
 
-    def run_ready(self) -> None:
-        """Run every ready coroutine until all are blocked, then the due actions, and again
-        until nothing is left (an action may make a coroutine ready)."""
+    wake_run: Any
+    """wf_env.lua's `wake_run`, set by the host."""
+    deferring = False
+    """True while Python makes a call a task deferred (`_wake_and_run`)."""
+
+    def defer_wake(self, wake: Wake, wakes: list[Any]) -> None:
+        """Fire `wake`'s waiter as `Waiter.fire` and `resume` do, but append the kernel's
+        `wake` arguments (context, task, count, values...) to `wakes` instead of calling it:
+        `run_ready` or `wake_now` passes them to Lua."""
+        waiter = wake.waiter
+        if waiter.done:
+            return
+        waiter.done = True
+        process = waiter.process
+        if not process.alive:
+            return
+        to_lua = self._kernel().to_lua
+        values = [v if type(v) in _AS_IS else to_lua(v) for v in wake.values]
+        wakes += (process.lua_context, waiter.task, len(values), *values)
+
+    def wake_now(self, wakes: list[Any]) -> None:
+        """Apply deferred wakes now, in their order (before anything else calls Lua)."""
+        wake, i = self._kernel().wake, 0
+        while i < len(wakes):
+            n = wakes[i + 2]
+            wake(wakes[i], wakes[i + 1], *wakes[i + 3 : i + 3 + n])
+            i += 3 + n
+        wakes.clear()
+
+    def _wake_and_run(self, wakes: Sequence[Any] = ()) -> bool:
+        """`wake_now` and `run_batch` in one call into Lua, then the call a task deferred
+        (`rt.defer_call`, wf_env.lua), made here before any other Lua code runs: its
+        immediate answer resumes that task first. True when something is ready."""
+        state = self._kernel()
+        outer, KERNEL.state = KERNEL.state, state
+        try:
+            result = self.wake_run(_ALL, *wakes)
+            if type(result) is not tuple:
+                return bool(result)
+            ready, call, context, task, *args = result
+            self.deferring = True
+            try:
+                answer = call(context, task, *args)
+            finally:
+                self.deferring = False
+            if answer[0] == 0:
+                return bool(ready)
+            to_lua = state.to_lua
+            values = [v if type(v) in _AS_IS else to_lua(v) for v in answer[1:]]
+            state.wake_first(context, task, *values)
+            return True
+        finally:
+            KERNEL.state = outer
+
+    def run_ready(self, wakes: list[Any] | None = None) -> None:
+        """Apply `wakes` (deferred by `defer_wake`) and run every ready coroutine until all
+        are blocked, then the due actions, and again until nothing is left (an action may
+        make a coroutine ready)."""
         while True:
-            while self.run_batch(_ALL):
-                pass
+            ready = self._wake_and_run(wakes or ())
+            wakes = None
+            while ready:
+                ready = self._wake_and_run()
             if not self._due:
                 return
             due, self._due = self._due, deque()
@@ -231,7 +291,7 @@ class WorkflowLuaHost(LuaHost):
         )
         self._started_ns = 0
         self._unbound_time_source = self.time_source
-        self._reseed = self.state.run_module_source(
+        self._reseed, self.scheduler.wake_run, self.deferred_thread = self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
 
@@ -321,7 +381,7 @@ class WorkflowRun:
 
     def __init__(self, settings: WorkerSettings, entry: Entry, context: dict[str, Any]) -> None:
         info = workflow.info()
-        self.runtime = workflow._Runtime.current()
+        self.runtime = cast("_WorkflowInstanceImpl", workflow._Runtime.current())
         """The SDK's workflow instance: the pump and the history check call it directly,
         without the module functions' lookup of the running loop on every workflow task."""
         self.settings = settings
@@ -373,12 +433,34 @@ class WorkflowRun:
     def has_events(self) -> bool:
         return any(self._queues)
 
+    async def events(self) -> None:
+        """Wait until something is posted: `workflow.wait_condition(self.has_events)`
+        without what it adds per call for timeouts, summaries and event groups (a copied
+        context, two coroutines, metadata), none of which the pump uses. The condition sits
+        on the SDK instance's list like wait_condition's, so it is checked at the same
+        point (once the workflow's ready callbacks are drained) and the pump wakes at the
+        same point of every replay; cancellation reaches the awaiting task the same way."""
+        runtime = self.runtime
+        future = runtime.create_future()
+        runtime._conditions.append((self.has_events, future))
+        await future
+
     def step(self) -> None:
-        """Apply the queued events in batch order, then run Lua until it blocks."""
+        """Apply the queued events in batch order, then run Lua until it blocks. Answers
+        (`Wake`) are passed to Lua with the run that follows them, in one call; any other
+        event first applies the answers before it, so Lua sees everything in queue order."""
+        scheduler = self.host.scheduler
+        wakes: list[Any] = []
         for queue in self._queues:
             while queue:
-                queue.popleft()()
-        self.host.scheduler.run_ready()
+                action = queue.popleft()
+                if type(action) is Wake:
+                    scheduler.defer_wake(action, wakes)
+                else:
+                    if wakes:
+                        scheduler.wake_now(wakes)
+                    action()
+        scheduler.run_ready(wakes)
         self.raise_task_failure()
 
     def close(self) -> None:
@@ -649,7 +731,7 @@ class LuaWorkflow:
         run.start(values)
         while not run.done:
             try:
-                await run.runtime.workflow_wait_condition(run.has_events)
+                await run.events()
             except asyncio.CancelledError:
                 reason = workflow.cancellation_reason()
                 if reason is None or run.cancel_requested:

@@ -44,6 +44,9 @@ class WorkerSettings:
     """Checks (and on the embedded server registers) search attributes; None in replays."""
     states: StatePool[Any] = attrs.field(factory=StatePool, eq=False, repr=False)
     """Idle workflow Lua hosts by entry, reused by the next run (driver.py)."""
+    activity_plans: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    """(entry, local?, SDK arguments) of activity calls without options of their own, by
+    target (`Commands._activity_plan`)."""
 
     @classmethod
     def create(

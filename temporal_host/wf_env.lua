@@ -3,8 +3,8 @@
 -- Run once per state, before any workflow code: it replaces what app environments copy from
 -- the real globals (`pairs`, `next`) and the `os` functions they share. It returns the
 -- function that seeds `math.random`, which every run that takes the state calls first
--- (states are reused by the next run of the same entry). `py` is the Python half (driver.py
--- `_env_functions`).
+-- (states are reused by the next run of the same entry), and `wake_run` (at the end). `py`
+-- is the Python half (driver.py `_env_functions`).
 
 local rt, py = ...
 local type, rawget, error, getmetatable = type, rawget, error, debug.getmetatable
@@ -157,4 +157,61 @@ os_lib.clock = function() return elapsed() end
 -----------------------------------------------------------------------------------------
 
 local randomseed = math.randomseed
-return function(seed) randomseed(seed) end
+local function reseed(seed) randomseed(seed) end
+
+-----------------------------------------------------------------------------------------
+-- wake_run: a workflow task's answers, the kernel, and the call that stopped it, in one
+-- call into Lua
+-----------------------------------------------------------------------------------------
+
+-- The first call into Lua of a workflow task costs 10-20 us more than the next ones
+-- (lupa's and Lua's code and data are cold after the SDK's own work between two tasks),
+-- and so does each crossing back into Python: a task is answered and run in one call,
+-- and the Python call a blocking API makes is handed back with the run's results.
+
+-- rt.defer_call(fn, args...) from a task (funcs.call in a workflow, funcs.lua): instead of
+-- calling Python `fn(context, task, args...)` from Lua, park the task, stop the kernel
+-- after this resume (rt.halt) and let wake_run return the call; Python makes it before any
+-- other Lua code runs (driver.py, `WorkflowScheduler._wake_and_run`), so commands are
+-- issued in the same order, and an answer given at once resumes this task first
+-- (rt.wake_first), as if `fn` had returned it here.
+local running, halt, pack_, co_running = rt.running, rt.halt, table.pack, coroutine.running
+local deferred, deferred_co = nil, nil
+function rt.defer_call(fn, ...)
+  local ctx, task = running()
+  if ctx == 0 then return fn(ctx, task, ...) end  -- not in a task: nothing to stop
+  deferred, deferred_co = pack_(fn, ctx, task, ...), co_running()
+  halt()
+  return 0
+end
+-- The coroutine that made the last deferred call (the replay tooling reads where its
+-- command comes from while Python makes the call: actors/testing/replays.py).
+local function deferred_thread() return deferred_co end
+
+-- wake_run(budget, id, task, n, values..., id, task, n, values..., ...) does what one
+-- `rt.wake(id, task, values...)` per answer, in their order, and then `rt.run(budget)` did
+-- (driver.py, `WorkflowRun.step`). Returns run's result, followed by the deferred call
+-- (fn, context, task, args...) when a task made one.
+local wake, run, unpack, pack = rt.wake, rt.run, table.unpack, table.pack
+local function wake_run(budget, ...)
+  local n_args = select("#", ...)
+  if n_args == 4 and select(3, ...) == 1 then  -- one answer of one value: the usual
+    local id, task, _, value = ...
+    wake(id, task, value)
+  elseif n_args > 0 then
+    local args = pack(...)
+    local i = 1
+    while i <= n_args do
+      local n = args[i + 2]
+      wake(args[i], args[i + 1], unpack(args, i + 3, i + 2 + n))
+      i = i + 3 + n
+    end
+  end
+  local ready = run(budget)
+  local call = deferred
+  if call == nil then return ready end
+  deferred = nil
+  return ready, unpack(call, 1, call.n)
+end
+
+return reseed, wake_run, deferred_thread

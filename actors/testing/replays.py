@@ -408,15 +408,27 @@ return nil
 """
 
 
+_FIND_IN = _FIND.replace("debug.getinfo(level", "debug.getinfo(co, level").replace(
+    "for level = 1", "local co = ...\nfor level = 0"
+)
+"""The same in a suspended coroutine's stack."""
+
+
 def _lua_location() -> str | None:
     """`file.lua:LINE` of the app's Lua code that is running now (it called into Python to
     issue the command): lupa runs this chunk on the calling coroutine, so its stack is the
-    Lua code's own. Module chunks (`[module funcs]`) are skipped."""
+    Lua code's own. A call the task deferred (`funcs.call`, made by Python once the kernel
+    stopped: temporal_host/wf_env.lua) is looked for in the parked coroutine's stack.
+    Module chunks (`[module funcs]`) are skipped."""
     try:
         run: WorkflowRun | None = workflow.instance()._run
         if run is None:
             return None
-        found = run.host.state.runtime.execute(_FIND)
+        host = run.host
+        if host.scheduler.deferring:
+            found = host.state.runtime.execute(_FIND_IN, host.deferred_thread())
+        else:
+            found = host.state.runtime.execute(_FIND)
     except Exception:  # introspection only: never let it break a replay
         return None
     return found.decode() if isinstance(found, bytes) else found

@@ -4,11 +4,18 @@
 
 local rt, py = ...
 local await, export, pack, wrap, errors = rt.await, rt.export, rt.pack, rt.wrap_channel, rt.errors
-local pairs, pcall, setmetatable, type = pairs, pcall, setmetatable, type
+local pairs, pcall, select, setmetatable, type = pairs, pcall, select, setmetatable, type
 
 local py_call, py_async = py.call, py.async
 local py_result, py_error, py_cancel = py.result, py.error, py.cancel
 local py_is_complete, py_is_canceled = py.is_complete, py.is_canceled
+-- Workflows only (temporal_host/wf_modules/funcs.py): `funcs.call` without an executor hands
+-- the caller's task, the target and the exported arguments to one Python function that
+-- issues the activity, instead of the executor's seven fields and an argument table that
+-- Python reads back element by element; and it hands it over as a deferred call
+-- (rt.defer_call, temporal_host/wf_env.lua): made by Python when the kernel stops, without
+-- a crossing back into Python from here. Nil for processes.
+local py_plain, unpack = py.call_plain, table.unpack
 
 local function invalid(message)
   return errors.new({kind = errors.INVALID, message = message, retryable = false})
@@ -100,8 +107,25 @@ end
 function Executor:call(target, ...) return call(self, target, ...) end
 function Executor:async(target, ...) return async(self, target, ...) end
 
+-- Whether every argument is a value `export` passes as it is (no table, function or
+-- coroutine): then there is nothing to copy or refuse.
+local function all_plain(n, ...)
+  for i = 1, n do
+    local t = type((select(i, ...)))
+    if t == "table" or t == "function" or t == "thread" then return false end
+  end
+  return true
+end
+
 local funcs = {}
-function funcs.call(target, ...) return call(NONE, target, ...) end
+function funcs.call(target, ...)
+  if py_plain == nil then return call(NONE, target, ...) end
+  local n = select("#", ...)
+  if n <= 2 and all_plain(n, ...) then return await(rt.defer_call(py_plain, target, ...)) end
+  local args, err = export_args(...)
+  if not args then return nil, err end
+  return await(rt.defer_call(py_plain, target, unpack(args, 1, args.n)))
+end
 function funcs.async(target, ...) return async(NONE, target, ...) end
 function funcs.new() return setmetatable({}, EXECUTOR_MT) end
 return funcs

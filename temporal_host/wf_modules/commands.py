@@ -127,8 +127,6 @@ class Commands:
         self.child_seq = 0
         self.checked_attributes: set[str] = set()
         """Search attributes known to exist (checked in this run, so replays agree)."""
-        self._plans: dict[str, tuple[Entry | None, bool, dict[str, Any]]] = {}
-        """`_activity_plan` of calls without options, by target."""
 
     # Read once per run, when first needed (a run that never sends or starts a child does
     # not scan the registry): a registry change mid-run must not change routing decisions.
@@ -176,12 +174,17 @@ class Commands:
         A call site adding nothing (the usual `funcs.call`) shares one copy of the
         workflow's, made once per run; nothing writes to it (it only becomes a header)."""
         if extra is None and actor is None and scope is None:
-            return self._plain_context
+            return self.plain_context
         return derive_context(self.run.context, extra, actor, scope)
 
     @functools.cached_property
-    def _plain_context(self) -> Mapping[str, Any]:
+    def plain_context(self) -> Mapping[str, Any]:
         return derive_context(self.run.context)
+
+    @functools.cached_property
+    def _plain_header(self) -> Header:
+        """The header of the calls with the plain context, made once per run."""
+        return Header(self.plain_context)
 
     async def _local(self, activity: str, arg: Any, result_type: type | None = None) -> Any:
         handle = workflow.start_local_activity(
@@ -218,7 +221,8 @@ class Commands:
         entry = self.registry.get(target)
         local, arguments = self._activity_plan(target, entry, call_options)
         args = [RawValue(encode(value)) for value in values]
-        with outbound(Header(context)):
+        header = self._plain_header if context is self.plain_context else Header(context)
+        with outbound(header):
             if local:
                 handle = workflow.start_local_activity(
                     target, args=args, result_type=RawValue, **arguments
@@ -241,13 +245,14 @@ class Commands:
     def _activity_plan(
         self, target: str, entry: Entry | None, call_options: Mapping[str, Any]
     ) -> tuple[bool, dict[str, Any]]:
-        """(local?, the SDK's keyword arguments) of a call to `target`. Made once per run and
-        entry for calls without options of their own (a loop calling one activity), since
-        the settings and the entry's options do not change during a run; the SDK only reads
-        the arguments."""
+        """(local?, the SDK's keyword arguments) of a call to `target`. Made once per worker
+        and entry for calls without options of their own (a loop calling one activity, every
+        run of a workflow calling it), since the worker's settings never change and an entry
+        whose options change is a new entry (a redeploy); the SDK only reads the arguments."""
         plain = not call_options and entry is not None
+        plans = self.settings.activity_plans
         if plain:
-            known = self._plans.get(target)
+            known = plans.get(target)
             if known is not None and known[0] is entry:
                 return known[1], known[2]
         try:
@@ -265,7 +270,7 @@ class Commands:
                 retry, self.settings.queue, self.settings.activity_heartbeat
             )
         if plain:
-            self._plans[target] = (entry, local, arguments)
+            plans[target] = (entry, local, arguments)
         return local, arguments
 
     def when_resolved(self, handle: asyncio.Task[Any], done: Done, *, phase: Phase) -> None:
@@ -283,7 +288,10 @@ class Commands:
                 value, error = decode(handle.result()), None
             except Exception as exc:
                 value, error = None, failure_error(exc)
-            run.post(phase, lambda: done(value, error))
+            if type(done) is Answer:
+                run.post(phase, Wake(done.waiter, _answer_values(value, error)))
+            else:
+                run.post(phase, lambda: done(value, error))
 
         handle.add_done_callback(resolved)
 
@@ -642,13 +650,35 @@ def _outcome(result: Any) -> bool:
     raise ActorError.of(error) if error is not None else InternalError("operation failed")
 
 
-def answer(waiter: Waiter) -> Done:
-    """The `Done` that resumes `waiter` with `value` or `nil, err`."""
+class Answer:
+    """The `Done` that resumes `waiter` with `value` or `nil, err`. The pump recognises the
+    `Wake` it posts (`when_resolved`) and wakes the task in the same call into Lua that
+    runs the kernel (driver.py, `WorkflowRun.step`)."""
 
-    def done(value: Any, error: Error | None) -> None:
-        if error is None:
-            waiter.fire(value)
-        else:
-            waiter.fire(None, error)
+    __slots__ = ("waiter",)
 
-    return done
+    def __init__(self, waiter: Waiter) -> None:
+        self.waiter = waiter
+
+    def __call__(self, value: Any, error: Error | None) -> None:
+        self.waiter.fire(*_answer_values(value, error))
+
+
+class Wake:
+    """A posted answer: `waiter` fired with `values` when the pump applies it."""
+
+    __slots__ = ("values", "waiter")
+
+    def __init__(self, waiter: Waiter, values: tuple[Any, ...]) -> None:
+        self.waiter = waiter
+        self.values = values
+
+    def __call__(self) -> None:
+        self.waiter.fire(*self.values)
+
+
+def _answer_values(value: Any, error: Error | None) -> tuple[Any, ...]:
+    return (value,) if error is None else (None, error)
+
+
+answer = Answer

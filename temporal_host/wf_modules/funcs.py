@@ -9,11 +9,12 @@ reuse the stock read methods (`result`, `error`, `is_complete`, `is_canceled`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from actors.errors import Error
+from actors.errors import ActorError, Error
 from lua_bindings.channels import Channel
 from lua_bindings.contract import Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua
@@ -24,6 +25,7 @@ from lua_bindings.modules.funcs import (
     call_target,
     canceled_error,
 )
+from lua_bindings.scheduler import Waiter
 from temporal_host.wf_modules.commands import Commands, Phase, answer
 from temporal_host.wf_modules.host import WorkflowModuleHost
 
@@ -48,6 +50,10 @@ class ActivityCall:
 
 
 _CALL_IDS = itertools.count(1)
+
+_target_name = functools.lru_cache(maxsize=256)(call_target)
+"""`call_target` of the targets a worker's workflows call (as Lua passes them: bytes);
+a refused target raises every time (exceptions are not cached)."""
 
 
 def _arguments(args: Any) -> list[Any]:
@@ -100,6 +106,23 @@ class WorkflowFuncsFunctions(FuncsFunctions):
         self.commands.activity(name, values, opts, call_context, answer(waiter))
         return reply.parked()
 
+    def call_plain(self, context: int, task: int, target: Any, *values: Any) -> Reply:
+        """`funcs.call(target, ...)` without an executor (funcs.lua): the call a workflow
+        makes most, in one Python call. Lua passes its running task (no `park` asking the
+        kernel back) and the exported arguments as values; the call site adds no context,
+        options, actor or scope, so the run's plain context is the activity's."""
+        run = self.workflow_host.run
+        scheduler = run.host.scheduler
+        try:
+            name = _target_name(target)
+            args = [from_lua(value) for value in values]
+            waiter = Waiter(scheduler, scheduler.processes[context], task)
+            commands = run.commands
+            commands.activity(name, args, {}, commands.plain_context, answer(waiter))
+        except ActorError as exc:
+            return reply.failed(exc)
+        return reply.PARKED
+
     @nil_on_error
     def start_async(
         self,
@@ -147,7 +170,8 @@ class WorkflowFuncsFunctions(FuncsFunctions):
 
 
 def _functions(host: WorkflowModuleHost) -> dict[str, Any]:
-    return bound_functions(WorkflowFuncsFunctions(host))
+    functions = WorkflowFuncsFunctions(host)
+    return {**bound_functions(functions), "call_plain": functions.call_plain}
 
 
 MODULE = LuaModule("funcs", _functions)

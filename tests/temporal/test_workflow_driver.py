@@ -505,6 +505,29 @@ async def test_commands_of_one_step_are_all_issued(driver: Driver) -> None:
     assert result == {"inbox": "hi", "activity": "x", "self": True, "timer": True}
 
 
+async def test_calls_handed_to_python_keep_the_order_of_tasks(driver: Driver) -> None:
+    handle = await driver.start("app:call_order_workflow")
+    log = await driver.result(handle)
+    # Each refusal resumes its task at once, before the next task starts.
+    assert log[:6] == [
+        "start 1",
+        "refused 1 Invalid",
+        "start 2",
+        "refused 2 Invalid",
+        "start 3",
+        "refused 3 Invalid",
+    ]
+    assert sorted(log[6:]) == ["echo 1", "echo 2", "echo 3"]
+    history = await handle.fetch_history()
+    scheduled = [
+        protocol.from_payload(event.activity_task_scheduled_event_attributes.input.payloads[0])
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled == [1, 2, 3]
+    await driver.check_replay(handle, log)
+
+
 class _HeaderInterceptor(temporalio.client.Interceptor):
     """Writes `wippy-context` as a spawner would (the client side's job, here by hand)."""
 

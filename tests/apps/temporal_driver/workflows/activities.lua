@@ -81,6 +81,27 @@ function M.same_step()
     return got
 end
 
+-- funcs.call hands its call to Python once the kernel stops (temporal_host/wf_env.lua):
+-- tasks ready together still run in the order they would if each call were made on the
+-- spot, an answer given at once (a refused target) resumes its caller before any other task,
+-- and the activities are scheduled in the order the tasks call them.
+function M.call_order()
+    local log = {}
+    local done = channel.new(3)
+    for i = 1, 3 do
+        coroutine.spawn(function()
+            log[#log + 1] = "start " .. i
+            local _, err = funcs.call("nonsense", i)
+            log[#log + 1] = "refused " .. i .. " " .. err:kind()
+            local echoed = funcs.call("app:echo_activity", i)
+            log[#log + 1] = "echo " .. echoed.args[1]
+            done:send(i)
+        end)
+    end
+    for _ = 1, 3 do done:receive() end
+    return log
+end
+
 -- Context from the start header (§16): visible to the workflow and to its activities;
 -- a signal's sender comes from its own header.
 function M.context()
