@@ -17,7 +17,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -40,6 +40,13 @@ fired between batches too, so a 1 ms timer is late by about one batch, not one s
 
 _AS_IS = frozenset({int, bool, float, type(None), bytes})
 """Values a resumed task gets that lupa passes to Lua unchanged."""
+
+
+def lua_values(state: LuaState, values: Iterable[Any]) -> list[Any]:
+    """`values` as a resumed task gets them: scalars as they are, the rest made Lua values
+    in `state`."""
+    to_lua = state.to_lua
+    return [v if type(v) in _AS_IS else to_lua(v) for v in values]
 
 
 class Waiter:
@@ -107,10 +114,7 @@ class Scheduler:
         if not process.alive:
             return
         state = self._kernel()
-        to_lua = state.to_lua
-        state.wake(
-            process.lua_context, task, *[v if type(v) in _AS_IS else to_lua(v) for v in values]
-        )
+        state.wake(process.lua_context, task, *lua_values(state, values))
         self.poke()
 
     def poke(self) -> None:

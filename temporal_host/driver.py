@@ -47,7 +47,7 @@ from lua_bindings.host import LuaHost
 from lua_bindings.modules.time import Action
 from lua_bindings.plugin import lua_app
 from lua_bindings.process import LuaProcess
-from lua_bindings.scheduler import _AS_IS, Scheduler, Waiter
+from lua_bindings.scheduler import Scheduler, Waiter, lua_values
 from lua_bindings.state import LuaState
 from temporal_host import diagnosis, limits, protocol
 from temporal_host.diagnosis import WorkflowTaskFailure
@@ -116,8 +116,7 @@ class WorkflowScheduler(Scheduler):
         process = waiter.process
         if not process.alive:
             return
-        to_lua = self._kernel().to_lua
-        values = [v if type(v) in _AS_IS else to_lua(v) for v in wake.values]
+        values = lua_values(self._kernel(), wake.values)
         wakes += (process.lua_context, waiter.task, len(values), *values)
 
     def wake_now(self, wakes: list[Any]) -> None:
@@ -147,9 +146,7 @@ class WorkflowScheduler(Scheduler):
                 self.deferring = False
             if answer[0] == 0:
                 return bool(ready)
-            to_lua = state.to_lua
-            values = [v if type(v) in _AS_IS else to_lua(v) for v in answer[1:]]
-            state.wake_first(context, task, *values)
+            state.wake_first(context, task, *lua_values(state, answer[1:]))
             return True
         finally:
             KERNEL.state = outer
