@@ -28,7 +28,7 @@ import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import apsw
 import attrs
@@ -205,6 +205,22 @@ def _shape_of(db: apsw.Connection, sql: str) -> _Shape:
     return _Shape(changes=not read_only and _DML.match(first) is not None, rows=rows)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _kept(cache: dict[K, V], key: K, make: Callable[[], V]) -> V:
+    """`cache[key]`, made by `make` the first time; past `_SHAPES_MAX` keys (SQL built with
+    its values inside is a new text every time) the cache starts again empty."""
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        if len(cache) >= _SHAPES_MAX:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
 def _json_column(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
@@ -273,22 +289,10 @@ class SqliteConnection:
 
     def _shape(self, sql: str) -> _Shape:
         """`_shape_of(sql)`, kept per text (it depends on the text only, not the schema)."""
-        shape = self._shapes.get(sql)
-        if shape is None:
-            shape = _shape_of(self._db, sql)
-            if len(self._shapes) >= _SHAPES_MAX:
-                self._shapes.clear()
-            self._shapes[sql] = shape
-        return shape
+        return _kept(self._shapes, sql, lambda: _shape_of(self._db, sql))
 
     def _plan(self, description: tuple[tuple[str, str | None], ...]) -> Plan:
-        plan = self._plans.get(description)
-        if plan is None:
-            plan = _plan_of(description)
-            if len(self._plans) >= _SHAPES_MAX:
-                self._plans.clear()
-            self._plans[description] = plan
-        return plan
+        return _kept(self._plans, description, lambda: _plan_of(description))
 
     def statements_now(
         self,
