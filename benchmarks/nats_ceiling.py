@@ -23,6 +23,8 @@ from typing import cast
 from urllib.parse import urlsplit
 
 import anyio
+import lupa.lua54 as lupa
+import msgpack
 
 from actors.cluster import NatsServer
 from benchmarks.node_bench import stop_peer
@@ -81,28 +83,48 @@ async def _connect(url: str, listen: bytes, on_message: Callable[[bytes], None])
     return wire
 
 
-async def _pong(url: str) -> None:
+def _skeleton(me: str, them: str) -> Callable[[bytes], bytes]:
+    """The per-hop work of the `skeleton` variant: frame in, Lua step, frame out."""
+    lua = lupa.LuaRuntime()
+    process = lua.eval("function(n) while true do n = coroutine.yield(n) end end").coroutine(0)
+    process.send(None)  # started: waits for its first message
+
+    def hop(payload: bytes) -> bytes:
+        _, _, _, _, value = msgpack.unpackb(payload)
+        return msgpack.packb([0, me, them, "ping", process.send(value)])
+
+    return hop
+
+
+def _first_payload(skeleton: bool) -> bytes:
+    return msgpack.packb([0, "{a@h|1}", "{b@h|1}", "ping", 1]) if skeleton else PAYLOAD
+
+
+async def _pong(url: str, skeleton: bool) -> None:
     wire: _Wire | None = None
+    step = _skeleton("{b@h|1}", "{a@h|1}") if skeleton else None
 
     def answer(payload: bytes) -> None:
         assert wire is not None
-        wire.publish(b"pong", payload)
+        wire.publish(b"pong", step(payload) if step is not None else payload)
 
     wire = await _connect(url, b"ping", answer)
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 
-def ceiling(uvloop: bool) -> float:
-    """Round trips per second of the bare ping-pong (one run), on uvloop or on asyncio."""
-    return anyio.run(_ping, uvloop, backend_options={"use_uvloop": uvloop})
+def ceiling(uvloop: bool, skeleton: bool = False) -> float:
+    """Round trips per second of the bare ping-pong (one run), on uvloop or on asyncio;
+    `skeleton`: with the least per-hop work of a runtime (module docstring)."""
+    return anyio.run(_ping, uvloop, skeleton, backend_options={"use_uvloop": uvloop})
 
 
-async def _ping(uvloop: bool) -> float:
+async def _ping(uvloop: bool, skeleton: bool) -> float:
     async with NatsServer() as server:
         loop = "uvloop" if uvloop else "asyncio"
         peer = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.nats_ceiling", server.url, loop],
+            [sys.executable, "-m", "benchmarks.nats_ceiling", server.url, loop]
+            + (["skeleton"] if skeleton else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -113,6 +135,7 @@ async def _ping(uvloop: bool) -> float:
             done = asyncio.get_running_loop().create_future()
             count = 0
             wire: _Wire | None = None
+            step = _skeleton("{a@h|1}", "{b@h|1}") if skeleton else None
 
             def bounce(payload: bytes) -> None:
                 nonlocal count
@@ -121,11 +144,11 @@ async def _ping(uvloop: bool) -> float:
                     done.set_result(None)
                 else:
                     assert wire is not None
-                    wire.publish(b"ping", payload)
+                    wire.publish(b"ping", step(payload) if step is not None else payload)
 
             wire = await _connect(server.url, b"pong", bounce)
             started = time.perf_counter()
-            wire.publish(b"ping", PAYLOAD)
+            wire.publish(b"ping", _first_payload(skeleton))
             await done
             rate = ROUND_TRIPS / (time.perf_counter() - started)
             assert wire.transport is not None
@@ -136,4 +159,9 @@ async def _ping(uvloop: bool) -> float:
 
 
 if __name__ == "__main__":
-    anyio.run(_pong, sys.argv[1], backend_options={"use_uvloop": sys.argv[2] == "uvloop"})
+    anyio.run(
+        _pong,
+        sys.argv[1],
+        sys.argv[3:] == ["skeleton"],
+        backend_options={"use_uvloop": sys.argv[2] == "uvloop"},
+    )

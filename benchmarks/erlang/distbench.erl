@@ -1,0 +1,33 @@
+%% The Erlang baseline of `node_pingpong` (issue 11), run by benchmarks/erlang_baseline.py in
+%% the same run as ours: two Erlang nodes on this machine (distributed Erlang over loopback),
+%% a process on each bouncing {ping, self(), I}. Called on the pinging node with the name
+%% of the other node, which it stops at the end.
+-module(distbench).
+-export([main/1, pong/0]).
+
+main([Peer, N]) ->
+    Node = list_to_atom(Peer),
+    true = net_kernel:connect_node(Node),
+    Count = list_to_integer(N),
+    Rate = lists:max([run(Node, Count) || _ <- lists:seq(1, 3)]),
+    io:format("~p~n", [Rate]),
+    rpc:call(Node, init, stop, []),
+    halt().
+
+run(Node, N) ->
+    Pong = spawn(Node, ?MODULE, pong, []),
+    T0 = erlang:monotonic_time(),
+    ping(Pong, N),
+    Pong ! stop,
+    N / (erlang:convert_time_unit(erlang:monotonic_time() - T0, native, microsecond) / 1.0e6).
+
+pong() ->
+    receive
+        {ping, From, I} -> From ! {pong, I}, pong();
+        stop -> ok
+    end.
+
+ping(_, 0) -> ok;
+ping(Pong, N) ->
+    Pong ! {ping, self(), N},
+    receive {pong, N} -> ping(Pong, N - 1) end.
