@@ -396,6 +396,8 @@ class WorkflowRun:
         self._history_checked = -1
         """The history length `check_history` last looked at."""
         self.local_pending = 0
+        self._pump_waiting = False
+        """True while the pump waits in `events` (see `answer`)."""
         diagnosis.remember_run(info.run_id, info.workflow_id)
         self.task_failure: WorkflowTaskFailure | None = None
         """Set when the run cannot go on with this code: the task fails, not the run."""
@@ -440,7 +442,11 @@ class WorkflowRun:
         runtime = self.runtime
         future = runtime.create_future()
         runtime._conditions.append((self.has_events, future))
-        await future
+        self._pump_waiting = True
+        try:
+            await future
+        finally:
+            self._pump_waiting = False
 
     def step(self) -> None:
         """Apply the queued events in batch order, then run Lua until it blocks. Answers
@@ -459,6 +465,36 @@ class WorkflowRun:
                     action()
         scheduler.run_ready(wakes)
         self.raise_task_failure()
+
+    def answer(self, phase: Phase, wake: Wake) -> None:
+        """Apply an answer (an activity's result, from its handle's done callback): at once
+        when it is the only thing this workflow task brings, else posted to `phase`.
+
+        It is alone when the pump waits for events, nothing is queued, and nothing else is
+        ready in the SDK's event loop: every job of the task has been applied before its
+        callbacks run, so no other event can still be posted before the loop checks the
+        pump's condition, and the step the pump would then make (this answer, then Lua
+        until it blocks) is the one made here, at the same point of the task, without
+        the post, the condition, the future and the pump's wake-up (the twin in Python
+        pays one coroutine wake-up here; docs/performance.md, "Replay, fourth pass"). The
+        pump still ends the run or raises a failure: a finished run or an exception is
+        posted to it, and it wakes in the same workflow task. Reads the SDK instance's
+        private `_ready` (temporalio 1.35), as `events` reads `_conditions`."""
+        if not self._pump_waiting or self.runtime._ready or self.has_events():
+            self.post(phase, wake)
+            return
+        try:
+            scheduler = self.host.scheduler
+            wakes: list[Any] = []
+            scheduler.defer_wake(wake, wakes)
+            scheduler.run_ready(wakes)
+            self.raise_task_failure()
+            self.check_history()
+        except BaseException as exc:
+            self.post(Phase.COMPLETION, _Raise(exc))
+            return
+        if self.done:
+            self.post(Phase.COMPLETION, _nothing)
 
     def close(self) -> None:
         """The run is over (or evicted): drop its context, and give the host back to the
@@ -630,6 +666,22 @@ def _recorded_versions(change_id: str) -> str:
     notified = getattr(workflow._Runtime.current(), "_patches_notified", ())
     versions = sorted(int(p[len(prefix) :]) for p in notified if p.startswith(prefix))
     return ", ".join(map(str, versions))
+
+
+class _Raise:
+    """A posted action raising, in the pump, what an answer applied at once raised."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __call__(self) -> None:
+        raise self.exc
+
+
+def _nothing() -> None:
+    """A posted action that only wakes the pump (to end a run that finished)."""
 
 
 def _sender_pid(sender: str | None) -> PID | None:

@@ -345,8 +345,10 @@ class Commands:
         """Post `handle`'s decoded outcome to `done` in `phase`, as `defer` would, from the
         handle's done callback rather than a task awaiting it: the post happens at the same
         point of the workflow's event loop (a task's wake-up is such a callback), for one
-        task and coroutine less per activity. (Local activities keep `defer`: `settled`
-        counts them from the point their task starts, which replays depend on.)"""
+        task and coroutine less per activity. An answer (`Answer`) goes to `run.answer`,
+        which applies it at once when it is all the workflow task brings. (Local activities
+        keep `defer`: `settled` counts them from the point their task starts, which replays
+        depend on.)"""
         run = self.run
 
         def resolved(handle: asyncio.Task[Any]) -> None:
@@ -357,7 +359,7 @@ class Commands:
             except Exception as exc:
                 value, error = None, failure_error(exc)
             if type(done) is Answer:
-                run.post(phase, Wake(done.waiter, _answer_values(value, error)))
+                run.answer(phase, Wake(done.waiter, _answer_values(value, error)))
             else:
                 run.post(phase, lambda: done(value, error))
 

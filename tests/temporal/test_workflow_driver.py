@@ -45,7 +45,7 @@ from actors.runtime import AppRuntime
 from corelib import uuids
 from lua_bindings import plugin as lua_plugin
 from temporal_host import protocol
-from temporal_host.driver import WorkflowRun
+from temporal_host.driver import WorkflowRun, WorkflowScheduler
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.options import WorkerOptions
 from temporal_host.settings import WorkerSettings
@@ -498,6 +498,27 @@ async def test_activity_chain_context_and_local_activity(driver: Driver) -> None
     kinds = [event.event_type for event in history.events]
     assert kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 2
     assert EventType.EVENT_TYPE_MARKER_RECORDED in kinds  # the local activity
+
+
+async def test_a_failure_while_an_answer_is_applied_fails_the_task(
+    driver: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An activity result that is all a workflow task brings is applied from the handle's
+    done callback (`WorkflowRun.answer`), outside the pump: what goes wrong there still
+    fails the workflow task with its own message, as it does in the pump."""
+    handle = await driver.start("app:activity_chain_workflow", {"x": 1})
+    await driver.result(handle)
+    history = await handle.fetch_history()
+    original = WorkflowScheduler.run_ready
+
+    def failing(self: WorkflowScheduler, wakes: list[Any] | None = None) -> None:
+        if wakes:
+            raise RuntimeError("broken while applying an answer")
+        original(self, wakes)
+
+    monkeypatch.setattr(WorkflowScheduler, "run_ready", failing)
+    with pytest.raises(Exception, match="broken while applying an answer"):
+        await build_replayer(driver.settings).replay_workflow(history)
 
 
 async def test_commands_of_one_step_are_all_issued(driver: Driver) -> None:
