@@ -398,6 +398,8 @@ class WorkflowRun:
         self.local_pending = 0
         self._pump_waiting = False
         """True while the pump waits in `events` (see `answer`)."""
+        self._answer_failure: BaseException | None = None
+        """What an answer applied at once raised, for the pump to raise."""
         diagnosis.remember_run(info.run_id, info.workflow_id)
         self.task_failure: WorkflowTaskFailure | None = None
         """Set when the run cannot go on with this code: the task fails, not the run."""
@@ -430,7 +432,9 @@ class WorkflowRun:
         self._queues[phase].append(action)
 
     def has_events(self) -> bool:
-        return any(self._queues)
+        """What the pump waits for: an event to apply, or the end of the run (reached by
+        an answer applied outside the pump, `answer`)."""
+        return any(self._queues) or self.done or self._answer_failure is not None
 
     async def events(self) -> None:
         """Wait until something is posted: `workflow.wait_condition(self.has_events)`
@@ -477,9 +481,9 @@ class WorkflowRun:
         until it blocks) is the one made here, at the same point of the task, without
         the post, the condition, the future and the pump's wake-up (the twin in Python
         pays one coroutine wake-up here; docs/performance.md, "Replay, fourth pass"). The
-        pump still ends the run or raises a failure: a finished run or an exception is
-        posted to it, and it wakes in the same workflow task. Reads the SDK instance's
-        private `_ready` (temporalio 1.35), as `events` reads `_conditions`."""
+        pump still ends the run or raises a failure: it waits for either too
+        (`has_events`, `ended_by_answer`), and wakes in the same workflow task. Reads the
+        SDK instance's private `_ready` (temporalio 1.35), as `events` reads `_conditions`."""
         if not self._pump_waiting or self.runtime._ready or self.has_events():
             self.post(phase, wake)
             return
@@ -491,10 +495,17 @@ class WorkflowRun:
             self.raise_task_failure()
             self.check_history()
         except BaseException as exc:
-            self.post(Phase.COMPLETION, _Raise(exc))
-            return
-        if self.done:
-            self.post(Phase.COMPLETION, _nothing)
+            self._answer_failure = exc
+
+    def ended_by_answer(self) -> bool:
+        """For the pump, once awake: True when an answer applied at once (`answer`) ended
+        the run; what such an answer raised is raised here, in the pump, as if the pump
+        had applied it."""
+        failure = self._answer_failure
+        if failure is not None:
+            self._answer_failure = None
+            raise failure
+        return self.done
 
     def close(self) -> None:
         """The run is over (or evicted): drop its context, and give the host back to the
@@ -668,22 +679,6 @@ def _recorded_versions(change_id: str) -> str:
     return ", ".join(map(str, versions))
 
 
-class _Raise:
-    """A posted action raising, in the pump, what an answer applied at once raised."""
-
-    __slots__ = ("exc",)
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-    def __call__(self) -> None:
-        raise self.exc
-
-
-def _nothing() -> None:
-    """A posted action that only wakes the pump (to end a run that finished)."""
-
-
 def _sender_pid(sender: str | None) -> PID | None:
     if sender is None:
         return None
@@ -789,6 +784,8 @@ class LuaWorkflow:
                 task = asyncio.current_task()
                 if task is not None:
                     task.uncancel()
+            if run.ended_by_answer():
+                break
             run.step()
             run.check_history()
         if run.local_pending:

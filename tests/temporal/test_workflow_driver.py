@@ -500,24 +500,38 @@ async def test_activity_chain_context_and_local_activity(driver: Driver) -> None
     assert EventType.EVENT_TYPE_MARKER_RECORDED in kinds  # the local activity
 
 
+@pytest.mark.parametrize("when", ["before Lua runs", "after the run ended"])
 async def test_a_failure_while_an_answer_is_applied_fails_the_task(
-    driver: Driver, monkeypatch: pytest.MonkeyPatch
+    driver: Driver, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
     """An activity result that is all a workflow task brings is applied from the handle's
     done callback (`WorkflowRun.answer`), outside the pump: what goes wrong there still
-    fails the workflow task with its own message, as it does in the pump."""
-    handle = await driver.start("app:activity_chain_workflow", {"x": 1})
-    await driver.result(handle)
+    fails the workflow task with its own message, as it does in the pump, also when the
+    same answer let the run finish."""
+    order = {"id": "o-3", "total": 10, "customer_id": "c-3", "shipping_address": "Main st"}
+    handle = await driver.start("app:order_workflow", order)
+    assert (await driver.result(handle))["status"] == "completed"  # after two activities
     history = await handle.fetch_history()
-    original = WorkflowScheduler.run_ready
+    message = f"broken {when}"
+    if when == "before Lua runs":
+        original = WorkflowScheduler.run_ready
 
-    def failing(self: WorkflowScheduler, wakes: list[Any] | None = None) -> None:
-        if wakes:
-            raise RuntimeError("broken while applying an answer")
-        original(self, wakes)
+        def run_ready(self: WorkflowScheduler, wakes: list[Any] | None = None) -> None:
+            if wakes:
+                raise RuntimeError(message)
+            original(self, wakes)
 
-    monkeypatch.setattr(WorkflowScheduler, "run_ready", failing)
-    with pytest.raises(Exception, match="broken while applying an answer"):
+        monkeypatch.setattr(WorkflowScheduler, "run_ready", run_ready)
+    else:
+        check = WorkflowRun.check_history
+
+        def check_history(self: WorkflowRun) -> None:
+            if self.done:
+                raise RuntimeError(message)
+            check(self)
+
+        monkeypatch.setattr(WorkflowRun, "check_history", check_history)
+    with pytest.raises(Exception, match=message):
         await build_replayer(driver.settings).replay_workflow(history)
 
 
