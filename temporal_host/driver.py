@@ -113,11 +113,16 @@ class WorkflowScheduler(Scheduler):
         if waiter.done:
             return
         waiter.done = True
-        process = waiter.process
+        self.defer_resume(waiter.process, waiter.task, wake.values, wakes)
+
+    def defer_resume(
+        self, process: LuaProcess, task: int, values: Sequence[Any], wakes: list[Any]
+    ) -> None:
+        """`resume(process, task, values)`, but appended to `wakes` for `run_ready`."""
         if not process.alive:
             return
-        values = lua_values(self._kernel(), wake.values)
-        wakes += (process.lua_context, waiter.task, len(values), *values)
+        values = lua_values(self._kernel(), values)
+        wakes += (process.lua_context, task, len(values), *values)
 
     def wake_now(self, wakes: list[Any]) -> None:
         """Apply deferred wakes now, in their order (before anything else calls Lua)."""
@@ -424,8 +429,10 @@ class WorkflowRun:
                 f"cannot load {self.entry.id}: {exc.error.message}", errors.INVALID, False
             )
             raise protocol.application_error(error) from None
-        self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
-        self.host.scheduler.run_ready()
+        scheduler = self.host.scheduler
+        wakes: list[Any] = []
+        scheduler.defer_resume(self.process, self.process.main_task, args, wakes)
+        scheduler.run_ready(wakes)  # one call into Lua starts main and runs it
         self.raise_task_failure()
 
     def post(self, phase: Phase, action: Callable[[], object]) -> None:
@@ -771,7 +778,8 @@ class LuaWorkflow:
         for topic, signal_values, sender in self._early:
             run.signal(topic, signal_values, sender)
         self._early.clear()
-        run.step()  # startup signals are in the mailbox before main starts (§3.4)
+        if run.has_events():
+            run.step()  # startup signals are in the mailbox before main starts (§3.4)
         run.start(values)
         while not run.done:
             try:
