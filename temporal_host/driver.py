@@ -444,9 +444,10 @@ class WorkflowRun:
         return any(self._queues) or self.done or self._answer_failure is not None
 
     async def events(self) -> None:
-        """Wait until something is posted: `workflow.wait_condition(self.has_events)`
-        without what it adds per call for timeouts, summaries and event groups (a copied
-        context, two coroutines, metadata), none of which the pump uses. The condition sits
+        """Wait until something is posted (or the run ended outside the pump, `answer`):
+        `workflow.wait_condition(self.has_events)` without what it adds per call for
+        timeouts, summaries and event groups (a copied context, two coroutines, metadata),
+        none of which the pump uses. The condition sits
         on the SDK instance's list like wait_condition's, so it is checked at the same
         point (once the workflow's ready callbacks are drained) and the pump wakes at the
         same point of every replay; cancellation reaches the awaiting task the same way."""
