@@ -113,11 +113,16 @@ class WorkflowScheduler(Scheduler):
         if waiter.done:
             return
         waiter.done = True
-        process = waiter.process
+        self.defer_resume(waiter.process, waiter.task, wake.values, wakes)
+
+    def defer_resume(
+        self, process: LuaProcess, task: int, values: Sequence[Any], wakes: list[Any]
+    ) -> None:
+        """`resume(process, task, values)`, but appended to `wakes` for `run_ready`."""
         if not process.alive:
             return
-        values = lua_values(self._kernel(), wake.values)
-        wakes += (process.lua_context, waiter.task, len(values), *values)
+        values = lua_values(self._kernel(), values)
+        wakes += (process.lua_context, task, len(values), *values)
 
     def wake_now(self, wakes: list[Any]) -> None:
         """Apply deferred wakes now, in their order (before anything else calls Lua)."""
@@ -396,6 +401,10 @@ class WorkflowRun:
         self._history_checked = -1
         """The history length `check_history` last looked at."""
         self.local_pending = 0
+        self._pump_waiting = False
+        """True while the pump waits in `events` (see `answer`)."""
+        self._answer_failure: BaseException | None = None
+        """What an answer applied at once raised, for the pump to raise."""
         diagnosis.remember_run(info.run_id, info.workflow_id)
         self.task_failure: WorkflowTaskFailure | None = None
         """Set when the run cannot go on with this code: the task fails, not the run."""
@@ -420,27 +429,36 @@ class WorkflowRun:
                 f"cannot load {self.entry.id}: {exc.error.message}", errors.INVALID, False
             )
             raise protocol.application_error(error) from None
-        self.host.scheduler.resume(self.process, self.process.main_task, tuple(args))
-        self.host.scheduler.run_ready()
+        scheduler = self.host.scheduler
+        wakes: list[Any] = []
+        scheduler.defer_resume(self.process, self.process.main_task, args, wakes)
+        scheduler.run_ready(wakes)  # one call into Lua starts main and runs it
         self.raise_task_failure()
 
     def post(self, phase: Phase, action: Callable[[], object]) -> None:
         self._queues[phase].append(action)
 
     def has_events(self) -> bool:
-        return any(self._queues)
+        """What the pump waits for: an event to apply, or the end of the run (reached by
+        an answer applied outside the pump, `answer`)."""
+        return any(self._queues) or self.done or self._answer_failure is not None
 
     async def events(self) -> None:
-        """Wait until something is posted: `workflow.wait_condition(self.has_events)`
-        without what it adds per call for timeouts, summaries and event groups (a copied
-        context, two coroutines, metadata), none of which the pump uses. The condition sits
+        """Wait until something is posted (or the run ended outside the pump, `answer`):
+        `workflow.wait_condition(self.has_events)` without what it adds per call for
+        timeouts, summaries and event groups (a copied context, two coroutines, metadata),
+        none of which the pump uses. The condition sits
         on the SDK instance's list like wait_condition's, so it is checked at the same
         point (once the workflow's ready callbacks are drained) and the pump wakes at the
         same point of every replay; cancellation reaches the awaiting task the same way."""
         runtime = self.runtime
         future = runtime.create_future()
         runtime._conditions.append((self.has_events, future))
-        await future
+        self._pump_waiting = True
+        try:
+            await future
+        finally:
+            self._pump_waiting = False
 
     def step(self) -> None:
         """Apply the queued events in batch order, then run Lua until it blocks. Answers
@@ -459,6 +477,43 @@ class WorkflowRun:
                     action()
         scheduler.run_ready(wakes)
         self.raise_task_failure()
+
+    def answer(self, phase: Phase, wake: Wake) -> None:
+        """Apply an answer (an activity's result, from its handle's done callback): at once
+        when it is the only thing this workflow task brings, else posted to `phase`.
+
+        It is alone when the pump waits for events, nothing is queued, and nothing else is
+        ready in the SDK's event loop: every job of the task has been applied before its
+        callbacks run, so no other event can still be posted before the loop checks the
+        pump's condition, and the step the pump would then make (this answer, then Lua
+        until it blocks) is the one made here, at the same point of the task, without
+        the post, the condition, the future and the pump's wake-up (the twin in Python
+        pays one coroutine wake-up here; docs/performance.md, "Replay, fourth pass"). The
+        pump still ends the run or raises a failure: it waits for either too
+        (`has_events`, `ended_by_answer`), and wakes in the same workflow task. Reads the
+        SDK instance's private `_ready` (temporalio 1.35), as `events` reads `_conditions`."""
+        if not self._pump_waiting or self.runtime._ready or self.has_events():
+            self.post(phase, wake)
+            return
+        try:
+            scheduler = self.host.scheduler
+            wakes: list[Any] = []
+            scheduler.defer_wake(wake, wakes)
+            scheduler.run_ready(wakes)
+            self.raise_task_failure()
+            self.check_history()
+        except BaseException as exc:
+            self._answer_failure = exc
+
+    def ended_by_answer(self) -> bool:
+        """For the pump, once awake: True when an answer applied at once (`answer`) ended
+        the run; what such an answer raised is raised here, in the pump, as if the pump
+        had applied it."""
+        failure = self._answer_failure
+        if failure is not None:
+            self._answer_failure = None
+            raise failure
+        return self.done
 
     def close(self) -> None:
         """The run is over (or evicted): drop its context, and give the host back to the
@@ -724,7 +779,8 @@ class LuaWorkflow:
         for topic, signal_values, sender in self._early:
             run.signal(topic, signal_values, sender)
         self._early.clear()
-        run.step()  # startup signals are in the mailbox before main starts (§3.4)
+        if run.has_events():
+            run.step()  # startup signals are in the mailbox before main starts (§3.4)
         run.start(values)
         while not run.done:
             try:
@@ -737,6 +793,8 @@ class LuaWorkflow:
                 task = asyncio.current_task()
                 if task is not None:
                     task.uncancel()
+            if run.ended_by_answer():
+                break
             run.step()
             run.check_history()
         if run.local_pending:

@@ -158,18 +158,30 @@ class _WorkflowInbound(WorkflowInboundInterceptor):
             SIGNAL_SENDER.reset(token)
 
 
-def _with_header(headers: Mapping[str, Payload]) -> Mapping[str, Payload]:
-    header = OUTBOUND_HEADER.get()
-    if header is None:
-        return headers
-    out = {**headers, CONTEXT_HEADER: header.payload()}
+def command_headers(header: Header, settings: WorkerSettings | None = None) -> dict[str, Payload]:
+    """The headers a command issued with `header` carries: `wippy-context`, and
+    `wippy-security` when the context holds an identity to sign with the worker's key
+    (from `settings`, or the running workflow's when None)."""
+    out = {CONTEXT_HEADER: header.payload()}
     values = header.values
     if context_actor(values) is None and context_scope(values) is None:
         return out  # no identity to sign: no need for the worker's key
-    security = security_header(values, settings_of_workflow().header_signing_key)
+    if settings is None:
+        settings = settings_of_workflow()
+    security = security_header(values, settings.header_signing_key)
     if security is not None:
         out[SECURITY_HEADER] = security
     return out
+
+
+def _with_header(headers: Mapping[str, Payload]) -> Mapping[str, Payload]:
+    """`headers` plus those of the `outbound(...)` block the command was issued in. A
+    command that already carries `wippy-context` was given its headers by the driver
+    (`Commands.activity` sets them in the SDK's input directly) and keeps them."""
+    header = OUTBOUND_HEADER.get()
+    if header is None or CONTEXT_HEADER in headers:
+        return headers
+    return {**headers, **command_headers(header)}
 
 
 class _WorkflowOutbound(WorkflowOutboundInterceptor):

@@ -45,8 +45,8 @@ class WorkerSettings:
     states: StatePool[Any] = attrs.field(factory=StatePool, eq=False, repr=False)
     """Idle workflow Lua hosts by entry, reused by the next run (driver.py)."""
     activity_plans: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    """(entry, local?, SDK arguments) of activity calls without options of their own, by
-    target (`Commands._activity_plan`)."""
+    """(entry, `ActivityPlan`) of activity calls without options of their own, by target
+    (`Commands._activity_plan`)."""
 
     @classmethod
     def create(

@@ -13,14 +13,17 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
-from collections.abc import Callable, Coroutine, Mapping
+import inspect
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
+from temporalio.worker import StartActivityInput
+from temporalio.workflow import ActivityHandle
 
 from actors import errors
 from actors.errors import ActorError, Error, InternalError, InvalidError, NotFoundError
@@ -41,12 +44,15 @@ from temporal_host.activities import (
     SEARCH_ATTRIBUTES,
     TERMINATE,
 )
-from temporal_host.interceptors import Header, outbound
+from temporal_host.interceptors import Header, command_headers, outbound
 from temporal_host.meta import PerEntry, TemporalMeta
 from temporal_host.options import ActivityOptions, WorkflowOptions, merge
 from temporal_host.preflight import check_workflow_entry
+from temporal_host.protocol import Payload
 
 if TYPE_CHECKING:
+    from temporalio.worker._workflow_instance import _WorkflowInstanceImpl
+
     from temporal_host.driver import WorkflowRun
 
 Done = Callable[[Any, Error | None], None]
@@ -115,6 +121,57 @@ class ChildPlan:
     kwargs: dict[str, Any]
     header: Header
     messages: list[tuple[str, Any]]
+
+
+@attrs.frozen
+class ActivityPlan:
+    """How calls to one activity are issued (`Commands._activity_plan`)."""
+
+    arguments: dict[str, Any]
+    """The keyword arguments of `workflow.start_activity` / `start_local_activity`."""
+    input_fields: dict[str, Any] | None
+    """For an activity (not a local one): the fields of the SDK's `StartActivityInput`
+    other than the call's own (`start_activity`)."""
+
+
+_START_ACTIVITY_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(workflow.start_activity).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("args", "result_type")
+}
+"""What `workflow.start_activity` passes for the keyword arguments a call leaves out."""
+
+
+def start_activity(
+    instance: _WorkflowInstanceImpl,
+    target: str,
+    fields: Mapping[str, Any],
+    args: Sequence[RawValue],
+    headers: dict[str, Payload],
+) -> ActivityHandle[Any]:
+    """`workflow.start_activity(target, args=args, result_type=RawValue, **arguments)`
+    inside `outbound(header)`, with fewer layers: the `StartActivityInput` the SDK's
+    `workflow_start_activity` would build (temporalio 1.35), with our headers already in
+    it, handed to the top of the run's outbound interceptor chain. Every interceptor still
+    sees the call (ours keeps headers already set; the replay tracer of
+    actors/testing/replays.py records it), the command and its payload bytes are the same.
+    It saves the module function's instance lookup, the context variable of `outbound`
+    and the header merge per call: a workflow task runs cold, where each layer costs
+    microseconds (docs/performance.md, "Replay, fourth pass"). Private SDK use, pinned by
+    tests/temporal/test_activity_input.py: `instance._outbound` (the chain's top),
+    `_assert_not_read_only`, `_disable_eager_activity_execution`."""
+    instance._assert_not_read_only("start activity")
+    return instance._outbound.start_activity(
+        StartActivityInput(
+            activity=target,
+            args=tuple(args),  # as the SDK's `*args`
+            headers=headers,
+            disable_eager_execution=instance._disable_eager_activity_execution,
+            arg_types=None,
+            ret_type=RawValue,
+            **fields,
+        )
+    )
 
 
 class Commands:
@@ -186,6 +243,16 @@ class Commands:
         """The header of the calls with the plain context, made once per run."""
         return Header(self.plain_context)
 
+    @property
+    def _plain_headers(self) -> dict[str, Payload]:
+        """The headers of activities called with the plain context: a fresh dict per call
+        (an interceptor may replace or extend it), of payloads made once per run."""
+        return dict(self._plain_command_headers)
+
+    @functools.cached_property
+    def _plain_command_headers(self) -> dict[str, Payload]:
+        return command_headers(self._plain_header, self.settings)
+
     async def _local(self, activity: str, arg: Any, result_type: type | None = None) -> Any:
         handle = workflow.start_local_activity(
             activity,
@@ -219,42 +286,42 @@ class Commands:
     ) -> Any:
         """Schedule activity `target`; returns its handle (for `future:cancel()`)."""
         entry = self.registry.get(target)
-        local, arguments = self._activity_plan(target, entry, call_options)
+        plan = self._activity_plan(target, entry, call_options)
         args = [RawValue(encode(value)) for value in values]
+        if plan.input_fields is not None:
+            headers = (
+                self._plain_headers
+                if context is self.plain_context
+                else command_headers(Header(context), self.settings)
+            )
+            handle = start_activity(self.run.runtime, target, plan.input_fields, args, headers)
+            self.when_resolved(handle, done, phase=phase)
+            return handle
         header = self._plain_header if context is self.plain_context else Header(context)
         with outbound(header):
-            if local:
-                handle = workflow.start_local_activity(
-                    target, args=args, result_type=RawValue, **arguments
-                )
-            else:
-                handle = workflow.start_activity(
-                    target, args=args, result_type=RawValue, **arguments
-                )
+            local_handle = workflow.start_local_activity(
+                target, args=args, result_type=RawValue, **plan.arguments
+            )
 
-        if local:
+        async def result() -> Any:
+            return decode(await self.settled(local_handle))
 
-            async def result() -> Any:
-                return decode(await self.settled(handle))
-
-            self.defer(result(), done, phase=phase)
-        else:
-            self.when_resolved(handle, done, phase=phase)
-        return handle
+        self.defer(result(), done, phase=phase)
+        return local_handle
 
     def _activity_plan(
         self, target: str, entry: Entry | None, call_options: Mapping[str, Any]
-    ) -> tuple[bool, dict[str, Any]]:
-        """(local?, the SDK's keyword arguments) of a call to `target`. Made once per worker
-        and entry for calls without options of their own (a loop calling one activity, every
-        run of a workflow calling it), since the worker's settings never change and an entry
-        whose options change is a new entry (a redeploy); the SDK only reads the arguments."""
+    ) -> ActivityPlan:
+        """How a call to `target` is issued. Made once per worker and entry for calls
+        without options of their own (a loop calling one activity, every run of a workflow
+        calling it), since the worker's settings never change and an entry whose options
+        change is a new entry (a redeploy); the SDK only reads the arguments."""
         plain = not call_options and entry is not None
         plans = self.settings.activity_plans
         if plain:
             known = plans.get(target)
             if known is not None and known[0] is entry:
-                return known[1], known[2]
+                return cast(ActivityPlan, known[1])
         try:
             parsed = activity_options(entry, call_options)
             local = entry is not None and TemporalMeta.of(entry).local_activity
@@ -264,21 +331,24 @@ class Commands:
             ) from None
         retry = self.settings.activity_retry
         if local:
-            arguments = parsed.local_activity_arguments(retry)
+            plan = ActivityPlan(parsed.local_activity_arguments(retry), None)
         else:
             arguments = parsed.activity_arguments(
                 retry, self.settings.queue, self.settings.activity_heartbeat
             )
+            plan = ActivityPlan(arguments, {**_START_ACTIVITY_DEFAULTS, **arguments})
         if plain:
-            plans[target] = (entry, local, arguments)
-        return local, arguments
+            plans[target] = (entry, plan)
+        return plan
 
     def when_resolved(self, handle: asyncio.Task[Any], done: Done, *, phase: Phase) -> None:
         """Post `handle`'s decoded outcome to `done` in `phase`, as `defer` would, from the
         handle's done callback rather than a task awaiting it: the post happens at the same
         point of the workflow's event loop (a task's wake-up is such a callback), for one
-        task and coroutine less per activity. (Local activities keep `defer`: `settled`
-        counts them from the point their task starts, which replays depend on.)"""
+        task and coroutine less per activity. An answer (`Answer`) goes to `run.answer`,
+        which applies it at once when it is all the workflow task brings. (Local activities
+        keep `defer`: `settled` counts them from the point their task starts, which replays
+        depend on.)"""
         run = self.run
 
         def resolved(handle: asyncio.Task[Any]) -> None:
@@ -289,7 +359,7 @@ class Commands:
             except Exception as exc:
                 value, error = None, failure_error(exc)
             if type(done) is Answer:
-                run.post(phase, Wake(done.waiter, _answer_values(value, error)))
+                run.answer(phase, Wake(done.waiter, _answer_values(value, error)))
             else:
                 run.post(phase, lambda: done(value, error))
 

@@ -45,7 +45,7 @@ from actors.runtime import AppRuntime
 from corelib import uuids
 from lua_bindings import plugin as lua_plugin
 from temporal_host import protocol
-from temporal_host.driver import WorkflowRun
+from temporal_host.driver import WorkflowRun, WorkflowScheduler
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.options import WorkerOptions
 from temporal_host.settings import WorkerSettings
@@ -498,6 +498,41 @@ async def test_activity_chain_context_and_local_activity(driver: Driver) -> None
     kinds = [event.event_type for event in history.events]
     assert kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 2
     assert EventType.EVENT_TYPE_MARKER_RECORDED in kinds  # the local activity
+
+
+@pytest.mark.parametrize("when", ["before Lua runs", "after the run ended"])
+async def test_a_failure_while_an_answer_is_applied_fails_the_task(
+    driver: Driver, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """An activity result that is all a workflow task brings is applied from the handle's
+    done callback (`WorkflowRun.answer`), outside the pump: what goes wrong there still
+    fails the workflow task with its own message, as it does in the pump, also when the
+    same answer let the run finish."""
+    order = {"id": "o-3", "total": 10, "customer_id": "c-3", "shipping_address": "Main st"}
+    handle = await driver.start("app:order_workflow", order)
+    assert (await driver.result(handle))["status"] == "completed"  # after two activities
+    history = await handle.fetch_history()
+    message = f"broken {when}"
+    if when == "before Lua runs":
+        original = WorkflowScheduler.run_ready
+
+        def run_ready(self: WorkflowScheduler, wakes: list[Any] | None = None) -> None:
+            if wakes:
+                raise RuntimeError(message)
+            original(self, wakes)
+
+        monkeypatch.setattr(WorkflowScheduler, "run_ready", run_ready)
+    else:
+        check = WorkflowRun.check_history
+
+        def check_history(self: WorkflowRun) -> None:
+            if self.done:
+                raise RuntimeError(message)
+            check(self)
+
+        monkeypatch.setattr(WorkflowRun, "check_history", check_history)
+    with pytest.raises(Exception, match=message):
+        await build_replayer(driver.settings).replay_workflow(history)
 
 
 async def test_commands_of_one_step_are_all_issued(driver: Driver) -> None:
