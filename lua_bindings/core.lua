@@ -1326,6 +1326,11 @@ local function settle(env, k, v)
   if v ~= nil then rawset(env, k, v) end
   return v
 end
+-- A name read for the first time is made and kept in the environment. The maker is called
+-- into a fresh local, the lowest free register: a process's first read of `process` runs
+-- this, a maker, `proxy` and `setmetatable` (a C function, which wants 20 free slots), and
+-- one register more here made every idle process's coroutine stack grow from 40 to 80
+-- slots, 640 bytes each (tests/test_kernel.py, docs/performance.md "third pass").
 local ENV_MT = {__index = function(env, k)
   local make = LAZY[k]
   if make then
