@@ -12,7 +12,8 @@ import abc
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from collections.abc import Set as AbstractSet
+from typing import Any, Literal
 
 import anyio
 import attrs
@@ -37,18 +38,48 @@ from actors.values import copy_value
 log = logging.getLogger(__name__)
 
 
+class _NoPids(frozenset[PID]):
+    """The empty relation every process starts with: an empty set (216 bytes) and an object
+    for the collector to scan, three times per process, saved until the first link or
+    monitor. Discarding from it does nothing, as from any set that lacks the PID."""
+
+    def discard(self, pid: PID) -> None:
+        pass
+
+
+NO_PIDS: AbstractSet[PID] = _NoPids()
+Relation = Literal["links", "watchers", "watching"]
+
+
 @attrs.define(eq=False)
 class LocalProcess:
-    """Bookkeeping for one live process. Subclasses add how its code runs."""
+    """Bookkeeping for one live process. Subclasses add how its code runs.
+
+    `links`, `watchers` and `watching` are read as sets; they change through `relate`
+    (which makes the set on first use) and `discard`."""
 
     pid: PID
     mailbox: Deliveries = attrs.field(factory=Mailbox)
     context: dict[str, Any] = attrs.field(factory=dict)
     trap_links: bool = False
-    links: set[PID] = attrs.field(factory=set)
-    watchers: set[PID] = attrs.field(factory=set)
-    watching: set[PID] = attrs.field(factory=set)
+    links: AbstractSet[PID] = NO_PIDS
+    watchers: AbstractSet[PID] = NO_PIDS
+    watching: AbstractSet[PID] = NO_PIDS
     alive: bool = True
+
+    def relate(self, kind: Relation, *pids: PID) -> None:
+        """Add `pids` to this process's `kind` relation."""
+        if not pids:
+            return
+        current = getattr(self, kind)
+        if current is NO_PIDS:
+            setattr(self, kind, set(pids))
+        else:
+            current.update(pids)
+
+    def discard(self, kind: Relation, pid: PID) -> None:
+        """Remove `pid` from this process's `kind` relation, if it is there."""
+        getattr(self, kind).discard(pid)
 
 
 class LocalHostBase(Host):
@@ -148,30 +179,30 @@ class LocalHostBase(Host):
                 watcher, monitor_event(target, None, process_not_found(target).error)
             )
         else:
-            process.watchers.add(watcher)
+            process.relate("watchers", watcher)
 
     def unmonitor(self, target: PID, watcher: PID) -> None:
         process = self.processes.get(target)
         if process is not None:
-            process.watchers.discard(watcher)
+            process.discard("watchers", watcher)
 
     def track_monitor(self, watcher: PID, target: PID) -> None:
         process = self.processes.get(watcher)
         if process is not None:
-            process.watching.add(target)
+            process.relate("watching", target)
 
     def untrack_monitor(self, watcher: PID, target: PID) -> None:
         process = self.processes.get(watcher)
         if process is not None:
-            process.watching.discard(target)
+            process.discard("watching", target)
 
     async def link(self, target: PID, peer: PID) -> None:
-        self._live(target).links.add(peer)
+        self._live(target).relate("links", peer)
 
     def unlink(self, target: PID, peer: PID) -> None:
         process = self.processes.get(target)
         if process is not None:
-            process.links.discard(peer)
+            process.discard("links", peer)
 
     def deliver_event(self, target: PID, event: Event) -> None:
         process = self.processes.get(target)
@@ -179,14 +210,14 @@ class LocalHostBase(Host):
             if event.kind == EXIT:
                 # An EXIT ends the monitor; without this a long-lived supervisor would keep
                 # every child it ever monitored in `watching`.
-                process.watching.discard(event.source)
+                process.discard("watching", event.source)
             process.mailbox.deliver_event(event)
 
     def link_down(self, target: PID, source: PID, error: Error) -> None:
         process = self.processes.get(target)
         if process is None or source not in process.links:
             return
-        process.links.discard(source)
+        process.discard("links", source)
         if on_link_down(process.trap_links) is LinkDown.TRAP:
             process.mailbox.deliver_event(link_down_event(source, error))
         else:
@@ -195,7 +226,7 @@ class LocalHostBase(Host):
     def link_released(self, target: PID, source: PID) -> None:
         process = self.processes.get(target)
         if process is not None:
-            process.links.discard(source)
+            process.discard("links", source)
 
     # -- exits ------------------------------------------------------------------------------
 

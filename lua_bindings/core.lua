@@ -816,7 +816,9 @@ end
 -- an exact `listen(topic)` first, then the earliest matching pattern, then the inbox. A
 -- message that arrives before the process opened its inbox or a matching listener is kept
 -- in order and routed when one appears; events likewise wait for `events()`. Made on first
--- use: an idle process that never receives has none.
+-- use: an idle process that never receives has none, and one that only reads its inbox
+-- has no table of listeners (`listeners` and `patterns` come with the first `listen`):
+-- two tables and a larger mailbox table fewer per process.
 -----------------------------------------------------------------------------------------
 
 local s_find, s_gsub = string.find, string.gsub
@@ -824,19 +826,32 @@ local s_find, s_gsub = string.find, string.gsub
 local function mailbox(ctx)
   local mb = ctx.mb
   if mb == nil then
-    mb = {listeners = {}, patterns = {}}
+    mb = {}
     ctx.mb = mb
   end
   return mb
 end
 
+-- The listeners and patterns of `mb`, made on first use (by `listen`).
+local function listeners_of(mb)
+  local listeners = mb.listeners
+  if listeners == nil then
+    listeners = {}
+    mb.listeners, mb.patterns = listeners, {}
+  end
+  return listeners, mb.patterns
+end
+
 local function route(mb, topic)
-  local ch = mb.listeners[topic]
-  if ch ~= nil then return ch end
-  local patterns = mb.patterns
-  for i = 1, #patterns do
-    local p = patterns[i]
-    if s_find(topic, p[1]) then return p[2] end
+  local listeners = mb.listeners
+  if listeners ~= nil then
+    local ch = listeners[topic]
+    if ch ~= nil then return ch end
+    local patterns = mb.patterns
+    for i = 1, #patterns do
+      local p = patterns[i]
+      if s_find(topic, p[1]) then return p[2] end
+    end
   end
   return mb.inbox
 end
@@ -893,9 +908,10 @@ function rt.events() return own_channel("events", "pending_events") end
 -- channel; the first call decides whether it hands out messages or values (`raw`).
 function rt.listen(topic, raw)
   local mb = mailbox(rt.current)
-  local st = mb.listeners[topic]
+  local listeners, patterns = listeners_of(mb)
+  local st = listeners[topic]
   if st ~= nil then return st.ch end
-  for _, p in ipairs(mb.patterns) do
+  for _, p in ipairs(patterns) do
     if p[3] == topic then return p[2].ch end
   end
   st = new_channel(HUGE, true)
@@ -903,9 +919,9 @@ function rt.listen(topic, raw)
   if s_find(topic, "*", 1, true) then
     local pattern = "^" .. s_gsub(s_gsub(topic, "[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"), "%*", ".*")
       .. "$"
-    mb.patterns[#mb.patterns + 1] = {pattern, st, topic}
+    patterns[#patterns + 1] = {pattern, st, topic}
   else
-    mb.listeners[topic] = st
+    listeners[topic] = st
   end
   -- claim the waiting messages that route here now
   local pending = mb.pending
@@ -923,7 +939,7 @@ end
 function rt.unlisten(ch)
   local mb = rt.current.mb
   local st = is_channel(ch) and CHS[ch]
-  if mb == nil or not st or not st.topic then return end
+  if mb == nil or not st or not st.topic or mb.listeners == nil then return end
   if mb.listeners[st.topic] == st then mb.listeners[st.topic] = nil end
   local patterns = mb.patterns
   for i = #patterns, 1, -1 do
@@ -937,8 +953,8 @@ function rt.pending_messages(id)
   local mb = ctx and ctx.mb
   if mb == nil then return 0 end
   local n = mb.pending and q_len(mb.pending) or 0
-  for _, ch in next, mb.listeners do n = n + q_len(ch.buf) end
-  for _, p in ipairs(mb.patterns) do n = n + q_len(p[2].buf) end
+  for _, ch in next, mb.listeners or NONE do n = n + q_len(ch.buf) end
+  for _, p in ipairs(mb.patterns or NONE) do n = n + q_len(p[2].buf) end
   if mb.inbox then n = n + q_len(mb.inbox.buf) end
   return n
 end
@@ -1306,17 +1322,24 @@ local function base()
   return BASE
 end
 local lazy_require  -- (env): `require` of a process's main environment; below
-local ENV_MT = {__index = function(env, k)
-  local make, v = LAZY[k], nil
-  if make then
-    v = make()
-  elseif k == "require" then
-    v = lazy_require(env)
-  else
-    v = base()[k]
-  end
+local function settle(env, k, v)
   if v ~= nil then rawset(env, k, v) end
   return v
+end
+-- A name read for the first time is made and kept in the environment. The maker is called
+-- into a fresh local, the lowest free register: a process's first read of `process` runs
+-- this, a maker, `proxy` and `setmetatable` (a C function, which wants 20 free slots), and
+-- one register more here made every idle process's coroutine stack grow from 40 to 80
+-- slots, 640 bytes each (tests/test_kernel.py, docs/performance.md "third pass").
+local ENV_MT = {__index = function(env, k)
+  local make = LAZY[k]
+  if make then
+    local v = make()
+    return settle(env, k, v)
+  elseif k == "require" then
+    return settle(env, k, lazy_require(env))
+  end
+  return settle(env, k, base()[k])
 end}
 -- Before app code replaces its environment's metatable (a "strict globals" helper), every
 -- lazy name is put in place: nothing may vanish because the lookup hook went away.

@@ -222,9 +222,9 @@ class LuaHost(LocalHostBase):
         # The relations the kernel keeps join the record's before the exit rule runs.
         if process.alive and isinstance(process, LuaProcess) and process.lua_context:
             watchers, links, watching = self.state.take_relations(process.lua_context)
-            process.watchers.update(_pids(watchers))
-            process.links.update(_pids(links))
-            process.watching.update(_pids(watching))
+            process.relate("watchers", *_pids(watchers))
+            process.relate("links", *_pids(links))
+            process.relate("watching", *_pids(watching))
         super()._exit(process, value, error)
 
     def _forget(self, pid: PID, kind: bytes, peer: PID) -> bool:
@@ -258,7 +258,7 @@ class LuaHost(LocalHostBase):
         self._forget(target, b"watchers", watcher)
         process = self.processes.known(target)
         if process is not None:
-            process.watchers.discard(watcher)
+            process.discard("watchers", watcher)
 
     def untrack_monitor(self, watcher: PID, target: PID) -> None:
         self._forget(watcher, b"watching", target)
@@ -268,7 +268,7 @@ class LuaHost(LocalHostBase):
         self._forget(target, b"links", source)
         process = self.processes.known(target)
         if process is not None:
-            process.links.discard(source)
+            process.discard("links", source)
 
     def unlink(self, target: PID, peer: PID) -> None:
         self._forget(target, b"links", peer)
@@ -278,7 +278,7 @@ class LuaHost(LocalHostBase):
         if self._forget(target, b"links", source):
             process = self.processes.get(target)
             if process is not None:
-                process.links.add(source)
+                process.relate("links", source)
         super().link_down(target, source, error)
 
     # -- LocalHostBase hooks ---------------------------------------------------------------

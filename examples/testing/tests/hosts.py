@@ -32,7 +32,7 @@ class TrapIgnoringHost(AuditedHost):
         process = self.processes.get(target)
         if process is None or source not in process.links:
             return
-        process.links.discard(source)
+        process.discard("links", source)
         self.kill(process, cascade_error(source, error))  # the bug: trap_links ignored
 
 
