@@ -2,7 +2,7 @@
 %% in the same run as ours: `pingpong`, two processes bouncing {ping, self()};
 %% `spawn`, spawn + monitor + 'DOWN' of a child that exits at once.
 -module(bench).
--export([main/1]).
+-export([main/1, pong/0, ping/2]).  % pong and ping serve distbench.erl too
 
 main([Which, N]) ->
     Count = list_to_integer(N),

@@ -3,7 +3,7 @@
 %% a process on each bouncing {ping, self(), I}. Called on the pinging node with the name
 %% of the other node, which it stops at the end.
 -module(distbench).
--export([main/1, pong/0]).
+-export([main/1]).
 
 main([Peer, N]) ->
     Node = list_to_atom(Peer),
@@ -15,19 +15,8 @@ main([Peer, N]) ->
     halt().
 
 run(Node, N) ->
-    Pong = spawn(Node, ?MODULE, pong, []),
+    Pong = spawn(Node, bench, pong, []),
     T0 = erlang:monotonic_time(),
-    ping(Pong, N),
+    bench:ping(Pong, N),
     Pong ! stop,
     N / (erlang:convert_time_unit(erlang:monotonic_time() - T0, native, microsecond) / 1.0e6).
-
-pong() ->
-    receive
-        {ping, From, I} -> From ! {pong, I}, pong();
-        stop -> ok
-    end.
-
-ping(_, 0) -> ok;
-ping(Pong, N) ->
-    Pong ! {ping, self(), N},
-    receive {pong, N} -> ping(Pong, N - 1) end.
