@@ -64,7 +64,7 @@ def distributed_rate() -> float | None:
     if beams is None:
         return None
     had_epmd = subprocess.run(["epmd", "-names"], capture_output=True).returncode == 0
-    suffix = f"{os.getpid()}"
+    suffix = str(os.getpid())
     host = socket.gethostname().split(".")[0]
     erl = ["erl", "-noshell", "-setcookie", f"bench{suffix}", "-pa", str(beams)]
     peer = subprocess.Popen([*erl, "-sname", f"pong{suffix}"], stdin=subprocess.DEVNULL)

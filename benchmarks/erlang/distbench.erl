@@ -7,7 +7,10 @@
 
 main([Peer, N]) ->
     Node = list_to_atom(Peer),
-    true = net_kernel:connect_node(Node),
+    case net_kernel:connect_node(Node) of
+        true -> ok;
+        false -> io:format(standard_error, "cannot reach node ~p~n", [Node]), halt(1)
+    end,
     Count = list_to_integer(N),
     Rate = lists:max([run(Node, Count) || _ <- lists:seq(1, 3)]),
     io:format("~p~n", [Rate]),
