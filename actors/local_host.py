@@ -46,6 +46,12 @@ class _NoPids(frozenset[PID]):
     def discard(self, pid: PID) -> None:
         pass
 
+    def add(self, pid: PID) -> None:
+        raise TypeError(
+            "a process's links, watchers and watching change through LocalProcess.relate "
+            "and LocalProcess.discard"
+        )
+
 
 NO_PIDS: AbstractSet[PID] = _NoPids()
 Relation = Literal["links", "watchers", "watching"]

@@ -964,3 +964,21 @@ async def test_shutdown_does_not_wait_for_the_grace_period_when_all_exit() -> No
         started = time.monotonic()
     assert time.monotonic() - started < 5.0
     assert host.processes == {}
+
+
+def test_process_relations_start_shared_and_change_through_relate() -> None:
+    """Every process starts with one shared empty relation (memory per idle process); it
+    becomes a set of its own on the first relation, and adding to the shared one directly
+    is refused with a message naming the way, so no process sees another's relations."""
+    from actors.local_host import LocalProcess
+
+    first, second = LocalProcess(PID.parse("{a|1}")), LocalProcess(PID.parse("{a|2}"))
+    assert first.links is second.links and not first.links
+    peer = PID.parse("{a|3}")
+    with pytest.raises(TypeError, match=r"LocalProcess\.relate"):
+        first.links.add(peer)  # type: ignore[attr-defined]
+    first.relate("links", peer)
+    first.discard("watchers", peer)  # nothing to discard: no error
+    assert first.links == {peer} and not second.links
+    first.discard("links", peer)
+    assert not first.links
