@@ -12,6 +12,8 @@ from actors.runtime import AppRuntime
 
 APP = Path(__file__).parent / "apps" / "lua"
 HOST = "bench:processes"
+UNBUDGETED_HOST = "bench:unbudgeted"
+"""A host like HOST with the CPU budget off (`cpu_budget: "0s"`)."""
 T = TypeVar("T")
 
 
@@ -22,9 +24,9 @@ async def with_app(body: Callable[[AppRuntime], Awaitable[T]]) -> T:
         return await body(runtime)
 
 
-async def run(runtime: AppRuntime, entry: str, *args: Any) -> Event:
-    pid = await runtime.node.spawn(HOST, SpawnRequest(target=entry, args=args))
-    event = await runtime.node.host(HOST).wait_exit(pid)
+async def run(runtime: AppRuntime, entry: str, *args: Any, host: str = HOST) -> Event:
+    pid = await runtime.node.spawn(host, SpawnRequest(target=entry, args=args))
+    event = await runtime.node.host(host).wait_exit(pid)
     if event.error is not None:
         raise RuntimeError(f"{entry} failed: {event.error}")
     return event

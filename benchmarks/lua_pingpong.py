@@ -1,26 +1,34 @@
-"""Two Lua processes bounce one message: round trips per second."""
+"""Two Lua processes bounce one message: round trips per second, against Erlang in the
+same run; and the same on a host with the CPU budget off, which shows what the budget's
+count hook costs (docs/performance.md, "Erlang's baseline on this machine")."""
 
 from __future__ import annotations
 
 from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
 from benchmarks.harness import Stopwatch, best_rates, cpu_metric, report, report_against_erlang
-from benchmarks.lua_app import HOST, run, with_app
+from benchmarks.lua_app import HOST, UNBUDGETED_HOST, run, with_app
 
 ROUND_TRIPS = 50_000
 
 
-async def measure() -> tuple[float, float]:
+async def measure(host: str = HOST) -> tuple[float, float]:
     async def body(runtime: AppRuntime) -> tuple[float, float]:
-        pong = await runtime.node.spawn(HOST, SpawnRequest(target="bench:pong"))
+        pong = await runtime.node.spawn(host, SpawnRequest(target="bench:pong"))
         watch = Stopwatch()
-        await run(runtime, "bench:ping", str(pong), ROUND_TRIPS)
+        await run(runtime, "bench:ping", str(pong), ROUND_TRIPS, host=host)
         return watch.rates(ROUND_TRIPS)
 
     return await with_app(body)
+
+
+async def measure_unbudgeted() -> tuple[float, float]:
+    return await measure(UNBUDGETED_HOST)
 
 
 def main() -> None:
     wall, cpu = best_rates(3, measure)
     report_against_erlang("lua_pingpong", "round_trips_per_s", wall, "pingpong")
     report("lua_pingpong", cpu_metric("round_trips_per_s"), cpu)
+    unbudgeted, _ = best_rates(3, measure_unbudgeted)
+    report("lua_pingpong", "round_trips_per_s_without_cpu_budget", unbudgeted)
