@@ -496,11 +496,8 @@ class WorkflowRun:
             self.post(phase, wake)
             return
         try:
-            scheduler = self.host.scheduler
-            wakes: list[Any] = []
-            scheduler.defer_wake(wake, wakes)
-            scheduler.run_ready(wakes)
-            self.raise_task_failure()
+            self.post(phase, wake)
+            self.step()  # the pump's step, with this answer alone in the queues
             self.check_history()
         except BaseException as exc:
             self._answer_failure = exc
