@@ -32,7 +32,10 @@ def _compiled() -> Path | None:
 
 
 def rate(workload: str) -> float | None:
-    """Best of three rounds, per second; None when Erlang is not installed."""
+    """Best of three rounds, per second; None when Erlang is not installed. `distributed`
+    is the ping-pong between two Erlang nodes (`distributed_rate`)."""
+    if workload == "distributed":
+        return distributed_rate()
     beams = _compiled()
     if beams is None:
         return None

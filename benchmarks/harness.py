@@ -52,11 +52,7 @@ def report_against_erlang(name: str, metric: str, ours: float, workload: str) ->
     from benchmarks import erlang_baseline
 
     report(name, metric, ours)
-    theirs = (
-        erlang_baseline.distributed_rate()
-        if workload == "distributed"
-        else erlang_baseline.rate(workload)
-    )
+    theirs = erlang_baseline.rate(workload)
     if theirs is None:
         print(f"{name} erlang_{metric} unavailable (install erlang-base)", flush=True)
         return
