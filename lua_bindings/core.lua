@@ -10,7 +10,7 @@
 -- or registers the current task as a waiter and says so, and then the Lua wrapper yields
 -- PARK. Python resumes the task later with the answer.
 
-local py, sample = ...
+local py, sample, watchdog = ...  -- watchdog: lua_bindings/_watchdog.c's module, or nil
 
 -- Most of what processes allocate dies young (messages, their copies, short-lived
 -- processes); the generational collector handles that 5-20 % faster (lua_spawn,
@@ -166,30 +166,64 @@ end
 
 -- CPU budget: Lua cannot be pre-empted, so code that runs too long without yielding would
 -- stall every other process of the host (or trip Temporal's deadlock detector in a
--- workflow). Every coroutine gets a count hook; past the budget it raises, which fails the
--- process like any uncaught error. No hook at all when the budget is off.
--- A step's clock starts at the hook's first call in that step (at most HOOK_EVERY
--- instructions, a few milliseconds, after it began), so that resuming a task costs no
--- look at the clock.
-local cpu_budget, step, hooked_step, step_started = nil, 0, -1, 0
+-- workflow). Past the budget, the step raises `Timeout`, which fails the process like any
+-- uncaught error. Two ways to get there, the first when it is built:
+-- * the watchdog (lua_bindings/_watchdog.c): `watch_step(co)` at each step's start and
+--   end (nil), `watch_runs(co)` when a process switches to a coroutine of its own; a
+--   thread samples each step's CPU time and arms a one-shot hook on a step over budget.
+--   No hook is set while things go well.
+-- * a count hook on every coroutine, looking at the clock every HOOK_EVERY instructions;
+--   a step's clock starts at the hook's first call in that step (at most HOOK_EVERY
+--   instructions after it began), so that resuming a task costs no look at the clock.
+--   Any count hook sends every instruction down the interpreter's slow path: a third of
+--   a ping-pong.
+local cpu_budget, counting, step, hooked_step, step_started = nil, false, 0, -1, 0
+local watch_step, watch_runs = nil, nil
 local HOOK_EVERY = 1000000  -- instructions between looks at the clock
+local function budget_error()
+  return py.err_new(("ran for more than %gs without yielding"):format(cpu_budget),
+                    "Timeout", false)
+end
 local function over_budget()
   if hooked_step ~= step then
     hooked_step, step_started = step, clock()
   elseif clock() - step_started > cpu_budget then
-    error(py.err_new(("ran for more than %gs without yielding"):format(cpu_budget),
-                     "Timeout", false), 2)
+    error(budget_error(), 2)
   end
 end
+local function raise_over_budget() error(budget_error(), 2) end  -- the watchdog's hook
 local function create(fn)
   local co = co_create(fn)
-  if cpu_budget then dsethook(co, over_budget, "", HOOK_EVERY) end
+  if counting then dsethook(co, over_budget, "", HOOK_EVERY) end
   return co
 end
 local POOL, pooled = {}, 0  -- idle main-task coroutines (below, "main tasks")
-function rt.set_cpu_budget(seconds)
+-- `use_watchdog` false: the count hook even when the watchdog is built (tests of it).
+function rt.set_cpu_budget(seconds, use_watchdog)
   cpu_budget = seconds
+  if watchdog and use_watchdog ~= false then
+    counting = false
+    watch_step, watch_runs = watchdog.watch(seconds or 0, raise_over_budget)
+    if not seconds then watch_step, watch_runs = nil, nil end
+  else
+    counting = seconds ~= nil
+    if watchdog then watchdog.watch(0, raise_over_budget) end
+    watch_step, watch_runs = nil, nil
+  end
   POOL, pooled = {}, 0  -- pooled coroutines carry the old budget's hook (or none)
+end
+
+-- co_resume for the resumes a process makes itself (its own coroutines): the watchdog
+-- learns which coroutine runs, and is told again when the resume returns.
+local function watched_back(outer, ...)
+  watch_runs(outer)
+  return ...
+end
+local function resume(co, ...)
+  if watch_runs == nil or type(co) ~= "thread" then return co_resume(co, ...) end
+  local outer = co_running()
+  watch_runs(co)
+  return watched_back(outer, co_resume(co, ...))
 end
 
 local function new_task(ctx, fn)
@@ -326,7 +360,9 @@ local function run_context(ctx)
     if co ~= nil then
       rt.current, current_task = ctx, id
       step = step + 1
+      if watch_step then watch_step(co) end
       local ok, a, b, c = co_resume(co, unpack(e, 1, e.n))
+      if watch_step then watch_step(nil) end
       rt.current, current_task = nil, 0
       if nursery_used then NURSERY, nursery_used = {}, false end
       if ok and rawequal(a, PARK) then
@@ -406,7 +442,7 @@ rt.await = await
 -- only the user's own yields reach the user.
 local function forward(co, ok, first, ...)
   if ok and rawequal(first, PARK) and co_status(co) == "suspended" then
-    return forward(co, co_resume(co, co_yield(PARK)))
+    return forward(co, resume(co, co_yield(PARK)))
   end
   return ok, first, ...
 end
@@ -414,7 +450,7 @@ end
 local user_coroutine = {}
 for k, v in pairs(coroutine) do user_coroutine[k] = v end
 user_coroutine.resume = function(co, ...)
-  return forward(co, co_resume(co, ...))
+  return forward(co, resume(co, ...))
 end
 user_coroutine.create = create
 -- A coroutine app code got hold of is never pooled (main tasks, above).
@@ -426,7 +462,7 @@ end
 user_coroutine.wrap = function(fn)
   local co = create(fn)
   return function(...)
-    local r = pack(forward(co, co_resume(co, ...)))
+    local r = pack(forward(co, resume(co, ...)))
     if not r[1] then error(r[2], 0) end
     return unpack(r, 2, r.n)
   end
@@ -1560,14 +1596,14 @@ local function spawn(entry_id, host, monitor, link, ...)
   make_ready(ctx, args)
   return pid
 end
--- As `spawn`, run with the calling coroutine's count hook off: under the hook every
+-- As `spawn`, run with the calling coroutine's count hook (if any) off: under the hook every
 -- instruction takes the interpreter's slow path (1.3-2.3x), and this work is the kernel's
 -- own, of bounded length (a copy of values the caller built under the budget). pcall: the
 -- hook is back on whatever happens, so no app code ever runs without it (spawn runs none:
 -- the copy reads tables raw). nil also when an argument cannot cross (the caller takes
 -- the Python path, which reports it).
 function rt.spawn(entry_id, host, monitor, link, ...)
-  if not cpu_budget or rt.current == nil then
+  if not counting or rt.current == nil then
     local ok, pid = pcall(spawn, entry_id, host, monitor, link, ...)
     return ok and pid or nil
   end

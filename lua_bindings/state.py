@@ -19,6 +19,7 @@ import lupa.lua54 as lupa
 
 from actors.errors import InvalidError, NotFoundError
 from actors.registry import Entry
+from lua_bindings import watchdog
 from lua_bindings.app import REVALIDATE
 from lua_bindings.convert import ToLua, text
 
@@ -109,7 +110,7 @@ class LuaState:
             "load_module": self._load_module,
             "import_code": self._import_code,
         }
-        core = chunk(self.to_lua(py), _SAMPLE)
+        core = chunk(self.to_lua(py), _SAMPLE, watchdog.open_in(self.runtime))
         # Read every Lua function Python calls now: reading a Lua table from Python while
         # Lua code is running (inside a coroutine) is unreliable in lupa.
         self.rt = core

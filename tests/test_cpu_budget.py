@@ -8,7 +8,9 @@ from pathlib import Path
 import anyio
 import pytest
 
+from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
+from lua_bindings import watchdog
 from lua_bindings.host import DEFAULT_CPU_BUDGET, LuaHost
 from tests.lua_harness import run_lua, write_app
 
@@ -97,3 +99,90 @@ async def test_a_bad_budget_is_a_loading_error_and_the_default_applies(
         assert isinstance(host, LuaHost)
         assert host.cpu_budget == DEFAULT_CPU_BUDGET
         await anyio.sleep(0.01)  # let the hosts' start tasks run before the node stops
+
+
+NESTED = {
+    "nested.lua": """
+return {main = function()
+  -- a spin two coroutines deep: the watchdog follows the process's own resumes
+  -- (bounded, so that a budget that does not fire fails the test instead of hanging it)
+  coroutine.wrap(function()
+    coroutine.wrap(function()
+      local t = os.clock()
+      while os.clock() - t < 3 do end
+    end)()
+  end)()
+  return "not interrupted"
+end}
+""",
+    "busy.lua": """
+local time = require("time")
+return {main = function()
+  -- 30 steps of 20 ms CPU each: far more than the budget in all, under it in each step
+  for _ = 1, 30 do
+    local t = os.clock()
+    while os.clock() - t < 0.02 do end
+    time.sleep("1ms")
+  end
+  return "done"
+end}
+""",
+}
+NESTED_ENTRIES = [
+    {
+        "name": name,
+        "kind": "process.lua",
+        "source": f"file://{name}.lua",
+        "method": "main",
+        "modules": ["time"],
+    }
+    for name in ("nested", "busy")
+]
+RUN_BOTH = """
+return {main = function()
+  local events = process.events()
+  local results = {}
+  for _, name in ipairs({"nested", "busy"}) do
+    local started = os.clock()
+    process.spawn_monitored("test:" .. name, "test:processes")
+    local r = events:receive().result
+    results[name] = r.error and r.error:kind() or r.value
+    results[name .. "_cpu"] = os.clock() - started
+  end
+  return results
+end}
+"""
+
+
+def test_the_watchdog_is_built() -> None:
+    """Without it every budget falls back to the count hook, a third slower: an install
+    that lost the C compiler must show here, not only in the benchmarks."""
+    assert watchdog.library() is not None
+
+
+@pytest.mark.parametrize("use_watchdog", [True, False], ids=["watchdog", "count_hook"])
+async def test_the_budget_is_per_step_and_follows_a_processs_own_coroutines(
+    tmp_path: Path, use_watchdog: bool
+) -> None:
+    app_dir = write_app(
+        tmp_path / "app",
+        RUN_BOTH,
+        modules=["time"],
+        files=NESTED,
+        entries=NESTED_ENTRIES,
+        host_options={"cpu_budget": "150ms"},
+    )
+    runtime = AppRuntime.load(app_dir)
+    async with runtime.node:
+        await runtime.start()
+        host = runtime.node.host("test:processes")
+        assert isinstance(host, LuaHost)
+        host.state.set_cpu_budget(0.15, use_watchdog)
+        pid = await runtime.node.spawn("test:processes", SpawnRequest(target="test:main"))
+        with anyio.fail_after(20):
+            event = await host.wait_exit(pid)
+    assert event.error is None, event.error
+    value = event.value
+    assert (value["nested"], value["busy"]) == ("Timeout", "done")
+    assert value["nested_cpu"] < 1.5  # stopped near its budget, not at the end of its 3 s
+    assert value["busy_cpu"] > 0.6
