@@ -571,8 +571,9 @@ local function new_channel(cap, proc)
 end
 
 local function waiter()
-  -- shaped as the run-queue entry it becomes when fired (n, index, value, ok)
-  return {task = current_task, ctx = rt.current, done = false, n = 3, false, false, false}
+  -- shaped as the run-queue entry it becomes when fired (n, index, value, ok); `done`
+  -- (nil until then) is set when it fires
+  return {task = current_task, ctx = rt.current, n = 3, false, false, false}
 end
 local function live(w) return not w.done and w.ctx.alive end
 
@@ -1175,8 +1176,34 @@ end
 -- Deliveries. `send_local`: a message from the running process to process `id` of this
 -- host, its value already copied (rt.copy); no Python. `deliver` and `deliver_event`:
 -- what Python delivers (from other hosts and nodes, lifecycle events).
+--
+-- `send_local` does the usual case itself: the receiver has no listeners and waits on its
+-- inbox, alone, outside a select. That is what `deliver` would do through route, send_now,
+-- next_receiver, fire and make_ready, step for step, without the six calls: the hot path
+-- of every request and reply between two processes. Anything else goes to `deliver`.
 function rt.send_local(id, topic, value)
-  deliver(CONTEXTS[id], setmetatable({topic, rt.current.pid, value}, MSG_MT))
+  local ctx = CONTEXTS[id]
+  local msg = setmetatable({topic, rt.current.pid, value}, MSG_MT)
+  local mb = ctx.mb
+  local inbox = mb and mb.listeners == nil and mb.inbox
+  if inbox and not urgent then
+    local r = inbox.recv
+    local w = r[1]
+    if w ~= nil and r[3] == nil and not w.done and w.sel == nil and w.ctx == ctx then
+      w.done, w[1], w[2], w[3] = true, r[2], msg, true
+      r[1], r[2] = nil, nil
+      local t = ctx.t + 1
+      ctx.t, ctx[t] = t, w
+      if not ctx.queued then
+        ctx.queued = true
+        local q = RUNQ
+        t = q.t + 1
+        q.t, q[t] = t, ctx
+      end
+      return true
+    end
+  end
+  deliver(ctx, msg)
   return true
 end
 function rt.deliver(id, topic, from, value)

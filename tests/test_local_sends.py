@@ -203,6 +203,78 @@ async def test_a_huge_table(tmp_path: Path) -> None:
     assert value == {"n": 200000, "last": "200000", "copy": True}
 
 
+# A receiver parked on its inbox in each shape that `rt.send_local` leaves to `deliver`:
+# two tasks of one process waiting on the inbox, a select over the inbox and another
+# channel, and a `listen` channel beside the parked inbox. It reports what each got.
+WAITER = """
+return {main = function(parent, shape)
+  local inbox, got = process.inbox(), {}
+  local finished = channel.new(2)
+  if shape == "two tasks" then
+    for k = 1, 2 do
+      coroutine.spawn(function()
+        got[k] = inbox:receive():payload():data()
+        finished:send(true)
+      end)
+    end
+    process.send(parent, "ready")
+    finished:receive(); finished:receive()
+  elseif shape == "select" then
+    local other = channel.new(1)
+    process.send(parent, "ready")
+    local case = channel.select({other:case_receive(), inbox:case_receive()})
+    other:send("after")
+    got = {case.channel == inbox, case.value:payload():data(), other:receive(),
+           inbox:receive():payload():data()}
+  else  -- "listen"
+    local side = process.listen("side")
+    process.send(parent, "ready")
+    got = {inbox:receive():payload():data(), side:receive(), #side}
+  end
+  process.send(parent, "got", got)
+end}
+"""
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ("two tasks", [1, 2]),
+        ("select", [True, 1, "after", 2]),
+        ("listen", [2, 1, 0]),
+    ],
+)
+async def test_a_parked_receiver_in_each_shape_gets_every_message_once_in_order(
+    tmp_path: Path, shape: str, expected: list[Any]
+) -> None:
+    topics = {"two tasks": ("m", "m"), "select": ("m", "m"), "listen": ("side", "m")}[shape]
+    value = await run_lua(
+        tmp_path,
+        f"""
+        return {{main = function()
+          local inbox = process.inbox()
+          local pid = process.spawn("test:waiter", "test:processes", process.pid(), "{shape}")
+          inbox:receive()  -- "ready": its tasks are parked on the inbox
+          process.send(pid, "{topics[0]}", 1)
+          process.send(pid, "{topics[1]}", 2)
+          return inbox:receive():payload():data()
+        end}}
+        """,
+        files={**FILES, "waiter.lua": WAITER},
+        entries=[
+            *ENTRIES,
+            {
+                "name": "waiter",
+                "kind": "process.lua",
+                "source": "file://waiter.lua",
+                "method": "main",
+            },
+        ],
+    )
+    assert value.error is None, value.error
+    assert value.value == expected
+
+
 async def test_listen_without_message_gets_the_value_and_with_message_the_message(
     tmp_path: Path,
 ) -> None:

@@ -23,6 +23,7 @@ function process.id() return py.frame_id() end
 local py_send, send_local = py.send, rt.send_local
 local LOCAL, copy, FOREIGN = rt.LOCAL, rt.copy, rt.FOREIGN
 local byte = string.byte
+local MUTABLE = {table = true, userdata = true, ["function"] = true, thread = true}
 function process.send(dest, topic, ...)
   local n = select("#", ...)
   local value
@@ -30,8 +31,7 @@ function process.send(dest, topic, ...)
   -- Another process of this host: copied and delivered in Lua, no Python at all.
   local target = LOCAL[dest]
   if target and type(topic) == "string" and topic ~= "" and byte(topic, 1) ~= 64 then
-    local t = type(value)
-    if t ~= "table" and t ~= "userdata" and t ~= "function" and t ~= "thread" then
+    if not MUTABLE[type(value)] then
       return send_local(target, topic, value)  -- immutable: nothing to copy
     end
     local ok, copied = pcall(copy, value)
