@@ -1,11 +1,16 @@
-"""Shared plumbing for benchmarks: one line of output, best of a few rounds."""
+"""Shared plumbing for benchmarks: one line of output, best of a few rounds, rounds paired
+with Erlang's."""
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from actors import event_loop
+
+T = TypeVar("T")
 
 
 def report(name: str, metric: str, value: float) -> None:
@@ -47,14 +52,30 @@ def cpu_metric(metric: str) -> str:
     return metric.removesuffix("_per_s") + "_per_cpu_s"
 
 
-def report_against_erlang(name: str, metric: str, ours: float, workload: str) -> None:
-    """Our rate, Erlang's for the same workload measured now, and the ratio (issue 8)."""
+def paired_with_erlang(
+    rounds: int, measure: Callable[[], Awaitable[T]], workload: str
+) -> list[tuple[T, float | None]]:
+    """Run `measure` (one round, in a fresh event loop) and Erlang's `workload` right after
+    it, `rounds` times: each of our results with Erlang's rate of the same moment (None
+    when Erlang is not installed). This machine's speed drifts by tens of percent over a
+    few seconds (docs/performance.md, "Noise"); a pair taken back to back shares the drift."""
     from benchmarks import erlang_baseline
 
-    report(name, metric, ours)
-    theirs = erlang_baseline.rate(workload)
-    if theirs is None:
+    pairs: list[tuple[T, float | None]] = []
+    for _ in range(rounds):
+        ours = event_loop.run(measure)
+        pairs.append((ours, erlang_baseline.rate(workload)))
+    return pairs
+
+
+def report_against_erlang(name: str, metric: str, pairs: list[tuple[float, float | None]]) -> None:
+    """Our best rate, Erlang's best for the same workload and the median of the rounds'
+    ratios (issue 8): the median of pairs, not best over best, so one lucky round on either
+    side does not make the ratio."""
+    report(name, metric, max(ours for ours, _ in pairs))
+    ratios = [ours / theirs for ours, theirs in pairs if theirs is not None]
+    if not ratios:
         print(f"{name} erlang_{metric} unavailable (install erlang-base)", flush=True)
         return
-    report(name, f"erlang_{metric}", theirs)
-    report(name, "ratio_to_erlang", ours / theirs)
+    report(name, f"erlang_{metric}", max(theirs for _, theirs in pairs if theirs is not None))
+    report(name, "ratio_to_erlang", statistics.median(ratios))

@@ -7,15 +7,17 @@ twin `ActivityLoop` on a plain temporalio worker. Then, with no server involved,
 driver's replayer (`build_replayer`: what the determinism tests use, and the work a worker
 does when it rebuilds an evicted workflow) replays the Lua history REPLAYS times in one
 `replay_workflows` call, and a plain `Replayer` of the Python twin (unsandboxed, as the
-driver runs) does the same with the Python history; the two alternate for ROUNDS rounds and
-the best round of each counts. Wall-clock and CPU time (`time.process_time`: the replay
-runs in this process, and the load of other programs disturbs it less) are both printed.
+driver runs) does the same with the Python history; the two alternate for ROUNDS rounds. The
+times are the best round of each side, wall-clock and CPU (`time.process_time`: the replay
+runs in this process, and the load of other programs disturbs it less); the ratio is the
+median over the rounds of Lua's CPU time over Python's in the same round, which shares the
+machine's drift (docs/performance.md, "Noise").
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 ACTIVITIES = 16
 """4 events to start, 6 per activity call, 1 to complete: 101 events."""
 REPLAYS = 50
-ROUNDS = 5
+ROUNDS = 7
 
 
 async def record_one(client: Client, workflow_type: str, task_queue: str) -> WorkflowHistory:
@@ -94,19 +96,16 @@ async def measure() -> dict[str, tuple[float, float]]:
             python_history,
         ),
     }
-    best = dict.fromkeys(sides, (math.inf, math.inf))
+    rounds = []
     for _ in range(ROUNDS):
-        for name, (replayer, history) in sides.items():
-            wall, cpu = await replay(replayer, history)
-            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
-    return best
+        rounds.append({name: await replay(r, history) for name, (r, history) in sides.items()})
+    return rounds
 
 
 def main() -> None:
-    best = anyio.run(measure)
-    (lua_wall, lua_cpu), (python_wall, python_cpu) = best["lua"], best["python"]
-    report("workflow_replay", "ms_per_history", lua_wall)
-    report("workflow_replay", "python_ms_per_history", python_wall)
-    report("workflow_replay", "cpu_ms_per_history", lua_cpu)
-    report("workflow_replay", "python_cpu_ms_per_history", python_cpu)
-    report("workflow_replay", "lua_over_python_cpu_ratio", lua_cpu / python_cpu)
+    rounds = anyio.run(measure)
+    for side, prefix in (("lua", ""), ("python", "python_")):
+        report("workflow_replay", f"{prefix}ms_per_history", min(r[side][0] for r in rounds))
+        report("workflow_replay", f"{prefix}cpu_ms_per_history", min(r[side][1] for r in rounds))
+    ratios = [r["lua"][1] / r["python"][1] for r in rounds]
+    report("workflow_replay", "lua_over_python_cpu_ratio", statistics.median(ratios))
