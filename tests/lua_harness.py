@@ -20,6 +20,12 @@ from actors.runtime import AppRuntime
 HOST = "test:processes"
 
 
+def lua_entry(name: str, kind: str = "process.lua", **extra: Any) -> dict[str, Any]:
+    """The entry `test:NAME` of a test app: `NAME.lua` (one of `write_app`'s `files`),
+    method `main`, and `extra` fields such as `modules`."""
+    return {"name": name, "kind": kind, "source": f"file://{name}.lua", "method": "main", **extra}
+
+
 def write_app(
     root: Path,
     main: str,

@@ -12,7 +12,7 @@ from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
 from lua_bindings import watchdog
 from lua_bindings.host import DEFAULT_CPU_BUDGET, LuaHost
-from tests.lua_harness import run_lua, write_app
+from tests.lua_harness import lua_entry, run_lua, write_app
 
 pytestmark = pytest.mark.anyio
 
@@ -128,16 +128,7 @@ return {main = function()
 end}
 """,
 }
-NESTED_ENTRIES = [
-    {
-        "name": name,
-        "kind": "process.lua",
-        "source": f"file://{name}.lua",
-        "method": "main",
-        "modules": ["time"],
-    }
-    for name in ("nested", "busy")
-]
+NESTED_ENTRIES = [lua_entry(name, modules=["time"]) for name in ("nested", "busy")]
 RUN_BOTH = """
 return {main = function()
   local events = process.events()

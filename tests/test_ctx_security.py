@@ -8,19 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.lua_harness import run_lua
+from tests.lua_harness import lua_entry, run_lua
 
 pytestmark = pytest.mark.anyio
 
 
 def entry(name: str, kind: str, modules: list[str]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "kind": kind,
-        "source": f"file://{name}.lua",
-        "method": "main",
-        "modules": modules,
-    }
+    return lua_entry(name, kind, modules=modules)
 
 
 async def run(tmp_path: Path, main: str, *, modules: list[str], **app: Any) -> Any:

@@ -18,7 +18,7 @@ from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
 from lua_bindings.modules.events import EventBus, bus_for
-from tests.lua_harness import HOST, run_entry, write_app
+from tests.lua_harness import HOST, lua_entry, run_entry, write_app
 
 pytestmark = pytest.mark.anyio
 
@@ -59,13 +59,7 @@ async def value(tmp_path: Path, main: str, *args: Any, **kw: Any) -> Any:
 
 
 def process_entry(name: str, modules: list[str]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "kind": "process.lua",
-        "source": f"file://{name}.lua",
-        "method": "main",
-        "modules": modules,
-    }
+    return lua_entry(name, modules=modules)
 
 
 # -- events -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.lua_harness import run_lua
+from tests.lua_harness import lua_entry, run_lua
 
 pytestmark = pytest.mark.anyio
 
@@ -20,23 +20,10 @@ TIME = ["time"] if HAS_TIME else []
 
 
 def function(name: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "kind": "function.lua",
-        "source": f"file://{name}.lua",
-        "method": "main",
-        **extra,
-    }
+    return lua_entry(name, "function.lua", **extra)
 
 
-def process_entry(name: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "kind": "process.lua",
-        "source": f"file://{name}.lua",
-        "method": "main",
-        **extra,
-    }
+process_entry = lua_entry
 
 
 async def run(tmp_path: Path, main: str, *, modules: list[str], **app: Any) -> Any:

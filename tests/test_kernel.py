@@ -20,7 +20,7 @@ from actors.pid import PID
 from actors.python_host import ProcessContext, PythonHost
 from actors.runtime import AppRuntime
 from lua_bindings.host import LuaHost
-from tests.lua_harness import HOST, write_app
+from tests.lua_harness import HOST, lua_entry, write_app
 
 pytestmark = pytest.mark.anyio
 
@@ -41,10 +41,7 @@ end}
 FAILS = """
 return {main = function() error("child failed") end}
 """
-ENTRIES = [
-    {"name": name, "kind": "process.lua", "source": f"file://{name}.lua", "method": "main"}
-    for name in ("waiter", "named", "fails")
-]
+ENTRIES = [lua_entry(name) for name in ("waiter", "named", "fails")]
 FILES = {"waiter.lua": WAITER, "named.lua": NAMED, "fails.lua": FAILS}
 
 
@@ -355,17 +352,9 @@ POOL_FILES = {
         """,
 }
 POOL_ENTRIES = [
-    {"name": name, "kind": "process.lua", "source": f"file://{name}.lua", "method": "main"}
+    lua_entry(name)
     for name in ("leaker", "snooper", "spinner", "plain", "exposer", "requester", "echoarg")
-] + [
-    {
-        "name": "requirer",
-        "kind": "process.lua",
-        "source": "file://requirer.lua",
-        "method": "main",
-        "modules": ["time"],
-    }
-]
+] + [lua_entry("requirer", modules=["time"])]
 
 
 async def pooled_app(tmp_path: Path, main: str) -> AppRuntime:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.lua_harness import run_lua
+from tests.lua_harness import lua_entry, run_lua
 
 pytestmark = pytest.mark.anyio
 
@@ -26,10 +26,7 @@ return {main = function()
   end
 end}
 """
-ENTRIES = [
-    {"name": "echo", "kind": "process.lua", "source": "file://echo.lua", "method": "main"},
-    {"name": "quit", "kind": "process.lua", "source": "file://quit.lua", "method": "main"},
-]
+ENTRIES = [lua_entry("echo"), lua_entry("quit")]
 FILES = {"echo.lua": ECHO, "quit.lua": "return {main = function() return 1 end}"}
 
 
@@ -261,15 +258,7 @@ async def test_a_parked_receiver_in_each_shape_gets_every_message_once_in_order(
         end}}
         """,
         files={**FILES, "waiter.lua": WAITER},
-        entries=[
-            *ENTRIES,
-            {
-                "name": "waiter",
-                "kind": "process.lua",
-                "source": "file://waiter.lua",
-                "method": "main",
-            },
-        ],
+        entries=[*ENTRIES, lua_entry("waiter")],
     )
     assert value.error is None, value.error
     assert value.value == expected

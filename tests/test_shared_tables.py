@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.lua_harness import run_lua
+from tests.lua_harness import lua_entry, run_lua
 
 pytestmark = pytest.mark.anyio
 
@@ -141,16 +141,7 @@ def _reader(check: str) -> str:
 
 
 def _entries(kind: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": name,
-            "kind": kind,
-            "source": f"file://{name}.lua",
-            "method": "main",
-            "modules": ["json"],
-        }
-        for name in ("writer", "reader")
-    ]
+    return [lua_entry(name, kind, modules=["json"]) for name in ("writer", "reader")]
 
 
 MAIN_PROCESSES = """
