@@ -25,7 +25,9 @@ local traceback, dsetmetatable, dsethook = debug.traceback, debug.setmetatable, 
 local clock = os.clock
 local load = load
 
-local PARK = setmetatable({}, {__name = "park"})
+-- PARK and DONE are functions so that `x == PARK` is a plain comparison: only tables and
+-- userdata have __eq, so no value a process yields can run its own code in the test.
+local function PARK() end
 local rt = {PARK = PARK}
 
 -----------------------------------------------------------------------------------------
@@ -246,7 +248,7 @@ end
 -- by the process could otherwise resume the next process's task. Its previous process
 -- left nothing behind that Lua code can see: its frames have returned (the trampoline
 -- tail-calls itself, so the stack is the trampoline's frame alone), the hook is the same.
-local DONE = setmetatable({}, {__name = "done"})
+local function DONE() end
 local EXPOSED = setmetatable({}, {__mode = "k"})
 local POOL_MAX = 256
 local main_body
@@ -361,13 +363,18 @@ local function run_context(ctx)
       rt.current, current_task = ctx, id
       step = step + 1
       if watch_step then watch_step(co) end
-      local ok, a, b, c = co_resume(co, unpack(e, 1, e.n))
+      local ok, a, b, c
+      if e.n == 3 then  -- a message, a reply: the common shapes skip the unpack call
+        ok, a, b, c = co_resume(co, e[1], e[2], e[3])
+      else
+        ok, a, b, c = co_resume(co, unpack(e, 1, e.n))
+      end
       if watch_step then watch_step(nil) end
       rt.current, current_task = nil, 0
       if nursery_used then NURSERY, nursery_used = {}, false end
-      if ok and rawequal(a, PARK) then
+      if ok and a == PARK then
         -- blocked (the common case): nothing to do
-      elseif ok and rawequal(a, DONE) then
+      elseif ok and a == DONE then
         tasks[id] = nil  -- the context is alive: its main task just returned
         main_returned(ctx, co, b, c)
       elseif not ok then
@@ -441,7 +448,7 @@ rt.await = await
 -- replacements pass such yields outward to the scheduler and feed the answer back in, so
 -- only the user's own yields reach the user.
 local function forward(co, ok, first, ...)
-  if ok and rawequal(first, PARK) and co_status(co) == "suspended" then
+  if ok and first == PARK and co_status(co) == "suspended" then
     return forward(co, resume(co, co_yield(PARK)))
   end
   return ok, first, ...
