@@ -466,6 +466,25 @@ user_coroutine.running = function()
   EXPOSED[co] = true
   return co, main
 end
+-- A process's own tasks (its main task, those of coroutine.spawn) are resumed by the kernel
+-- alone: a value they yielded would reach the kernel, which has nothing to resume them with,
+-- and the process would wait forever. So, as in a plain Lua program's main thread, yielding
+-- there is an error at the call, and isyieldable says so.
+local co_isyieldable = coroutine.isyieldable
+local function in_own_task()
+  local ctx = rt.current
+  return ctx ~= nil and ctx.tasks[current_task] == co_running()
+end
+user_coroutine.yield = function(...)
+  if in_own_task() then
+    error("attempt to yield from outside a coroutine (a process's own code waits on "
+      .. "channels, messages and timers; time.sleep(0) lets the others run)", 2)
+  end
+  return co_yield(...)
+end
+user_coroutine.isyieldable = function()
+  return not in_own_task() and co_isyieldable()
+end
 user_coroutine.wrap = function(fn)
   local co = create(fn)
   return function(...)

@@ -20,7 +20,7 @@ from actors.pid import PID
 from actors.python_host import ProcessContext, PythonHost
 from actors.runtime import AppRuntime
 from lua_bindings.host import LuaHost
-from tests.lua_harness import HOST, lua_entry, write_app
+from tests.lua_harness import HOST, lua_entry, run_lua, write_app
 
 pytestmark = pytest.mark.anyio
 
@@ -544,3 +544,42 @@ async def test_an_idle_process_spawned_in_lua_costs_little_lua_memory(tmp_path: 
         assert host.state.lua_only_count() == count
         per_process = (used() - before) / count
     assert 2000 < per_process < 3300, per_process
+
+
+async def test_a_process_task_that_yields_gets_an_error_not_a_hang(tmp_path: Path) -> None:
+    # A bare coroutine.yield in a process's own task would reach the kernel, which has
+    # nothing to resume it with: an error at the call, as in a plain Lua main thread.
+    event = await run_lua(
+        tmp_path,
+        """
+        return {main = function()
+          local out = {}
+          out.main_yieldable = coroutine.isyieldable()
+          local ok, err = pcall(coroutine.yield, "x")
+          out.main = not ok and tostring(err):find("outside a coroutine") ~= nil
+          local done = channel.new(1)
+          coroutine.spawn(function()
+            local ok2, err2 = pcall(coroutine.yield)
+            done:send(not ok2 and tostring(err2):find("outside a coroutine") ~= nil)
+          end)
+          out.spawned = done:receive()
+          local co = coroutine.wrap(function()
+            coroutine.yield(coroutine.isyieldable())
+            return "finished"
+          end)
+          out.user = {co(), co()}
+          return out
+        end}
+        """,
+    )
+    assert event.error is None, event.error
+    assert event.value == {
+        "main_yieldable": False,
+        "main": True,
+        "spawned": True,
+        "user": [True, "finished"],
+    }
+    failed = await run_lua(
+        tmp_path / "uncaught", "return {main = function() coroutine.yield() end}"
+    )
+    assert failed.error is not None and "outside a coroutine" in failed.error.message
