@@ -348,11 +348,24 @@ local function main_returned(ctx, co, v, e)
 end
 -- Resume every ready task of `ctx`; a main task that ends, or any task that fails, ends
 -- the process (Python applies the exit).
+-- At most VISIT_STEPS resumptions per visit: the tasks of one process can keep each other
+-- ready forever (two coroutines bouncing on a channel), and the host must still get back to
+-- its other processes, its timers and the event loop.
+local VISIT_STEPS = 32
 local function run_context(ctx)
+  local steps = VISIT_STEPS
   while ctx.alive do
     local h = ctx.h  -- q_pop(ctx), inline: this loop is the kernel's hottest
     local last = ctx.t
     if h > last then return end
+    if steps == 0 then  -- still ready: behind the others (make_ready may have queued it)
+      if not ctx.queued then
+        ctx.queued = true
+        q_push(RUNQ, ctx)
+      end
+      return
+    end
+    steps = steps - 1
     local e = ctx[h]
     ctx[h] = nil
     if h == last then ctx.h, ctx.t = 1, 0 else ctx.h = h + 1 end
@@ -456,34 +469,49 @@ end
 
 local user_coroutine = {}
 for k, v in pairs(coroutine) do user_coroutine[k] = v end
-user_coroutine.resume = function(co, ...)
-  return forward(co, resume(co, ...))
-end
-user_coroutine.create = create
--- A coroutine app code got hold of is never pooled (main tasks, above).
-user_coroutine.running = function()
-  local co, main = co_running()
-  EXPOSED[co] = true
-  return co, main
-end
--- A process's own tasks (its main task, those of coroutine.spawn) are resumed by the kernel
--- alone: a value they yielded would reach the kernel, which has nothing to resume them with,
--- and the process would wait forever. So, as in a plain Lua program's main thread, yielding
--- there is an error at the call, and isyieldable says so.
-local co_isyieldable = coroutine.isyieldable
-local function in_own_task()
-  local ctx = rt.current
-  return ctx ~= nil and ctx.tasks[current_task] == co_running()
-end
-user_coroutine.yield = function(...)
-  if in_own_task() then
-    error("attempt to yield from outside a coroutine (a process's own code waits on "
-      .. "channels, messages and timers; time.sleep(0) lets the others run)", 2)
+do  -- its helpers' locals stay here: the main chunk is near Lua's 200 locals
+  -- A process's own tasks (its main task, those of coroutine.spawn) are resumed by the
+  -- kernel alone. A value they yielded would reach the kernel, which has nothing to resume
+  -- them with, and the process would wait forever: so, as in a plain Lua program's main
+  -- thread, yielding there is an error at the call, and isyieldable says so. And app code
+  -- that got its task's handle (coroutine.running) must not resume it (the task would run
+  -- its waits' answers out of turn, inside another task) nor close it under the kernel.
+  local co_isyieldable, co_close = coroutine.isyieldable, coroutine.close
+  local TASK = "task"  -- EXPOSED[co] of a task's coroutine
+  local function in_own_task()
+    local ctx = rt.current
+    return ctx ~= nil and ctx.tasks[current_task] == co_running()
   end
-  return co_yield(...)
-end
-user_coroutine.isyieldable = function()
-  return not in_own_task() and co_isyieldable()
+  local function not_a_task(co, what)
+    if EXPOSED[co] == TASK then
+      error("cannot " .. what .. " a process's own task: the scheduler runs it", 3)
+    end
+  end
+  user_coroutine.resume = function(co, ...)
+    not_a_task(co, "resume")
+    return forward(co, resume(co, ...))
+  end
+  user_coroutine.close = function(co)
+    not_a_task(co, "close")
+    return co_close(co)
+  end
+  user_coroutine.create = create
+  -- A coroutine app code got hold of is never pooled (main tasks, above).
+  user_coroutine.running = function()
+    local co, main = co_running()
+    EXPOSED[co] = in_own_task() and TASK or true
+    return co, main
+  end
+  user_coroutine.yield = function(...)
+    if in_own_task() then
+      error("attempt to yield from outside a coroutine (a process's own code waits on "
+        .. "channels, messages and timers; time.sleep(0) lets the others run)", 2)
+    end
+    return co_yield(...)
+  end
+  user_coroutine.isyieldable = function()
+    return not in_own_task() and co_isyieldable()
+  end
 end
 user_coroutine.wrap = function(fn)
   local co = create(fn)

@@ -8,6 +8,9 @@ waiter, a failure, a shutdown) and check that nothing differs from a process Pyt
 
 from __future__ import annotations
 
+import faulthandler
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -583,3 +586,89 @@ async def test_a_process_task_that_yields_gets_an_error_not_a_hang(tmp_path: Pat
         tmp_path / "uncaught", "return {main = function() coroutine.yield() end}"
     )
     assert failed.error is not None and "outside a coroutine" in failed.error.message
+
+
+@pytest.fixture
+def fails_if_the_host_stalls(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """A kernel that never returns holds the event loop, so no anyio timeout can fire: past
+    60 s, print every thread's stack to the real stderr (pytest's capture is lost on exit)
+    and end the run: a failure, not a CI job hung for its whole allowance."""
+    with capsys.disabled():
+        stderr = os.fdopen(os.dup(2), "w")
+    faulthandler.dump_traceback_later(60, exit=True, file=stderr)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+    stderr.close()
+
+
+@pytest.mark.usefixtures("fails_if_the_host_stalls")
+async def test_tasks_that_keep_each_other_ready_leave_room_for_timers_and_others(
+    tmp_path: Path,
+) -> None:
+    # Two tasks of one process bounce on channels forever; the host must still fire the
+    # process's own timer and run another process (it used to spin in that one process).
+    event = await run_lua(
+        tmp_path,
+        """
+        local time = require("time")
+        return {main = function()
+          process.spawn("test:pinger", "test:processes", process.pid())
+          local a, b = channel.new(), channel.new()
+          coroutine.spawn(function() while true do a:send(1); b:receive() end end)
+          local deadline = time.timer("300ms")
+          local inbox = process.inbox()
+          local n, heard = 0, nil
+          while true do
+            local r = channel.select({a:case_receive(), deadline:channel():case_receive(),
+                                      inbox:case_receive()})
+            if r.channel == deadline:channel() then return {n > 100, heard} end
+            if r.channel == inbox then heard = r.value:payload():data()
+            else
+              n = n + 1
+              b:send(1)
+            end
+          end
+        end}
+        """,
+        modules=["time"],
+        files={
+            "pinger.lua": """
+            local time = require("time")
+            return {main = function(parent)
+              time.sleep("20ms")
+              process.send(parent, "hi", "from another process")
+            end}
+            """
+        },
+        entries=[lua_entry("pinger", modules=["time"])],
+        timeout=5,
+    )
+    assert event.error is None, event.error
+    assert event.value == [True, "from another process"]
+
+
+@pytest.mark.usefixtures("fails_if_the_host_stalls")
+async def test_app_code_cannot_resume_or_close_its_own_task(tmp_path: Path) -> None:
+    # coroutine.running() hands a task its own coroutine; resuming it from another task ran
+    # the parked task out of turn and hung the host.
+    event = await run_lua(
+        tmp_path,
+        """
+        return {main = function()
+          local me = coroutine.running()
+          local ch = channel.new()
+          coroutine.spawn(function()
+            local ok1, err1 = pcall(coroutine.resume, me, "forged")
+            local ok2, err2 = pcall(coroutine.close, me)
+            ch:send({ok1, tostring(err1):match("cannot resume a process's own task") ~= nil,
+                     ok2, tostring(err2):match("cannot close a process's own task") ~= nil})
+          end)
+          local got = ch:receive()
+          got[5] = coroutine.status(me)
+          return got
+        end}
+        """,
+        timeout=5,
+    )
+    assert event.error is None, event.error
+    assert event.value == [False, True, False, True, "running"]
