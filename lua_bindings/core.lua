@@ -346,11 +346,11 @@ local function main_returned(ctx, co, v, e)
   end
   if not ctx.alive then give_back(co) end
 end
--- Resume every ready task of `ctx`; a main task that ends, or any task that fails, ends
--- the process (Python applies the exit).
--- At most VISIT_STEPS resumptions per visit: the tasks of one process can keep each other
--- ready forever (two coroutines bouncing on a channel), and the host must still get back to
--- its other processes, its timers and the event loop.
+-- Resume the ready tasks of `ctx`; a main task that ends, or any task that fails, ends
+-- the process (Python applies the exit). At most VISIT_STEPS resumptions per visit: the
+-- tasks of one process can keep each other ready forever (two coroutines bouncing on a
+-- channel), and the host must still get back to its other processes, its timers and the
+-- event loop.
 local VISIT_STEPS = 32
 local function run_context(ctx)
   local steps = VISIT_STEPS
