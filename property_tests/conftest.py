@@ -9,7 +9,7 @@ session.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 settings.register_profile(
     "ci",
@@ -18,6 +18,7 @@ settings.register_profile(
     deadline=None,
     derandomize=False,
     suppress_health_check=[HealthCheck.too_slow],
+    phases=[phase for phase in Phase if phase is not Phase.explain],  # as DEFAULT_SETTINGS
 )
 settings.register_profile(
     "nightly",

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, NoReturn
 
 from anyio.from_thread import start_blocking_portal
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -61,8 +61,14 @@ DEFAULT_SETTINGS = settings(
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+    phases=[phase for phase in Phase if phase is not Phase.explain],
 )
-"""What `run_machine` uses unless given settings: the `ci` profile of our own suite."""
+"""What `run_machine` uses unless given settings: the `ci` profile of our own suite.
+
+Without Hypothesis's explain phase: after shrinking it re-runs the failing script with each
+step varied, to annotate which arguments did not matter, and for a machine it cost three
+times the shrinking (44 of the 62 s of examples/testing's shrink test) to say nothing that
+`Counterexample` prints: the shrunk script and what was seen against what was expected."""
 
 
 class Counterexample(AssertionError):
