@@ -104,8 +104,8 @@ class LuaActivities:
             pid = await node.spawn(host_name, request)
         except ActorError as exc:
             raise protocol.application_error(exc.error) from None
-        heartbeat = _heartbeat_interval()
-        beating = asyncio.create_task(_heartbeat(heartbeat)) if heartbeat else None
+        interval = _heartbeat_interval()
+        beating = _Heartbeat(interval) if interval else None
         try:
             return await node.wait_exit(pid)
         except asyncio.CancelledError:
@@ -114,7 +114,7 @@ class LuaActivities:
             raise
         finally:
             if beating is not None:
-                beating.cancel()
+                beating.stop()
 
     # -- reserved local activities -------------------------------------------------------------
 
@@ -200,9 +200,23 @@ def _heartbeat_interval() -> float | None:
     return max(timeout.total_seconds() / 3, 0.1)
 
 
-async def _heartbeat(interval: float) -> None:
-    """Beat every `interval` while the activity runs; the first beat comes one interval in
-    (the start itself counts as a sign of life), so a short call sends none."""
-    while True:
-        await asyncio.sleep(interval)
+class _Heartbeat:
+    """Beats every `interval` while the activity runs; the first beat comes one interval in
+    (the start itself counts as a sign of life), so a short call sends none.
+
+    A timer callback rather than a task: nearly every call ends before its first beat, and
+    a task per call costs a coroutine, a first step and a cancellation that runs the task
+    once more, where a timer handle is made and cancelled. The handle runs in a copy of the
+    activity's context, which `activity.heartbeat` reads."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_later(interval, self._beat)
+
+    def _beat(self) -> None:
         activity.heartbeat()
+        self._handle = self._loop.call_later(self._interval, self._beat)
+
+    def stop(self) -> None:
+        self._handle.cancel()
