@@ -7,6 +7,8 @@ critical path of every message between nodes (a ping-pong pays it on every hop).
 the cluster applies a batch of frames inside `collecting()`; a scheduler that would wake
 asks `defer(run)`, and each such `run` is called once when the batch is applied, still in
 the read callback, so the answer a process sends is on the socket before the loop moves on.
+A Temporal activity of a Lua function spawns its process the same way
+(temporal_host/activities.py): the function has run when the spawn's block ends.
 
 The scheduler keeps its own rules in `run` (it runs at most one slice and fires due timers
 first, and wakes its driver when work is left), so fairness and timer latency stay its own.

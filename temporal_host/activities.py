@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
@@ -25,16 +25,19 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from actors import errors
+from actors import errors, run_at_once
 from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
+from actors.messages import Event
 from actors.pid import PID
+from lua_bindings.host import run_sync
 from lua_bindings.modules.funcs import resolve_target
 from temporal_host import protocol
 from temporal_host.interceptors import ACTIVITY_CONTEXT
 from temporal_host.meta import TemporalMeta
 
 if TYPE_CHECKING:
+    from actors.node import Node
     from temporal_host.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -96,18 +99,47 @@ class LuaActivities:
 
     async def _call(self, host_name: str, target: str, values: tuple[Any, ...]) -> Any:
         """Spawn the entry with the header's context and await its exit; cancelling the
-        activity terminates the call. Heartbeats are sent automatically while it runs."""
+        activity terminates the call. Heartbeats are sent automatically while it runs.
+
+        On an in-memory host (the usual `funcs` host) the process runs before this task
+        yields: spawned inside `run_at_once.collecting()`, its host runs the kernel when
+        the block ends, so a function that does not block has exited (and its EXIT has
+        reached `exited`) before the event loop's next pass, without a wake-up of the
+        host's driver and a pass of the loop for it (docs/performance.md, "Activities
+        run at once")."""
         node = self.settings.runtime.node
         context = dict(ACTIVITY_CONTEXT.get() or {})
         request = SpawnRequest(target=target, args=values, context=context)
-        try:
-            pid = await node.spawn(host_name, request)
-        except ActorError as exc:
-            raise protocol.application_error(exc.error) from None
+        if not node.answers_at_once(host_name):
+            try:
+                pid = await node.spawn(host_name, request)
+            except ActorError as exc:
+                raise protocol.application_error(exc.error) from None
+            return await self._await_exit(node, pid, node.wait_exit(pid))
+        exited: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+
+        def record(event: Event) -> None:
+            if not exited.done():  # a cancelled activity leaves nobody waiting
+                exited.set_result(event)
+
+        with run_at_once.collecting():
+            try:
+                pid = run_sync(node.spawn(host_name, request))
+            except ActorError as exc:
+                raise protocol.application_error(exc.error) from None
+            node.on_exit(pid, record)
+        if exited.done():
+            return exited.result()
+        return await self._await_exit(node, pid, exited)
+
+    @staticmethod
+    async def _await_exit(node: Node, pid: PID, exited: Awaitable[Any]) -> Any:
+        """The EXIT event `exited` brings, heartbeating meanwhile; a cancelled activity
+        terminates the process."""
         interval = _heartbeat_interval()
         beating = _Heartbeat(interval) if interval else None
         try:
-            return await node.wait_exit(pid)
+            return await exited
         except asyncio.CancelledError:
             with contextlib.suppress(ActorError):
                 await node.terminate(None, pid)
