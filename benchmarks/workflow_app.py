@@ -26,6 +26,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from actors.runtime import AppRuntime
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.host import WorkflowHost
+from temporal_host.options import DEFAULT_ACTIVITY_RETRY, DEFAULT_HEARTBEAT_TIMEOUT
 
 APP = Path(__file__).parent / "apps" / "workflows"
 CLIENT_ID = "wfbench:temporal"
@@ -34,6 +35,15 @@ TASK_QUEUE = "bench-lua"
 NATIVE_QUEUE = "bench-native"
 TIMEOUT = timedelta(minutes=10)
 """The driver's default start-to-close timeout for `funcs.call`."""
+SAME_OPTIONS = {
+    "start_to_close_timeout": TIMEOUT,
+    "heartbeat_timeout": DEFAULT_HEARTBEAT_TIMEOUT,
+    "retry_policy": DEFAULT_ACTIVITY_RETRY,
+}
+"""The options the driver gives a plain `funcs.call` (temporal.md §9.4, the automatic
+heartbeat's timeout), given to the twins' calls too: the server keeps the same timers and
+retry state for both, and the two histories carry the same fields (docs/performance.md,
+"The twins' options")."""
 
 
 # -- the Python twins of benchmarks/apps/workflows -------------------------------------------
@@ -52,7 +62,7 @@ class OneActivity:
 
     @workflow.run
     async def run(self, n: int) -> int:
-        return await workflow.execute_activity(double, n, start_to_close_timeout=TIMEOUT)
+        return await workflow.execute_activity(double, n, **SAME_OPTIONS)
 
 
 @workflow.defn(name="ActivityLoop", sandboxed=False)
@@ -63,7 +73,7 @@ class ActivityLoop:
     async def run(self, count: int) -> int:
         total = 0
         for i in range(1, count + 1):
-            total += await workflow.execute_activity(double, i, start_to_close_timeout=TIMEOUT)
+            total += await workflow.execute_activity(double, i, **SAME_OPTIONS)
         return total
 
 
