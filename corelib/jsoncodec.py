@@ -247,6 +247,14 @@ def _reject_constant(literal: str) -> Any:
     raise _NumberError(f"invalid literal {literal}")
 
 
+_DECODER = json.JSONDecoder(
+    parse_int=_parse_int, parse_float=_parse_float, parse_constant=_reject_constant
+)
+"""One decoder for every call: `json.loads` with hooks builds a decoder and its scanner on
+each call, which was half the cost of decoding a small document (5 of 10 us)."""
+_BOM = "\ufeff"
+
+
 def decode(text: str | bytes) -> Any:
     """Decode JSON text: objects → dict with str keys, arrays → list, null → None.
 
@@ -259,12 +267,9 @@ def decode(text: str | bytes) -> Any:
     if not source.strip(_JSON_WHITESPACE):
         raise errors.invalid("cannot decode empty JSON input")
     try:
-        return json.loads(
-            source,
-            parse_int=_parse_int,
-            parse_float=_parse_float,
-            parse_constant=_reject_constant,
-        )
+        if source.startswith(_BOM):  # what `json.loads` refuses before decoding
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", source, 0)
+        return _DECODER.decode(source)
     except json.JSONDecodeError as exc:
         raise errors.InternalError(
             f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

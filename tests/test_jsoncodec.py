@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Any
 
 import pytest
@@ -234,6 +235,36 @@ def test_decode_malformed_is_internal(text: str) -> None:
 
 def test_decode_error_mentions_position() -> None:
     fails(INTERNAL, decode, '{"a": }', match="line 1 column 7")
+
+
+def test_decode_says_a_byte_order_mark_is_refused() -> None:
+    fails(
+        INTERNAL,
+        decode,
+        '\ufeff{"a": 1}',
+        match="Unexpected UTF-8 BOM (decode using utf-8-sig) at line 1 column 1",
+    )
+
+
+def test_decode_from_several_threads_at_once() -> None:
+    """One decoder serves every call (its key memo is shared): threads decoding different
+    documents, with keys in common, each get their own document back."""
+    documents = [{"k": i, "shared": [i, {"k": str(i)}], f"own{i}": i * 1.5} for i in range(4)]
+    texts = [encode(document) for document in documents]
+    wrong: list[Any] = []
+
+    def decode_many(i: int) -> None:
+        for _ in range(2000):
+            value = decode(texts[i])
+            if value != documents[i]:
+                wrong.append(value)
+
+    threads = [threading.Thread(target=decode_many, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
 
 
 # --------------------------------------------------------------------------------------------
