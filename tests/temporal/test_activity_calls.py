@@ -4,6 +4,8 @@ first yields, so its answer needs no pass of the event loop; one that blocks is 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,21 +30,23 @@ FUNCTIONS = {
 }
 
 
-async def booted(tmp_path: Path) -> AppRuntime:
+@contextlib.asynccontextmanager
+async def worker_activities(tmp_path: Path) -> AsyncIterator[tuple[LuaHost, LuaActivities]]:
+    """The app booted with its `funcs` host's driver asleep, as between two activities, and
+    a worker's activities on it."""
     entries = [lua_entry(name[:-4], "function.lua", modules=["time"]) for name in FUNCTIONS]
     app = write_app(
         tmp_path / "app", "return {main = function() end}", files=FUNCTIONS, entries=entries
     )
-    return AppRuntime.load(app)
-
-
-async def asleep(runtime: AppRuntime) -> None:
-    """Wait until the `funcs` host's driver sleeps, as it does between activities."""
-    host = runtime.node.host(FUNCS_HOST)
-    assert isinstance(host, LuaHost)
-    with anyio.fail_after(10):
-        while host.scheduler._wake is None:
-            await anyio.sleep(0.001)
+    runtime = AppRuntime.load(app)
+    async with runtime.node:
+        await runtime.start()
+        host = runtime.node.host(FUNCS_HOST)
+        assert isinstance(host, LuaHost)
+        with anyio.fail_after(10):
+            while host.scheduler._wake is None:
+                await anyio.sleep(0.001)
+        yield host, LuaActivities(SimpleNamespace(runtime=runtime))  # type: ignore[arg-type]
 
 
 def first_step(activities: LuaActivities, target: str, *args: Any) -> Any:
@@ -57,33 +61,20 @@ def first_step(activities: LuaActivities, target: str, *args: Any) -> Any:
 
 
 async def test_a_function_that_does_not_block_answers_on_the_first_step(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        await asleep(runtime)
-        activities = LuaActivities(SimpleNamespace(runtime=runtime))  # type: ignore[arg-type]
+    async with worker_activities(tmp_path) as (host, activities):
         assert first_step(activities, "test:double", 21).value == 42
         failed = first_step(activities, "test:fails")
         assert failed.error is not None and "no luck" in failed.error.message
         # Nothing is left behind: the processes exited and their host is idle.
-        host = runtime.node.host(FUNCS_HOST)
-        assert isinstance(host, LuaHost)
         assert not host.processes and not host.scheduler.busy
 
 
-async def test_a_function_that_blocks_is_awaited(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        await asleep(runtime)
-        activities = LuaActivities(SimpleNamespace(runtime=runtime))  # type: ignore[arg-type]
-        heartbeat = pytest.MonkeyPatch()
-        # Outside a real activity there is no heartbeat timeout to read.
-        heartbeat.setattr("temporal_host.activities._heartbeat_interval", lambda: None)
-        try:
-            work = activities._call(FUNCS_HOST, "test:waits", (1,))
-            with anyio.fail_after(10):
-                event = await work
-        finally:
-            heartbeat.undo()
+async def test_a_function_that_blocks_is_awaited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Outside a real activity there is no heartbeat timeout to read.
+    monkeypatch.setattr("temporal_host.activities._heartbeat_interval", lambda: None)
+    async with worker_activities(tmp_path) as (_, activities):
+        with anyio.fail_after(10):
+            event = await activities._call(FUNCS_HOST, "test:waits", (1,))
         assert event.value == 2
