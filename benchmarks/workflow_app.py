@@ -43,7 +43,7 @@ SAME_OPTIONS = {
 """The options the driver gives a plain `funcs.call` (temporal.md §9.4, the automatic
 heartbeat's timeout), given to the twins' calls too: the server keeps the same timers and
 retry state for both, and the two histories carry the same fields (docs/performance.md,
-"The twins' options")."""
+"The same machine the next night")."""
 
 
 # -- the Python twins of benchmarks/apps/workflows -------------------------------------------

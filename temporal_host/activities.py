@@ -105,8 +105,8 @@ class LuaActivities:
         yields: spawned inside `run_at_once.collecting()`, its host runs the kernel when
         the block ends, so a function that does not block has exited (and its EXIT has
         reached `exited`) before the event loop's next pass, without a wake-up of the
-        host's driver and a pass of the loop for it (docs/performance.md, "Activities
-        run at once")."""
+        host's driver and a pass of the loop for it (docs/performance.md, "The same
+        machine the next night")."""
         node = self.settings.runtime.node
         context = dict(ACTIVITY_CONTEXT.get() or {})
         request = SpawnRequest(target=target, args=values, context=context)
@@ -127,10 +127,11 @@ class LuaActivities:
                 pid = run_sync(node.spawn(host_name, request))
             except ActorError as exc:
                 raise protocol.application_error(exc.error) from None
-            node.on_exit(pid, record)
+            watched = node.on_exit(pid, record) is not None
         if exited.done():
             return exited.result()
-        return await self._await_exit(node, pid, exited)
+        # Not watched: gone already, and `wait_exit` says so at once.
+        return await self._await_exit(node, pid, exited if watched else node.wait_exit(pid))
 
     @staticmethod
     async def _await_exit(node: Node, pid: PID, exited: Awaitable[Any]) -> Any:
