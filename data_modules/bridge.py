@@ -37,6 +37,11 @@ class Bridge:
         work a module does inline, on the caller's turn, counts against it."""
         return self._host.cpu_budget
 
+    def restart_budget(self) -> None:
+        """Inline work stopped at `cpu_budget` and reported it: a fresh budget for the rest
+        of the step, so the module's error is the one the process fails with."""
+        self._host.restart_budget()
+
     def lua(self, value: Any) -> Any:
         """`value` (plain Python data) as a Lua value."""
         return self._host.lua(value)

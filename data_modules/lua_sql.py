@@ -175,7 +175,10 @@ class SqlFunctions:
         (`sqldb.RunNow`), or False for one that must take the parked path (COMMIT,
         PRAGMA..., see `sqldb.inline_allowed`; which also names what is wrong with a bad
         one). None: this transaction runs nothing inline."""
-        prepare_now = tx.statements_now(self.bridge.cpu_budget, sqltypes.param, self._rows_table)
+        bridge = self.bridge
+        prepare_now = tx.statements_now(
+            bridge.cpu_budget, bridge.restart_budget, sqltypes.param, self._rows_table
+        )
         if prepare_now is None:
             return None
 

@@ -298,6 +298,7 @@ class SqliteConnection:
         self,
         tx: Transaction,
         budget: float | None,
+        over_budget: Callable[[], None],
         param: Callable[[Any], Any],
         rows_out: Callable[[list[Row]], Any],
     ) -> PrepareNow:
@@ -318,6 +319,8 @@ class SqliteConnection:
                 return None, exc.error, False
             interrupted, self.interrupted = self.interrupted, False
             error = tx.failed_now(exc, interrupted, db.in_transaction, budget)
+            if interrupted:
+                over_budget()
             return None, error.error, interrupted
 
         def runner(is_query: bool, sql: str) -> RunNow:
@@ -1004,6 +1007,7 @@ class Transaction:
     def statements_now(
         self,
         budget: float | None,
+        over_budget: Callable[[], None],
         param: Callable[[Any], Any],
         rows_out: Callable[[list[Row]], Any],
     ) -> PrepareNow | None:
@@ -1011,11 +1015,14 @@ class Transaction:
         thread (`PrepareNow`, `RunNow`), for a driver and journal that allow it (SQLite
         with WAL or in memory), else None. `param` converts a parameter that is not a
         number, boolean, nil or string (`sqltypes.param`); `rows_out` the rows of a query.
-        SQLite interrupts a statement past `budget` seconds of CPU (None: no limit)."""
+        SQLite interrupts a statement past `budget` seconds of CPU (None: no limit), and
+        `over_budget()` is called then, before the statement's error is answered (the
+        caller's budget starts over, so that error is the one its process fails with:
+        `ModuleHost.restart_budget`)."""
         conn = self._conn
         if not isinstance(conn, SqliteConnection) or not conn.inline:
             return None
-        return conn.statements_now(self, budget, param, rows_out)
+        return conn.statements_now(self, budget, over_budget, param, rows_out)
 
     def failed_now(
         self, exc: Exception, interrupted: bool, still_open: bool, budget: float | None

@@ -220,6 +220,14 @@ static int l_runs(lua_State *L) {
     return 0;
 }
 
+/* restart(): the step goes on with a fresh budget (a new step for the watchdog, the same
+   coroutine running); a hook already armed for the old one finds it no longer doomed. */
+static int l_restart(lua_State *L) {
+    Slot *s = slot_of(L);
+    s->step = s->step + 1;
+    return 0;
+}
+
 static int l_gc(lua_State *L) {
     Slot **box = api.touserdata(L, 1);
     Slot *s = *box;
@@ -237,7 +245,7 @@ static int l_gc(lua_State *L) {
     return 0;
 }
 
-/* watch(seconds, raise) -> step, runs: give this state a budget of `seconds` (0: none);
+/* watch(seconds, raise) -> step, runs, restart: give this state a budget of `seconds` (0: none);
    `raise` is called, in the coroutine over budget, to fail it. */
 static int l_watch(lua_State *L) {
     int isnum = 0;
@@ -270,12 +278,14 @@ static int l_watch(lua_State *L) {
     set_interval_locked();
     unlock_list();
     start_watchdog();
-    /* stack top: the slot's userdata, the upvalue of both functions */
+    /* stack top: the slot's userdata, the upvalue of the three functions */
     api.pushvalue(L, -1);
     api.pushcclosure(L, l_step, 1);
     api.pushvalue(L, -2);
     api.pushcclosure(L, l_runs, 1);
-    return 2;
+    api.pushvalue(L, -3);
+    api.pushcclosure(L, l_restart, 1);
+    return 3;
 }
 
 int luaopen_actors_watchdog(lua_State *L) {

@@ -176,6 +176,12 @@ class ModuleHost(Protocol):
         """A waiter for the running task; answer `reply.parked()` and fire it later."""
         ...
 
+    def restart_budget(self) -> None:
+        """A module function that stopped its own inline work at `cpu_budget` reports the
+        overrun with an error of its own: the running step goes on with a fresh budget, so
+        that error, not the kernel's budget error, is what the process fails with."""
+        ...
+
     def call(
         self,
         work: Coroutine[Any, Any, Any],

@@ -180,7 +180,7 @@ end
 --   Any count hook sends every instruction down the interpreter's slow path: a third of
 --   a ping-pong.
 local cpu_budget, counting, step, hooked_step, step_started = nil, false, 0, -1, 0
-local watch_step, watch_runs = nil, nil
+local watch_step, watch_runs, watch_restart = nil, nil, nil
 local HOOK_EVERY = 1000000  -- instructions between looks at the clock
 local function budget_error()
   return py.err_new(("ran for more than %gs without yielding"):format(cpu_budget),
@@ -205,14 +205,25 @@ function rt.set_cpu_budget(seconds, use_watchdog)
   cpu_budget = seconds
   if watchdog and use_watchdog ~= false then
     counting = false
-    watch_step, watch_runs = watchdog.watch(seconds or 0, raise_over_budget)
-    if not seconds then watch_step, watch_runs = nil, nil end
+    watch_step, watch_runs, watch_restart = watchdog.watch(seconds or 0, raise_over_budget)
+    if not seconds then watch_step, watch_runs, watch_restart = nil, nil, nil end
   else
     counting = seconds ~= nil
     if watchdog then watchdog.watch(0, raise_over_budget) end
-    watch_step, watch_runs = nil, nil
+    watch_step, watch_runs, watch_restart = nil, nil, nil
   end
   POOL, pooled = {}, 0  -- pooled coroutines carry the old budget's hook (or none)
+end
+
+-- A module function that stopped its own work at the budget reports the overrun itself,
+-- with an error that says more (an SQL statement SQLite interrupted, its transaction rolled
+-- back): the running step goes on with a fresh budget, so that error is the one the process
+-- fails with, not the budget error of a hook armed while the function ran (the watchdog
+-- looks every tenth of the budget and may doom the step first). Code that keeps running
+-- past the fresh budget is stopped as usual.
+function rt.restart_budget()
+  step = step + 1
+  if watch_restart then watch_restart() end
 end
 
 -- co_resume for the resumes a process makes itself (its own coroutines): the watchdog

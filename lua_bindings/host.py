@@ -135,6 +135,9 @@ class LuaHost(LocalHostBase):
     def park(self) -> Waiter:
         return self.scheduler.park()
 
+    def restart_budget(self) -> None:
+        self.state.restart_budget()
+
     def call_later(self, delay: float, action: TimerAction) -> Any:
         return self.scheduler.call_at(time.monotonic() + delay, action)
 

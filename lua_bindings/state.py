@@ -115,6 +115,7 @@ class LuaState:
         # Lua code is running (inside a coroutine) is unreliable in lupa.
         self.rt = core
         self.set_cpu_budget = core.set_cpu_budget
+        self.restart_budget = core.restart_budget
         self.make_message = core.message
         self.make_event = core.event
         self.make_payload = core.payload
