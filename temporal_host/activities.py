@@ -97,7 +97,7 @@ class LuaActivities:
             error = Error(f"cannot encode the result of {name}: {exc}", errors.INTERNAL, False)
             raise protocol.application_error(error) from exc
 
-    async def _call(self, host_name: str, target: str, values: tuple[Any, ...]) -> Any:
+    async def _call(self, host_name: str, target: str, values: tuple[Any, ...]) -> Event:
         """Spawn the entry with the header's context and await its exit; cancelling the
         activity terminates the call. Heartbeats are sent automatically while it runs.
 
@@ -110,31 +110,30 @@ class LuaActivities:
         node = self.settings.runtime.node
         context = dict(ACTIVITY_CONTEXT.get() or {})
         request = SpawnRequest(target=target, args=values, context=context)
-        if not node.answers_at_once(host_name):
-            try:
-                pid = await node.spawn(host_name, request)
-            except ActorError as exc:
-                raise protocol.application_error(exc.error) from None
-            return await self._await_exit(node, pid, node.wait_exit(pid))
         exited: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
 
         def record(event: Event) -> None:
             if not exited.done():  # a cancelled activity leaves nobody waiting
                 exited.set_result(event)
 
-        with run_at_once.collecting():
-            try:
-                pid = run_sync(node.spawn(host_name, request))
-            except ActorError as exc:
-                raise protocol.application_error(exc.error) from None
-            watched = node.on_exit(pid, record) is not None
+        try:
+            if node.answers_at_once(host_name):
+                with run_at_once.collecting():
+                    pid = run_sync(node.spawn(host_name, request))
+                    watched = node.on_exit(pid, record) is not None
+            else:
+                pid = await node.spawn(host_name, request)
+                watched = False
+        except ActorError as exc:
+            raise protocol.application_error(exc.error) from None
         if exited.done():
             return exited.result()
-        # Not watched: gone already, and `wait_exit` says so at once.
+        # Not watched (a host that cannot call back, or a process gone already):
+        # `wait_exit` waits for the exit, or says NotFound at once.
         return await self._await_exit(node, pid, exited if watched else node.wait_exit(pid))
 
     @staticmethod
-    async def _await_exit(node: Node, pid: PID, exited: Awaitable[Any]) -> Any:
+    async def _await_exit(node: Node, pid: PID, exited: Awaitable[Event]) -> Event:
         """The EXIT event `exited` brings, heartbeating meanwhile; a cancelled activity
         terminates the process."""
         interval = _heartbeat_interval()
