@@ -23,7 +23,6 @@ from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.worker import StartActivityInput
-from temporalio.workflow import ActivityHandle
 
 from actors import errors
 from actors.errors import ActorError, Error, InternalError, InvalidError, NotFoundError
@@ -44,6 +43,7 @@ from temporal_host.activities import (
     SEARCH_ATTRIBUTES,
     TERMINATE,
 )
+from temporal_host.activity_handle import LightActivityHandle
 from temporal_host.interceptors import Header, command_headers, outbound
 from temporal_host.meta import PerEntry, TemporalMeta
 from temporal_host.options import ActivityOptions, WorkflowOptions, merge
@@ -148,7 +148,7 @@ def start_activity(
     fields: Mapping[str, Any],
     args: Sequence[RawValue],
     headers: dict[str, Payload],
-) -> ActivityHandle[Any]:
+) -> LightActivityHandle:
     """`workflow.start_activity(target, args=args, result_type=RawValue, **arguments)`
     inside `outbound(header)`, with fewer layers: the `StartActivityInput` the SDK's
     `workflow_start_activity` would build (temporalio 1.35), with our headers already in
@@ -159,9 +159,10 @@ def start_activity(
     and the header merge per call: a workflow task runs cold, where each layer costs
     microseconds (docs/performance.md, "Replay, fourth pass"). Private SDK use, pinned by
     tests/temporal/test_activity_input.py: `instance._outbound` (the chain's top),
-    `_assert_not_read_only`, `_disable_eager_activity_execution`."""
+    `_assert_not_read_only`, `_disable_eager_activity_execution`. The chain's bottom,
+    our own interceptor, makes the handle (temporal_host/activity_handle.py)."""
     instance._assert_not_read_only("start activity")
-    return instance._outbound.start_activity(
+    handle = instance._outbound.start_activity(
         StartActivityInput(
             activity=target,
             args=tuple(args),  # as the SDK's `*args`
@@ -172,6 +173,7 @@ def start_activity(
             **fields,
         )
     )
+    return cast(LightActivityHandle, handle)
 
 
 class Commands:
@@ -341,7 +343,7 @@ class Commands:
             plans[target] = (entry, plan)
         return plan
 
-    def when_resolved(self, handle: asyncio.Task[Any], done: Done, *, phase: Phase) -> None:
+    def when_resolved(self, handle: LightActivityHandle, done: Done, *, phase: Phase) -> None:
         """Post `handle`'s decoded outcome to `done` in `phase`, as `defer` would, from the
         handle's done callback rather than a task awaiting it: the post happens at the same
         point of the workflow's event loop (a task's wake-up is such a callback), for one
@@ -351,7 +353,7 @@ class Commands:
         depend on.)"""
         run = self.run
 
-        def resolved(handle: asyncio.Task[Any]) -> None:
+        def resolved(handle: LightActivityHandle) -> None:
             if handle.cancelled():
                 return  # our own cancel (future) or an eviction: nobody waits
             try:
