@@ -104,7 +104,9 @@ class LightActivityHandle:
         started (in the pass that scheduled it) the cancel command goes out now and the
         handle ends cancelled at what would be its first step; after, the command goes out
         on the next pass and the handle waits for the activity's resolution. While the
-        workflow is evicted no command goes out."""
+        workflow is evicted no command goes out. Once resolved there is nothing to cancel
+        (the SDK's task could still be cancelled in the two passes before its callback;
+        no Lua code runs in them, so the driver never asks then)."""
         if self._cancelled or self._resolved:
             return False
         instance = self._instance
