@@ -8,13 +8,16 @@ version that adds or removes a step fails here, not in a workflow in flight."""
 from __future__ import annotations
 
 import asyncio
+import json
 import types
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.bridge.proto.workflow_commands import WorkflowCommand
+from temporalio.client import WorkflowHistory
 from temporalio.common import RawValue
 from temporalio.converter import DataConverter
 from temporalio.worker import StartActivityInput
@@ -22,7 +25,9 @@ from temporalio.worker._workflow_instance import _WorkflowInstanceImpl
 
 from temporal_host.activity_handle import LightActivityHandle
 from temporal_host.protocol import to_payload
+from temporal_host.settings import WorkerSettings
 from temporal_host.wf_modules.commands import _START_ACTIVITY_DEFAULTS
+from tests.temporal.test_workflow_driver import CLIENT_ID, WORKER_ID, load_runtime, replay_results
 
 pytestmark = pytest.mark.anyio
 
@@ -188,3 +193,26 @@ async def test_the_light_handle_keeps_the_sdk_handles_passes(name: str) -> None:
     assert "callback at" in sdk  # the script reached the callback
     assert sdk["commands"][0][1] == "schedule_activity"
     assert light == sdk
+
+
+# -- histories recorded with the SDK's handles -----------------------------------------------
+
+SDK_HANDLE_HISTORIES = Path(__file__).parent / "histories" / "sdk_activity_handles"
+
+
+@pytest.mark.parametrize(
+    "path", sorted(SDK_HANDLE_HISTORIES.glob("*.json")), ids=lambda path: path.stem
+)
+async def test_a_history_recorded_with_the_sdks_handles_replays(path: Path) -> None:
+    """Runs of the driver's test app recorded on a real server before the change (75e361b:
+    two activities racing and a started one cancelled, an activity, a timer and a self-send
+    in one step, a failed activity beside a timer, calls in order) replay with our handle
+    and compute the recorded result."""
+    recorded = json.loads(path.read_text())
+    prefix = recorded["task_queue_prefix"]
+    settings = WorkerSettings.create(
+        load_runtime(), None, CLIENT_ID, WORKER_ID, prefix + "driver-tests", {}, prefix
+    )
+    history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
+    replayed = await replay_results(settings, [history])
+    assert replayed == {recorded["workflow_id"]: recorded["result"]}
