@@ -3,7 +3,8 @@
 workflow instance: the same command, and every callback, cancel command and `cancelled()`
 at the same pass of the loop. A replay of a history recorded with the SDK's handles must
 issue the same commands in the same order, so the passes are what this pins; a new SDK
-version that adds or removes a step fails here, not in a workflow in flight."""
+version that adds or removes a step fails here, not in a workflow in flight. And runs
+recorded with the SDK's handles on a real server replay with ours."""
 
 from __future__ import annotations
 
