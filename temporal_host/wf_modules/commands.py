@@ -355,7 +355,7 @@ class Commands:
 
         def resolved(handle: LightActivityHandle) -> None:
             if handle.cancelled():
-                return  # our own cancel (future) or an eviction: nobody waits
+                return  # our own cancel (future:cancel) before it started: nobody waits
             try:
                 value, error = decode(handle.result()), None
             except Exception as exc:
