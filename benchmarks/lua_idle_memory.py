@@ -3,12 +3,12 @@
 Also checks that nothing grows quadratically with the number of processes (issue 8):
 spawning 100 000 may take at most ten times as long as spawning 10 000, measured in CPU
 time. Each round spawns 100 000 once and 10 000 ten times, so both sizes do the same work
-and spend the same time exposed to the machine's load; the ratio is of the total CPU time
+and spend the same time exposed to the machine's load; the ratio is of the mean CPU time
 of each size. (A best-of-three compared a short run that could fall between two bursts of
 other tenants' work with a long one that never can: on a shared machine the runs of 10 000
-come in two modes, about 1.8 times apart, while 100 000 always averages the two, so the
-minimum read 11–13 where the totals read 9–10; docs/performance.md, "The 10x check's
-estimator".)
+come in two modes, about 1.8 times apart, while 100 000 always averages the two: over
+one set of runs the minimums gave 12.4 and the means 9.3; docs/performance.md, "The 10x
+check's estimator".)
 
 Each measurement runs in a fresh interpreter (`python -m benchmarks.lua_idle_memory COUNT
 python|lua` runs one and prints its two numbers). In one interpreter every run left its
