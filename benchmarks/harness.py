@@ -1,11 +1,11 @@
 """Shared plumbing for benchmarks: one line of output, best of a few rounds, rounds paired
-with Erlang's."""
+with Erlang's or alternating between two sides."""
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from actors import event_loop
@@ -79,3 +79,18 @@ def report_against_erlang(name: str, metric: str, pairs: list[tuple[float, float
         return
     report(name, f"erlang_{metric}", max(theirs for _, theirs in pairs if theirs is not None))
     report(name, "ratio_to_erlang", statistics.median(ratios))
+
+
+async def alternating_rounds(
+    rounds: int, sides: Mapping[str, Callable[[], Awaitable[T]]]
+) -> list[dict[str, T]]:
+    """`rounds` rounds, each running every side once, the side going first alternating: a
+    side that always went first would always meet the machine (its caches, the collector's
+    debts) as the other left it. Two sides' results of one round share the machine's
+    drift, so their ratio is a pair (docs/performance.md, "Noise")."""
+    order = list(sides)
+    results = []
+    for _ in range(rounds):
+        results.append({name: await sides[name]() for name in order})
+        order.reverse()
+    return results

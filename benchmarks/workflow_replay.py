@@ -19,6 +19,7 @@ rounds of 50 replays a side, one run's pairs went from 0.79 to 1.16.
 
 from __future__ import annotations
 
+import functools
 import logging
 import statistics
 import time
@@ -30,7 +31,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from actors.runtime import AppRuntime
-from benchmarks.harness import report
+from benchmarks.harness import alternating_rounds, report
 from benchmarks.workflow_app import (
     APP,
     CLIENT_ID,
@@ -99,12 +100,10 @@ async def measure() -> list[dict[str, tuple[float, float]]]:
             python_history,
         ),
     }
-    order = list(sides)
-    rounds = []
-    for _ in range(ROUNDS + 1):  # the first round warms both sides up
-        rounds.append({name: await replay(*sides[name]) for name in order})
-        order.reverse()
-    return rounds[1:]
+    rounds = await alternating_rounds(
+        ROUNDS + 1, {name: functools.partial(replay, *side) for name, side in sides.items()}
+    )
+    return rounds[1:]  # the first round warms both sides up
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ drift (docs/performance.md, "Noise"). Best over best, which this benchmark took 
 
 from __future__ import annotations
 
+import functools
 import logging
 import statistics
 import time
@@ -25,7 +26,7 @@ import uuid
 import anyio
 from temporalio.client import Client
 
-from benchmarks.harness import report
+from benchmarks.harness import alternating_rounds, report
 from benchmarks.workflow_app import NATIVE_QUEUE, TASK_QUEUE, booted_app, native_worker
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,8 @@ async def measure() -> list[dict[str, tuple[float, float]]]:
             }
             for client, workflow_type, queue in runs.values():
                 await rate(client, workflow_type, queue, WARM_UP)
-            order = list(runs)
-            rounds = []
-            for _ in range(ROUNDS):
-                rounds.append({name: await rate(*runs[name], WORKFLOWS) for name in order})
-                order.reverse()
-    return rounds
+            sides = {name: functools.partial(rate, *run, WORKFLOWS) for name, run in runs.items()}
+            return await alternating_rounds(ROUNDS, sides)
 
 
 def main() -> None:
