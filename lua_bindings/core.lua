@@ -142,9 +142,6 @@ local function new_context(pid, routable, plain)
   if routable then LOCAL[pid] = context_seq end
   return ctx
 end
-function rt.new_context(pid, routable, plain)
-  return new_context(pid, routable, plain).id
-end
 -- The per-process cache of modules (loaded module proxies, events' subscriptions).
 local function cache_of(ctx)
   local cache = ctx.cache
@@ -1591,8 +1588,16 @@ main_body = function(...)
   end
   return fn(...)
 end
-function rt.start_process(id, entry_id, method)
-  return start_process(CONTEXTS[id], entry_id, method)
+-- A process Python spawns: its context (see new_context) with `entry_id` instantiated in
+-- it, in one call into Lua. Returns the context's number and the main task's id.
+function rt.new_process(pid, routable, plain, entry_id, method)
+  local ctx = new_context(pid, routable, plain)
+  local ok, main = pcall(start_process, ctx, entry_id, method)
+  if not ok then  -- out of memory: no context may stay behind that Python does not know
+    drop(ctx)
+    error(main, 0)
+  end
+  return ctx.id, main
 end
 
 -----------------------------------------------------------------------------------------

@@ -330,11 +330,10 @@ class LuaHost(LocalHostBase):
         """Give the process its context in the host's state and make its main task.
         `routable`: other processes of the host send to it inside Lua (node processes)."""
         assert process.entry is not None
-        process.lua_context = self.state.new_context(
-            str(process.pid), routable, plain=not process.context
+        process.lua_context, process.main_task = self.state.new_process(
+            process.entry, str(process.pid), routable, plain=not process.context
         )
         self.by_context[process.lua_context] = process
-        process.main_task = self.state.start_process(process.entry, process.lua_context)
         process.mailbox.bind(self, process.lua_context)
 
     # -- the Python half of core.lua ------------------------------------------------------------

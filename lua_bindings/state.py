@@ -120,7 +120,6 @@ class LuaState:
         self.make_event = core.event
         self.make_payload = core.payload
         self.remember_future = core.remember_future
-        self._new_context = core.new_context
         self.drop_context = core.drop_context
         # the kernel (core.lua): run queue, mailboxes, channels
         self.run = core.run
@@ -139,7 +138,7 @@ class LuaState:
         self.channel_len = core.channel_len
         self._channel_feed = core.channel_feed
 
-        self._start_process = core.start_process
+        self._new_process = core.new_process
         # processes spawned in Lua (core.lua, "Spawning and exits inside Lua")
         self.configure_host = core.configure_host
         self.set_fast_spawn = core.set_fast_spawn
@@ -231,19 +230,22 @@ class LuaState:
             raise InvalidError(text(message))
         return code, chunkname.encode()
 
-    def new_context(self, pid: str = "", routable: bool = False, plain: bool = False) -> int:
-        """A new process context in this state; Python refers to it by number. A `routable`
-        one receives same-host messages without Python (`rt.LOCAL` in core.lua); a `plain`
-        one (an empty process context) may spawn children without Python (`rt.spawn`)."""
-        return int(self._new_context(pid.encode(), routable, plain))
-
-    def start_process(self, entry: Entry, context: int) -> int:
-        """Instantiate `entry` in `context`; returns the main task id."""
+    def new_process(
+        self, entry: Entry, pid: str, routable: bool = False, plain: bool = False
+    ) -> tuple[int, int]:
+        """A new process context in this state with `entry` instantiated in it, in one call
+        into Lua: (the context's number, by which Python refers to it; the main task's id).
+        A `routable` context receives same-host messages without Python (`rt.LOCAL` in
+        core.lua); a `plain` one (an empty process context) may spawn children without
+        Python (`rt.spawn`)."""
         version = self._defined.get(entry.id)
         now = time.monotonic()
         if version is None or version[0] is not entry or now - version[1] >= REVALIDATE:
             self._define(entry, now)
-        return self._start_process(context, entry.id.encode(), self._methods[entry.id])
+        context, main = self._new_process(
+            pid.encode(), routable, plain, entry.id.encode(), self._methods[entry.id]
+        )
+        return int(context), int(main)
 
     def _define(self, entry: Entry, now: float) -> None:
         """Send core.lua the entry's code and spec when it is new or its source changed
