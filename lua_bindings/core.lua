@@ -1589,13 +1589,18 @@ main_body = function(...)
   return fn(...)
 end
 -- A process Python spawns: its context (see new_context) with `entry_id` instantiated in
--- it, in one call into Lua. Returns the context's number and the main task's id.
-function rt.new_process(pid, routable, plain, entry_id, method)
+-- it, and with `start` its main task made ready with the arguments `...`, in one call into
+-- Lua. Returns the context's number and the main task's id.
+function rt.new_process(pid, routable, plain, entry_id, method, start, ...)
   local ctx = new_context(pid, routable, plain)
   local ok, main = pcall(start_process, ctx, entry_id, method)
   if not ok then  -- out of memory: no context may stay behind that Python does not know
     drop(ctx)
     error(main, 0)
+  end
+  if start then
+    local n = select("#", ...)
+    make_ready(ctx, n == 0 and START or {task = main, n = n, ...})
   end
   return ctx.id, main
 end

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -33,7 +33,7 @@ from lua_bindings.convert import kind_of, lua_kind, sendable_kind, text
 from lua_bindings.modules import LuaModule, ModuleCatalog
 from lua_bindings.modules.time import SchedulerTimeSource
 from lua_bindings.process import Adopting, LuaProcess, raised_error, returned_outcome
-from lua_bindings.scheduler import Scheduler, Waiter
+from lua_bindings.scheduler import Scheduler, Waiter, lua_values
 from lua_bindings.state import LuaState
 
 if TYPE_CHECKING:
@@ -295,13 +295,13 @@ class LuaHost(LocalHostBase):
     def _run(self, process: LocalProcess, request: SpawnRequest) -> None:
         assert isinstance(process, LuaProcess)
         try:
-            self.boot(process, routable=True)
+            self.boot(process, routable=True, start=request.args)
         except ActorError as exc:
             # Exit after `spawn` returns, so the spawner can still wait for this exit.
             error = exc.error
             self.scheduler.call_at(0, lambda: self.finish(process, None, error))
             return
-        self.scheduler.resume(process, process.main_task, request.args)
+        self.scheduler.poke()
 
     def _halt(self, process: LocalProcess) -> None:
         assert isinstance(process, LuaProcess)
@@ -326,12 +326,20 @@ class LuaHost(LocalHostBase):
 
     # -- loading code ------------------------------------------------------------------------
 
-    def boot(self, process: LuaProcess, routable: bool = False) -> None:
+    def boot(
+        self, process: LuaProcess, routable: bool = False, start: Sequence[Any] | None = None
+    ) -> None:
         """Give the process its context in the host's state and make its main task.
-        `routable`: other processes of the host send to it inside Lua (node processes)."""
+        `routable`: other processes of the host send to it inside Lua (node processes).
+        `start`: the main task is ready to run with these arguments (without, the caller
+        wakes it, as a workflow run does with its first step)."""
         assert process.entry is not None
         process.lua_context, process.main_task = self.state.new_process(
-            process.entry, str(process.pid), routable, plain=not process.context
+            process.entry,
+            str(process.pid),
+            routable,
+            plain=not process.context,
+            start=None if start is None else lua_values(self.state, start),
         )
         self.by_context[process.lua_context] = process
         process.mailbox.bind(self, process.lua_context)

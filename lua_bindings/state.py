@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -231,19 +231,26 @@ class LuaState:
         return code, chunkname.encode()
 
     def new_process(
-        self, entry: Entry, pid: str, routable: bool = False, plain: bool = False
+        self,
+        entry: Entry,
+        pid: str,
+        routable: bool = False,
+        plain: bool = False,
+        start: Sequence[Any] | None = None,
     ) -> tuple[int, int]:
         """A new process context in this state with `entry` instantiated in it, in one call
         into Lua: (the context's number, by which Python refers to it; the main task's id).
         A `routable` context receives same-host messages without Python (`rt.LOCAL` in
         core.lua); a `plain` one (an empty process context) may spawn children without
-        Python (`rt.spawn`)."""
+        Python (`rt.spawn`). With `start` (Lua values), the main task is made ready with
+        them as its arguments; without, the caller wakes it."""
         version = self._defined.get(entry.id)
         now = time.monotonic()
         if version is None or version[0] is not entry or now - version[1] >= REVALIDATE:
             self._define(entry, now)
+        starting = (False,) if start is None else (True, *start)
         context, main = self._new_process(
-            pid.encode(), routable, plain, entry.id.encode(), self._methods[entry.id]
+            pid.encode(), routable, plain, entry.id.encode(), self._methods[entry.id], *starting
         )
         return int(context), int(main)
 
