@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from actors.errors import invalid
 from actors.messages import Event, Message
 from actors.pid import PID
 
@@ -115,6 +116,14 @@ class Host(abc.ABC):
     async def wait_exit(self, pid: PID) -> Event:
         """The EXIT event of `pid` for code that is not a process (exec, CLI, tests)."""
         raise NotImplementedError
+
+    def spawn_call(
+        self, request: SpawnRequest, on_exit: Callable[[Event], None]
+    ) -> tuple[PID, Callable[[], None]]:
+        """Spawn for a caller that waits for the exit (a function call, a Temporal activity)
+        without suspending, `on_exit(exit event)` called when it exits: (PID, a function
+        that withdraws the callback). Only in-memory hosts can; `Invalid` here."""
+        raise invalid(f"host {self.name} cannot run function calls")
 
     def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:
         """Call `callback(exit event)` synchronously when `pid` exits; None when this host

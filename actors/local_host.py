@@ -33,6 +33,7 @@ from actors.host import Host, SpawnRequest
 from actors.mailbox import Deliveries, Mailbox, check_topic
 from actors.messages import EXIT, Event, Message, cancel_event, link_down_event
 from actors.pid import PID, SYSTEM, local_id
+from actors.run_at_once import run_sync
 from actors.values import copy_value
 
 log = logging.getLogger(__name__)
@@ -278,10 +279,27 @@ class LocalHostBase(Host):
             links=process.links,
             value_is_private=True,
         )
-        for callback in self._exit_waiters.pop(pid, ()):
-            callback(monitor_event(pid, copy_value(value), error))
+        self._tell_exit_waiters(pid, value, error)
         if not self.processes and self._idle is not None:
             self._idle.set()
+
+    def _tell_exit_waiters(self, pid: PID, value: Any, error: Error | None) -> None:
+        """The callbacks `on_exit` and `spawn_call` registered for `pid`, each with its own copy."""
+        for callback in self._exit_waiters.pop(pid, ()):
+            callback(monitor_event(pid, copy_value(value), error))
+
+    def spawn_call(
+        self, request: SpawnRequest, on_exit: Callable[[Event], None]
+    ) -> tuple[PID, Callable[[], None]]:
+        """Spawn `request` for a caller that waits for its exit (a function call, a Temporal
+        activity): `on_exit(EXIT event)` is called when it exits, as with `on_exit`.
+        Completes without suspending; the process runs when the host next runs its code, so
+        the callback is in place before. (PID, a function that withdraws the callback)."""
+        pid = run_sync(self.spawn(request))
+        withdraw = self.on_exit(pid, on_exit)
+        if withdraw is None:  # nothing of the process has run yet
+            raise RuntimeError(f"{pid} exited before its spawn returned")
+        return pid, withdraw
 
     def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:
         """Call `callback(event)` with the EXIT event of `pid` when it exits, synchronously
@@ -289,6 +307,9 @@ class LocalHostBase(Host):
         alive here; otherwise a function that withdraws the registration."""
         if pid not in self.processes:
             return None
+        return self._wait_exit_of(pid, callback)
+
+    def _wait_exit_of(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None]:
         callbacks = self._exit_waiters.setdefault(pid, [])
         callbacks.append(callback)
 

@@ -260,6 +260,13 @@ class Node:
         """The EXIT event of `pid`, for code that is not a process (exec, CLI, tests)."""
         return await self._owner(pid).wait_exit(pid)
 
+    def spawn_call(
+        self, host_name: str, request: SpawnRequest, on_exit: Callable[[Event], None]
+    ) -> tuple[PID, Callable[[], None]]:
+        """Spawn on in-memory host `host_name` for a caller that waits for the exit (a
+        function call, a Temporal activity), without suspending: `Host.spawn_call`."""
+        return self.host(host_name).spawn_call(request, on_exit)
+
     def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:
         """Call `callback(exit event)` synchronously when `pid` exits, when its host can
         (in-memory hosts). None when it cannot or `pid` is not alive; otherwise a function

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +81,14 @@ def defer(run: Callable[[], None]) -> bool:
     if run not in pending:
         pending.append(run)
     return True
+
+
+def run_sync(work: Coroutine[Any, Any, Any]) -> Any:
+    """Drive a coroutine that must not suspend (an operation of an in-memory host) to its
+    end, here and now; RuntimeError when it suspends after all."""
+    try:
+        work.send(None)
+    except StopIteration as stop:
+        return stop.value
+    work.close()
+    raise RuntimeError("an in-memory host operation suspended")

@@ -31,13 +31,14 @@ from actors import errors
 from actors.errors import ActorError, Error, UnavailableError
 from actors.host import SpawnRequest
 from actors.pid import PID
+from actors.run_at_once import run_sync
 from http_host import static
 from http_host.config import DEFAULT_HANDLER_TIMEOUT, ServiceConfig
 from http_host.cors import Cors
 from http_host.exchange import Exchange, Receive, Send, send_simple
 from http_host.routing import Route, RouteTable
 from lua_bindings.app import LuaApp
-from lua_bindings.host import FUNCTION_KINDS, LuaHost, run_sync
+from lua_bindings.host import FUNCTION_KINDS, LuaHost
 
 log = logging.getLogger(__name__)
 

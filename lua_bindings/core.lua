@@ -1715,7 +1715,24 @@ function rt.spawn(entry_id, host, monitor, link, ...)
   return ok and pid or nil
 end
 
-local py_now = py.now
+-- A call from outside the host's processes (a Temporal activity of a `function.lua` entry):
+-- the process of `entry_id` made as `spawn` makes one, without a Python record and without a
+-- parent, its main task ready with the arguments `...` (Lua values Python made). When it
+-- returns without an error, exit_in_lua hands its PID number and value to py.call_returned;
+-- anything else
+-- goes through the exit rule in Python, which adopts the process. The PID text and its
+-- number, or nil when only Python can spawn here (a process limit, shutting down).
+function rt.call(entry_id, method, ...)
+  if not HOST.fast then return nil end
+  pid_counter = pid_counter + 1
+  local pid = pid_text(pid_counter)
+  local ctx = CONTEXTS[rt.new_process(pid, true, true, entry_id, method, true, ...)]
+  ctx.lua_only, ctx.caller = true, pid_counter
+  lua_only = lua_only + 1
+  return pid, pid_counter
+end
+
+local py_now, py_call_returned = py.now, py.call_returned
 exit_in_lua = function(ctx, value)
   local watcher = ctx.watcher  -- its parent, when spawned monitored (the only monitor in Lua)
   local w = watcher and CONTEXTS[LOCAL[watcher]]
@@ -1753,6 +1770,7 @@ exit_in_lua = function(ctx, value)
       if tc and tc.watcher == pid then tc.watcher = nil end
     end
   end
+  if ctx.caller then py_call_returned(ctx.caller, value) end
   return true
 end
 

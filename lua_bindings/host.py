@@ -25,6 +25,7 @@ from actors.local_host import LocalHostBase, LocalProcess
 from actors.messages import CANCEL, EXIT, Event, Message
 from actors.pid import PID, local_id
 from actors.registry import Registry
+from actors.run_at_once import run_sync
 from corelib.gotime import GoTime, Local, Location
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
 from lua_bindings.app import LuaApp
@@ -192,8 +193,12 @@ class LuaHost(LocalHostBase):
     # -- processes the kernel spawned (core.lua, "Spawning and exits inside Lua") ------------
 
     def new_pid(self) -> PID:
+        return self._pid(self.state.next_counter())
+
+    def _pid(self, number: int) -> PID:
+        """The PID of process number `number` of this host (core.lua numbers them too)."""
         node = self.node
-        return PID(self.name, local_id(self.state.next_counter(), node.incarnation), node.name)
+        return PID(self.name, local_id(number, node.incarnation), node.name)
 
     def _adopt_pid(self, pid: PID) -> LuaProcess | None:
         if pid.host != self.name:
@@ -220,6 +225,30 @@ class LuaHost(LocalHostBase):
         dict.__setitem__(self.processes, process.pid, process)
         dict.__setitem__(self.by_context, context, process)
         return process
+
+    def spawn_call(
+        self, request: SpawnRequest, on_exit: Callable[[Event], None]
+    ) -> tuple[PID, Callable[[], None]]:
+        """`LocalHostBase.spawn_call`; a call with nothing but a target and arguments (a Temporal
+        activity's) is made in one call into Lua without a Python record (`rt.call`), and a
+        function that returns without an error reports its value to `_call_returned`
+        without one either. Python adopts the process if anything needs its record."""
+        if request.context or request.parent or request.name or request.messages:
+            return super().spawn_call(request, on_exit)
+        entry = self.app.entry(request.target, self.kinds)
+        made = self.state.call(entry, lua_values(self.state, request.args))
+        if made is None:
+            return super().spawn_call(request, on_exit)
+        pid = self._pid(made[1])
+        withdraw = self._wait_exit_of(pid, on_exit)
+        self.scheduler.poke()
+        return pid, withdraw
+
+    def _call_returned(self, number: int, value: Any) -> None:
+        """core.lua: process number `number`, made by `rt.call` and never adopted, returned
+        `value`."""
+        value, error = returned_outcome(value, None)
+        self._tell_exit_waiters(self._pid(number), value, error)
 
     def _exit(self, process: LocalProcess, value: Any, error: Error | None) -> None:
         # The relations the kernel keeps join the record's before the exit rule runs.
@@ -354,6 +383,7 @@ class LuaHost(LocalHostBase):
             "same": _same,
             "compare": _compare,
             "finished": self._finished,
+            "call_returned": self._call_returned,
             "now": lambda: GoTime(time.time_ns(), self.event_zone),
             "error_kinds": dict(errors.KINDS),
             "err_get": self._err_get,
@@ -397,16 +427,6 @@ class LuaHost(LocalHostBase):
 
         self.scheduler.start_async(self.park(), work, done)
         return reply.PARKED
-
-
-def run_sync(work: Coroutine[Any, Any, Any]) -> Any:
-    """Drive a coroutine that must not suspend (an in-memory host operation)."""
-    try:
-        work.send(None)
-    except StopIteration as stop:
-        return stop.value
-    work.close()
-    raise RuntimeError("an in-memory host operation suspended")
 
 
 def _pids(table: Any) -> list[PID]:

@@ -139,6 +139,7 @@ class LuaState:
         self._channel_feed = core.channel_feed
 
         self._new_process = core.new_process
+        self._call = core.call
         # processes spawned in Lua (core.lua, "Spawning and exits inside Lua")
         self.configure_host = core.configure_host
         self.set_fast_spawn = core.set_fast_spawn
@@ -244,15 +245,31 @@ class LuaState:
         core.lua); a `plain` one (an empty process context) may spawn children without
         Python (`rt.spawn`). With `start` (Lua values), the main task is made ready with
         them as its arguments; without, the caller wakes it."""
-        version = self._defined.get(entry.id)
-        now = time.monotonic()
-        if version is None or version[0] is not entry or now - version[1] >= REVALIDATE:
-            self._define(entry, now)
+        self._ensure_defined(entry)
         starting = (False,) if start is None else (True, *start)
         context, main = self._new_process(
             pid.encode(), routable, plain, entry.id.encode(), self._methods[entry.id], *starting
         )
         return int(context), int(main)
+
+    def call(self, entry: Entry, args: Sequence[Any]) -> tuple[bytes, int] | None:
+        """A process of `entry` for a caller outside the host's processes (`rt.call`): made
+        in Lua with the PID it picks, routable and plain, without a Python record, its main
+        task ready with `args` (Lua values); when it returns without an error the host's
+        `call_returned` gets its value. (PID text, PID number), or None when only Python
+        can spawn on this host now."""
+        self._ensure_defined(entry)
+        made = self._call(entry.id.encode(), self._methods[entry.id], *args)
+        if made is None:
+            return None
+        pid, number = made
+        return pid, int(number)
+
+    def _ensure_defined(self, entry: Entry) -> None:
+        version = self._defined.get(entry.id)
+        now = time.monotonic()
+        if version is None or version[0] is not entry or now - version[1] >= REVALIDATE:
+            self._define(entry, now)
 
     def _define(self, entry: Entry, now: float) -> None:
         """Send core.lua the entry's code and spec when it is new or its source changed

@@ -30,7 +30,6 @@ from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.pid import PID
-from lua_bindings.host import run_sync
 from lua_bindings.modules.funcs import resolve_target
 from temporal_host import protocol
 from temporal_host.interceptors import ACTIVITY_CONTEXT
@@ -102,11 +101,12 @@ class LuaActivities:
         activity terminates the call. Heartbeats are sent automatically while it runs.
 
         On an in-memory host (the usual `funcs` host) the process runs before this task
-        yields: spawned inside `run_at_once.collecting()`, its host runs the kernel when
-        the block ends, so a function that does not block has exited (and its EXIT has
-        reached `exited`) before the event loop's next pass, without a wake-up of the
-        host's driver and a pass of the loop for it (docs/performance.md, "The same
-        machine the next night")."""
+        yields: spawned by `Node.spawn_call` inside `run_at_once.collecting()`, its host
+        runs the kernel when the block ends, so a function that does not block has exited
+        (and its EXIT has reached `exited`) before the event loop's next pass, without a
+        wake-up of the host's driver and a pass of the loop for it (docs/performance.md,
+        "The same machine the next night"). A call without context values is made in Lua
+        without a Python record (docs/performance.md, "An activity without a record")."""
         node = self.settings.runtime.node
         context = dict(ACTIVITY_CONTEXT.get() or {})
         request = SpawnRequest(target=target, args=values, context=context)
@@ -119,18 +119,16 @@ class LuaActivities:
         try:
             if node.answers_at_once(host_name):
                 with run_at_once.collecting():
-                    pid = run_sync(node.spawn(host_name, request))
-                    watched = node.on_exit(pid, record) is not None
+                    pid, _ = node.spawn_call(host_name, request, record)
+                waiting: Awaitable[Event] = exited
             else:
                 pid = await node.spawn(host_name, request)
-                watched = False
+                waiting = node.wait_exit(pid)  # a host that cannot call back
         except ActorError as exc:
             raise protocol.application_error(exc.error) from None
         if exited.done():
             return exited.result()
-        # Not watched (a host that cannot call back, or a process gone already):
-        # `wait_exit` waits for the exit, or says NotFound at once.
-        return await self._await_exit(node, pid, exited if watched else node.wait_exit(pid))
+        return await self._await_exit(node, pid, waiting)
 
     @staticmethod
     async def _await_exit(node: Node, pid: PID, exited: Awaitable[Event]) -> Event:

@@ -43,6 +43,7 @@ from actors.errors import ActorError, Error
 from actors.host import SpawnRequest
 from actors.messages import EXIT, Event, Message, exit_event
 from actors.pid import PID
+from actors.run_at_once import run_sync
 from actors.values import pack_value, unpack_value
 
 if TYPE_CHECKING:
@@ -391,7 +392,7 @@ class Cluster:
             try:
                 if host is None:
                     raise errors.process_not_found(pid)
-                _run(host.send(pid, Message(topic, payload, sent)))
+                run_sync(host.send(pid, Message(topic, payload, sent)))
             except ActorError:  # dropped, as in Erlang; the sender's node learns it is gone
                 peer.queue([wire.GONE, target])
         elif op == wire.EVENT:
@@ -422,7 +423,7 @@ class Cluster:
             if host is None:
                 peer.deliver_event(who, _noproc(pid))
             else:
-                _run(host.monitor(pid, who))
+                run_sync(host.monitor(pid, who))
         elif op == wire.UNMONITOR:
             _, target, watcher = frame
             pid, host = self._local(target)
@@ -473,7 +474,7 @@ class Cluster:
                 return
             coro, in_memory = work
             if in_memory:
-                reply(True, _run(coro))
+                reply(True, run_sync(coro))
                 return
         except ActorError as exc:
             reply(False, exc.error)
@@ -501,7 +502,7 @@ class Cluster:
             if host is None:
                 raise errors.process_not_found(pid)
             who = PID.parse(other)
-            _run(host.link(pid, who))
+            run_sync(host.link(pid, who))
             peer.links[who].add(pid)
             return None
         if op == wire.TERMINATE:
@@ -578,16 +579,6 @@ def _noproc(pid: PID) -> Event:
 
 async def _spawned(work: Coroutine[Any, Any, PID]) -> str:
     return str(await work)
-
-
-def _run(work: Coroutine[Any, Any, Any]) -> Any:
-    """Drive a host operation that does not suspend (local hosts are in memory)."""
-    try:
-        work.send(None)
-    except StopIteration as stop:
-        return stop.value
-    work.close()
-    raise RuntimeError("a host operation suspended while applying a cluster frame")
 
 
 async def _quiet(exc: Exception) -> None:

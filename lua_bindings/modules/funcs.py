@@ -49,11 +49,12 @@ from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.pid import PID
 from actors.registry import Entry, Registry
+from actors.run_at_once import run_sync
 from corelib import gotime
 from lua_bindings.channels import Channel
 from lua_bindings.contract import ModuleHost, Reply, awaitable, nil_on_error, reply
 from lua_bindings.convert import from_lua, text
-from lua_bindings.host import FUNCS_HOST, FUNCTION_KINDS, PROCESS_KINDS, run_sync
+from lua_bindings.host import FUNCS_HOST, FUNCTION_KINDS, PROCESS_KINDS
 from lua_bindings.modules import LuaModule
 from lua_bindings.modules.security import Actor, Scope, derive_context
 
@@ -233,11 +234,11 @@ class FuncsFunctions:
         call.attempt += 1
         node = self.host.node
         try:
-            pid = run_sync(node.spawn(call.callee_host, call.request))
+            call.pid, call.undo_callee = node.spawn_call(
+                call.callee_host, call.request, lambda event: self._exited(call, event)
+            )
         except ActorError as exc:
             return exc.error
-        call.pid = pid
-        call.undo_callee = node.on_exit(pid, lambda event: self._exited(call, event))
         return None
 
     # -- outcomes -------------------------------------------------------------------------------

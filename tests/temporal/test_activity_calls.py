@@ -78,16 +78,3 @@ async def test_a_function_that_blocks_is_awaited(
         with anyio.fail_after(10):
             event = await activities._call(FUNCS_HOST, "test:waits", (1,))
         assert event.value == 2
-
-
-async def test_a_process_that_cannot_be_watched_ends_the_call_instead_of_hanging(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`on_exit` says None (the process is gone already): the activity asks `wait_exit`,
-    which answers NotFound at once, rather than waiting for a callback that never comes."""
-    monkeypatch.setattr("temporal_host.activities._heartbeat_interval", lambda: None)
-    async with worker_activities(tmp_path) as (_, activities):
-        monkeypatch.setattr(activities.settings.runtime.node, "on_exit", lambda *_: None)
-        with anyio.fail_after(10):
-            event = await activities._call(FUNCS_HOST, "test:double", (4,))
-        assert event.error is not None and event.error.kind == "NotFound"
