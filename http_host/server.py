@@ -31,7 +31,6 @@ from actors import errors
 from actors.errors import ActorError, Error, UnavailableError
 from actors.host import SpawnRequest
 from actors.pid import PID
-from actors.run_at_once import run_sync
 from http_host import static
 from http_host.config import DEFAULT_HANDLER_TIMEOUT, ServiceConfig
 from http_host.cors import Cors
@@ -66,12 +65,6 @@ class HttpHost(LuaHost):
     async def handle(self, exchange: Exchange, route: Route, timeout: float) -> Error | None:
         """Run the route's handler for `exchange`: None, or the error it failed with.
         Raises `HandlerTimeout` (after terminating it) when it runs past `timeout`."""
-        request = SpawnRequest(target=route.endpoint.func)
-        try:
-            pid = run_sync(self.spawn(request))
-        except ActorError as exc:
-            return exc.error
-        self.exchanges[pid] = exchange
         done = anyio.Event()
         outcome: list[Error | None] = []
 
@@ -79,7 +72,11 @@ class HttpHost(LuaHost):
             outcome.append(event.error)
             done.set()
 
-        self.on_exit(pid, exited)
+        try:
+            pid, _ = self.spawn_call(SpawnRequest(target=route.endpoint.func), exited)
+        except ActorError as exc:
+            return exc.error
+        self.exchanges[pid] = exchange
         late = f"handler {route.endpoint.func} did not finish within {timeout:g}s"
         killed = False
         with anyio.move_on_after(timeout):
