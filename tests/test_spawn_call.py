@@ -5,6 +5,8 @@ outcome must be the one the ordinary spawn gives, whatever the function does."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -76,16 +78,17 @@ class Calls:
                 await anyio.sleep(0.001)
 
 
-async def booted(tmp_path: Path, **app: Any) -> AppRuntime:
+@contextlib.asynccontextmanager
+async def calls_on(tmp_path: Path, **app: Any) -> AsyncIterator[Calls]:
+    """An app of FUNCTIONS, booted, for calls."""
     runtime = AppRuntime.load(write_app(tmp_path / "app", FUNCTIONS, **app))
-    return runtime
+    async with runtime.node:
+        await runtime.start()
+        yield Calls(runtime)
 
 
 async def test_a_function_that_returns_runs_without_a_python_record(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path) as calls:
         await calls.settle()
         pid = calls.start("value", 41)
         event = await calls.exit_of(pid)
@@ -99,10 +102,7 @@ async def test_a_function_that_returns_runs_without_a_python_record(tmp_path: Pa
 
 
 async def test_a_table_result_is_the_callers_own_copy(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path) as calls:
         event = await calls.exit_of(calls.start("table", 3))
         assert event.error is None
         assert event.value == {"n": 3, "list": [1, 2, {"deep": True}]}
@@ -119,10 +119,7 @@ async def test_a_table_result_is_the_callers_own_copy(tmp_path: Path) -> None:
 async def test_a_failure_reaches_the_caller_as_the_ordinary_spawn_reports_it(
     tmp_path: Path, kind: str, kind_of_error: str, message: str
 ) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path) as calls:
         fast = await calls.exit_of(calls.start(kind, 7))
         # the same call with a context value takes the ordinary spawn
         slow = await calls.exit_of(calls.start(kind, 7, context={"k": "v"}))
@@ -136,23 +133,17 @@ async def test_a_failure_reaches_the_caller_as_the_ordinary_spawn_reports_it(
 
 
 async def test_a_function_that_blocks_answers_when_it_returns(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path) as calls:
         pid = calls.start("receives")
         await calls.settle()
         assert calls.events[pid] == [], "still waiting for its message"
         assert calls.host.processes.known(pid) is None
-        await runtime.node.send(None, pid, "in", {"x": [1, 2]})
+        await calls.runtime.node.send(None, pid, "in", {"x": [1, 2]})
         assert (await calls.exit_of(pid)).value == {"x": [1, 2]}
 
 
 async def test_a_call_spawns_and_watches_children_in_lua(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path) as calls:
         pid = calls.start("spawns", "hi")
         event = await calls.exit_of(pid)
         assert event.error is None
@@ -162,13 +153,10 @@ async def test_a_call_spawns_and_watches_children_in_lua(tmp_path: Path) -> None
 
 
 async def test_terminating_a_blocked_call_reports_it_once(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path) as calls:
         pid = calls.start("receives")
         await calls.settle()
-        await runtime.node.terminate(None, pid)
+        await calls.runtime.node.terminate(None, pid)
         event = await calls.exit_of(pid)
         assert event.error is not None and event.error.kind == errors.CANCELED
         await calls.settle()
@@ -176,21 +164,18 @@ async def test_terminating_a_blocked_call_reports_it_once(tmp_path: Path) -> Non
 
 
 async def test_a_withdrawn_callback_is_not_called(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path) as calls:
         told: list[Event] = []
         with run_at_once.collecting():
-            pid, withdraw = runtime.node.spawn_call(
+            pid, withdraw = calls.runtime.node.spawn_call(
                 HOST, SpawnRequest(target="test:main", args=("receives",)), told.append
             )
             withdraw()
         watched = calls.start("value", 1)  # a later call is told as usual
         await calls.exit_of(watched)
-        await runtime.node.send(None, pid, "in", 5)
-        event = await runtime.node.wait_exit(pid)  # adopts it; exits when it has run
-        assert event.value == 5 or event.error is not None
+        await calls.runtime.node.send(None, pid, "in", 5)
+        event = await calls.runtime.node.wait_exit(pid)  # adopts it; exits when it has run
+        assert (event.value, event.error) == (5, None)
         with anyio.fail_after(10):
             while calls.host.is_alive(pid):
                 await anyio.sleep(0.001)
@@ -198,21 +183,15 @@ async def test_a_withdrawn_callback_is_not_called(tmp_path: Path) -> None:
 
 
 async def test_a_host_with_a_process_limit_takes_the_ordinary_spawn(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path, host_options={"max_processes": 5})
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path, host_options={"max_processes": 5}) as calls:
         pid = calls.start("receives")
         assert calls.host.processes.known(pid) is not None, "a Python record, counted"
-        await runtime.node.send(None, pid, "in", "ok")
+        await calls.runtime.node.send(None, pid, "in", "ok")
         assert (await calls.exit_of(pid)).value == "ok"
 
 
 async def test_stopping_the_host_ends_a_blocked_call(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
-        calls = Calls(runtime)
+    async with calls_on(tmp_path) as calls:
         pid = calls.start("receives")
         await calls.settle()
         await calls.host.stop(0)
@@ -221,8 +200,6 @@ async def test_stopping_the_host_ends_a_blocked_call(tmp_path: Path) -> None:
 
 
 async def test_a_host_that_cannot_call_says_so(tmp_path: Path) -> None:
-    runtime = await booted(tmp_path)
-    async with runtime.node:
-        await runtime.start()
+    async with calls_on(tmp_path) as calls:
         with pytest.raises(errors.ActorError, match=r"not found|cannot run function calls"):
-            runtime.node.spawn_call("test:nowhere", SpawnRequest(target="test:main"), print)
+            calls.runtime.node.spawn_call("test:nowhere", SpawnRequest(target="test:main"), print)
