@@ -439,6 +439,11 @@ function rt.run(budget)
   return RUNQ.t >= RUNQ.h
 end
 function rt.ready_count() return q_len(RUNQ) end
+-- No process context left, nothing ready, no task running: the state is as good as new
+-- (a workflow state may serve the next run of its entry, temporal_host/states.py).
+function rt.quiet()
+  return next(CONTEXTS) == nil and RUNQ.t < RUNQ.h and rt.current == nil
+end
 
 -- A process ended: forget all its tasks (their coroutines are garbage from now on).
 -- The cache and imports a process never made stay absent (cache_of and import hand out

@@ -127,6 +127,7 @@ class LuaState:
         self.wake_first = core.wake_first
         self.running = core.running
         self.ready_count = core.ready_count
+        self.quiet = core.quiet
         self.set_urgent = core.set_urgent
         self.deliver = core.deliver
         self.deliver_event = core.deliver_event

@@ -97,11 +97,15 @@ class WorkflowScheduler(Scheduler):
 
     @property
     def idle(self) -> bool:
-        """Nothing ready, nothing due, no process running: a run may end here."""
-        return not self.busy and not self._due and self.current is None
+        """No process context left, nothing ready, nothing due, no task running: the state
+        may serve another run (one call into Lua, `rt.quiet`)."""
+        return not self._due and bool(self._kernel().quiet())
 
     wake_run: Any
     """wf_env.lua's `wake_run`, set by the host."""
+    seed: int | None = None
+    """The run's seed for `math.random`, which the next `wake_run` applies (the run's first:
+    no workflow code runs before it)."""
     deferring = False
     """True while Python makes a call a task deferred (`_wake_and_run`)."""
 
@@ -140,7 +144,8 @@ class WorkflowScheduler(Scheduler):
         state = self._kernel()
         outer, KERNEL.state = KERNEL.state, state
         try:
-            result = self.wake_run(_ALL, *wakes)
+            seed, self.seed = self.seed, None
+            result = self.wake_run(seed, _ALL, *wakes)
             if type(result) is not tuple:
                 return bool(result)
             ready, call, context, task, *args = result
@@ -293,18 +298,18 @@ class WorkflowLuaHost(LuaHost):
         )
         self._started_ns = 0
         self._unbound_time_source = self.time_source
-        self._reseed, self.scheduler.wake_run, self.deferred_thread = self.state.run_module_source(
+        self.scheduler.wake_run, self.deferred_thread = self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
 
     def bind(self, run: WorkflowRun) -> None:
         """Serve `run`: its clock, timers, randomness and commands from now on. The first
-        draw of the run's deterministic randomness seeds `math.random`, at the same point of
-        every replay."""
+        draw of the run's deterministic randomness seeds `math.random`, drawn at the same
+        point of every replay and applied with the run's first step."""
         self.run = run
         self.time_source = WorkflowTimeSource(run)
         self._started_ns = workflow.time_ns()
-        self._reseed(workflow.random().getrandbits(62))
+        self.scheduler.seed = workflow.random().getrandbits(62)
 
     def unbind(self) -> bool:
         """The run is over: forget it (an idle host must not keep a finished run's queues
@@ -312,7 +317,7 @@ class WorkflowLuaHost(LuaHost):
         process context left and nothing queued."""
         del self.run
         self.time_source = self._unbound_time_source
-        return not self.by_context and self.scheduler.idle
+        return self.scheduler.idle
 
     def random_bytes(self, n: int) -> bytes:
         """Deterministic randomness for `uuid` (the `crypto` module records its own)."""

@@ -1,9 +1,9 @@
 -- The deterministic environment of a workflow's Lua state (temporal.md §8.1, §8.3).
 --
 -- Run once per state, before any workflow code: it replaces what app environments copy from
--- the real globals (`pairs`, `next`) and the `os` functions they share. It returns the
--- function that seeds `math.random`, which every run that takes the state calls first
--- (states are reused by the next run of the same entry), and `wake_run` (at the end). `py`
+-- the real globals (`pairs`, `next`) and the `os` functions they share. It returns `wake_run`
+-- (at the end), which also seeds `math.random` for each run that takes the state (states
+-- are reused by the next run of the same entry), and `deferred_thread`. `py`
 -- is the Python half (driver.py `_env_functions`).
 
 local rt, py = ...
@@ -156,8 +156,7 @@ os_lib.clock = function() return elapsed() end
 -- math.random: seeded per run from the workflow's deterministic randomness
 -----------------------------------------------------------------------------------------
 
-local randomseed = math.randomseed
-local function reseed(seed) randomseed(seed) end
+local randomseed = math.randomseed  -- wake_run applies a run's seed before its first step
 
 -----------------------------------------------------------------------------------------
 -- wake_run: a workflow task's answers, the kernel, and the call that stopped it, in one
@@ -188,12 +187,14 @@ end
 -- command comes from while Python makes the call: actors/testing/replays.py).
 local function deferred_thread() return deferred_co end
 
--- wake_run(budget, id, task, n, values..., id, task, n, values..., ...) does what one
--- `rt.wake(id, task, values...)` per answer, in their order, and then `rt.run(budget)` did
--- (driver.py, `WorkflowRun.step`). Returns run's result, followed by the deferred call
--- (fn, context, task, args...) when a task made one.
+-- wake_run(seed, budget, id, task, n, values..., id, task, n, values..., ...) seeds
+-- `math.random` when `seed` is not nil (a run's first call: no workflow code has run
+-- yet), then does what one `rt.wake(id, task, values...)` per answer, in their order, and
+-- then `rt.run(budget)` did (driver.py, `WorkflowRun.step`). Returns run's result,
+-- followed by the deferred call (fn, context, task, args...) when a task made one.
 local wake, run, unpack, pack = rt.wake, rt.run, table.unpack, table.pack
-local function wake_run(budget, ...)
+local function wake_run(seed, budget, ...)
+  if seed ~= nil then randomseed(seed) end
   local n_args = select("#", ...)
   if n_args == 4 and select(3, ...) == 1 then  -- one answer of one value: the usual
     local id, task, _, value = ...
@@ -214,4 +215,4 @@ local function wake_run(budget, ...)
   return ready, unpack(call, 1, call.n)
 end
 
-return reseed, wake_run, deferred_thread
+return wake_run, deferred_thread
