@@ -133,14 +133,15 @@ class Scheduler:
             return
         clock = time.monotonic
         slice_end = clock() + _SLICE
+        ready = True  # unless the kernel said otherwise (what it says last is still true)
         try:
             self._fire_due_timers()
-            while self.run_batch():
+            while ready := self.run_batch():
                 if clock() >= slice_end:
                     break
                 self._fire_due_timers()
         finally:
-            if self.busy or (self._timers and self._timers[0][0] <= clock()):
+            if ready or (self._timers and self._timers[0][0] <= clock()):
                 wake.set()
 
     def park(self) -> Waiter:
