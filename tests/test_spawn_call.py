@@ -203,3 +203,17 @@ async def test_a_host_that_cannot_call_says_so(tmp_path: Path) -> None:
     async with calls_on(tmp_path) as calls:
         with pytest.raises(errors.ActorError, match=r"not found|cannot run function calls"):
             calls.runtime.node.spawn_call("test:nowhere", SpawnRequest(target="test:main"), print)
+
+
+@pytest.mark.parametrize("context", [{}, {"user": "ann"}], ids=["in Lua", "ordinary spawn"])
+async def test_a_call_to_a_missing_entry_fails_at_once_and_the_host_goes_on(
+    tmp_path: Path, context: dict[str, Any]
+) -> None:
+    async with calls_on(tmp_path) as calls:
+        with pytest.raises(errors.ActorError, match="test:missing") as raised:
+            calls.runtime.node.spawn_call(
+                HOST, SpawnRequest(target="test:missing", context=context), print
+            )
+        assert raised.value.error.kind == errors.NOT_FOUND
+        pid = calls.start("value", 7, context=context)
+        assert (await calls.exit_of(pid)).value == 7
