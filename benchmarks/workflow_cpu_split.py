@@ -15,6 +15,7 @@ Not part of `python -m benchmarks all`: it needs `perf` (Debian's `linux-perf`) 
 from __future__ import annotations
 
 import collections
+import functools
 import os
 import shutil
 import signal
@@ -26,8 +27,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+from temporalio.client import Client
 
-from benchmarks.harness import report
+from benchmarks.harness import alternating_rounds, report
 from benchmarks.workflow_app import NATIVE_QUEUE, TASK_QUEUE, booted_app, native_worker
 from benchmarks.workflow_throughput import WARM_UP, WORKFLOWS, rate
 
@@ -43,11 +45,18 @@ Round = tuple[str, float, float]
 """(side, start, end) on CLOCK_MONOTONIC, perf's clock with `-k CLOCK_MONOTONIC`."""
 
 
+async def timed(run: tuple[Client, str, str]) -> tuple[float, float]:
+    """One side's round of WORKFLOWS: when it started and ended (CLOCK_MONOTONIC)."""
+    start = time.monotonic()
+    await rate(*run, WORKFLOWS)
+    return start, time.monotonic()
+
+
 async def rounds_under_perf(data: Path) -> list[Round]:
     """Warm both sides up, then run ROUNDS alternating rounds while perf samples us."""
     rounds: list[Round] = []
     async with booted_app() as app, native_worker(app.server.address) as native:
-        sides = {
+        sides: dict[str, tuple[Client, str, str]] = {
             "lua": (app.client, "wfbench:one_activity", TASK_QUEUE),
             "native": (native, "OneActivity", NATIVE_QUEUE),
         }
@@ -58,14 +67,11 @@ async def rounds_under_perf(data: Path) -> list[Round]:
             [*record, "-p", str(os.getpid()), "-o", str(data)], stderr=subprocess.PIPE
         )
         await anyio.sleep(1)  # perf attaches to every thread before the first round
+
         try:
-            order = list(sides)
-            for _ in range(ROUNDS):
-                for side in order:
-                    start = time.monotonic()
-                    await rate(*sides[side], WORKFLOWS)
-                    rounds.append((side, start, time.monotonic()))
-                order.reverse()
+            timed_sides = {name: functools.partial(timed, run) for name, run in sides.items()}
+            for spans in await alternating_rounds(ROUNDS, timed_sides):
+                rounds += [(side, start, end) for side, (start, end) in spans.items()]
         finally:
             perf.send_signal(signal.SIGINT)  # perf writes its data and exits
             _, err = perf.communicate()
