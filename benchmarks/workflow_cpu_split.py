@@ -27,11 +27,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
-from temporalio.client import Client
 
 from benchmarks.harness import alternating_rounds, report
-from benchmarks.workflow_app import NATIVE_QUEUE, TASK_QUEUE, booted_app, native_worker
-from benchmarks.workflow_throughput import WARM_UP, WORKFLOWS, rate
+from benchmarks.workflow_throughput import WORKFLOWS, Run, rate, warm_sides
 
 ROUNDS = 6
 HZ = 1000
@@ -45,7 +43,7 @@ Round = tuple[str, float, float]
 """(side, start, end) on CLOCK_MONOTONIC, perf's clock with `-k CLOCK_MONOTONIC`."""
 
 
-async def timed(run: tuple[Client, str, str]) -> tuple[float, float]:
+async def timed(run: Run) -> tuple[float, float]:
     """One side's round of WORKFLOWS: when it started and ended (CLOCK_MONOTONIC)."""
     start = time.monotonic()
     await rate(*run, WORKFLOWS)
@@ -55,19 +53,12 @@ async def timed(run: tuple[Client, str, str]) -> tuple[float, float]:
 async def rounds_under_perf(data: Path) -> list[Round]:
     """Warm both sides up, then run ROUNDS alternating rounds while perf samples us."""
     rounds: list[Round] = []
-    async with booted_app() as app, native_worker(app.server.address) as native:
-        sides: dict[str, tuple[Client, str, str]] = {
-            "lua": (app.client, "wfbench:one_activity", TASK_QUEUE),
-            "native": (native, "OneActivity", NATIVE_QUEUE),
-        }
-        for run in sides.values():
-            await rate(*run, WARM_UP)
+    async with warm_sides() as sides:
         record = ["perf", "record", "-q", "-k", "CLOCK_MONOTONIC", "-F", str(HZ), "-g"]
         perf = subprocess.Popen(
             [*record, "-p", str(os.getpid()), "-o", str(data)], stderr=subprocess.PIPE
         )
         await anyio.sleep(1)  # perf attaches to every thread before the first round
-
         try:
             timed_sides = {name: functools.partial(timed, run) for name, run in sides.items()}
             for spans in await alternating_rounds(ROUNDS, timed_sides):

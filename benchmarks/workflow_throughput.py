@@ -17,11 +17,13 @@ drift (docs/performance.md, "Noise"). Best over best, which this benchmark took 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import statistics
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import anyio
 from temporalio.client import Client
@@ -65,19 +67,29 @@ async def rate(
     return per_second, cpu_ms
 
 
+Run = tuple[Client, str, str]
+"""What `rate` starts: (client, workflow type, task queue)."""
+
+
+@contextlib.asynccontextmanager
+async def warm_sides() -> AsyncIterator[dict[str, Run]]:
+    """The two sides, `lua` on the booted app and `native` on a plain worker, each warmed
+    up with WARM_UP runs."""
+    async with booted_app() as app, native_worker(app.server.address) as native:
+        runs: dict[str, Run] = {
+            "lua": (app.client, "wfbench:one_activity", TASK_QUEUE),
+            "native": (native, "OneActivity", NATIVE_QUEUE),
+        }
+        for run in runs.values():
+            await rate(*run, WARM_UP)
+        yield runs
+
+
 async def measure() -> list[dict[str, tuple[float, float]]]:
     """Per round, per side: (workflows per second, CPU ms per workflow)."""
-    async with booted_app() as app:
-        lua = app.client
-        async with native_worker(app.server.address) as native:
-            runs = {
-                "lua": (lua, "wfbench:one_activity", TASK_QUEUE),
-                "native": (native, "OneActivity", NATIVE_QUEUE),
-            }
-            for client, workflow_type, queue in runs.values():
-                await rate(client, workflow_type, queue, WARM_UP)
-            sides = {name: functools.partial(rate, *run, WORKFLOWS) for name, run in runs.items()}
-            return await alternating_rounds(ROUNDS, sides)
+    async with warm_sides() as runs:
+        sides = {name: functools.partial(rate, *run, WORKFLOWS) for name, run in runs.items()}
+        return await alternating_rounds(ROUNDS, sides)
 
 
 def main() -> None:
