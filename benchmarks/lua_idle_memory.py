@@ -33,6 +33,7 @@ from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
 from benchmarks.harness import report
 from benchmarks.lua_app import HOST, run, with_app
+from lua_bindings.host import LuaHost
 
 PROCESSES = 100_000
 ROUNDS = 2
@@ -60,7 +61,9 @@ async def measure(count: int, in_lua: bool = False) -> tuple[float, float]:
         else:
             for _ in range(count):
                 await runtime.node.spawn(HOST, SpawnRequest(target="bench:idle"))
-        while runtime.node.host(HOST).scheduler.busy:
+        host = runtime.node.host(HOST)
+        assert isinstance(host, LuaHost)
+        while host.scheduler.busy:
             await anyio.sleep(0.05)
         spent = time.process_time() - started
         gc.collect()

@@ -44,10 +44,10 @@ class _Wire(asyncio.Protocol):
         self.ready = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport.write(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
-        transport.write(b"SUB %s 1\r\nPING\r\n" % self.listen)
+        self.transport = wire = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        wire.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        wire.write(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+        wire.write(b"SUB %s 1\r\nPING\r\n" % self.listen)
 
     def publish(self, subject: bytes, payload: bytes) -> None:
         assert self.transport is not None
@@ -75,6 +75,8 @@ class _Wire(asyncio.Protocol):
 
 async def _connect(url: str, listen: bytes, on_message: Callable[[bytes], None]) -> _Wire:
     address = urlsplit(url)
+    if address.hostname is None or address.port is None:
+        raise ValueError(f"not a nats://host:port URL: {url!r}")
     loop = asyncio.get_running_loop()
     _, wire = await loop.create_connection(
         lambda: _Wire(listen, on_message), address.hostname, address.port

@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 from temporalio import activity, workflow
@@ -35,7 +36,7 @@ TASK_QUEUE = "bench-lua"
 NATIVE_QUEUE = "bench-native"
 TIMEOUT = timedelta(minutes=10)
 """The driver's default start-to-close timeout for `funcs.call`."""
-SAME_OPTIONS = {
+SAME_OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": TIMEOUT,
     "heartbeat_timeout": DEFAULT_HEARTBEAT_TIMEOUT,
     "retry_policy": DEFAULT_ACTIVITY_RETRY,
