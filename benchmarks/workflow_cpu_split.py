@@ -53,14 +53,14 @@ async def timed(run: Run) -> tuple[float, float]:
 async def rounds_under_perf(data: Path) -> list[Round]:
     """Warm both sides up, then run ROUNDS alternating rounds while perf samples us."""
     rounds: list[Round] = []
-    async with warm_sides() as sides:
+    async with warm_sides() as warm:
         record = ["perf", "record", "-q", "-k", "CLOCK_MONOTONIC", "-F", str(HZ), "-g"]
         perf = subprocess.Popen(
             [*record, "-p", str(os.getpid()), "-o", str(data)], stderr=subprocess.PIPE
         )
         await anyio.sleep(1)  # perf attaches to every thread before the first round
         try:
-            timed_sides = {name: functools.partial(timed, run) for name, run in sides.items()}
+            timed_sides = {name: functools.partial(timed, run) for name, run in warm.runs.items()}
             for spans in await alternating_rounds(ROUNDS, timed_sides):
                 rounds += [(side, start, end) for side, (start, end) in spans.items()]
         finally:

@@ -13,6 +13,11 @@ runs WORKFLOWS of each side, the side going first alternating; both ratios are m
 the ROUNDS rounds of the two sides' numbers in the same round, which share the machine's
 drift (docs/performance.md, "Noise"). Best over best, which this benchmark took until
 2026-12-07, read 1.29 and 0.86 in two runs a minute apart.
+
+The server's CPU per workflow is printed too: it takes about three times the worker's,
+most of the two cores, so the rate follows the server more than the worker, and a
+difference in the worker's CPU moves the rate ratio only by its share of the whole
+(docs/performance.md, "What sets the rate").
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
+import attrs
 from temporalio.client import Client
 
 from benchmarks.harness import alternating_rounds, report
@@ -71,8 +79,16 @@ Run = tuple[Client, str, str]
 """What `rate` starts: (client, workflow type, task queue)."""
 
 
+@attrs.frozen
+class Sides:
+    runs: dict[str, Run]
+    """`lua` and `native`."""
+    server_pid: int
+    """The embedded Temporal server both sides use."""
+
+
 @contextlib.asynccontextmanager
-async def warm_sides() -> AsyncIterator[dict[str, Run]]:
+async def warm_sides() -> AsyncIterator[Sides]:
     """The two sides, `lua` on the booted app and `native` on a plain worker, each warmed
     up with WARM_UP runs."""
     async with booted_app() as app, native_worker(app.server.address) as native:
@@ -82,13 +98,30 @@ async def warm_sides() -> AsyncIterator[dict[str, Run]]:
         }
         for run in runs.values():
             await rate(*run, WARM_UP)
-        yield runs
+        assert app.server.pid is not None
+        yield Sides(runs, app.server.pid)
 
 
-async def measure() -> list[dict[str, tuple[float, float]]]:
-    """Per round, per side: (workflows per second, CPU ms per workflow)."""
-    async with warm_sides() as runs:
-        sides = {name: functools.partial(rate, *run, WORKFLOWS) for name, run in runs.items()}
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process `pid` has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def rate_and_server(run: Run, server_pid: int) -> tuple[float, float, float]:
+    """`rate` of WORKFLOWS, and the server's CPU ms per workflow meanwhile."""
+    before = cpu_seconds(server_pid)
+    per_second, cpu_ms = await rate(*run, WORKFLOWS)
+    return per_second, cpu_ms, (cpu_seconds(server_pid) - before) * 1000 / WORKFLOWS
+
+
+async def measure() -> list[dict[str, tuple[float, float, float]]]:
+    """Per round, per side: (workflows per second, CPU ms per workflow, the server's)."""
+    async with warm_sides() as warm:
+        sides = {
+            name: functools.partial(rate_and_server, run, warm.server_pid)
+            for name, run in warm.runs.items()
+        }
         return await alternating_rounds(ROUNDS, sides)
 
 
@@ -100,3 +133,5 @@ def main() -> None:
     report("workflow_throughput", "native_cpu_ms_per_workflow", min(r["native"][1] for r in rounds))
     native_over_lua_cpu = statistics.median(r["native"][1] / r["lua"][1] for r in rounds)
     report("workflow_throughput", "native_over_lua_cpu_ratio", native_over_lua_cpu)
+    server = statistics.median(side[2] for r in rounds for side in r.values())
+    report("workflow_throughput", "server_cpu_ms_per_workflow", server)
