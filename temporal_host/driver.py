@@ -308,8 +308,8 @@ class WorkflowLuaHost(LuaHost):
         point of every replay and applied with the run's first step."""
         self.run = run
         self.time_source = WorkflowTimeSource(run)
-        self._started_ns = workflow.time_ns()
-        self.scheduler.seed = workflow.random().getrandbits(62)
+        self._started_ns = run.runtime.workflow_time_ns()
+        self.scheduler.seed = run.runtime.workflow_random().getrandbits(62)
 
     def unbind(self) -> bool:
         """The run is over: forget it (an idle host must not keep a finished run's queues
@@ -368,6 +368,8 @@ def _os_time(year: int, month: int, day: int, hour: int, minute: int, second: in
 
 # -- one run ---------------------------------------------------------------------------------
 
+_PHASES = len(Phase)
+
 
 @attrs.define
 class UpdateState:
@@ -387,15 +389,17 @@ class WorkflowRun:
     """One run of a workflow: its Lua host and process, the event queues, the outcome."""
 
     def __init__(self, settings: WorkerSettings, entry: Entry, context: dict[str, Any]) -> None:
-        info = workflow.info()
-        self.runtime = cast("_WorkflowInstanceImpl", workflow._Runtime.current())
-        """The SDK's workflow instance: the pump and the history check call it directly,
-        without the module functions' lookup of the running loop on every workflow task."""
+        self.runtime = runtime = cast("_WorkflowInstanceImpl", workflow._Runtime.current())
+        """The SDK's workflow instance: the run, the pump and the history check call it
+        directly, without the module functions' lookup of the running loop each time."""
+        info = runtime.workflow_info()
         self.settings = settings
         self.entry = entry
         self.context = context
         self.pid = protocol.workflow_pid(settings.client_id, settings.worker_id, info.workflow_id)
-        self._queues: tuple[deque[Callable[[], object]], ...] = tuple(deque() for _ in Phase)
+        self._queues: tuple[deque[Callable[[], object]], ...] = tuple(
+            [deque() for _ in range(_PHASES)]
+        )
         self.outcome: tuple[Any, Error | None] | None = None
         self.continuation: tuple[str, list[RawValue]] | None = None
         """(workflow type, arguments) once `process.upgrade` was called."""
@@ -709,12 +713,17 @@ def _values(args: Sequence[RawValue]) -> list[Any]:
 def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
     """The entry serving `workflow_type` on this worker: the entry ID or its custom
     `meta.temporal.workflow.name`. An unknown type fails the workflow (`NotFound`): a task
-    retried forever would leave its monitors waiting (issue 12 item 6)."""
+    retried forever would leave its monitors waiting (issue 12 item 6). A type that is an
+    entry ID is checked once per entry: while the registry holds the same entry object
+    (a redeploy or an edit makes a new one), the answer is the same."""
     registry = settings.runtime.app.registry
+    by_id = registry.get(workflow_type)
+    if by_id is not None and settings.workflow_entries.get(workflow_type) is by_id:
+        return by_id
 
     def candidates() -> Iterator[Entry | None]:
         # The entry ID is the usual type: the scan for a custom name only when it is not.
-        yield registry.get(workflow_type)
+        yield by_id
         yield from registry.by_kind("workflow.")
 
     for entry in candidates():
@@ -728,6 +737,8 @@ def resolve_entry(settings: WorkerSettings, workflow_type: str) -> Entry:
             workflow_type in (entry.id, meta.workflow_type)
             and meta.workflow_worker == settings.worker_id
         ):
+            if entry is by_id:
+                settings.workflow_entries[workflow_type] = entry
             return entry
     raise protocol.application_error(
         Error(

@@ -11,6 +11,7 @@ import attrs
 from temporalio.client import Client
 from temporalio.common import RetryPolicy
 
+from actors.registry import Entry
 from actors.runtime import AppRuntime
 from temporal_host.limits import HistoryLimits
 from temporal_host.options import (
@@ -47,6 +48,8 @@ class WorkerSettings:
     activity_plans: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     """(entry, `ActivityPlan`) of activity calls without options of their own, by target
     (`Commands._activity_plan`)."""
+    workflow_entries: dict[str, Entry] = attrs.field(factory=dict, eq=False, repr=False)
+    """The entry each workflow type named by its entry ID resolved to (`resolve_entry`)."""
 
     @classmethod
     def create(

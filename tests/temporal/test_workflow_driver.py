@@ -45,7 +45,7 @@ from actors.runtime import AppRuntime
 from corelib import uuids
 from lua_bindings import plugin as lua_plugin
 from temporal_host import protocol
-from temporal_host.driver import WorkflowRun, WorkflowScheduler
+from temporal_host.driver import WorkflowRun, WorkflowScheduler, resolve_entry
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.options import WorkerOptions
 from temporal_host.settings import WorkerSettings
@@ -720,6 +720,33 @@ def test_worker_options_mapping() -> None:
         with pytest.raises(ActorError) as caught:
             WorkerOptions.parse(bad)
         assert message in caught.value.error.message
+
+
+# -- entries ----------------------------------------------------------------------------------
+
+
+def test_a_resolved_entry_follows_the_registry() -> None:
+    """`resolve_entry` checks a type once per entry object: the same entry is the same
+    answer, and an entry replaced in the registry is checked again."""
+    runtime = load_runtime()
+    settings = WorkerSettings.create(runtime, None, CLIENT_ID, WORKER_ID, "resolve")
+    registry = runtime.app.registry
+    entry = registry.get("app:order_workflow")
+    assert entry is not None
+    assert resolve_entry(settings, "app:order_workflow") is entry
+    assert resolve_entry(settings, "app:order_workflow") is entry
+
+    moved = attrs.evolve(entry, meta={"temporal": {"workflow": {"worker": "elsewhere"}}})
+    registry.add(moved, replace=True)
+    with pytest.raises(ApplicationError, match="not registered on app:worker"):
+        resolve_entry(settings, "app:order_workflow")
+    edited = attrs.evolve(entry, data={**entry.data})
+    registry.add(edited, replace=True)
+    assert resolve_entry(settings, "app:order_workflow") is edited
+
+    named = resolve_entry(settings, "EchoWorkflow")  # a custom type name: found by the scan
+    assert named is registry.get("app:echo_workflow")
+    assert resolve_entry(settings, "EchoWorkflow") is named
 
 
 # -- replay in a fresh process ----------------------------------------------------------------
