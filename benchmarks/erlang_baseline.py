@@ -59,6 +59,19 @@ def rate(workload: str) -> float | None:
     return float(done.stdout.strip())
 
 
+def idle_spawn_seconds(count: int) -> float | None:
+    """CPU seconds for a fresh Erlang VM with one scheduler to spawn `count` processes that
+    each block in receive (millisecond resolution); None when Erlang is not installed."""
+    beams = _compiled()
+    if beams is None:
+        return None
+    command = ["erl", "-noshell", "+S", "1", "-pa", str(beams), "-run", "bench", "main"]
+    done = subprocess.run(
+        [*command, "idle", str(count)], check=True, capture_output=True, text=True, timeout=300
+    )
+    return float(done.stdout.strip())
+
+
 def distributed_rate() -> float | None:
     """Round trips per second between processes on two Erlang nodes of this machine, best
     of three rounds; None when Erlang is not installed. Starts `epmd` when none runs and

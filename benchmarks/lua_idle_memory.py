@@ -10,6 +10,11 @@ come in two modes, about 1.8 times apart, while 100 000 always averages the two:
 one set of runs the minimums gave 12.4 and the means 9.3; docs/performance.md, "The 10x
 check's estimator".)
 
+Erlang's ratio for the same check is printed beside ours (`erlang_spawn_10x_count_time_ratio`:
+a fresh VM with one scheduler per run, spawning processes that block in receive, CPU time
+at a millisecond's resolution), so the cost of the larger size's memory on this machine,
+which no runtime escapes, shows next to ours.
+
 Each measurement runs in a fresh interpreter (`python -m benchmarks.lua_idle_memory COUNT
 python|lua` runs one and prints its two numbers). In one interpreter every run left its
 whole runtime behind (`AppRuntime.start` freezes the runtime for the collector, so it is
@@ -25,12 +30,14 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 
 from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
+from benchmarks import erlang_baseline
 from benchmarks.harness import report
 from benchmarks.lua_app import HOST, run, with_app
 from lua_bindings.host import LuaHost
@@ -91,21 +98,42 @@ def _variant(in_lua: bool) -> str:
     return "lua" if in_lua else "python"
 
 
+def scale_ratio(seconds: Callable[[int], float], count: int) -> tuple[float, float]:
+    """(mean CPU seconds of a run of `count`, its ratio to the mean of a run of a tenth):
+    ROUNDS rounds of one run of `count` and SMALL of a tenth."""
+    full: list[float] = []
+    tenth: list[float] = []
+    for _ in range(ROUNDS):  # alternating: a change of load hits both sizes
+        full.append(seconds(count))
+        tenth.extend(seconds(count // 10) for _ in range(SMALL))
+    return statistics.mean(full), statistics.mean(full) / statistics.mean(tenth)
+
+
 def main(count: int = PROCESSES) -> None:
     for in_lua, suffix in ((False, ""), (True, "_spawned_in_lua")):
-        full: list[tuple[float, float]] = []
-        tenth: list[float] = []
-        for _ in range(ROUNDS):  # alternating: a change of load hits both sizes
-            full.append(measure_apart(count, in_lua))
-            tenth.extend(measure_apart(count // 10, in_lua)[1] for _ in range(SMALL))
-        spent = statistics.mean(cpu for _, cpu in full)
-        report(
-            "lua_idle_memory", f"bytes_per_process{suffix}", statistics.median(m for m, _ in full)
-        )
+        memory: list[float] = []
+
+        def seconds(n: int, in_lua: bool = in_lua, memory: list[float] = memory) -> float:
+            per_process, spent = measure_apart(n, in_lua)
+            if n == count:
+                memory.append(per_process)
+            return spent
+
+        spent, ratio = scale_ratio(seconds, count)
+        report("lua_idle_memory", f"bytes_per_process{suffix}", statistics.median(memory))
         report("lua_idle_memory", f"spawn_cpu_s{suffix}", spent)
-        report(
-            "lua_idle_memory", f"spawn_10x_count_time_ratio{suffix}", spent / statistics.mean(tenth)
-        )
+        report("lua_idle_memory", f"spawn_10x_count_time_ratio{suffix}", ratio)
+    if erlang_baseline.idle_spawn_seconds(10) is None:
+        print("lua_idle_memory erlang_spawn_10x_count_time_ratio unavailable (install erlang-base)")
+        return
+    _, erlang_ratio = scale_ratio(_erlang_seconds, count)
+    report("lua_idle_memory", "erlang_spawn_10x_count_time_ratio", erlang_ratio)
+
+
+def _erlang_seconds(count: int) -> float:
+    spent = erlang_baseline.idle_spawn_seconds(count)
+    assert spent is not None
+    return spent
 
 
 if __name__ == "__main__":
