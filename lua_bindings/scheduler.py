@@ -4,7 +4,8 @@ The run queue lives in Lua (core.lua, "The kernel"): processes whose tasks are r
 resumed there, and a message, a channel hand-off or a coroutine switch between processes of
 the host never enters Python. The driver here calls `rt.run(budget)` in batches until the
 host is quiescent, fires due timers between batches and visits the event loop every few
-milliseconds of work, then sleeps until something makes a task ready or a timer is due.
+milliseconds of work (or at once when another host's timer is due), then sleeps until
+something makes a task ready or a timer is due.
 
 A task blocked on Python (a timer, an async operation, a module call) is a `Waiter`:
 whoever can answer it calls `fire(values)` exactly once, which makes the task ready in Lua.
@@ -12,12 +13,15 @@ whoever can answer it calls `fire(values)` exactly once, which makes the task re
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine, Iterable
+import weakref
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -37,6 +41,14 @@ _SLICE = 0.002
 """Seconds of running processes between two visits to the event loop (I/O, other tasks):
 a busy host batches its work (quiescence batching) without starving anything. Timers are
 fired between batches too, so a 1 ms timer is late by about one batch, not one slice."""
+
+_NEXT_TIMERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Scheduler, float]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per event loop, the next timer of each host's driver that is not running now (asleep, or
+waiting for its turn). A busy driver looks at it after each batch and lets the loop run as
+soon as another host's timer is due, instead of at the end of its slice: the hosts of a
+node share one event loop, and a timer would otherwise wait for every busy host's slice."""
 
 _AS_IS = frozenset({int, bool, float, type(None), bytes})
 """Values a resumed task gets that lupa passes to Lua unchanged."""
@@ -217,6 +229,7 @@ class Scheduler:
         """Run forever: ready processes first, then sleep until a wake-up or the next timer."""
         self._spawn_async = spawn_async
         timers, clock = self._timers, time.monotonic
+        others = _NEXT_TIMERS.setdefault(asyncio.get_running_loop(), {})
         while True:
             self._fire_due_timers()
             slice_end = clock() + _SLICE
@@ -224,8 +237,9 @@ class Scheduler:
                 now = clock()
                 if timers and timers[0][0] <= now:
                     self._fire_due_timers()
-                if now >= slice_end:
-                    await anyio.lowlevel.checkpoint()
+                if now >= slice_end or (others and _wake_due(others, now)):
+                    with self._off_the_loop(others):
+                        await anyio.lowlevel.checkpoint()
                     self._fire_due_timers()
                     slice_end = clock() + _SLICE
             self._wake = anyio.Event()
@@ -233,9 +247,31 @@ class Scheduler:
                 self._wake = None
                 continue
             timeout = self._timers[0][0] - time.monotonic() if self._timers else math.inf
-            with anyio.move_on_after(max(timeout, 0)):
+            with self._off_the_loop(others), anyio.move_on_after(max(timeout, 0)):
                 await self._wake.wait()
             self._wake = None
+
+    @contextlib.contextmanager
+    def _off_the_loop(self, others: dict[Scheduler, float]) -> Iterator[None]:
+        """While the driver waits, the other drivers of its loop see its next timer."""
+        if self._timers:
+            others[self] = self._timers[0][0]
+        try:
+            yield
+        finally:
+            others.pop(self, None)
+
+
+def _wake_due(others: dict[Scheduler, float], now: float) -> bool:
+    """Wake the sleeping drivers of `others` whose next timer is due (the loop's own timer
+    for their sleep fires up to a millisecond late); True when some driver's timer is due."""
+    due = False
+    for scheduler, deadline in others.items():
+        if deadline <= now:
+            due = True
+            if scheduler._wake is not None:
+                scheduler._wake.set()
+    return due
 
 
 def _fire(action: Waiter | Callable[[], None]) -> None:

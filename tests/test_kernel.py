@@ -8,6 +8,7 @@ waiter, a failure, a shutdown) and check that nothing differs from a process Pyt
 
 from __future__ import annotations
 
+import asyncio
 import faulthandler
 import os
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from actors.messages import EXIT, LINK_DOWN, Event, Message
 from actors.pid import PID
 from actors.python_host import ProcessContext, PythonHost
 from actors.runtime import AppRuntime
+from lua_bindings import scheduler
 from lua_bindings.host import LuaHost
 from tests.lua_harness import HOST, lua_entry, run_lua, write_app
 
@@ -645,6 +647,88 @@ async def test_tasks_that_keep_each_other_ready_leave_room_for_timers_and_others
     )
     assert event.error is None, event.error
     assert event.value == [True, "from another process"]
+
+
+PONG = """
+return {main = function()
+  local inbox = process.inbox()
+  while true do
+    local msg = inbox:receive()
+    if msg:topic() == "stop" then return true end
+    process.send(msg:from(), "pong", 0)
+  end
+end}
+"""
+PING = """
+local time = require("time")
+return {main = function(target, n)
+  time.sleep("20ms")  -- the test waits for this process's exit before it gets busy
+  local inbox = process.inbox()
+  for i = 1, n do
+    process.send(target, "ping", i)
+    inbox:receive()
+  end
+  process.send(target, "stop")
+  return n
+end}
+"""
+SLEEPER = """
+local time = require("time")
+return {main = function()
+  for _ = 1, 5 do time.sleep("10ms") end
+  return "slept"
+end}
+"""
+
+
+@pytest.mark.usefixtures("fails_if_the_host_stalls")
+async def test_a_busy_host_lets_the_timer_of_another_host_fire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hosts of a node share its event loop. With slices so long that a busy host would
+    # keep the loop until its work is done, a sleep on another host must still end while
+    # the busy host works: the busy host wakes the sleeping host and lets the loop run when
+    # the other's timer is due.
+    monkeypatch.setattr(scheduler, "_SLICE", 60.0)
+    busy = "test:busy"
+    app = write_app(
+        tmp_path / "app",
+        SLEEPER,
+        modules=["time"],
+        files={"pong.lua": PONG, "ping.lua": PING},
+        entries=[
+            {"name": "busy", "kind": "process.host"},
+            lua_entry("pong"),
+            lua_entry("ping", modules=["time"]),
+        ],
+    )
+    runtime = AppRuntime.load(app)
+    node = runtime.node
+    exits: dict[str, Event] = {}
+
+    async def exit_of(name: str, host: str, pid: PID) -> None:
+        exits[name] = await node.host(host).wait_exit(pid)
+
+    async with node, anyio.create_task_group() as tg:
+        await runtime.start()
+        sleeper = await node.spawn(HOST, SpawnRequest(target="test:main"))
+        tg.start_soon(exit_of, "slept", HOST, sleeper)
+        host = node.host(HOST)
+        assert isinstance(host, LuaHost)
+        waiting = scheduler._NEXT_TIMERS.setdefault(asyncio.get_running_loop(), {})
+        with anyio.fail_after(10):
+            while host.scheduler not in waiting:  # until the sleeper's host sleeps on its timer
+                await anyio.sleep(0.001)
+        pong = await node.spawn(busy, SpawnRequest(target="test:pong"))
+        ping = await node.spawn(busy, SpawnRequest(target="test:ping", args=(str(pong), 200_000)))
+        tg.start_soon(exit_of, "pinged", busy, ping)
+        with anyio.fail_after(60):
+            while len(exits) < 2:
+                await anyio.sleep(0.01)
+    slept, pinged = exits["slept"], exits["pinged"]
+    assert slept.error is None, slept.error
+    assert (slept.value, pinged.value) == ("slept", 200_000)
+    assert slept.at < pinged.at  # the sleeper did not wait for the busy host to finish
 
 
 @pytest.mark.usefixtures("fails_if_the_host_stalls")
