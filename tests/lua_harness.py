@@ -19,6 +19,18 @@ from actors.runtime import AppRuntime
 
 HOST = "test:processes"
 
+ECHO = """
+return {main = function()
+  local inbox = process.inbox()
+  while true do
+    local msg = inbox:receive()
+    if msg:topic() == "stop" then return true end
+    process.send(msg:from(), "echo", msg:payload():data())
+  end
+end}
+"""
+"""A process that answers every message with "echo" and its data, until "stop"."""
+
 
 def lua_entry(name: str, kind: str = "process.lua", **extra: Any) -> dict[str, Any]:
     """The entry `test:NAME` of a test app: `NAME.lua` (one of `write_app`'s `files`),

@@ -25,7 +25,7 @@ from actors.python_host import ProcessContext, PythonHost
 from actors.runtime import AppRuntime
 from lua_bindings import scheduler
 from lua_bindings.host import LuaHost
-from tests.lua_harness import HOST, lua_entry, run_lua, write_app
+from tests.lua_harness import ECHO, HOST, lua_entry, run_lua, write_app
 
 pytestmark = pytest.mark.anyio
 
@@ -649,16 +649,6 @@ async def test_tasks_that_keep_each_other_ready_leave_room_for_timers_and_others
     assert event.value == [True, "from another process"]
 
 
-PONG = """
-return {main = function()
-  local inbox = process.inbox()
-  while true do
-    local msg = inbox:receive()
-    if msg:topic() == "stop" then return true end
-    process.send(msg:from(), "pong", 0)
-  end
-end}
-"""
 PING = """
 local time = require("time")
 return {main = function(target, n)
@@ -695,10 +685,10 @@ async def test_a_busy_host_lets_the_timer_of_another_host_fire(
         tmp_path / "app",
         SLEEPER,
         modules=["time"],
-        files={"pong.lua": PONG, "ping.lua": PING},
+        files={"echo.lua": ECHO, "ping.lua": PING},
         entries=[
             {"name": "busy", "kind": "process.host"},
-            lua_entry("pong"),
+            lua_entry("echo"),
             lua_entry("ping", modules=["time"]),
         ],
     )
@@ -719,8 +709,8 @@ async def test_a_busy_host_lets_the_timer_of_another_host_fire(
         with anyio.fail_after(10):
             while host.scheduler not in waiting:  # until the sleeper's host sleeps on its timer
                 await anyio.sleep(0.001)
-        pong = await node.spawn(busy, SpawnRequest(target="test:pong"))
-        ping = await node.spawn(busy, SpawnRequest(target="test:ping", args=(str(pong), 200_000)))
+        echo = await node.spawn(busy, SpawnRequest(target="test:echo"))
+        ping = await node.spawn(busy, SpawnRequest(target="test:ping", args=(str(echo), 200_000)))
         tg.start_soon(exit_of, "pinged", busy, ping)
         with anyio.fail_after(60):
             while len(exits) < 2:

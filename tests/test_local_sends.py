@@ -12,20 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.lua_harness import lua_entry, run_lua
+from tests.lua_harness import ECHO, lua_entry, run_lua
 
 pytestmark = pytest.mark.anyio
 
-ECHO = """
-return {main = function()
-  local inbox = process.inbox()
-  while true do
-    local msg = inbox:receive()
-    if msg:topic() == "stop" then return true end
-    process.send(msg:from(), "echo", msg:payload():data())
-  end
-end}
-"""
 ENTRIES = [lua_entry("echo"), lua_entry("quit")]
 FILES = {"echo.lua": ECHO, "quit.lua": "return {main = function() return 1 end}"}
 
