@@ -246,6 +246,9 @@ class EmbeddedServer:
     _bound_port: int | None = attrs.field(default=None, init=False)
     _bound_ui_port: int | None = attrs.field(default=None, init=False)
     _stopping: bool = attrs.field(default=False, init=False)
+    _bind_error: str | None = attrs.field(default=None, init=False)
+    """The server's "address already in use" line of this launch, if it wrote one: a Go
+    panic that follows can push it out of the kept tail, and it decides the retry."""
 
     @log_level.validator
     def _check_log_level(self, _attribute: Any, value: str) -> None:
@@ -316,9 +319,9 @@ class EmbeddedServer:
             try:
                 await self._wait_ready()
                 return
-            except EmbeddedServerError as exc:
+            except EmbeddedServerError:
                 await self.stop()
-                if attempt < attempts and "address already in use" in str(exc).lower():
+                if attempt < attempts and self._bind_error is not None:
                     logger.info("port race while starting the Temporal dev server, retrying")
                     continue
                 raise
@@ -440,6 +443,7 @@ class EmbeddedServer:
         )
         logger.debug("command: %s", " ".join(cmd))
         self._output.clear()
+        self._bind_error = None
         self._stopping = False
         popen_kwargs: dict[str, Any] = {}
         if os.name == "posix":
@@ -474,6 +478,8 @@ class EmbeddedServer:
                 if not line:
                     continue
                 self._output.append(line)
+                if self._bind_error is None and "address already in use" in line.lower():
+                    self._bind_error = line
                 level = logging.DEBUG if self._stopping else _server_log_level(line)
                 server_logger.log(level, "%s", line)
 
@@ -521,6 +527,9 @@ class EmbeddedServer:
         if self._reader is not None and proc is not None and proc.poll() is not None:
             self._reader.join(timeout=1)
         tail = self.output_tail()
+        bind_error = self._bind_error
+        if bind_error is not None and bind_error not in self._output:
+            tail = f"{bind_error}\n...\n{tail}"
         return f"\n--- server output (tail) ---\n{tail}" if tail else " (no server output)"
 
 

@@ -5,7 +5,9 @@ the server's bind, which is the race parallel runs hit."""
 from __future__ import annotations
 
 import socket
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +46,29 @@ async def test_a_required_port_that_is_taken_is_an_error(taken_port: int) -> Non
     with pytest.raises(embedded.EmbeddedServerError, match="address already in use"):
         async with EmbeddedServer(port=taken_port, startup_timeout=15):
             pass
+
+
+async def test_a_bind_race_followed_by_a_long_panic_is_still_retried(tmp_path: Path) -> None:
+    # The dev server that loses the race logs the bind error, then panics with a goroutine
+    # dump longer than the tail we keep: the retry must not depend on the tail.
+    first = tmp_path / "first-launch-done"
+    cli = tmp_path / "temporal"
+    cli.write_text(
+        textwrap.dedent(
+            f"""\
+            #!/bin/sh
+            if [ ! -e {first} ]; then
+              touch {first}
+              echo 'msg="Failed to start gRPC listener" error="bind: address already in use"'
+              i=0
+              while [ $i -lt 200 ]; do echo "goroutine $i [running]:"; i=$((i+1)); done
+              exit 2
+            fi
+            exec {embedded.find_temporal_cli()} "$@"
+            """
+        )
+    )
+    cli.chmod(0o755)
+    async with EmbeddedServer(cli_path=str(cli)) as server:
+        assert server.running
+    assert first.exists()
