@@ -696,25 +696,23 @@ async def test_a_busy_host_lets_the_timer_of_another_host_fire(
     node = runtime.node
     exits: dict[str, Event] = {}
 
-    async def exit_of(name: str, host: str, pid: PID) -> None:
+    async def record_exit(name: str, host: str, pid: PID) -> None:
         exits[name] = await node.host(host).wait_exit(pid)
 
-    async with node, anyio.create_task_group() as tg:
+    async with node:
         await runtime.start()
-        sleeper = await node.spawn(HOST, SpawnRequest(target="test:main"))
-        tg.start_soon(exit_of, "slept", HOST, sleeper)
-        host = node.host(HOST)
-        assert isinstance(host, LuaHost)
-        waiting = scheduler._NEXT_TIMERS.setdefault(asyncio.get_running_loop(), {})
-        with anyio.fail_after(10):
-            while host.scheduler not in waiting:  # until the sleeper's host sleeps on its timer
-                await anyio.sleep(0.001)
-        echo = await node.spawn(busy, SpawnRequest(target="test:echo"))
-        ping = await node.spawn(busy, SpawnRequest(target="test:ping", args=(str(echo), 200_000)))
-        tg.start_soon(exit_of, "pinged", busy, ping)
         with anyio.fail_after(60):
-            while len(exits) < 2:
-                await anyio.sleep(0.01)
+            async with anyio.create_task_group() as tg:  # until both exits are recorded
+                sleeper = await node.spawn(HOST, SpawnRequest(target="test:main"))
+                tg.start_soon(record_exit, "slept", HOST, sleeper)
+                host = node.host(HOST)
+                assert isinstance(host, LuaHost)
+                waiting = scheduler._NEXT_TIMERS.setdefault(asyncio.get_running_loop(), {})
+                while host.scheduler not in waiting:  # until the sleeper's host sleeps on its timer
+                    await anyio.sleep(0.001)
+                echo = await node.spawn(busy, SpawnRequest(target="test:echo"))
+                ping = SpawnRequest(target="test:ping", args=(str(echo), 200_000))
+                tg.start_soon(record_exit, "pinged", busy, await node.spawn(busy, ping))
     slept, pinged = exits["slept"], exits["pinged"]
     assert slept.error is None, slept.error
     assert (slept.value, pinged.value) == ("slept", 200_000)
