@@ -7,11 +7,18 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from temporalio.converter import (
+    ActivitySerializationContext,
+    DataConverter,
+    PayloadCodec,
+    WorkflowSerializationContext,
+)
 
 from actors.errors import ActorError
 from corelib import jsoncodec
 from temporal_host.protocol import (
     DATA_CONVERTER,
+    ContextFreeDataConverter,
     LuaJSONPayloadConverter,
     Payload,
     from_payload,
@@ -93,3 +100,57 @@ def test_from_payload_refuses_what_the_converter_refuses() -> None:
     broken = Payload(metadata={"encoding": b"json/plain"}, data=b"{")
     with pytest.raises(ActorError):
         from_payload(broken)
+
+
+CONTEXTS = [
+    WorkflowSerializationContext(namespace="default", workflow_id="wf-1"),
+    ActivitySerializationContext(
+        namespace="default",
+        workflow_id="wf-1",
+        workflow_type="app:flow",
+        activity_type="app:double",
+        activity_task_queue="queue",
+        activity_id="1",
+        is_local=False,
+    ),
+]
+
+
+@pytest.mark.parametrize("context", CONTEXTS, ids=type)
+def test_the_data_converter_is_the_same_in_every_context(context: object) -> None:
+    """The SDK asks for a converter with context for every payload it visits; ours ignores
+    context, so it answers with itself rather than a rebuilt copy."""
+    assert DATA_CONVERTER.with_context(context) is DATA_CONVERTER  # type: ignore[arg-type]
+    converter = DATA_CONVERTER.payload_converter
+    assert converter.with_context(context) is converter  # type: ignore[attr-defined]
+
+
+def test_a_converter_made_as_the_sdk_makes_one_writes_the_same_payloads() -> None:
+    """The SDK builds a data converter from our payload converter class on every workflow
+    activation; that one, made without rebuilding its parts, encodes and decodes as ours."""
+    made = DataConverter(payload_converter_class=DATA_CONVERTER.payload_converter_class)
+    values = [None, b"\x00bytes", 7, "text", {"nested": [1, 2.5, True]}]
+    payloads = made.payload_converter.to_payloads(values)
+    assert payloads == DATA_CONVERTER.payload_converter.to_payloads(values)
+    assert [p.metadata["encoding"] for p in payloads] == [
+        b"binary/null",
+        b"binary/plain",
+        b"json/plain",
+        b"json/plain",
+        b"json/plain",
+    ]
+    assert made.payload_converter.from_payloads(payloads) == values
+
+
+def test_a_context_free_converter_refuses_a_codec() -> None:
+    """A codec may depend on the context, which `with_context` would drop."""
+
+    class Codec(PayloadCodec):
+        async def encode(self, payloads):  # type: ignore[no-untyped-def]
+            return list(payloads)
+
+        async def decode(self, payloads):  # type: ignore[no-untyped-def]
+            return list(payloads)
+
+    with pytest.raises(ValueError, match="codec"):
+        ContextFreeDataConverter(payload_codec=Codec())
