@@ -4,9 +4,10 @@ Lua cannot be pre-empted, so a process that never yields would stall its host. A
 hook that looks at the clock every N instructions catches it, but any count hook sends
 every instruction of the hooked coroutine down the interpreter's slow path
 (luaG_traceexec): a third of a ping-pong between two processes. So no hook is set while
-things go well. The kernel (core.lua) tells this module which coroutine runs a step and
-when the step ends; a watchdog thread samples the CPU time of each running step's thread,
-and when a step has used more than its host's budget the watchdog signals that thread.
+things go well. The kernel (core.lua) tells this module which coroutine runs a step, and
+when the batch of steps ends (a step ends where the next begins); a watchdog thread
+samples the CPU time of each running step's thread, and when a step has used more than
+its host's budget the watchdog signals that thread.
 The signal handler sets a one-shot count hook on the running coroutine, which is what
 lua.c does on Ctrl-C: `lua_sethook` is the one Lua call meant to be made from a signal
 handler. At its next instruction the coroutine calls the hook, and the hook calls the
@@ -205,7 +206,8 @@ static void set_interval_locked(void) {
 
 static Slot *slot_of(lua_State *L) { return *(Slot **)api.touserdata(L, lua_upvalueindex(1)); }
 
-/* step(co): a step of coroutine `co` begins; step(nil): the step has ended. */
+/* step(co): a step of coroutine `co` begins (the one before, if any, has ended); step(nil):
+   no step runs (the kernel's batch has ended). */
 static int l_step(lua_State *L) {
     Slot *s = slot_of(L);
     s->thread = pthread_self();

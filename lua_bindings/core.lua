@@ -168,9 +168,9 @@ end
 -- workflow). Past the budget, the step raises `Timeout`, which fails the process like any
 -- uncaught error. Two ways to get there, the first when it is built:
 -- * the watchdog (lua_bindings/_watchdog.c): `watch_step(co)` at each step's start and
---   end (nil), `watch_runs(co)` when a process switches to a coroutine of its own; a
---   thread samples each step's CPU time and arms a one-shot hook on a step over budget.
---   No hook is set while things go well.
+--   `watch_step(nil)` once the batch ends (`rt.run`, below), `watch_runs(co)` when a
+--   process switches to a coroutine of its own; a thread samples each step's CPU time
+--   and arms a one-shot hook on a step over budget. No hook is set while things go well.
 -- * a count hook on every coroutine, looking at the clock every HOOK_EVERY instructions;
 --   a step's clock starts at the hook's first call in that step (at most HOOK_EVERY
 --   instructions after it began), so that resuming a task costs no look at the clock.
@@ -359,7 +359,13 @@ end
 -- tasks of one process can keep each other ready forever (two coroutines bouncing on a
 -- channel), and the host must still get back to its other processes, its timers and the
 -- event loop.
+do  -- a block: the main chunk is near Lua's limit of 200 locals
 local VISIT_STEPS = 32
+-- The coroutine of the batch's last step, which the watchdog is told of at the step's start
+-- and told is over once, when the batch ends (`rt.run`): the steps of a batch follow each
+-- other with only the kernel's own code between them, counted to the step before. Held
+-- until then, so the coroutine the watchdog may hook is never collected under it.
+local stepped = nil
 local function run_context(ctx)
   local steps = VISIT_STEPS
   while ctx.alive do
@@ -383,14 +389,13 @@ local function run_context(ctx)
     if co ~= nil then
       rt.current, current_task = ctx, id
       step = step + 1
-      if watch_step then watch_step(co) end
+      if watch_step then watch_step(co); stepped = co end
       local ok, a, b, c
       if e.n == 3 then  -- a message, a reply: the common shapes skip the unpack call
         ok, a, b, c = co_resume(co, e[1], e[2], e[3])
       else
         ok, a, b, c = co_resume(co, unpack(e, 1, e.n))
       end
-      if watch_step then watch_step(nil) end
       rt.current, current_task = nil, 0
       if nursery_used then NURSERY, nursery_used = {}, false end
       if ok and a == PARK then
@@ -419,8 +424,7 @@ local function run_context(ctx)
 end
 
 -- Run ready contexts, at most `budget` of them; true when some are still ready.
-function rt.run(budget)
-  batch_time = nil
+local function run_contexts(budget)
   local q = RUNQ
   while budget > 0 do
     local h, last = q.h, q.t  -- q_pop(RUNQ), inline
@@ -437,6 +441,16 @@ function rt.run(budget)
     budget = budget - 1
   end
   return RUNQ.t >= RUNQ.h
+end
+function rt.run(budget)
+  batch_time = nil
+  local more = run_contexts(budget)
+  if stepped ~= nil then
+    stepped = nil
+    if watch_step then watch_step(nil) end
+  end
+  return more
+end
 end
 function rt.ready_count() return q_len(RUNQ) end
 -- No process context left, nothing ready, no task running: the state is as good as new

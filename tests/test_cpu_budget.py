@@ -3,7 +3,9 @@ fails with `Timeout` and the node goes on serving, as Erlang pre-empts by reduct
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -177,3 +179,55 @@ async def test_the_budget_is_per_step_and_follows_a_processs_own_coroutines(
     assert (value["nested"], value["busy"]) == ("Timeout", "done")
     assert value["nested_cpu"] < 1.5  # stopped near its budget, not at the end of its 3 s
     assert value["busy_cpu"] > 0.6
+
+
+SLOW_EXIT = {
+    "quick.lua": 'return {main = function() return "quick" end}',
+    "worker.lua": """
+return {main = function()
+  local t = os.clock()
+  while os.clock() - t < 0.03 do end
+  return "fine"
+end}
+""",
+}
+
+
+async def test_python_work_on_an_exit_does_not_fail_the_next_process(tmp_path: Path) -> None:
+    """The kernel tells the watchdog a step is over once, when its batch ends, so Python's
+    work on an exit between two steps counts to the step that ended. Here that work takes
+    far more than the budget: the watchdog dooms the ended step and arms its hook on the
+    exited process's coroutine, which the pool hands to the next process. That process
+    runs in a new step, and the hook finds nothing to stop."""
+    app_dir = write_app(
+        tmp_path / "app",
+        'return {main = function() return "unused" end}',
+        files=SLOW_EXIT,
+        entries=[lua_entry("quick"), lua_entry("worker")],
+        host_options={"cpu_budget": "50ms"},
+    )
+    runtime = AppRuntime.load(app_dir)
+    async with runtime.node:
+        await runtime.start()
+        host = runtime.node.host("test:processes")
+        assert isinstance(host, LuaHost)
+        finish = host.finish
+
+        def slow_finish(process: Any, value: Any, error: Any) -> None:
+            if value == "quick":
+                started = time.thread_time()
+                while time.thread_time() - started < 0.3:
+                    pass
+            finish(process, value, error)
+
+        host.finish = slow_finish  # type: ignore[method-assign]
+        with anyio.fail_after(20):
+            quick = await runtime.node.spawn("test:processes", SpawnRequest(target="test:quick"))
+            quick_exit = await host.wait_exit(quick)
+            _, reused_before = host.state.rt.pool_stats()
+            worker = await runtime.node.spawn("test:processes", SpawnRequest(target="test:worker"))
+            worker_exit = await host.wait_exit(worker)
+        _, reused_after = host.state.rt.pool_stats()
+    assert (quick_exit.error, quick_exit.value) == (None, "quick")
+    assert reused_after == reused_before + 1  # the worker ran in the quick one's coroutine
+    assert (worker_exit.error, worker_exit.value) == (None, "fine")
