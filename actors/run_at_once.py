@@ -8,7 +8,9 @@ the cluster applies a batch of frames inside `collecting()`; a scheduler that wo
 asks `defer(run)`, and each such `run` is called once when the batch is applied, still in
 the read callback, so the answer a process sends is on the socket before the loop moves on.
 A Temporal activity of a Lua function spawns its process the same way
-(temporal_host/activities.py): the function has run when the spawn's block ends.
+(temporal_host/activities.py): the function has run when the spawn's block ends. And a Lua
+host's driver runs each of its batches so (`Scheduler._drive_batch`): a message to a
+process of a sleeping host runs that host when the batch ends, not on the loop's next pass.
 
 The scheduler keeps its own rules in `run` (it runs at most one slice and fires due timers
 first, and wakes its driver when work is left), so fairness and timer latency stay its own.

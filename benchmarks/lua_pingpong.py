@@ -1,6 +1,8 @@
 """Two Lua processes bounce one message: round trips per second, against Erlang in the
-same run (each round paired with one of Erlang's); and the same on a host with the CPU
-budget off, which shows what the budget costs (docs/performance.md, "The watchdog")."""
+same run (each round paired with one of Erlang's); the same on a host with the CPU budget
+off, which shows what the budget costs (docs/performance.md, "The watchdog"); and the same
+with the two processes on two hosts of the node, where every message goes through Python
+(docs/decisions.md, "A batch runs the sleeping hosts it made ready")."""
 
 from __future__ import annotations
 
@@ -19,12 +21,17 @@ from benchmarks.lua_app import HOST, UNBUDGETED_HOST, run, with_app
 ROUND_TRIPS = 50_000
 
 
-async def measure(host: str = HOST) -> tuple[float, float]:
+ACROSS_HOSTS = 10_000
+
+
+async def measure(
+    host: str = HOST, pong_host: str | None = None, round_trips: int = ROUND_TRIPS
+) -> tuple[float, float]:
     async def body(runtime: AppRuntime) -> tuple[float, float]:
-        pong = await runtime.node.spawn(host, SpawnRequest(target="bench:pong"))
+        pong = await runtime.node.spawn(pong_host or host, SpawnRequest(target="bench:pong"))
         watch = Stopwatch()
-        await run(runtime, "bench:ping", str(pong), ROUND_TRIPS, host=host)
-        return watch.rates(ROUND_TRIPS)
+        await run(runtime, "bench:ping", str(pong), round_trips, host=host)
+        return watch.rates(round_trips)
 
     return await with_app(body)
 
@@ -33,9 +40,15 @@ async def measure_unbudgeted() -> tuple[float, float]:
     return await measure(UNBUDGETED_HOST)
 
 
+async def measure_across_hosts() -> tuple[float, float]:
+    return await measure(HOST, UNBUDGETED_HOST, ACROSS_HOSTS)
+
+
 def main() -> None:
     pairs = paired_with_erlang(5, measure, "pingpong")
     report_against_erlang("lua_pingpong", "round_trips_per_s", [(w, e) for (w, _), e in pairs])
     report("lua_pingpong", cpu_metric("round_trips_per_s"), max(c for (_, c), _ in pairs))
     unbudgeted, _ = best_rates(3, measure_unbudgeted)
     report("lua_pingpong", "round_trips_per_s_without_cpu_budget", unbudgeted)
+    across, _ = best_rates(3, measure_across_hosts)
+    report("lua_pingpong", "round_trips_per_s_across_hosts", across)

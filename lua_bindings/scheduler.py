@@ -5,7 +5,8 @@ resumed there, and a message, a channel hand-off or a coroutine switch between p
 the host never enters Python. The driver here calls `rt.run(budget)` in batches until the
 host is quiescent, fires due timers between batches and visits the event loop every few
 milliseconds of work (or at once when another host's timer is due), then sleeps until
-something makes a task ready or a timer is due.
+something makes a task ready or a timer is due. A sleeping host that a batch made ready
+(a message from another host) runs at that batch's end (`actors.run_at_once`).
 
 A task blocked on Python (a timer, an async operation, a module call) is a `Waiter`:
 whoever can answer it calls `fire(values)` exactly once, which makes the task ready in Lua.
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actors.run_at_once import defer
+from actors.run_at_once import collecting, defer
 from lua_bindings.channels import KERNEL
 
 if TYPE_CHECKING:
@@ -225,6 +226,17 @@ class Scheduler:
         finally:
             KERNEL.state = outer
 
+    def _drive_batch(self) -> bool:
+        """The driver's batch: `run_batch`, and then, before the driver goes on, the hosts
+        of this thread whose drivers sleep and that the batch made ready (a message to a
+        process of another host). Each runs at once, one slice at most, as a frame from
+        another node runs it (`actors.run_at_once`), instead of on the event loop's next
+        pass: a request and its reply between two hosts cross no pass of the loop. True
+        when this host has work left, its own or made by them."""
+        with collecting():
+            more = self.run_batch()
+        return more or self.busy
+
     async def run(self, spawn_async: Callable[..., None]) -> None:
         """Run forever: ready processes first, then sleep until a wake-up or the next timer."""
         self._spawn_async = spawn_async
@@ -233,7 +245,7 @@ class Scheduler:
         while True:
             self._fire_due_timers()
             slice_end = clock() + _SLICE
-            while self.run_batch():
+            while self._drive_batch():
                 now = clock()
                 if timers and timers[0][0] <= now:
                     self._fire_due_timers()

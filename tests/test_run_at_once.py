@@ -4,6 +4,7 @@ loop; outside a batch the driver is woken as usual and the receiver runs later."
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -147,3 +148,52 @@ def test_a_batch_collects_only_its_own_threads_runs() -> None:
         worker.join()
     assert answers == [False]
     assert calls == []
+
+
+PINGER = """
+-- `n` requests to an echo process of another host, each waiting for its reply.
+return {main = function(n)
+  local partner = process.spawn("test:echo", "test:other")
+  local inbox = process.inbox()
+  for _ = 1, n do
+    process.send(partner, "ping", process.pid())
+    inbox:receive()
+  end
+  process.terminate(partner)
+  return n
+end}
+"""
+OTHER_HOST = {"name": "other", "kind": "process.host"}
+
+
+async def test_a_reply_from_another_host_needs_no_pass_of_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """A driver's batch runs the sleeping hosts it made ready before it goes on, as a batch
+    of frames does: a request to a process of another host and its reply cross no pass of
+    the loop, which is entered only at the end of each slice."""
+    app = write_app(
+        tmp_path / "app", PINGER, files={"echo.lua": ECHO}, entries=[ECHO_ENTRY, OTHER_HOST]
+    )
+    runtime = AppRuntime.load(app)
+    round_trips = 2000
+    passes = 0
+    loop = asyncio.get_running_loop()
+
+    def count() -> None:  # runs once per pass of the loop
+        nonlocal passes
+        passes += 1
+        handle[0] = loop.call_soon(count)
+
+    async with runtime.node:
+        await runtime.start()
+        host = runtime.node.host(HOST)
+        pid = await runtime.node.spawn(HOST, SpawnRequest(target="test:main", args=(round_trips,)))
+        handle = [loop.call_soon(count)]
+        try:
+            with anyio.fail_after(30):
+                event = await host.wait_exit(pid)
+        finally:
+            handle[0].cancel()
+    assert (event.error, event.value) == (None, round_trips)
+    assert passes < round_trips / 4, f"{passes} passes of the loop for {round_trips} replies"
