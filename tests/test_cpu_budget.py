@@ -3,7 +3,9 @@ fails with `Timeout` and the node goes on serving, as Erlang pre-empts by reduct
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +149,17 @@ end}
 """
 
 
+@contextlib.asynccontextmanager
+async def booted(app_dir: Path) -> AsyncIterator[tuple[AppRuntime, LuaHost]]:
+    """The app of `app_dir` started, and its `test:processes` host."""
+    runtime = AppRuntime.load(app_dir)
+    async with runtime.node:
+        await runtime.start()
+        host = runtime.node.host("test:processes")
+        assert isinstance(host, LuaHost)
+        yield runtime, host
+
+
 def test_the_watchdog_is_built() -> None:
     """Without it every budget falls back to the count hook, a third slower: an install
     that lost the C compiler must show here, not only in the benchmarks."""
@@ -165,11 +178,7 @@ async def test_the_budget_is_per_step_and_follows_a_processs_own_coroutines(
         entries=NESTED_ENTRIES,
         host_options={"cpu_budget": "150ms"},
     )
-    runtime = AppRuntime.load(app_dir)
-    async with runtime.node:
-        await runtime.start()
-        host = runtime.node.host("test:processes")
-        assert isinstance(host, LuaHost)
+    async with booted(app_dir) as (runtime, host):
         host.state.set_cpu_budget(0.15, use_watchdog)
         pid = await runtime.node.spawn("test:processes", SpawnRequest(target="test:main"))
         with anyio.fail_after(20):
@@ -206,11 +215,7 @@ async def test_python_work_on_an_exit_does_not_fail_the_next_process(tmp_path: P
         entries=[lua_entry("quick"), lua_entry("worker")],
         host_options={"cpu_budget": "50ms"},
     )
-    runtime = AppRuntime.load(app_dir)
-    async with runtime.node:
-        await runtime.start()
-        host = runtime.node.host("test:processes")
-        assert isinstance(host, LuaHost)
+    async with booted(app_dir) as (runtime, host):
         finish = host.finish
 
         def slow_finish(process: Any, value: Any, error: Any) -> None:
