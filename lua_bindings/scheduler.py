@@ -254,10 +254,8 @@ class Scheduler:
                         await anyio.lowlevel.checkpoint()
                     self._fire_due_timers()
                     slice_end = clock() + _SLICE
+            # Quiescent: `_drive_batch` looked after the hosts its batch ran, too.
             self._wake = anyio.Event()
-            if self.busy:  # a timer or an event-loop callback made something ready
-                self._wake = None
-                continue
             timeout = self._timers[0][0] - time.monotonic() if self._timers else math.inf
             with self._off_the_loop(others), anyio.move_on_after(max(timeout, 0)):
                 await self._wake.wait()
