@@ -74,10 +74,9 @@ class _ContextOutbound(OutboundInterceptor):
             # The sender only means something for the signal of a signal-with-start: the one
             # header of that request serves both the start and the signal (§4.1).
             sender = state.sender if input.start_signal else None
-            input.headers = {
-                **input.headers,
-                CONTEXT_HEADER: context_header(state.context, sender),
-            }
+            header = context_header(state.context, sender)
+            if header is not None:
+                input.headers = {**input.headers, CONTEXT_HEADER: header}
             security = security_header(state.context, self.signing_key)
             if security is not None:
                 input.headers = {**input.headers, SECURITY_HEADER: security}
@@ -87,5 +86,7 @@ class _ContextOutbound(OutboundInterceptor):
         state = _OUTGOING.get()
         if state is not None and state.sender is not None:
             # Receivers read only the sender from a signal header (§16), so send nothing else.
-            input.headers = {**input.headers, CONTEXT_HEADER: context_header({}, state.sender)}
+            header = context_header({}, state.sender)
+            assert header is not None  # it carries the sender
+            input.headers = {**input.headers, CONTEXT_HEADER: header}
         await super().signal_workflow(input)

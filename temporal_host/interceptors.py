@@ -65,10 +65,11 @@ class Header:
     values: Mapping[str, Any] = attrs.field(factory=dict)
     sender: str | None = None
 
-    def payload(self) -> Payload:
+    def payload(self) -> Payload | None:
         """Encoded once for consecutive commands with an equal header (a workflow calling
         activities in a loop sends the same context each time). The SDK copies header
-        payloads into each command, so sharing one is safe."""
+        payloads into each command, so sharing one is safe. None for an empty header,
+        which is not sent (`context_header`)."""
         global _LAST_PAYLOAD
         last = _LAST_PAYLOAD
         if last is not None and last[1] == self.sender and last[0] == self.values:
@@ -78,7 +79,7 @@ class Header:
         return payload
 
 
-_LAST_PAYLOAD: tuple[dict[str, Any], str | None, Payload] | None = None
+_LAST_PAYLOAD: tuple[dict[str, Any], str | None, Payload | None] | None = None
 """(values, sender, payload) of the last header encoded; replaced whole (threads share it)."""
 
 
@@ -160,10 +161,11 @@ class _WorkflowInbound(WorkflowInboundInterceptor):
 
 
 def command_headers(header: Header, settings: WorkerSettings | None = None) -> dict[str, Payload]:
-    """The headers a command issued with `header` carries: `wippy-context`, and
-    `wippy-security` when the context holds an identity to sign with the worker's key
-    (from `settings`, or the running workflow's when None)."""
-    out = {CONTEXT_HEADER: header.payload()}
+    """The headers a command issued with `header` carries: `wippy-context` unless it is
+    empty, and `wippy-security` when the context holds an identity to sign with the
+    worker's key (from `settings`, or the running workflow's when None)."""
+    payload = header.payload()
+    out = {} if payload is None else {CONTEXT_HEADER: payload}
     values = header.values
     if context_actor(values) is None and context_scope(values) is None:
         return out  # no identity to sign: no need for the worker's key
@@ -178,7 +180,8 @@ def command_headers(header: Header, settings: WorkerSettings | None = None) -> d
 def _with_header(headers: Mapping[str, Payload]) -> Mapping[str, Payload]:
     """`headers` plus those of the `outbound(...)` block the command was issued in. A
     command that already carries `wippy-context` was given its headers by the driver
-    (`Commands.activity` sets them in the SDK's input directly) and keeps them."""
+    (`Commands.activity` sets them in the SDK's input directly) and keeps them; so does
+    one the driver gave none, an empty context (it issues those outside any block)."""
     header = OUTBOUND_HEADER.get()
     if header is None or CONTEXT_HEADER in headers:
         return headers

@@ -247,12 +247,15 @@ def decode_payload(payload: Payload) -> Any:
 # -- headers -------------------------------------------------------------------------------------
 
 
-def context_header(values: Mapping[str, Any], sender: PID | str | None = None) -> Payload:
-    """The `wippy-context` header: context values, plus the sender of a signal."""
+def context_header(values: Mapping[str, Any], sender: PID | str | None = None) -> Payload | None:
+    """The `wippy-context` header: context values, plus the sender of a signal. None when
+    there is nothing to carry: a missing header reads as an empty context (`read_context`),
+    so an empty one is not sent, and a workflow without context values records no header
+    in each activity's history event (docs/decisions.md, "No empty context header")."""
     data = {k: v for k, v in values.items() if _header_safe(v)}
     if sender is not None:
         data[SENDER_KEY] = str(sender)
-    return to_payload(data)
+    return to_payload(data) if data else None
 
 
 def read_context(headers: Mapping[str, Payload]) -> tuple[dict[str, Any], str | None]:

@@ -17,11 +17,14 @@ from temporalio.converter import (
 from actors.errors import ActorError
 from corelib import jsoncodec
 from temporal_host.protocol import (
+    CONTEXT_HEADER,
     DATA_CONVERTER,
     ContextFreeDataConverter,
     LuaJSONPayloadConverter,
     Payload,
+    context_header,
     from_payload,
+    read_context,
     to_payload,
 )
 
@@ -154,3 +157,27 @@ def test_a_context_free_converter_refuses_a_codec() -> None:
 
     with pytest.raises(ValueError, match="codec"):
         ContextFreeDataConverter(payload_codec=Codec())
+
+
+@pytest.mark.parametrize(
+    ("values", "sender", "carried"),
+    [
+        ({}, None, None),
+        ({"handler": object()}, None, None),  # nothing that may travel
+        ({}, "{n@h|p}", ({}, "{n@h|p}")),
+        ({"trace": "t-1", "handler": object()}, None, ({"trace": "t-1"}, None)),
+    ],
+    ids=["empty", "nothing-safe", "sender-only", "values"],
+)
+def test_an_empty_context_header_is_not_made(
+    values: dict[str, object], sender: str | None, carried: object
+) -> None:
+    """A header with nothing to carry is not sent; one that carries something reads back
+    as it was written, and no header reads as the empty context."""
+    header = context_header(values, sender)
+    if carried is None:
+        assert header is None
+        assert read_context({}) == ({}, None)
+    else:
+        assert header is not None
+        assert read_context({CONTEXT_HEADER: header}) == carried

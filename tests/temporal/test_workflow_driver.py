@@ -498,6 +498,15 @@ async def test_activity_chain_context_and_local_activity(driver: Driver) -> None
     kinds = [event.event_type for event in history.events]
     assert kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 2
     assert EventType.EVENT_TYPE_MARKER_RECORDED in kinds  # the local activity
+    # The run has no context values: its plain call records no `wippy-context` header (a
+    # missing one reads as empty); the call with its own context values carries them.
+    plain, traced = (
+        dict(event.activity_task_scheduled_event_attributes.header.fields)
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    )
+    assert protocol.CONTEXT_HEADER not in plain
+    assert protocol.read_context(traced) == ({"trace": "t-1"}, None)
 
 
 @pytest.mark.parametrize("when", ["before Lua runs", "after the run ended"])
@@ -575,12 +584,14 @@ class _HeaderInterceptor(temporalio.client.Interceptor):
         class Outbound(OutboundInterceptor):
             async def start_workflow(self, input: StartWorkflowInput) -> Any:
                 header = protocol.context_header(interceptor.values)
-                input.headers = {**input.headers, protocol.CONTEXT_HEADER: header}
+                if header is not None:
+                    input.headers = {**input.headers, protocol.CONTEXT_HEADER: header}
                 return await super().start_workflow(input)
 
             async def signal_workflow(self, input: SignalWorkflowInput) -> None:
                 header = protocol.context_header({}, interceptor.sender)
-                input.headers = {**input.headers, protocol.CONTEXT_HEADER: header}
+                if header is not None:
+                    input.headers = {**input.headers, protocol.CONTEXT_HEADER: header}
                 await super().signal_workflow(input)
 
         return Outbound(next)
