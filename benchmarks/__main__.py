@@ -12,6 +12,7 @@ BENCHMARKS = {
     "lua_spawn": "benchmarks.lua_spawn",
     "lua_fanout": "benchmarks.lua_fanout",
     "lua_idle_memory": "benchmarks.lua_idle_memory",
+    "lua_crowd": "benchmarks.lua_crowd",
     "node_pingpong": "benchmarks.node_pingpong",
     "node_spawn": "benchmarks.node_spawn",
     "lua_timer_latency": "benchmarks.lua_timer_latency",
