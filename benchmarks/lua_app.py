@@ -6,9 +6,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
+
 from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
+from lua_bindings.host import LuaHost
 
 APP = Path(__file__).parent / "apps" / "lua"
 HOST = "bench:processes"
@@ -30,3 +33,12 @@ async def run(runtime: AppRuntime, entry: str, *args: Any, host: str = HOST) -> 
     if event.error is not None:
         raise RuntimeError(f"{entry} failed: {event.error}")
     return event
+
+
+async def until_blocked(runtime: AppRuntime, host: str = HOST) -> None:
+    """Wait until no process of `host` is ready (idle processes just spawned have all run
+    up to their blocking receive)."""
+    lua_host = runtime.node.host(host)
+    assert isinstance(lua_host, LuaHost)
+    while lua_host.scheduler.busy:
+        await anyio.sleep(0.05)

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import time
 
-import anyio
-
 from actors import event_loop
 from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
 from benchmarks.harness import report
-from benchmarks.lua_app import HOST, UNBUDGETED_HOST, run, with_app
-from lua_bindings.host import LuaHost
+from benchmarks.lua_app import HOST, UNBUDGETED_HOST, run, until_blocked, with_app
 
 IDLE = 100_000
 ROUNDS = 6
@@ -35,10 +32,7 @@ async def measure(idle_host: str | None) -> float:
         node.shutdown_grace = 0  # the idle processes ignore CANCEL
         if idle_host is not None:
             await run(runtime, "bench:idle_spawner", IDLE, idle_host, host=idle_host)
-            host = node.host(idle_host)
-            assert isinstance(host, LuaHost)
-            while host.scheduler.busy:  # every idle process has blocked
-                await anyio.sleep(0.05)
+            await until_blocked(runtime, idle_host)
         spent = 0.0
         for _ in range(ROUNDS):
             pong = await node.spawn(HOST, SpawnRequest(target="bench:pong"))

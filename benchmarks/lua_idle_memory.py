@@ -39,8 +39,7 @@ from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
 from benchmarks import erlang_baseline
 from benchmarks.harness import report
-from benchmarks.lua_app import HOST, run, with_app
-from lua_bindings.host import LuaHost
+from benchmarks.lua_app import HOST, run, until_blocked, with_app
 
 PROCESSES = 100_000
 ROUNDS = 2
@@ -68,10 +67,7 @@ async def measure(count: int, in_lua: bool = False) -> tuple[float, float]:
         else:
             for _ in range(count):
                 await runtime.node.spawn(HOST, SpawnRequest(target="bench:idle"))
-        host = runtime.node.host(HOST)
-        assert isinstance(host, LuaHost)
-        while host.scheduler.busy:
-            await anyio.sleep(0.05)
+        await until_blocked(runtime)
         spent = time.process_time() - started
         gc.collect()
         # The idle processes ignore CANCEL: do not wait the default grace for them to exit.
