@@ -338,6 +338,9 @@ end
 -- resume that made them: by then the Lua side holds them, or nobody ever will.
 local NURSERY, nursery_used = {}, false
 
+-- py.finished(id, returned, a, b): Python applies the exit of a process it has a record of,
+-- and answers true when the kernel is to drop the context now (a call back into Lua from
+-- inside this one would cost a crossing per exit).
 local py_finished = py.finished
 local exit_in_lua  -- (ctx, value): a process without a Python record ends; below
 local drop  -- (ctx): the process of `ctx` has ended; below
@@ -350,7 +353,7 @@ local function main_returned(ctx, co, v, e)
     v, e = rt.export_result(v, e)  -- a scalar result with no error is exported as it is
   end
   if not (ctx.lua_only and e == nil and exit_in_lua(ctx, v)) then
-    py_finished(ctx.id, true, v, e)
+    if py_finished(ctx.id, true, v, e) then drop(ctx) end
   end
   if not ctx.alive then give_back(co) end
 end
@@ -406,7 +409,7 @@ local function run_context(ctx)
       elseif not ok then
         end_task(ctx, id)
         if not is_kind(a, "error") then a = tostring(a) end
-        py_finished(ctx.id, false, a, traceback(co))
+        if py_finished(ctx.id, false, a, traceback(co)) then drop(ctx) end
       elseif co_status(co) == "dead" then
         end_task(ctx, id)  -- a task other than the main one: the process goes on
       end

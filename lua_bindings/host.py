@@ -336,22 +336,26 @@ class LuaHost(LocalHostBase):
         assert isinstance(process, LuaProcess)
         process.close()
 
-    def finish(self, process: LuaProcess, value: Any, error: Error | None) -> None:
-        """The main task ended (or any task raised): the process exits."""
+    def finish(
+        self, process: LuaProcess, value: Any, error: Error | None, kernel_drops: bool = False
+    ) -> None:
+        """The main task ended (or any task raised): the process exits. `kernel_drops`: the
+        kernel reported it and drops the context itself (`LuaProcess.close`)."""
         self._exit(process, value, error)
-        process.close()
+        process.close(kernel_drops)
 
-    def _finished(self, context: int, returned: bool, a: Any, b: Any) -> None:
+    def _finished(self, context: int, returned: bool, a: Any, b: Any) -> bool:
         """core.lua: the main task of process `context` returned `a, b` (`returned`), or a
-        task raised `a` with traceback `b`."""
+        task raised `a` with traceback `b`. True: the kernel drops the context now."""
         process = self.by_context.get(context)
         if process is None:
-            return
+            return False
         if returned:
             value, error = returned_outcome(a, b)
-            self.finish(process, value, error)
+            self.finish(process, value, error, kernel_drops=True)
         else:
-            self.finish(process, None, raised_error(a, b))
+            self.finish(process, None, raised_error(a, b), kernel_drops=True)
+        return True
 
     # -- loading code ------------------------------------------------------------------------
 

@@ -81,10 +81,13 @@ class LuaProcess(LocalProcess):
     main_task: int = 0
     options: dict[str, Any] = attrs.field(factory=dict)
 
-    def close(self) -> None:
-        """Forget the process's tasks, mailbox and caches in the host's Lua state."""
+    def close(self, kernel_drops: bool = False) -> None:
+        """Forget the process's tasks, mailbox and caches in the host's Lua state.
+        `kernel_drops`: the kernel reported the exit and drops the context itself once
+        Python has applied it (`LuaHost._finished`), so only the record lets go of it."""
         if self.state is not None and self.lua_context:
-            self.state.drop_context(self.lua_context)
+            if not kernel_drops:
+                self.state.drop_context(self.lua_context)
             if self.host is not None:
                 self.host.by_context.pop(self.lua_context, None)
         self.lua_context = 0

@@ -218,12 +218,12 @@ async def test_python_work_on_an_exit_does_not_fail_the_next_process(tmp_path: P
     async with booted(app_dir) as (runtime, host):
         finish = host.finish
 
-        def slow_finish(process: Any, value: Any, error: Any) -> None:
+        def slow_finish(process: Any, value: Any, error: Any, kernel_drops: bool = False) -> None:
             if value == "quick":
                 started = time.thread_time()
                 while time.thread_time() - started < 0.3:
                     pass
-            finish(process, value, error)
+            finish(process, value, error, kernel_drops)
 
         host.finish = slow_finish  # type: ignore[method-assign]
         with anyio.fail_after(20):

@@ -95,6 +95,27 @@ async def test_python_reaches_a_process_spawned_in_lua(tmp_path: Path) -> None:
         assert len(host.processes) == 0
 
 
+async def test_the_kernel_drops_the_context_of_a_process_python_made(tmp_path: Path) -> None:
+    """A process with a Python record ends in the call that ran it: Python applies the exit
+    the kernel reports (`py.finished`) and the kernel then drops the context itself, so
+    Python never calls back into Lua to drop it, whether main returned or raised."""
+    runtime = await booted(tmp_path, "return {main = function(n) return n + 1 end}")
+    async with runtime.node:
+        await runtime.start()
+        host = runtime.node.host(HOST)
+        assert isinstance(host, LuaHost)
+        drops: list[int] = []
+        drop = host.state.drop_context
+        host.state.drop_context = lambda context: drops.append(context) or drop(context)
+        returned = await exit_of(runtime, "test:main", 41)
+        failed = await exit_of(runtime, "test:fails")
+        assert (returned.value, returned.error) == (42, None)
+        assert failed.error is not None and "child failed" in failed.error.message
+        assert drops == []
+        assert host.state.rt.quiet() is True, "no context left in the state"
+        assert not host.by_context and len(host.processes) == 0
+
+
 async def test_a_monitor_made_in_lua_gets_exit_with_a_private_copy(tmp_path: Path) -> None:
     runtime = await booted(
         tmp_path,
