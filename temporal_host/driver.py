@@ -95,11 +95,16 @@ class WorkflowScheduler(Scheduler):
         self._due.append(entry)
         return entry
 
+    quiet = False
+    """The last `wake_run` left the state quiet (`rt.quiet`). Once quiet, a state stays so
+    until a process is booted in it, which only a run bound to the host does (`bind` clears
+    this), so `idle` need not ask Lua again."""
+
     @property
     def idle(self) -> bool:
         """No process context left, nothing ready, nothing due, no task running: the state
-        may serve another run (one call into Lua, `rt.quiet`)."""
-        return not self._due and bool(self._kernel().quiet())
+        may serve another run."""
+        return not self._due and (self.quiet or bool(self._kernel().quiet()))
 
     wake_run: Any
     """wf_env.lua's `wake_run`, set by the host."""
@@ -145,10 +150,10 @@ class WorkflowScheduler(Scheduler):
         outer, KERNEL.state = KERNEL.state, state
         try:
             seed, self.seed = self.seed, None
-            result = self.wake_run(seed, _ALL, *wakes)
-            if type(result) is not tuple:
-                return bool(result)
-            ready, call, context, task, *args = result
+            ready, self.quiet, *deferred = self.wake_run(seed, _ALL, *wakes)
+            if not deferred:
+                return bool(ready)
+            call, context, task, *args = deferred
             self.deferring = True
             try:
                 answer = call(context, task, *args)
@@ -310,6 +315,7 @@ class WorkflowLuaHost(LuaHost):
         self.time_source = WorkflowTimeSource(run)
         self._started_ns = run.runtime.workflow_time_ns()
         self.scheduler.seed = run.runtime.workflow_random().getrandbits(62)
+        self.scheduler.quiet = False
 
     def unbind(self) -> bool:
         """The run is over: forget it (an idle host must not keep a finished run's queues
@@ -323,11 +329,13 @@ class WorkflowLuaHost(LuaHost):
         """Deterministic randomness for `uuid` (the `crypto` module records its own)."""
         return workflow.random().randbytes(n)
 
-    def finish(self, process: LuaProcess, value: Any, error: Error | None) -> None:
+    def finish(
+        self, process: LuaProcess, value: Any, error: Error | None, kernel_drops: bool = False
+    ) -> None:
         if process.alive:
             process.alive = False
             self.run.finished(value, error)
-        process.close()
+        process.close(kernel_drops)
 
     async def start(self) -> None:
         raise RuntimeError("a workflow host is not a node host")

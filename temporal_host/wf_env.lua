@@ -190,9 +190,11 @@ local function deferred_thread() return deferred_co end
 -- wake_run(seed, budget, id, task, n, values..., id, task, n, values..., ...) seeds
 -- `math.random` when `seed` is not nil (a run's first call: no workflow code has run
 -- yet), then does what one `rt.wake(id, task, values...)` per answer, in their order, and
--- then `rt.run(budget)` did (driver.py, `WorkflowRun.step`). Returns run's result,
--- followed by the deferred call (fn, context, task, args...) when a task made one.
-local wake, run, unpack, pack = rt.wake, rt.run, table.unpack, table.pack
+-- then `rt.run(budget)` did (driver.py, `WorkflowRun.step`). Returns run's result and
+-- whether the state is now quiet (`rt.quiet`: the run's process ended, so the state may
+-- serve the next run without another call into Lua to ask), followed by the deferred call
+-- (fn, context, task, args...) when a task made one.
+local wake, run, quiet, unpack, pack = rt.wake, rt.run, rt.quiet, table.unpack, table.pack
 local function wake_run(seed, budget, ...)
   if seed ~= nil then randomseed(seed) end
   local n_args = select("#", ...)
@@ -210,9 +212,9 @@ local function wake_run(seed, budget, ...)
   end
   local ready = run(budget)
   local call = deferred
-  if call == nil then return ready end
+  if call == nil then return ready, not ready and quiet() end
   deferred = nil
-  return ready, unpack(call, 1, call.n)
+  return ready, false, unpack(call, 1, call.n)
 end
 
 return wake_run, deferred_thread

@@ -377,6 +377,10 @@ async def test_a_pooled_state_keeps_nothing_of_the_previous_run(driver: Driver) 
     assert clean_except_random(first) == CLEAN
     assert first["wrote_shared_mt"] is False
     assert states.idle(ISOLATION) == 1  # the first run gave its host back
+    host = states.take(ISOLATION)
+    assert host is not None
+    assert host.scheduler.quiet is True, "the last wake_run said the state was quiet"
+    states.give(ISOLATION, host)
     reused = states.reused
     second = await driver.run(ISOLATION, "second")
     assert states.reused == reused + 1 and states.idle(ISOLATION) == 1
