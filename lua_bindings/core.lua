@@ -340,8 +340,10 @@ local NURSERY, nursery_used = {}, false
 
 -- py.finished(id, returned, a, b): Python applies the exit of a process it has a record of,
 -- and answers true when the kernel is to drop the context now (a call back into Lua from
--- inside this one would cost a crossing per exit).
+-- inside this one would cost a crossing per exit). A workflow's state reports the exit
+-- with the call that ran it instead (rt.report_exits_with, wf_env.lua).
 local py_finished = py.finished
+function rt.report_exits_with(fn) py_finished = fn end
 local exit_in_lua  -- (ctx, value): a process without a Python record ends; below
 local drop  -- (ctx): the process of `ctx` has ended; below
 local batch_time = nil  -- the Time of this batch's EXITs made in Lua (one Python call)

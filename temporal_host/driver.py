@@ -108,6 +108,8 @@ class WorkflowScheduler(Scheduler):
 
     wake_run: Any
     """wf_env.lua's `wake_run`, set by the host."""
+    exited: Callable[[int, bool, Any, Any], object]
+    """The host's `_finished`, for the exit `wake_run` hands back (set by the host)."""
     seed: int | None = None
     """The run's seed for `math.random`, which the next `wake_run` applies (the run's first:
     no workflow code runs before it)."""
@@ -150,7 +152,10 @@ class WorkflowScheduler(Scheduler):
         outer, KERNEL.state = KERNEL.state, state
         try:
             seed, self.seed = self.seed, None
-            ready, self.quiet, *deferred = self.wake_run(seed, _ALL, *wakes)
+            ready, self.quiet, exited, *outcome = self.wake_run(seed, _ALL, *wakes)
+            returned, a, b, *deferred = outcome
+            if exited is not None:
+                self.exited(exited, returned, a, b)
             if not deferred:
                 return bool(ready)
             call, context, task, *args = deferred
@@ -306,6 +311,7 @@ class WorkflowLuaHost(LuaHost):
         self.scheduler.wake_run, self.deferred_thread = self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
+        self.scheduler.exited = self._finished
 
     def bind(self, run: WorkflowRun) -> None:
         """Serve `run`: its clock, timers, randomness and commands from now on. The first

@@ -187,13 +187,24 @@ end
 -- command comes from while Python makes the call: actors/testing/replays.py).
 local function deferred_thread() return deferred_co end
 
+-- The exit of the run's process (py.finished's arguments), which wake_run hands back
+-- instead of a call from Lua into Python while it runs: the kernel drops the context at
+-- once, and Python applies the exit when wake_run returns, before anything else runs
+-- (nothing of the process is left to run after its exit, and it is the state's only one).
+local exit_id, exit_returned, exit_a, exit_b = nil, nil, nil, nil
+rt.report_exits_with(function(id, returned, a, b)
+  exit_id, exit_returned, exit_a, exit_b = id, returned, a, b
+  return true
+end)
+
 -- wake_run(seed, budget, id, task, n, values..., id, task, n, values..., ...) seeds
 -- `math.random` when `seed` is not nil (a run's first call: no workflow code has run
 -- yet), then does what one `rt.wake(id, task, values...)` per answer, in their order, and
--- then `rt.run(budget)` did (driver.py, `WorkflowRun.step`). Returns run's result and
+-- then `rt.run(budget)` did (driver.py, `WorkflowRun.step`). Returns run's result,
 -- whether the state is now quiet (`rt.quiet`: the run's process ended, so the state may
--- serve the next run without another call into Lua to ask), followed by the deferred call
--- (fn, context, task, args...) when a task made one.
+-- serve the next run without another call into Lua to ask), the process's exit (context,
+-- returned, a, b: all nil when it did not end), and then the deferred call (fn, context,
+-- task, args...) when a task made one.
 local wake, run, quiet, unpack, pack = rt.wake, rt.run, rt.quiet, table.unpack, table.pack
 local function wake_run(seed, budget, ...)
   if seed ~= nil then randomseed(seed) end
@@ -211,10 +222,12 @@ local function wake_run(seed, budget, ...)
     end
   end
   local ready = run(budget)
+  local id, returned, a, b = exit_id, exit_returned, exit_a, exit_b
+  if id ~= nil then exit_id, exit_returned, exit_a, exit_b = nil, nil, nil, nil end
   local call = deferred
-  if call == nil then return ready, not ready and quiet() end
+  if call == nil then return ready, not ready and quiet(), id, returned, a, b end
   deferred = nil
-  return ready, false, unpack(call, 1, call.n)
+  return ready, false, id, returned, a, b, unpack(call, 1, call.n)
 end
 
 return wake_run, deferred_thread

@@ -10,6 +10,7 @@ table addresses differ.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -45,7 +46,7 @@ from actors.runtime import AppRuntime
 from corelib import uuids
 from lua_bindings import plugin as lua_plugin
 from temporal_host import protocol
-from temporal_host.driver import WorkflowRun, WorkflowScheduler, resolve_entry
+from temporal_host.driver import WorkflowLuaHost, WorkflowRun, WorkflowScheduler, resolve_entry
 from temporal_host.embedded import EmbeddedServer
 from temporal_host.options import WorkerOptions
 from temporal_host.settings import WorkerSettings
@@ -680,6 +681,36 @@ async def test_workflow_errors_fail_the_workflow(driver: Driver) -> None:
     cause = failure.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == "Internal" and cause.non_retryable and "boom" in cause.message
+
+
+async def test_a_run_ends_with_the_call_into_lua_that_ran_it(
+    driver: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exit of a workflow's process comes back from the `wake_run` that ran it: Python
+    applies it once the kernel has run and dropped the context, not in a call from Lua
+    while the kernel runs (a crossing and a GIL handover less per run), whether main
+    returned a value, returned an error or raised."""
+    handles = [
+        await driver.start("app:failing_workflow", arg)
+        for arg in ({"kind": "NotFound", "message": "gone"}, {"raise": True})
+    ]
+    handles.append(await driver.start("EchoWorkflow", 1))
+    for handle in handles:
+        with contextlib.suppress(WorkflowFailureError):
+            await driver.result(handle)
+    histories = [await handle.fetch_history() for handle in handles]
+    seen: list[tuple[bool, bool]] = []
+    original = WorkflowLuaHost._finished
+
+    def finished(self: WorkflowLuaHost, context: int, returned: bool, a: Any, b: Any) -> bool:
+        seen.append((returned, bool(self.state.rt.quiet())))
+        return original(self, context, returned, a, b)
+
+    monkeypatch.setattr(WorkflowLuaHost, "_finished", finished)
+    settings = attrs.evolve(driver.settings, states=StatePool())  # hosts made from now on
+    replayed = await replay_results(settings, histories)
+    assert len(replayed) == 3
+    assert seen == [(True, True), (False, True), (True, True)]
 
 
 async def test_custom_workflow_type_and_arguments(driver: Driver) -> None:
