@@ -142,6 +142,9 @@ local function new_context(pid, routable, plain)
   if routable then LOCAL[pid] = context_seq end
   return ctx
 end
+-- The number the next context will have (a workflow's first call checks it: its Python
+-- side records the process under that number before Lua runs it, temporal_host/wf_env.lua).
+function rt.next_context() return context_seq + 1 end
 -- The per-process cache of modules (loaded module proxies, events' subscriptions).
 local function cache_of(ctx)
   local cache = ctx.cache

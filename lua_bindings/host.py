@@ -367,15 +367,20 @@ class LuaHost(LocalHostBase):
         `start`: the main task is ready to run with these arguments (without, the caller
         wakes it, as a workflow run does with its first step)."""
         assert process.entry is not None
-        process.lua_context, process.main_task = self.state.new_process(
+        context, main = self.state.new_process(
             process.entry,
             str(process.pid),
             routable,
             plain=not process.context,
             start=None if start is None else lua_values(self.state, start),
         )
-        self.by_context[process.lua_context] = process
-        process.mailbox.bind(self, process.lua_context)
+        self.booted(process, context, main)
+
+    def booted(self, process: LuaProcess, context: int, main: int) -> None:
+        """Process `process` has context `context` and main task `main` in the state now."""
+        process.lua_context, process.main_task = context, main
+        self.by_context[context] = process
+        process.mailbox.bind(self, context)
 
     # -- the Python half of core.lua ------------------------------------------------------------
 

@@ -246,12 +246,19 @@ class LuaState:
         core.lua); a `plain` one (an empty process context) may spawn children without
         Python (`rt.spawn`). With `start` (Lua values), the main task is made ready with
         them as its arguments; without, the caller wakes it."""
-        self._ensure_defined(entry)
         starting = (False,) if start is None else (True, *start)
-        context, main = self._new_process(
-            pid.encode(), routable, plain, entry.id.encode(), self._methods[entry.id], *starting
-        )
+        spec = self.process_spec(entry, pid, routable, plain)
+        context, main = self._new_process(*spec, *starting)
         return int(context), int(main)
+
+    def process_spec(
+        self, entry: Entry, pid: str, routable: bool = False, plain: bool = False
+    ) -> tuple[Any, ...]:
+        """`rt.new_process`'s arguments before `start` for a process of `entry`, the entry's
+        code sent to core.lua first when it is new or changed (`new_process`; a workflow's
+        first call into Lua makes its process with them, temporal_host/wf_env.lua)."""
+        self._ensure_defined(entry)
+        return pid.encode(), routable, plain, entry.id.encode(), self._methods[entry.id]
 
     def call(self, entry: Entry, args: Sequence[Any]) -> tuple[bytes, int] | None:
         """A process of `entry` for a caller outside the host's processes (`rt.call`): made

@@ -78,6 +78,9 @@ WORKFLOW_KINDS = ("workflow.lua",)
 _ALL = 1 << 30
 """A batch without limit: a workflow task runs its Lua until every coroutine is blocked."""
 
+Boot = tuple[LuaProcess, tuple[Any, ...]]
+"""A run's process and `boot_run`'s arguments after the budget (`WorkflowRun.start`)."""
+
 
 class WorkflowScheduler(Scheduler):
     """The stock scheduler, stepped by the workflow instead of running as a task.
@@ -108,6 +111,8 @@ class WorkflowScheduler(Scheduler):
 
     wake_run: Any
     """wf_env.lua's `wake_run`, set by the host."""
+    boot_run: Any
+    """wf_env.lua's `boot_run`, set by the host."""
     exited: Callable[[int, bool, Any, Any], object]
     """The host's `_finished`, for the exit `wake_run` hands back (set by the host)."""
     seed: int | None = None
@@ -144,16 +149,22 @@ class WorkflowScheduler(Scheduler):
             i += 3 + n
         wakes.clear()
 
-    def _wake_and_run(self, wakes: Sequence[Any] = ()) -> bool:
+    def _wake_and_run(self, wakes: Sequence[Any] = (), boot: Boot | None = None) -> bool:
         """`wake_now` and `run_batch` in one call into Lua, then the call a task deferred
         (`rt.defer_call`, wf_env.lua), made here before any other Lua code runs: its
-        immediate answer resumes that task first. True when something is ready."""
+        immediate answer resumes that task first. True when something is ready. With
+        `boot`, the process is made in the same call (`boot_run`) and `wakes` is empty."""
         state = self._kernel()
         outer, KERNEL.state = KERNEL.state, state
         try:
             seed, self.seed = self.seed, None
-            ready, self.quiet, exited, *outcome = self.wake_run(seed, _ALL, *wakes)
-            returned, a, b, *deferred = outcome
+            if boot is None:
+                result = self.wake_run(seed, _ALL, *wakes)
+            else:
+                process, spec = boot
+                main, *result = self.boot_run(process.lua_context, seed, _ALL, *spec)
+                process.main_task = main
+            ready, self.quiet, exited, returned, a, b, *deferred = result
             if exited is not None:
                 self.exited(exited, returned, a, b)
             if not deferred:
@@ -171,13 +182,13 @@ class WorkflowScheduler(Scheduler):
         finally:
             KERNEL.state = outer
 
-    def run_ready(self, wakes: list[Any] | None = None) -> None:
-        """Apply `wakes` (deferred by `defer_wake`) and run every ready coroutine until all
-        are blocked, then the due actions, and again until nothing is left (an action may
-        make a coroutine ready)."""
+    def run_ready(self, wakes: list[Any] | None = None, boot: Boot | None = None) -> None:
+        """Apply `wakes` (deferred by `defer_wake`), or make `boot`'s process, and run every
+        ready coroutine until all are blocked, then the due actions, and again until
+        nothing is left (an action may make a coroutine ready)."""
         while True:
-            ready = self._wake_and_run(wakes or ())
-            wakes = None
+            ready = self._wake_and_run(wakes or (), boot)
+            wakes = boot = None
             while ready:
                 ready = self._wake_and_run()
             if not self._due:
@@ -308,10 +319,13 @@ class WorkflowLuaHost(LuaHost):
         )
         self._started_ns = 0
         self._unbound_time_source = self.time_source
-        self.scheduler.wake_run, self.deferred_thread = self.state.run_module_source(
+        scheduler = self.scheduler
+        scheduler.wake_run, self.deferred_thread, scheduler.boot_run = self.state.run_module_source(
             _env_source(), "=[workflow env]", self.state.rt, self.lua(self._env_functions())
         )
-        self.scheduler.exited = self._finished
+        scheduler.exited = self._finished
+        self.next_context = int(self.state.rt.next_context())
+        """The number the state gives the next process context (`boot`)."""
 
     def bind(self, run: WorkflowRun) -> None:
         """Serve `run`: its clock, timers, randomness and commands from now on. The first
@@ -345,6 +359,17 @@ class WorkflowLuaHost(LuaHost):
 
     async def start(self) -> None:
         raise RuntimeError("a workflow host is not a node host")
+
+    def booted(self, process: LuaProcess, context: int, main: int) -> None:
+        super().booted(process, context, main)
+        self.next_context = context + 1
+
+    def boot_and_run(self, process: LuaProcess, spec: tuple[Any, ...], args: Sequence[Any]) -> None:
+        """Make the run's process (`spec`: `LuaState.process_spec`) and run main until it
+        blocks, in one call into Lua (`boot_run`); the process is recorded first under the
+        number its context gets."""
+        self.booted(process, self.next_context, 0)
+        self.scheduler.run_ready(boot=(process, (*spec, *lua_values(self.state, args))))
 
     def _env_functions(self) -> dict[str, Any]:
         """The Python half of wf_env.lua: workflow clock, byte-order sorting."""
@@ -442,9 +467,15 @@ class WorkflowRun:
     # -- the pump -----------------------------------------------------------------------------
 
     def start(self, args: Sequence[Any]) -> None:
-        """Instantiate the entry and run `main(args...)` until it blocks."""
+        """Instantiate the entry and run `main(args...)` until it blocks: in one call into
+        Lua (`boot_and_run`), unless startup messages must reach the mailbox first
+        (`_drive`), which needs the process's context before main runs."""
+        host, process = self.host, self.process
         try:
-            self.host.boot(self.process)
+            if process.mailbox.early is None:
+                spec = host.state.process_spec(self.entry, str(self.pid), plain=not self.context)
+            else:
+                host.boot(process)
         except ActorError as exc:
             # A workflow that cannot load fails (its monitors get EXIT) instead of failing
             # its task on every retry forever (issue 12 item 6).
@@ -452,10 +483,13 @@ class WorkflowRun:
                 f"cannot load {self.entry.id}: {exc.error.message}", errors.INVALID, False
             )
             raise protocol.application_error(error) from None
-        scheduler = self.host.scheduler
-        wakes: list[Any] = []
-        scheduler.defer_resume(self.process, self.process.main_task, args, wakes)
-        scheduler.run_ready(wakes)  # one call into Lua starts main and runs it
+        if process.lua_context:  # booted: the startup messages are in its mailbox
+            scheduler = host.scheduler
+            wakes: list[Any] = []
+            scheduler.defer_resume(process, process.main_task, args, wakes)
+            scheduler.run_ready(wakes)  # one call into Lua starts main and runs it
+        else:
+            host.boot_and_run(process, spec, args)
         self.raise_task_failure()
 
     def post(self, phase: Phase, action: Callable[[], object]) -> None:

@@ -3,7 +3,7 @@
 -- Run once per state, before any workflow code: it replaces what app environments copy from
 -- the real globals (`pairs`, `next`) and the `os` functions they share. It returns `wake_run`
 -- (at the end), which also seeds `math.random` for each run that takes the state (states
--- are reused by the next run of the same entry), and `deferred_thread`. `py`
+-- are reused by the next run of the same entry), `deferred_thread` and `boot_run`. `py`
 -- is the Python half (driver.py `_env_functions`).
 
 local rt, py = ...
@@ -230,4 +230,20 @@ local function wake_run(seed, budget, ...)
   return ready, false, id, returned, a, b, unpack(call, 1, call.n)
 end
 
-return wake_run, deferred_thread
+-- boot_run(context, seed, budget, pid, routable, plain, entry_id, method, args...): a run's
+-- first call into Lua, which makes its process as rt.new_process does, main made ready
+-- with `args`, and runs it as wake_run does (the entry's chunk runs in the main task,
+-- after the seed, as before). Python has recorded the process under `context`, the number
+-- the context gets (only Python makes contexts in a workflow's state: it is never a node
+-- host, so its processes spawn nothing in Lua), so that what Lua asks of Python while
+-- main runs finds it. Returns the main task's id, then wake_run's results.
+local new_process, next_context = rt.new_process, rt.next_context
+local function boot_run(context, seed, budget, pid, routable, plain, entry_id, method, ...)
+  if next_context() ~= context then
+    error("workflow state: context " .. context .. " expected, " .. next_context() .. " next")
+  end
+  local _, main = new_process(pid, routable, plain, entry_id, method, true, ...)
+  return main, wake_run(seed, budget)
+end
+
+return wake_run, deferred_thread, boot_run

@@ -45,6 +45,7 @@ from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
 from corelib import uuids
 from lua_bindings import plugin as lua_plugin
+from lua_bindings.state import LuaState
 from temporal_host import protocol
 from temporal_host.driver import WorkflowLuaHost, WorkflowRun, WorkflowScheduler, resolve_entry
 from temporal_host.embedded import EmbeddedServer
@@ -530,10 +531,12 @@ async def test_a_failure_while_an_answer_is_applied_fails_the_task(
     if when == "before Lua runs":
         original = WorkflowScheduler.run_ready
 
-        def run_ready(self: WorkflowScheduler, wakes: list[Any] | None = None) -> None:
+        def run_ready(
+            self: WorkflowScheduler, wakes: list[Any] | None = None, boot: Any = None
+        ) -> None:
             if wakes:
                 raise RuntimeError(message)
-            original(self, wakes)
+            original(self, wakes, boot)
 
         monkeypatch.setattr(WorkflowScheduler, "run_ready", run_ready)
     else:
@@ -683,13 +686,14 @@ async def test_workflow_errors_fail_the_workflow(driver: Driver) -> None:
     assert cause.type == "Internal" and cause.non_retryable and "boom" in cause.message
 
 
-async def test_a_run_ends_with_the_call_into_lua_that_ran_it(
+async def test_a_run_starts_and_ends_within_the_calls_into_lua_that_run_it(
     driver: Driver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The exit of a workflow's process comes back from the `wake_run` that ran it: Python
+    """A run's process is made by the call into Lua that first runs it (`boot_run`), not
+    by a call of its own; and its exit comes back from the call that ran it: Python
     applies it once the kernel has run and dropped the context, not in a call from Lua
-    while the kernel runs (a crossing and a GIL handover less per run), whether main
-    returned a value, returned an error or raised."""
+    while the kernel runs. Two crossings, and the GIL handovers they may cost, less per
+    run, whether main returned a value, returned an error or raised."""
     handles = [
         await driver.start("app:failing_workflow", arg)
         for arg in ({"kind": "NotFound", "message": "gone"}, {"raise": True})
@@ -707,10 +711,19 @@ async def test_a_run_ends_with_the_call_into_lua_that_ran_it(
         return original(self, context, returned, a, b)
 
     monkeypatch.setattr(WorkflowLuaHost, "_finished", finished)
+    made_alone: list[str] = []
+    new_process = LuaState.new_process
+
+    def counted(self: LuaState, entry: Any, *args: Any, **kwargs: Any) -> tuple[int, int]:
+        made_alone.append(entry.id)
+        return new_process(self, entry, *args, **kwargs)
+
+    monkeypatch.setattr(LuaState, "new_process", counted)
     settings = attrs.evolve(driver.settings, states=StatePool())  # hosts made from now on
     replayed = await replay_results(settings, histories)
     assert len(replayed) == 3
     assert seen == [(True, True), (False, True), (True, True)]
+    assert made_alone == []
 
 
 async def test_custom_workflow_type_and_arguments(driver: Driver) -> None:
