@@ -118,11 +118,13 @@ class Host(abc.ABC):
         raise NotImplementedError
 
     def spawn_call(
-        self, request: SpawnRequest, on_exit: Callable[[Event], None]
+        self, request: SpawnRequest, on_exit: Callable[[Event], None], at_once: bool = False
     ) -> tuple[PID, Callable[[], None]]:
         """Spawn for a caller that waits for the exit (a function call, a Temporal activity)
         without suspending, `on_exit(exit event)` called when it exits: (PID, a function
-        that withdraws the callback). Only in-memory hosts can; `Invalid` here."""
+        that withdraws the callback). `at_once`: the caller lets the process run before
+        this returns, when the host can (so `on_exit` may come first); a host that cannot
+        runs it as usual. Only in-memory hosts can; `Invalid` here."""
         raise invalid(f"host {self.name} cannot run function calls")
 
     def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:

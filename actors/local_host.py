@@ -289,12 +289,13 @@ class LocalHostBase(Host):
             callback(monitor_event(pid, copy_value(value), error))
 
     def spawn_call(
-        self, request: SpawnRequest, on_exit: Callable[[Event], None]
+        self, request: SpawnRequest, on_exit: Callable[[Event], None], at_once: bool = False
     ) -> tuple[PID, Callable[[], None]]:
         """Spawn `request` for a caller that waits for its exit (a function call, a Temporal
         activity): `on_exit(EXIT event)` is called when it exits, as with `on_exit`.
         Completes without suspending; the process runs when the host next runs its code, so
-        the callback is in place before. (PID, a function that withdraws the callback)."""
+        the callback is in place before (`at_once` is for hosts that can run it sooner).
+        (PID, a function that withdraws the callback)."""
         pid = run_sync(self.spawn(request))
         withdraw = self.on_exit(pid, on_exit)
         if withdraw is None:  # nothing of the process has run yet

@@ -261,11 +261,15 @@ class Node:
         return await self._owner(pid).wait_exit(pid)
 
     def spawn_call(
-        self, host_name: str, request: SpawnRequest, on_exit: Callable[[Event], None]
+        self,
+        host_name: str,
+        request: SpawnRequest,
+        on_exit: Callable[[Event], None],
+        at_once: bool = False,
     ) -> tuple[PID, Callable[[], None]]:
         """Spawn on in-memory host `host_name` for a caller that waits for the exit (a
         function call, a Temporal activity), without suspending: `Host.spawn_call`."""
-        return self.host(host_name).spawn_call(request, on_exit)
+        return self.host(host_name).spawn_call(request, on_exit, at_once)
 
     def on_exit(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None] | None:
         """Call `callback(exit event)` synchronously when `pid` exits, when its host can

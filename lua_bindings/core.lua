@@ -1760,6 +1760,25 @@ function rt.call(entry_id, method, ...)
 end
 
 local py_now, py_call_returned = py.now, py.call_returned
+-- The call rt.call_run is running: its PID number, and once it returned, its value.
+local AT_ONCE = {number = nil, done = false, value = nil}
+-- rt.call_run(budget, entry_id, method, ...): rt.call, then rt.run(budget), in one call
+-- into Lua (a Temporal activity's function usually returns before anything else is ready;
+-- Python runs it so when the host's driver sleeps, lua_bindings/host.py). When the call's
+-- process returns during the run, its value comes back here, not through
+-- py.call_returned; if Python adopts it meanwhile, rt.adopt says it is this call's. The
+-- PID text and number, whether processes are still ready, whether the call returned, and
+-- its value; nil when rt.call gives nil.
+function rt.call_run(budget, entry_id, method, ...)
+  local pid, number = rt.call(entry_id, method, ...)
+  if pid == nil then return nil end
+  AT_ONCE.number = number
+  local ok, more = pcall(rt.run, budget)
+  local done, value = AT_ONCE.done, AT_ONCE.value
+  AT_ONCE.number, AT_ONCE.done, AT_ONCE.value = nil, false, nil
+  if not ok then error(more, 0) end
+  return pid, number, more, done, value
+end
 exit_in_lua = function(ctx, value)
   local watcher = ctx.watcher  -- its parent, when spawned monitored (the only monitor in Lua)
   local w = watcher and CONTEXTS[LOCAL[watcher]]
@@ -1797,20 +1816,28 @@ exit_in_lua = function(ctx, value)
       if tc and tc.watcher == pid then tc.watcher = nil end
     end
   end
-  if ctx.caller then py_call_returned(ctx.caller, value) end
+  local caller = ctx.caller
+  if caller == nil then return true end
+  if caller == AT_ONCE.number then
+    AT_ONCE.done, AT_ONCE.value = true, value
+  else
+    py_call_returned(caller, value)
+  end
   return true
 end
 
 -- Python takes over the process of context `key` (a number) or PID text `key`: it will
--- keep its record from now on. Returns context, PID text, entry id, main task; nil when
--- there is no such process without a record.
+-- keep its record from now on. Returns context, PID text, entry id, main task, and whether
+-- it is the call rt.call_run is running; nil when there is no such process without a
+-- record.
 function rt.adopt(key)
   local ctx
   if type(key) == "number" then ctx = CONTEXTS[key] else ctx = context_of(key) end
   if ctx == nil or not ctx.lua_only then return nil end
   ctx.lua_only = false
   lua_only = lua_only - 1
-  return ctx.id, ctx.pid, ctx.entry.id, ctx.main
+  local caller = ctx.caller
+  return ctx.id, ctx.pid, ctx.entry.id, ctx.main, caller ~= nil and caller == AT_ONCE.number
 end
 -- How many live processes have no Python record.
 function rt.lua_only_count() return lua_only end

@@ -19,12 +19,12 @@ import attrs
 
 from actors import errors
 from actors.errors import ActorError, Error, InvalidError
-from actors.exits import LINK_EXIT_ON_SUCCESS, Source
+from actors.exits import LINK_EXIT_ON_SUCCESS, Source, monitor_event
 from actors.host import SpawnRequest
 from actors.local_host import LocalHostBase, LocalProcess
 from actors.messages import CANCEL, EXIT, Event, Message
 from actors.pid import PID, local_id
-from actors.registry import Registry
+from actors.registry import Entry, Registry
 from actors.run_at_once import run_sync
 from corelib.gotime import GoTime, Local, Location
 from lua_bindings import timevalues  # noqa: F401  (Time values cross processes)
@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from actors.node import Node
 
 log = logging.getLogger(__name__)
+
+
+def _nothing() -> None:
+    pass
+
 
 PROCESS_KINDS = ("process.lua", "process.lua.bc")
 FUNCTION_KINDS = ("function.lua", "function.lua.bc")
@@ -97,6 +102,10 @@ class LuaHost(LocalHostBase):
         self.by_context: Adopting[int] = Adopting(self._adopt_context, others)
         """Live processes by Lua context number (the kernel names them so)."""
         self.scheduler.attach(self.state, self.by_context)
+        self._at_once: Callable[[Event], None] | None = None
+        """The `on_exit` of the call `_call_at_once` runs, until its process has a waiter."""
+        self._adopted_withdraw: Callable[[], None] = _nothing
+        """What withdraws that waiter, when `_adopted` put it in place."""
 
     def attach(self, node: Node) -> None:
         super().attach(node)
@@ -212,7 +221,7 @@ class LuaHost(LocalHostBase):
         """The Python record of a process the kernel spawned, made now (`rt.adopt`)."""
         if found is None:
             return None
-        context, pid, entry_id, main_task = found
+        context, pid, entry_id, main_task, at_once = found
         process = LuaProcess(
             PID.parse(text(pid)),
             host=self,
@@ -224,25 +233,60 @@ class LuaHost(LocalHostBase):
         process.mailbox.bind(self, context)
         dict.__setitem__(self.processes, process.pid, process)
         dict.__setitem__(self.by_context, context, process)
+        waiting = self._at_once
+        if at_once and waiting is not None:  # the call `_call_at_once` is running
+            self._at_once = None
+            self._adopted_withdraw = self._wait_exit_of(process.pid, waiting)
         return process
 
     def spawn_call(
-        self, request: SpawnRequest, on_exit: Callable[[Event], None]
+        self, request: SpawnRequest, on_exit: Callable[[Event], None], at_once: bool = False
     ) -> tuple[PID, Callable[[], None]]:
         """`LocalHostBase.spawn_call`; a call with nothing but a target and arguments (a Temporal
         activity's) is made in one call into Lua without a Python record (`rt.call`), and a
         function that returns without an error reports its value to `_call_returned`
-        without one either. Python adopts the process if anything needs its record."""
+        without one either. Python adopts the process if anything needs its record.
+        `at_once`, when the kernel may run now: the call is made and run in one call into
+        Lua (`_call_at_once`)."""
         if request.context or request.parent or request.name or request.messages:
             return super().spawn_call(request, on_exit)
         entry = self.app.entry(request.target, self.kinds)
-        made = self.state.call(entry, lua_values(self.state, request.args))
+        args = lua_values(self.state, request.args)
+        if at_once:
+            called = self._call_at_once(entry, args, on_exit)
+            if called is not None:
+                return called
+        made = self.state.call(entry, args)
         if made is None:
             return super().spawn_call(request, on_exit)
         pid = self._pid(made[1])
         withdraw = self._wait_exit_of(pid, on_exit)
         self.scheduler.poke()
         return pid, withdraw
+
+    def _call_at_once(
+        self, entry: Entry, args: Sequence[Any], on_exit: Callable[[Event], None]
+    ) -> tuple[PID, Callable[[], None]] | None:
+        """The call made and run in one call into Lua (`Scheduler.call_run`); a function
+        that returns meanwhile hands its value back with it, and `on_exit` is called before
+        this returns. If Python adopts the process during the run, `_adopted` puts
+        `on_exit` in place then, so its exit is not missed. None when the kernel may not
+        run now (nothing was made)."""
+        self._at_once = on_exit
+        try:
+            made = self.scheduler.call_run(entry, args)
+        finally:
+            waiting, self._at_once = self._at_once, None
+        if made is None:
+            return None
+        pid = self._pid(made.number)
+        if made.returned:
+            value, error = returned_outcome(made.value, None)
+            on_exit(monitor_event(pid, value, error))
+            return pid, _nothing
+        if waiting is None:  # adopted during the run: `on_exit` waits since then
+            return pid, self._adopted_withdraw
+        return pid, self._wait_exit_of(pid, on_exit)
 
     def _call_returned(self, number: int, value: Any) -> None:
         """core.lua: process number `number`, made by `rt.call` and never adopted, returned

@@ -22,7 +22,7 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -31,8 +31,9 @@ from actors.run_at_once import collecting, defer
 from lua_bindings.channels import KERNEL
 
 if TYPE_CHECKING:
+    from actors.registry import Entry
     from lua_bindings.process import LuaProcess
-    from lua_bindings.state import LuaState
+    from lua_bindings.state import CallRun, LuaState
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +226,25 @@ class Scheduler:
             return bool(state.run(budget))
         finally:
             KERNEL.state = outer
+
+    def call_run(self, entry: Entry, args: Sequence[Any]) -> CallRun | None:
+        """`LuaState.call_run` with a batch's budget, when the kernel may run now as
+        `_run_now` would run it: the driver sleeps, no kernel runs on this thread, no timer
+        is due (those fire first). None when it may not, or when the state makes no call
+        (the caller then spawns as usual). A driver is woken for what is left ready."""
+        if self._wake is None or KERNEL.state is not None:
+            return None
+        if self._timers and self._timers[0][0] <= time.monotonic():
+            return None
+        state = self._kernel()
+        KERNEL.state = state
+        try:
+            made = state.call_run(entry, args, _BATCH)
+        finally:
+            KERNEL.state = None
+        if made is not None and made.more:
+            self.poke()
+        return made
 
     def _drive_batch(self) -> bool:
         """The driver's batch: `run_batch`, and then, before the driver goes on, the hosts

@@ -13,7 +13,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import lupa.lua54 as lupa
 
@@ -69,6 +69,18 @@ setmetatable(rt.METHODS, {__index = function(methods, kind)
   return rawget(methods, kind)
 end})
 """
+
+
+class CallRun(NamedTuple):
+    """What `LuaState.call_run` made and ran."""
+
+    number: int
+    """The process's PID number."""
+    more: bool
+    """Processes of the host are still ready."""
+    returned: bool
+    """The process returned during the run, without an error: `value` is what."""
+    value: Any
 
 
 class _Sample:
@@ -141,6 +153,7 @@ class LuaState:
 
         self._new_process = core.new_process
         self._call = core.call
+        self._call_run = core.call_run
         # processes spawned in Lua (core.lua, "Spawning and exits inside Lua")
         self.configure_host = core.configure_host
         self.set_fast_spawn = core.set_fast_spawn
@@ -272,6 +285,17 @@ class LuaState:
             return None
         pid, number = made
         return pid, int(number)
+
+    def call_run(self, entry: Entry, args: Sequence[Any], budget: int) -> CallRun | None:
+        """`call`, then `run(budget)`, in one call into Lua (`rt.call_run`): when the
+        process returns during the run, its value comes back here instead of through
+        `call_returned`. None when only Python can spawn on this host now."""
+        self._ensure_defined(entry)
+        made = self._call_run(budget, entry.id.encode(), self._methods[entry.id], *args)
+        if made is None:
+            return None
+        _, number, more, returned, value = made
+        return CallRun(int(number), bool(more), bool(returned), value)
 
     def _ensure_defined(self, entry: Entry) -> None:
         version = self._defined.get(entry.id)

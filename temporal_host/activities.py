@@ -106,7 +106,8 @@ class LuaActivities:
         (and its EXIT has reached `exited`) before the event loop's next pass, without a
         wake-up of the host's driver and a pass of the loop for it (docs/performance.md,
         "The same machine the next night"). A call without context values is made in Lua
-        without a Python record (docs/performance.md, "An activity without a record")."""
+        without a Python record (docs/performance.md, "An activity without a record"), and
+        made and run in one call into Lua when the host's driver sleeps (`at_once`)."""
         node = self.settings.runtime.node
         context = dict(ACTIVITY_CONTEXT.get() or {})
         request = SpawnRequest(target=target, args=values, context=context)
@@ -119,7 +120,7 @@ class LuaActivities:
         try:
             if node.answers_at_once(host_name):
                 with run_at_once.collecting():
-                    pid, _ = node.spawn_call(host_name, request, record)
+                    pid, _ = node.spawn_call(host_name, request, record, at_once=True)
                 waiting: Awaitable[Event] = exited
             else:
                 pid = await node.spawn(host_name, request)

@@ -1,7 +1,8 @@
 """`Node.spawn_call`: a process spawned for a caller outside the node's processes (a
 Temporal activity, `funcs.call`) that waits for its exit. On a Lua host a call with only a
 target and arguments is made in Lua without a Python record (`rt.call` in core.lua); its
-outcome must be the one the ordinary spawn gives, whatever the function does."""
+outcome must be the one the ordinary spawn gives, whatever the function does, whether the
+call runs when the host next runs or `at_once`, in the call that makes it (`rt.call_run`)."""
 
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ return {
 class Calls:
     """A booted app and the outcomes of the calls made on it."""
 
-    def __init__(self, runtime: AppRuntime) -> None:
+    def __init__(self, runtime: AppRuntime, at_once: bool) -> None:
         self.runtime = runtime
+        self.at_once = at_once
         host = runtime.node.host(HOST)
         assert isinstance(host, LuaHost)
         self.host = host
@@ -60,7 +62,10 @@ class Calls:
         outcome: list[Event] = []
         with run_at_once.collecting():
             pid, _ = self.runtime.node.spawn_call(
-                HOST, SpawnRequest(target="test:main", args=args, **request), outcome.append
+                HOST,
+                SpawnRequest(target="test:main", args=args, **request),
+                outcome.append,
+                at_once=self.at_once,
             )
         self.events[pid] = outcome
         return pid
@@ -79,16 +84,22 @@ class Calls:
 
 
 @contextlib.asynccontextmanager
-async def calls_on(tmp_path: Path, **app: Any) -> AsyncIterator[Calls]:
-    """An app of FUNCTIONS, booted, for calls."""
+async def calls_on(tmp_path: Path, at_once: bool = False, **app: Any) -> AsyncIterator[Calls]:
+    """An app of FUNCTIONS, booted, for calls (made `at_once` or not)."""
     runtime = AppRuntime.load(write_app(tmp_path / "app", FUNCTIONS, **app))
     async with runtime.node:
         await runtime.start()
-        yield Calls(runtime)
+        yield Calls(runtime, at_once)
 
 
-async def test_a_function_that_returns_runs_without_a_python_record(tmp_path: Path) -> None:
-    async with calls_on(tmp_path) as calls:
+AT_ONCE = pytest.mark.parametrize("at_once", [False, True], ids=["when the host runs", "at once"])
+
+
+@AT_ONCE
+async def test_a_function_that_returns_runs_without_a_python_record(
+    tmp_path: Path, at_once: bool
+) -> None:
+    async with calls_on(tmp_path, at_once) as calls:
         await calls.settle()
         pid = calls.start("value", 41)
         event = await calls.exit_of(pid)
@@ -101,13 +112,15 @@ async def test_a_function_that_returns_runs_without_a_python_record(tmp_path: Pa
         assert (await calls.exit_of(pid)).value == str(pid)
 
 
-async def test_a_table_result_is_the_callers_own_copy(tmp_path: Path) -> None:
-    async with calls_on(tmp_path) as calls:
+@AT_ONCE
+async def test_a_table_result_is_the_callers_own_copy(tmp_path: Path, at_once: bool) -> None:
+    async with calls_on(tmp_path, at_once) as calls:
         event = await calls.exit_of(calls.start("table", 3))
         assert event.error is None
         assert event.value == {"n": 3, "list": [1, 2, {"deep": True}]}
 
 
+@AT_ONCE
 @pytest.mark.parametrize(
     ("kind", "kind_of_error", "message"),
     [
@@ -117,9 +130,9 @@ async def test_a_table_result_is_the_callers_own_copy(tmp_path: Path) -> None:
     ],
 )
 async def test_a_failure_reaches_the_caller_as_the_ordinary_spawn_reports_it(
-    tmp_path: Path, kind: str, kind_of_error: str, message: str
+    tmp_path: Path, kind: str, kind_of_error: str, message: str, at_once: bool
 ) -> None:
-    async with calls_on(tmp_path) as calls:
+    async with calls_on(tmp_path, at_once) as calls:
         fast = await calls.exit_of(calls.start(kind, 7))
         # the same call with a context value takes the ordinary spawn
         slow = await calls.exit_of(calls.start(kind, 7, context={"k": "v"}))
@@ -132,8 +145,11 @@ async def test_a_failure_reaches_the_caller_as_the_ordinary_spawn_reports_it(
         assert calls.host.state.lua_only_count() == 0
 
 
-async def test_a_function_that_blocks_answers_when_it_returns(tmp_path: Path) -> None:
-    async with calls_on(tmp_path) as calls:
+@AT_ONCE
+async def test_a_function_that_blocks_answers_when_it_returns(
+    tmp_path: Path, at_once: bool
+) -> None:
+    async with calls_on(tmp_path, at_once) as calls:
         pid = calls.start("receives")
         await calls.settle()
         assert calls.events[pid] == [], "still waiting for its message"
@@ -142,8 +158,9 @@ async def test_a_function_that_blocks_answers_when_it_returns(tmp_path: Path) ->
         assert (await calls.exit_of(pid)).value == {"x": [1, 2]}
 
 
-async def test_a_call_spawns_and_watches_children_in_lua(tmp_path: Path) -> None:
-    async with calls_on(tmp_path) as calls:
+@AT_ONCE
+async def test_a_call_spawns_and_watches_children_in_lua(tmp_path: Path, at_once: bool) -> None:
+    async with calls_on(tmp_path, at_once) as calls:
         pid = calls.start("spawns", "hi")
         event = await calls.exit_of(pid)
         assert event.error is None
@@ -152,8 +169,9 @@ async def test_a_call_spawns_and_watches_children_in_lua(tmp_path: Path) -> None
         assert calls.host.state.lua_only_count() == 0
 
 
-async def test_terminating_a_blocked_call_reports_it_once(tmp_path: Path) -> None:
-    async with calls_on(tmp_path) as calls:
+@AT_ONCE
+async def test_terminating_a_blocked_call_reports_it_once(tmp_path: Path, at_once: bool) -> None:
+    async with calls_on(tmp_path, at_once) as calls:
         pid = calls.start("receives")
         await calls.settle()
         await calls.runtime.node.terminate(None, pid)
@@ -217,3 +235,33 @@ async def test_a_call_to_a_missing_entry_fails_at_once_and_the_host_goes_on(
         assert raised.value.error.kind == errors.NOT_FOUND
         pid = calls.start("value", 7, context=context)
         assert (await calls.exit_of(pid)).value == 7
+
+
+async def test_a_call_at_once_has_run_when_the_spawn_returns(tmp_path: Path) -> None:
+    """On a host whose driver sleeps, an `at_once` call is made and run in one call into
+    Lua: a function that returns has reported its exit before `spawn_call` returns, one
+    that fails has too (Python adopted it during that run and its waiter was in place), and
+    one that blocks answers later, as any call does. While the host's driver runs, or a
+    timer of the host is due, the call waits for the host's run instead."""
+    async with calls_on(tmp_path, at_once=True) as calls:
+        await calls.settle()
+        runs: list[int] = []
+        run = calls.host.state.run
+        calls.host.state.run = lambda budget: runs.append(budget) or run(budget)  # type: ignore[method-assign]
+        returned, failed = calls.start("value", 3), calls.start("raises", 4)
+        assert [e.value for e in calls.events[returned]] == [3]
+        [failure] = calls.events[failed]
+        assert failure.error is not None and "raised 4" in failure.error.message
+        assert runs == [], "no call into Lua of its own to run them"
+        blocked = calls.start("receives")
+        assert calls.events[blocked] == []
+        await calls.runtime.node.send(None, blocked, "in", "late")
+        assert (await calls.exit_of(blocked)).value == "late"
+        await calls.settle()
+        runs.clear()
+        fired: list[int] = []
+        calls.host.scheduler.call_at(0, lambda: fired.append(len(runs)))  # due already
+        deferred = calls.start("value", 5)
+        assert (await calls.exit_of(deferred)).value == 5
+        assert fired == [0] and runs, "its timer fired first, then the host ran the call"
+        assert calls.host.state.lua_only_count() == 0
