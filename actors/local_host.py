@@ -9,6 +9,7 @@ returns, and a long chain of linked processes cascades without deep recursion.
 from __future__ import annotations
 
 import abc
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -311,14 +312,14 @@ class LocalHostBase(Host):
         return self._wait_exit_of(pid, callback)
 
     def _wait_exit_of(self, pid: PID, callback: Callable[[Event], None]) -> Callable[[], None]:
-        callbacks = self._exit_waiters.setdefault(pid, [])
-        callbacks.append(callback)
+        """Register `callback` for `pid`'s exit; returns what withdraws it."""
+        self._exit_waiters.setdefault(pid, []).append(callback)
+        return functools.partial(self._withdraw_exit_waiter, pid, callback)
 
-        def withdraw() -> None:
-            if callback in callbacks:
-                callbacks.remove(callback)
-
-        return withdraw
+    def _withdraw_exit_waiter(self, pid: PID, callback: Callable[[Event], None]) -> None:
+        callbacks = self._exit_waiters.get(pid)
+        if callbacks and callback in callbacks:
+            callbacks.remove(callback)
 
     async def wait_exit(self, pid: PID) -> Event:
         """The EXIT event of `pid`, for code outside any process (CLI, tests, benchmarks)."""

@@ -9,6 +9,7 @@ needs one (`Adopting`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -104,8 +105,6 @@ class LuaHost(LocalHostBase):
         self.scheduler.attach(self.state, self.by_context)
         self._at_once: Callable[[Event], None] | None = None
         """The `on_exit` of the call `_call_at_once` runs, until its process has a waiter."""
-        self._adopted_withdraw: Callable[[], None] = _nothing
-        """What withdraws that waiter, when `_adopted` put it in place."""
 
     def attach(self, node: Node) -> None:
         super().attach(node)
@@ -236,7 +235,7 @@ class LuaHost(LocalHostBase):
         waiting = self._at_once
         if at_once and waiting is not None:  # the call `_call_at_once` is running
             self._at_once = None
-            self._adopted_withdraw = self._wait_exit_of(process.pid, waiting)
+            self._wait_exit_of(process.pid, waiting)
         return process
 
     def spawn_call(
@@ -285,7 +284,7 @@ class LuaHost(LocalHostBase):
             on_exit(monitor_event(pid, value, error))
             return pid, _nothing
         if waiting is None:  # adopted during the run: `on_exit` waits since then
-            return pid, self._adopted_withdraw
+            return pid, functools.partial(self._withdraw_exit_waiter, pid, on_exit)
         return pid, self._wait_exit_of(pid, on_exit)
 
     def _call_returned(self, number: int, value: Any) -> None:
