@@ -270,8 +270,7 @@ class LuaState:
         """`rt.new_process`'s arguments before `start` for a process of `entry`, the entry's
         code sent to core.lua first when it is new or changed (`new_process`; a workflow's
         first call into Lua makes its process with them, temporal_host/wf_env.lua)."""
-        self._ensure_defined(entry)
-        return pid.encode(), routable, plain, entry.id.encode(), self._methods[entry.id]
+        return pid.encode(), routable, plain, *self._defined_entry(entry)
 
     def call(self, entry: Entry, args: Sequence[Any]) -> tuple[bytes, int] | None:
         """A process of `entry` for a caller outside the host's processes (`rt.call`): made
@@ -279,8 +278,7 @@ class LuaState:
         task ready with `args` (Lua values); when it returns without an error the host's
         `call_returned` gets its value. (PID text, PID number), or None when only Python
         can spawn on this host now."""
-        self._ensure_defined(entry)
-        made = self._call(entry.id.encode(), self._methods[entry.id], *args)
+        made = self._call(*self._defined_entry(entry), *args)
         if made is None:
             return None
         pid, number = made
@@ -290,12 +288,17 @@ class LuaState:
         """`call`, then `run(budget)`, in one call into Lua (`rt.call_run`): when the
         process returns during the run, its value comes back here instead of through
         `call_returned`. None when only Python can spawn on this host now."""
-        self._ensure_defined(entry)
-        made = self._call_run(budget, entry.id.encode(), self._methods[entry.id], *args)
+        made = self._call_run(budget, *self._defined_entry(entry), *args)
         if made is None:
             return None
         _, number, more, returned, value = made
         return CallRun(int(number), bool(more), bool(returned), value)
+
+    def _defined_entry(self, entry: Entry) -> tuple[bytes, bytes]:
+        """(entry id, method) as core.lua's spawns name an entry, its code sent first when
+        it is new or changed (`_ensure_defined`)."""
+        self._ensure_defined(entry)
+        return entry.id.encode(), self._methods[entry.id]
 
     def _ensure_defined(self, entry: Entry) -> None:
         version = self._defined.get(entry.id)
