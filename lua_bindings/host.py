@@ -44,10 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _nothing() -> None:
-    pass
-
-
 PROCESS_KINDS = ("process.lua", "process.lua.bc")
 FUNCTION_KINDS = ("function.lua", "function.lua.bc")
 DEFAULT_CPU_BUDGET = 2.0
@@ -282,10 +278,9 @@ class LuaHost(LocalHostBase):
         if made.returned:
             value, error = returned_outcome(made.value, None)
             on_exit(monitor_event(pid, value, error))
-            return pid, _nothing
-        if waiting is None:  # adopted during the run: `on_exit` waits since then
-            return pid, functools.partial(self._withdraw_exit_waiter, pid, on_exit)
-        return pid, self._wait_exit_of(pid, on_exit)
+        elif waiting is not None:  # not adopted during the run: `on_exit` waits from now
+            return pid, self._wait_exit_of(pid, on_exit)
+        return pid, functools.partial(self._withdraw_exit_waiter, pid, on_exit)
 
     def _call_returned(self, number: int, value: Any) -> None:
         """core.lua: process number `number`, made by `rt.call` and never adopted, returned
