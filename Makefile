@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint bench soak clean
 
-$(STAMP): pyproject.toml lua_bindings/_watchdog.c
+$(STAMP): pyproject.toml lua_bindings/_watchdog.c lua_bindings/_allocator.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)

@@ -11,6 +11,7 @@ import anyio
 from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
+from lua_bindings import allocator
 from lua_bindings.host import LuaHost
 
 APP = Path(__file__).parent / "apps" / "lua"
@@ -25,6 +26,16 @@ async def with_app(body: Callable[[AppRuntime], Awaitable[T]]) -> T:
     async with runtime.node:
         await runtime.start()
         return await body(runtime)
+
+
+async def on_libc_allocator(measure: Callable[[], Awaitable[T]]) -> T:
+    """`measure` with the Lua states it boots on the C library's allocator alone, without
+    the cache of small blocks (lua_bindings/allocator.py): what the cache is worth."""
+    allocator.enabled = False
+    try:
+        return await measure()
+    finally:
+        allocator.enabled = True
 
 
 async def run(runtime: AppRuntime, entry: str, *args: Any, host: str = HOST) -> Event:

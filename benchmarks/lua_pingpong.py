@@ -2,9 +2,12 @@
 same run (each round paired with one of Erlang's); the same on a host with the CPU budget
 off, which shows what the budget costs (docs/performance.md, "The watchdog"); and the same
 with the two processes on two hosts of the node, where every message goes through Python
-(docs/decisions.md, "A batch runs the sleeping hosts it made ready")."""
+(docs/decisions.md, "A batch runs the sleeping hosts it made ready"); and the same on the C
+library's allocator alone (docs/performance.md, "A cache of small blocks")."""
 
 from __future__ import annotations
+
+import functools
 
 from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
@@ -16,7 +19,7 @@ from benchmarks.harness import (
     report,
     report_against_erlang,
 )
-from benchmarks.lua_app import HOST, UNBUDGETED_HOST, run, with_app
+from benchmarks.lua_app import HOST, UNBUDGETED_HOST, on_libc_allocator, run, with_app
 
 ROUND_TRIPS = 50_000
 
@@ -52,3 +55,5 @@ def main() -> None:
     report("lua_pingpong", "round_trips_per_s_without_cpu_budget", unbudgeted)
     across, _ = best_rates(3, measure_across_hosts)
     report("lua_pingpong", "round_trips_per_s_across_hosts", across)
+    libc, _ = best_rates(3, functools.partial(on_libc_allocator, measure))
+    report("lua_pingpong", "round_trips_per_s_on_libc_allocator", libc)

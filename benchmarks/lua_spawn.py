@@ -1,16 +1,21 @@
-"""A Lua process spawns monitored Lua children that exit at once and awaits each EXIT."""
+"""A Lua process spawns monitored Lua children that exit at once and awaits each EXIT;
+against Erlang in the same run, and on the C library's allocator alone (docs/performance.md,
+"A cache of small blocks")."""
 
 from __future__ import annotations
+
+import functools
 
 from actors.runtime import AppRuntime
 from benchmarks.harness import (
     Stopwatch,
+    best_rates,
     cpu_metric,
     paired_with_erlang,
     report,
     report_against_erlang,
 )
-from benchmarks.lua_app import run, with_app
+from benchmarks.lua_app import on_libc_allocator, run, with_app
 
 CHILDREN = 5_000
 
@@ -29,3 +34,5 @@ def main() -> None:
     metric = "spawn_monitor_exit_per_s"
     report_against_erlang("lua_spawn", metric, [(w, e) for (w, _), e in pairs])
     report("lua_spawn", cpu_metric(metric), max(c for (_, c), _ in pairs))
+    libc, _ = best_rates(3, functools.partial(on_libc_allocator, measure))
+    report("lua_spawn", f"{metric}_on_libc_allocator", libc)

@@ -19,7 +19,7 @@ import lupa.lua54 as lupa
 
 from actors.errors import InvalidError, NotFoundError
 from actors.registry import Entry
-from lua_bindings import watchdog
+from lua_bindings import allocator, watchdog
 from lua_bindings.app import REVALIDATE
 from lua_bindings.convert import ToLua, text
 
@@ -98,6 +98,8 @@ class LuaState:
             register_builtins=False,
             unpack_returned_tuples=True,
         )
+        self.allocator_cached = allocator.install(self.runtime)
+        """The state's small blocks go through a cache of its own (`allocator`)."""
         self.to_lua = ToLua(self.runtime)
         self.sources: weakref.WeakValueDictionary[int, Channel] = weakref.WeakValueDictionary()
         """Channels fed by a Python queue, by number (core.lua keeps their handles)."""

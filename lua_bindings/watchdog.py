@@ -9,38 +9,26 @@ a machine with no C compiler installs without it).
 
 from __future__ import annotations
 
-import ctypes
 import functools
-import importlib.util
 import logging
 from typing import Any
 
-import lupa.lua54 as lupa
+from lua_bindings import native
 
 log = logging.getLogger(__name__)
-
-_BIND_ERRORS = {
-    1: "lupa's Lua 5.4 library is not loaded",
-    2: "lupa's Lua 5.4 library lacks a function the watchdog calls",
-    3: "no free real-time signal",
-}
 
 
 @functools.cache
 def library() -> bytes | None:
     """The path of the watchdog library, bound to lupa's Lua; None when it cannot be used."""
-    spec = importlib.util.find_spec("lua_bindings._watchdog")
-    if spec is None or spec.origin is None:
-        log.warning("the CPU budget's watchdog is not built: budgets use a count hook (slower)")
-        return None
-    status = ctypes.CDLL(spec.origin).actors_watchdog_bind(lupa.__file__.encode())
-    if status != 0:
-        log.warning(
-            "the CPU budget's watchdog cannot start (%s): budgets use a count hook (slower)",
-            _BIND_ERRORS.get(status, status),
-        )
-        return None
-    return spec.origin.encode()
+    lib = native.bind(
+        "lua_bindings._watchdog",
+        "the CPU budget's watchdog",
+        "actors_watchdog_bind",
+        {3: "no free real-time signal"},
+        "budgets use a count hook (slower)",
+    )
+    return None if lib is None else native.path(lib)
 
 
 def open_in(runtime: Any) -> Any | None:

@@ -1,0 +1,53 @@
+"""Put a cache of small free blocks in front of a Lua state's allocator (`_allocator.c`).
+
+Lua allocates and frees a table, its array part and its hash part for every message,
+payload and waiter; the cache serves those from free lists of the state's own instead of
+glibc's arenas, about a tenth of a ping-pong between two processes (docs/performance.md,
+"A cache of small blocks"). The state works the same without it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from typing import Any
+
+from lua_bindings import native
+
+enabled = True
+"""Install the cache in the states made from now on. Benchmarks turn it off to measure it."""
+
+
+@functools.cache
+def library() -> ctypes.CDLL | None:
+    """The bound allocator library, or None when it cannot be used."""
+    return native.bind(
+        "lua_bindings._allocator",
+        "the Lua allocator's cache",
+        "actors_allocator_bind",
+        {3: "no probe state"},
+        "Lua states use the C library's allocator alone",
+    )
+
+
+def install(runtime: Any) -> bool:
+    """Install the cache in `runtime`'s Lua state (before it allocates much: blocks made
+    before are served too, but only once freed). False when it is not built or the state
+    has an allocator of its own (lupa's `max_memory`)."""
+    lib = library()
+    if lib is None or not enabled:
+        return False
+    opener = runtime.eval("package.loadlib")(native.path(lib), b"luaopen_actors_allocator")
+    if isinstance(opener, tuple):  # nil, message, where
+        return False
+    return bool(opener())
+
+
+def live_caches() -> int:
+    """How many states have a cache that their closing has not released yet."""
+    lib = library()
+    if lib is None:
+        return 0
+    count = lib.actors_allocator_live_caches
+    count.restype = ctypes.c_long
+    return int(count())
