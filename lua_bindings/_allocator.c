@@ -37,6 +37,7 @@ typedef struct lua_State lua_State;
 typedef void *(*lua_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
 typedef int (*lua_CFunction)(lua_State *L);
 #define LUA_REGISTRYINDEX (-1000000 - 1000)
+#define lua_upvalueindex(i) (LUA_REGISTRYINDEX - (i))
 
 static struct {
     lua_State *(*newstate)(void);
@@ -51,6 +52,8 @@ static struct {
     int (*setmetatable)(lua_State *L, int idx);
     void (*rawsetp)(lua_State *L, int idx, const void *p);
     void (*pushboolean)(lua_State *L, int b);
+    void (*pushinteger)(lua_State *L, long long n);
+    void (*pushvalue)(lua_State *L, int idx);
 } api;
 
 static lua_Alloc default_alloc; /* luaL_newstate's allocator; NULL until bound */
@@ -100,6 +103,23 @@ static void *cached_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return realloc(ptr, nsize);
 }
 
+/* Free every block on the free lists; the bytes freed. */
+static size_t flush(Cache *cache) {
+    size_t freed = 0;
+    for (int k = 0; k <= CLASSES; k++) {
+        void *block = cache->head[k];
+        while (block != NULL) {
+            void *next = *(void **)block;
+            free(block);
+            freed += k * GRAIN;
+            block = next;
+        }
+        cache->head[k] = NULL;
+        cache->count[k] = 0;
+    }
+    return freed;
+}
+
 /* The anchor's finalizer: the state is closing (nothing else unanchors it). */
 static int l_release(lua_State *L) {
     Cache **box = api.touserdata(L, 1);
@@ -107,21 +127,23 @@ static int l_release(lua_State *L) {
     if (cache == NULL) return 0;
     *box = NULL;
     api.setallocf(L, cache->base, cache->base_ud);
-    for (int k = 0; k <= CLASSES; k++) {
-        void *block = cache->head[k];
-        while (block != NULL) {
-            void *next = *(void **)block;
-            free(block);
-            block = next;
-        }
-    }
+    flush(cache);
     free(cache);
     __atomic_sub_fetch(&live_caches, 1, __ATOMIC_RELAXED);
     return 0;
 }
 
-/* Install the cache on L's state. Returns true, or false when the state's allocator is not
-   luaL_newstate's (or the library is not bound, or out of memory). */
+/* trim(): free the blocks the cache holds (a state's boot leaves the parser's garbage
+   there, which a state that now only runs code would keep for nothing); returns how many
+   bytes that gave back. */
+static int l_trim(lua_State *L) {
+    Cache **box = api.touserdata(L, lua_upvalueindex(1));
+    api.pushinteger(L, *box == NULL ? 0 : (long long)flush(*box));
+    return 1;
+}
+
+/* Install the cache on L's state. Returns its trim function, or false when the state's
+   allocator is not luaL_newstate's (or the library is not bound, or out of memory). */
 int luaopen_actors_allocator(lua_State *L) {
     void *base_ud;
     if (default_alloc == NULL || api.getallocf(L, &base_ud) != default_alloc) {
@@ -141,10 +163,11 @@ int luaopen_actors_allocator(lua_State *L) {
     api.pushcclosure(L, l_release, 0);
     api.setfield(L, -2, "__gc");
     api.setmetatable(L, -2);
-    api.rawsetp(L, LUA_REGISTRYINDEX, &live_caches); /* the anchor; pops the userdata */
+    api.pushvalue(L, -1);
+    api.rawsetp(L, LUA_REGISTRYINDEX, &live_caches); /* the anchor; pops the copy */
+    api.pushcclosure(L, l_trim, 1);                  /* pops the userdata */
     api.setallocf(L, cached_alloc, cache);
     __atomic_add_fetch(&live_caches, 1, __ATOMIC_RELAXED);
-    api.pushboolean(L, 1);
     return 1;
 }
 
@@ -172,6 +195,8 @@ int actors_allocator_bind(const char *lua_library) {
     FIND(setmetatable, "lua_setmetatable")
     FIND(rawsetp, "lua_rawsetp")
     FIND(pushboolean, "lua_pushboolean")
+    FIND(pushinteger, "lua_pushinteger")
+    FIND(pushvalue, "lua_pushvalue")
 #undef FIND
     for (int k = 1; k <= CLASSES; k++) limit[k] = CLASS_BYTES / (k * GRAIN);
     lua_State *probe = api.newstate();

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from lua_bindings import native
@@ -30,17 +31,19 @@ def library() -> ctypes.CDLL | None:
     )
 
 
-def install(runtime: Any) -> bool:
-    """Install the cache in `runtime`'s Lua state (before it allocates much: blocks made
-    before are served too, but only once freed). False when it is not built or the state
-    has an allocator of its own (lupa's `max_memory`)."""
+def install(runtime: Any) -> Callable[[], int] | None:
+    """Install the cache in `runtime`'s Lua state, and return its `trim` (frees the blocks
+    the cache holds, returns how many bytes); None when the cache is not built, is turned
+    off, or the state has an allocator of its own (lupa's `max_memory`). Blocks made before
+    the cache are served by it too, once freed."""
     lib = library()
     if lib is None or not enabled:
-        return False
+        return None
     opener = runtime.eval("package.loadlib")(native.path(lib), b"luaopen_actors_allocator")
     if isinstance(opener, tuple):  # nil, message, where
-        return False
-    return bool(opener())
+        return None
+    trim = opener()
+    return trim or None
 
 
 def live_caches() -> int:

@@ -98,7 +98,8 @@ class LuaState:
             register_builtins=False,
             unpack_returned_tuples=True,
         )
-        self.allocator_cached = allocator.install(self.runtime)
+        self._trim_allocator = allocator.install(self.runtime)
+        self.allocator_cached = self._trim_allocator is not None
         """The state's small blocks go through a cache of its own (`allocator`)."""
         self.to_lua = ToLua(self.runtime)
         self.sources: weakref.WeakValueDictionary[int, Channel] = weakref.WeakValueDictionary()
@@ -176,6 +177,14 @@ class LuaState:
         # even in processes that never `require("time")`: the module that defines a kind's
         # methods is loaded the first time a value of that kind is used.
         self.run_module_source(_LAZY_METHODS, "=[lazy methods]", core, self.to_lua(METHOD_MODULES))
+        self.settle()
+
+    def settle(self) -> int:
+        """Give the free blocks that making the state left in its allocator's cache (the
+        parser's garbage) back to the C library: a state that from now on runs code would
+        keep them for nothing, and a pool of workflow states many times over. Called once
+        a state is made; returns the bytes given back."""
+        return int(self._trim_allocator()) if self._trim_allocator is not None else 0
 
     # -- channels Python made (lua_bindings.channels) --------------------------------------
 

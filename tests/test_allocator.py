@@ -1,5 +1,6 @@
 """The cache of small blocks in front of each Lua state's allocator (`_allocator.c`): every
-host's state has one, values survive it intact, and closing a state gives it back."""
+host's state has one, values survive it intact, a state that is made keeps none of its
+parser's garbage, and closing a state gives the cache back."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def test_blocks_made_before_and_after_the_cache_are_served_intact(
     fresh_runtime: lupa.LuaRuntime,
 ) -> None:
     before = fresh_runtime.execute(CHURN)  # blocks of the C library's allocator alone
-    assert allocator.install(fresh_runtime) is True
+    assert allocator.install(fresh_runtime) is not None
     first, again = fresh_runtime.execute(CHURN)
     assert first == again == before[0]
 
@@ -71,7 +72,7 @@ def test_blocks_made_before_and_after_the_cache_are_served_intact(
 def test_closing_a_state_gives_its_cache_back() -> None:
     live = allocator.live_caches()
     runtime = lupa.LuaRuntime(register_eval=False)
-    assert allocator.install(runtime) is True
+    assert allocator.install(runtime) is not None
     runtime.execute(CHURN)  # the cache now holds blocks
     assert allocator.live_caches() == live + 1
     del runtime
@@ -80,16 +81,26 @@ def test_closing_a_state_gives_its_cache_back() -> None:
 
 
 def test_a_state_is_cached_once(fresh_runtime: lupa.LuaRuntime) -> None:
-    assert allocator.install(fresh_runtime) is True
-    assert allocator.install(fresh_runtime) is False
+    assert allocator.install(fresh_runtime) is not None
+    assert allocator.install(fresh_runtime) is None
     assert fresh_runtime.execute(CHURN)[0] > 0
+
+
+def test_trim_gives_the_free_blocks_back(fresh_runtime: lupa.LuaRuntime) -> None:
+    trim = allocator.install(fresh_runtime)
+    assert trim is not None
+    fresh_runtime.execute(CHURN)
+    assert trim() > 16 * 1024  # CHURN's garbage: thousands of small blocks
+    assert trim() == 0
+    first, again = fresh_runtime.execute(CHURN)  # and the cache fills and serves again
+    assert first == again
 
 
 def test_a_state_with_an_allocator_of_its_own_keeps_it() -> None:
     """lupa's `max_memory` counts every block in an allocator of its own: a cache in front
     of it would hide blocks from the count, so it is left alone."""
     runtime = lupa.LuaRuntime(register_eval=False, max_memory=64 * 1024 * 1024)
-    assert allocator.install(runtime) is False
+    assert allocator.install(runtime) is None
     first, again = runtime.execute(CHURN)
     assert first == again
 
@@ -98,7 +109,7 @@ def test_the_cache_can_be_turned_off(
     fresh_runtime: lupa.LuaRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(allocator, "enabled", False)
-    assert allocator.install(fresh_runtime) is False
+    assert allocator.install(fresh_runtime) is None
 
 
 MESSAGES = """
@@ -119,7 +130,9 @@ end}
 
 
 @pytest.mark.anyio
-async def test_every_hosts_state_has_the_cache(tmp_path: Path) -> None:
+async def test_every_hosts_state_has_the_cache_without_the_garbage_of_its_making(
+    tmp_path: Path,
+) -> None:
     app = write_app(
         tmp_path / "app", MESSAGES, files={"echo.lua": ECHO}, entries=[lua_entry("echo")]
     )
@@ -129,6 +142,9 @@ async def test_every_hosts_state_has_the_cache(tmp_path: Path) -> None:
         host = runtime.node.host("test:processes")
         assert isinstance(host, LuaHost)
         assert host.state.allocator_cached is True
+        # settled once made: what the cache holds now is the start's few frees, not the
+        # hundreds of kilobytes that parsing core.lua and the modules freed
+        assert host.state.settle() < 16 * 1024
 
 
 @pytest.mark.anyio
