@@ -58,13 +58,18 @@ static struct {
 
 static lua_Alloc default_alloc; /* luaL_newstate's allocator; NULL until bound */
 
-#define GRAIN 16       /* size classes are multiples of this many bytes */
-#define CLASSES 16     /* the largest class: blocks of 256 bytes */
+/* Class k holds blocks of at least k * GRAIN + SLACK usable bytes, at most limit[k] of
+   them (class 0 is never used). Those are the sizes of glibc's small chunks (a multiple of
+   16 bytes, less the 8 of its header), so a block made for a class takes the chunk
+   malloc would have given the request anyway: rounding requests up to multiples of 16
+   instead made each idle process 280 bytes larger. */
+#define GRAIN 16
+#define SLACK 8
+#define CLASSES 16        /* the largest class: blocks of 264 bytes */
 #define CLASS_BYTES 32768 /* at most this many bytes kept free per class: 512 KiB a state */
-
-/* Class k holds blocks of at least k * GRAIN usable bytes, at most limit[k] of them
-   (limit[0] is 0: class 0 would hold blocks too small for any request). */
 static unsigned limit[CLASSES + 1];
+
+static inline size_t class_size(size_t k) { return k * GRAIN + SLACK; }
 
 typedef struct Cache {
     void *head[CLASSES + 1]; /* free lists, linked through the blocks' first word */
@@ -80,7 +85,8 @@ static void *cached_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     (void)osize;
     if (nsize == 0) {
         if (ptr != NULL) {
-            size_t k = malloc_usable_size(ptr) / GRAIN;
+            size_t usable = malloc_usable_size(ptr);
+            size_t k = usable < SLACK ? 0 : (usable - SLACK) / GRAIN;
             if (k <= CLASSES && cache->count[k] < limit[k]) {
                 *(void **)ptr = cache->head[k];
                 cache->head[k] = ptr;
@@ -92,10 +98,10 @@ static void *cached_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         return NULL;
     }
     if (ptr == NULL) {
-        size_t k = (nsize + GRAIN - 1) / GRAIN;
+        size_t k = nsize <= class_size(1) ? 1 : (nsize - SLACK + GRAIN - 1) / GRAIN;
         if (k > CLASSES) return malloc(nsize);
         void *block = cache->head[k];
-        if (block == NULL) return malloc(k * GRAIN);
+        if (block == NULL) return malloc(class_size(k));
         cache->head[k] = *(void **)block;
         cache->count[k]--;
         return block;
@@ -111,7 +117,7 @@ static size_t flush(Cache *cache) {
         while (block != NULL) {
             void *next = *(void **)block;
             free(block);
-            freed += k * GRAIN;
+            freed += class_size(k);
             block = next;
         }
         cache->head[k] = NULL;
@@ -150,6 +156,13 @@ int luaopen_actors_allocator(lua_State *L) {
         api.pushboolean(L, 0);
         return 1;
     }
+    /* The Lua objects first: if making one raises (out of memory), nothing is leaked. */
+    Cache **box = api.newuserdatauv(L, sizeof(Cache *), 0);
+    *box = NULL;
+    api.createtable(L, 0, 1);
+    api.pushcclosure(L, l_release, 0);
+    api.setfield(L, -2, "__gc");
+    api.setmetatable(L, -2);
     Cache *cache = calloc(1, sizeof *cache);
     if (cache == NULL) {
         api.pushboolean(L, 0);
@@ -157,12 +170,7 @@ int luaopen_actors_allocator(lua_State *L) {
     }
     cache->base = default_alloc;
     cache->base_ud = base_ud;
-    Cache **box = api.newuserdatauv(L, sizeof cache, 0);
     *box = cache;
-    api.createtable(L, 0, 1);
-    api.pushcclosure(L, l_release, 0);
-    api.setfield(L, -2, "__gc");
-    api.setmetatable(L, -2);
     api.pushvalue(L, -1);
     api.rawsetp(L, LUA_REGISTRYINDEX, &live_caches); /* the anchor; pops the copy */
     api.pushcclosure(L, l_trim, 1);                  /* pops the userdata */
@@ -198,7 +206,7 @@ int actors_allocator_bind(const char *lua_library) {
     FIND(pushinteger, "lua_pushinteger")
     FIND(pushvalue, "lua_pushvalue")
 #undef FIND
-    for (int k = 1; k <= CLASSES; k++) limit[k] = CLASS_BYTES / (k * GRAIN);
+    for (int k = 1; k <= CLASSES; k++) limit[k] = CLASS_BYTES / class_size(k);
     lua_State *probe = api.newstate();
     if (probe == NULL) return 3;
     lua_Alloc found = api.getallocf(probe, NULL);
