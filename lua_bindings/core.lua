@@ -785,11 +785,33 @@ function C.send(self, v)
 end
 function C.receive(self)
   local st = CHS[self]
-  local ready, v, ok = receive_now(st)
-  if not ready then
-    wait_receive(st, waiter(), 1)
+  local v, ok
+  if st.proc then
+    -- A process channel (inbox, events, a listener): buffered without bound, no sender
+    -- ever waits on it and Python never feeds it, so receive_now and wait_receive come
+    -- down to these lines: the receive of every request and reply.
+    local buf = st.buf
+    local h = buf.h
+    if h <= buf.t then
+      v = buf[h]
+      buf[h] = nil
+      if h == buf.t then buf.h, buf.t = 1, 0 else buf.h = h + 1 end
+      return take_for(st, v), true
+    end
+    if st.closed then return nil, false end
+    local r = st.recv
+    local n = #r
+    r[n + 1], r[n + 2] = waiter(), 1
     local _
     _, v, ok = co_yield(PARK)
+  else
+    local ready
+    ready, v, ok = receive_now(st)
+    if not ready then
+      wait_receive(st, waiter(), 1)
+      local _
+      _, v, ok = co_yield(PARK)
+    end
   end
   if ok then return take_for(st, v), true end
   return nil, false

@@ -292,3 +292,46 @@ async def test_a_payload_crosses_as_its_data(tmp_path: Path) -> None:
         """,
     )
     assert value == [1, 2]
+
+
+async def test_a_closed_process_channel_hands_out_what_it_holds_then_says_closed(
+    tmp_path: Path,
+) -> None:
+    """The receive of a process channel (inbox, events, a listener) takes a short path of
+    its own (`C.receive` in core.lua): a task parked on it when it closes wakes with
+    (nil, false), and a closed channel still hands out the messages it holds first."""
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local inbox = process.inbox()
+          local side = process.listen("side")
+          local done = channel.new(1)
+          local parked
+          coroutine.spawn(function()
+            process.send(process.pid(), "m", 1)
+            local v, ok = side:receive()  -- parks: nothing comes on "side"
+            parked = {v = v, ok = ok}
+            done:send(true)
+          end)
+          local got = {inbox:receive():payload():data()}  -- the task has parked
+          process.send(process.pid(), "m", 2)
+          process.send(process.pid(), "m", 3)
+          side:close()
+          inbox:close()
+          done:receive()
+          for _ = 1, 3 do
+            local msg, ok = inbox:receive()
+            got[#got + 1] = ok and msg:payload():data() or tostring(ok)
+          end
+          local again, ok = side:receive()
+          return {got = got, parked = parked, again = tostring(again), ok = ok}
+        end}
+        """,
+    )
+    assert value == {
+        "got": [1, 2, 3, "false"],
+        "parked": {"ok": False},
+        "again": "nil",
+        "ok": False,
+    }
