@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from lua_bindings import native
+
+log = logging.getLogger(__name__)
 
 enabled = True
 """Install the cache in the states made from now on. Benchmarks turn it off to measure it."""
 
 
 @functools.cache
-def library() -> ctypes.CDLL | None:
+def library() -> native.Native | None:
     """The bound allocator library, or None when it cannot be used."""
     return native.bind(
         "lua_bindings._allocator",
@@ -39,8 +42,9 @@ def install(runtime: Any) -> Callable[[], int] | None:
     lib = library()
     if lib is None or not enabled:
         return None
-    opener = runtime.eval("package.loadlib")(native.path(lib), b"luaopen_actors_allocator")
+    opener = runtime.eval("package.loadlib")(lib.path, b"luaopen_actors_allocator")
     if isinstance(opener, tuple):  # nil, message, where
+        log.warning("the Lua allocator's cache does not load: %s", opener[1])
         return None
     trim = opener()
     return trim or None
@@ -51,6 +55,6 @@ def live_caches() -> int:
     lib = library()
     if lib is None:
         return 0
-    count = lib.actors_allocator_live_caches
+    count = lib.library.actors_allocator_live_caches
     count.restype = ctypes.c_long
     return int(count())

@@ -13,6 +13,7 @@ import ctypes
 import importlib.util
 import logging
 
+import attrs
 import lupa.lua54 as lupa
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,19 @@ NOT_LOADED, MISSING_FUNCTION = 1, 2
 function the library calls. Other statuses are each library's own."""
 
 
+@attrs.frozen
+class Native:
+    """A bound C helper."""
+
+    library: ctypes.CDLL
+    """For Python's calls (ctypes)."""
+    path: bytes
+    """Its file, for Lua's package.loadlib."""
+
+
 def bind(
     module: str, name: str, bind_function: str, errors: dict[int, str], without: str
-) -> ctypes.CDLL | None:
+) -> Native | None:
     """The C library of `module` (e.g. "lua_bindings._watchdog"), bound to lupa's Lua by its
     `bind_function`; None when it is not built or cannot bind, with a warning that names it
     (`name`, for people) and says what the runtime does instead (`without`). `errors` names
@@ -43,9 +54,4 @@ def bind(
         }
         log.warning("%s cannot start (%s): %s", name, reasons.get(status, status), without)
         return None
-    return library
-
-
-def path(library: ctypes.CDLL) -> bytes:
-    """The file of `library`, for Lua's package.loadlib."""
-    return library._name.encode()
+    return Native(library, spec.origin.encode())

@@ -21,14 +21,14 @@ log = logging.getLogger(__name__)
 @functools.cache
 def library() -> bytes | None:
     """The path of the watchdog library, bound to lupa's Lua; None when it cannot be used."""
-    lib = native.bind(
+    bound = native.bind(
         "lua_bindings._watchdog",
         "the CPU budget's watchdog",
         "actors_watchdog_bind",
         {3: "no free real-time signal"},
         "budgets use a count hook (slower)",
     )
-    return None if lib is None else native.path(lib)
+    return None if bound is None else bound.path
 
 
 def open_in(runtime: Any) -> Any | None:
