@@ -786,10 +786,11 @@ end
 function C.receive(self)
   local st = CHS[self]
   local v, ok
-  if st.proc then
-    -- A process channel (inbox, events, a listener): buffered without bound, no sender
-    -- ever waits on it and Python never feeds it, so receive_now and wait_receive come
-    -- down to these lines: the receive of every request and reply.
+  if st.proc and not st.pull then
+    -- A process channel (inbox, events, a listener; not one fed from a Python queue, such
+    -- as an event subscription's): buffered without bound and no sender ever waits on it,
+    -- so receive_now and wait_receive come down to these lines: the receive of every
+    -- request and reply.
     local buf = st.buf
     local h = buf.h
     if h <= buf.t then
