@@ -326,7 +326,6 @@ class WorkflowLuaHost(LuaHost):
         scheduler.exited = self._finished
         self.next_context = int(self.state.rt.next_context())
         """The number the state gives the next process context (`boot_and_run`)."""
-        self.state.settle()
 
     def bind(self, run: WorkflowRun) -> None:
         """Serve `run`: its clock, timers, randomness and commands from now on. The first

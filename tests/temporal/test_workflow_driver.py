@@ -390,6 +390,16 @@ async def test_a_pooled_state_keeps_nothing_of_the_previous_run(driver: Driver) 
     assert second["seen"]["first_random"] != first["after_reseed"]
 
 
+async def test_a_workflow_state_keeps_none_of_the_garbage_of_its_making(driver: Driver) -> None:
+    """A pool holds up to 64 idle states per entry, so a state must not come out of its
+    making with free blocks parked in its allocator's cache (lua_bindings/allocator.py):
+    its core and environment load from the worker's bytecode, which frees nothing, and
+    anything else is given back (`LuaState.settle`)."""
+    host = WorkflowLuaHost(driver.worker_settings)
+    assert host.state.allocator_cached is True
+    assert host.state.settle() == 0
+
+
 async def test_replays_on_a_reused_state_are_exact(driver: Driver) -> None:
     """Replaying through one replayer reuses its states: each history still computes its
     recorded result, in any order, fresh state or not."""
