@@ -1790,8 +1790,8 @@ local AT_ONCE = {number = nil, done = false, value = nil}
 -- Python runs it so when the host's driver sleeps, lua_bindings/host.py). When the call's
 -- process returns during the run, its value comes back here, not through
 -- py.call_returned; if Python adopts it meanwhile, rt.adopt says it is this call's. The
--- PID text and number, whether processes are still ready, whether the call returned, and
--- its value; nil when rt.call gives nil.
+-- PID number, whether processes are still ready, whether the call returned, and its
+-- value; nil when rt.call gives nil.
 function rt.call_run(budget, entry_id, method, ...)
   local pid, number = rt.call(entry_id, method, ...)
   if pid == nil then return nil end
@@ -1800,7 +1800,7 @@ function rt.call_run(budget, entry_id, method, ...)
   local done, value = AT_ONCE.done, AT_ONCE.value
   AT_ONCE.number, AT_ONCE.done, AT_ONCE.value = nil, false, nil
   if not ok then error(more, 0) end
-  return pid, number, more, done, value
+  return number, more, done, value
 end
 exit_in_lua = function(ctx, value)
   local watcher = ctx.watcher  -- its parent, when spawned monitored (the only monitor in Lua)

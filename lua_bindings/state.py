@@ -99,8 +99,6 @@ class LuaState:
             unpack_returned_tuples=True,
         )
         self._trim_allocator = allocator.install(self.runtime)
-        self.allocator_cached = self._trim_allocator is not None
-        """The state's small blocks go through a cache of its own (`allocator`)."""
         self.to_lua = ToLua(self.runtime)
         self.sources: weakref.WeakValueDictionary[int, Channel] = weakref.WeakValueDictionary()
         """Channels fed by a Python queue, by number (core.lua keeps their handles)."""
@@ -178,6 +176,11 @@ class LuaState:
         # methods is loaded the first time a value of that kind is used.
         self.run_module_source(_LAZY_METHODS, "=[lazy methods]", core, self.to_lua(METHOD_MODULES))
         self.settle()
+
+    @property
+    def allocator_cached(self) -> bool:
+        """The state's small blocks go through a cache of its own (`allocator`)."""
+        return self._trim_allocator is not None
 
     def settle(self) -> int:
         """Give the free blocks that making the state left in its allocator's cache (the
@@ -302,7 +305,7 @@ class LuaState:
         made = self._call_run(budget, *self._defined_entry(entry), *args)
         if made is None:
             return None
-        _, number, more, returned, value = made
+        number, more, returned, value = made
         return CallRun(int(number), bool(more), bool(returned), value)
 
     def _defined_entry(self, entry: Entry) -> tuple[bytes, bytes]:
