@@ -401,6 +401,8 @@ local function run_context(ctx)
       local ok, a, b, c
       if e.n == 3 then  -- a message, a reply: the common shapes skip the unpack call
         ok, a, b, c = co_resume(co, e[1], e[2], e[3])
+      elseif e == START then
+        ok, a, b, c = co_resume(co)
       else
         ok, a, b, c = co_resume(co, unpack(e, 1, e.n))
       end
@@ -802,9 +804,16 @@ function C.receive(self)
     if st.closed then return nil, false end
     local r = st.recv
     local n = #r
-    r[n + 1], r[n + 2] = waiter(), 1
+    local w = st.spare
+    if w == nil then
+      w = waiter()
+    else
+      st.spare, w.done, w.task = nil, nil, current_task
+    end
+    r[n + 1], r[n + 2] = w, 1
     local _
     _, v, ok = co_yield(PARK)
+    if w.done then st.spare, w[2] = w, false end
   else
     local ready
     ready, v, ok = receive_now(st)

@@ -335,3 +335,41 @@ async def test_a_closed_process_channel_hands_out_what_it_holds_then_says_closed
         "again": "nil",
         "ok": False,
     }
+
+
+async def test_tasks_taking_turns_on_one_inbox_each_get_their_own_messages(
+    tmp_path: Path,
+) -> None:
+    """A parked receive of a process channel reuses the channel's last waiter once that
+    one has fired and its task has run (`st.spare` in core.lua): two tasks parked on the
+    same inbox in turn, each woken by one message, get every message once, in order."""
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local inbox = process.inbox()
+          local acks = channel.new(0)
+          local got = {a = {}, b = {}}
+          for _, name in ipairs({"a", "b"}) do
+            coroutine.spawn(function()
+              while true do
+                local msg = inbox:receive()  -- parks: main sends one at a time
+                local n = msg:payload():data()
+                table.insert(got[name], n)
+                acks:send(n)
+                if n > 18 then return end
+              end
+            end)
+          end
+          for n = 1, 20 do
+            process.send(process.pid(), "n", n)
+            assert(acks:receive() == n)
+          end
+          return got
+        end}
+        """,
+    )
+    everything = sorted(value["a"] + value["b"])
+    assert everything == list(range(1, 21))
+    assert value["a"] == sorted(value["a"]) and value["b"] == sorted(value["b"])
+    assert value["a"] and value["b"]  # both tasks took turns
