@@ -804,6 +804,9 @@ function C.receive(self)
     if st.closed then return nil, false end
     local r = st.recv
     local n = #r
+    -- The waiter of this channel's last parked receive, once it fired and its task ran,
+    -- is referenced by nothing else (the receive queue and the run queue let go of it):
+    -- it serves again, one table fewer per request and reply. Not one woken otherwise.
     local w = st.spare
     if w == nil then
       w = waiter()
