@@ -1,11 +1,14 @@
 """A Lua process spawns monitored Lua children that exit at once and awaits each EXIT;
-against Erlang in the same run, and on the C library's allocator alone (docs/performance.md,
-"A cache of small blocks")."""
+against Erlang in the same run, against the bare Lua work of such a cycle
+(`lupa_ceiling spawn_cycles_per_s`: how close the kernel comes to what PUC Lua allows), and
+on the C library's allocator alone (docs/performance.md, "A cache of small blocks")."""
 
 from __future__ import annotations
 
 import functools
+import statistics
 
+from actors import event_loop
 from actors.runtime import AppRuntime
 from benchmarks.harness import (
     Stopwatch,
@@ -16,6 +19,7 @@ from benchmarks.harness import (
     report_against_erlang,
 )
 from benchmarks.lua_app import on_libc_allocator, run, with_app
+from benchmarks.lupa_ceiling import spawn_floor
 
 CHILDREN = 5_000
 
@@ -34,5 +38,8 @@ def main() -> None:
     metric = "spawn_monitor_exit_per_s"
     report_against_erlang("lua_spawn", metric, [(w, e) for (w, _), e in pairs])
     report("lua_spawn", cpu_metric(metric), max(c for (_, c), _ in pairs))
+    # CPU rates on both sides: the floor is timed with os.clock inside Lua
+    floors = [(event_loop.run(measure)[1], spawn_floor()) for _ in range(3)]
+    report("lua_spawn", "cpu_ratio_to_bare_lua_cycle", statistics.median(o / f for o, f in floors))
     libc, _ = best_rates(3, functools.partial(on_libc_allocator, measure))
     report("lua_spawn", f"{metric}_on_libc_allocator", libc)
