@@ -13,7 +13,9 @@ A command is a module of `actors.commands` listed in `COMMANDS`; see
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -157,5 +159,30 @@ def _report(command: str, error: BaseException) -> int:
     return 1
 
 
+def console_main() -> NoReturn:
+    """The `actors` program: `main`, then `exit_process`."""
+    exit_process(main())
+
+
+def exit_process(code: int) -> NoReturn:
+    """End the process with `code` once the atexit handlers have run and the streams and
+    logs are flushed, without the interpreter's finalization.
+
+    The Temporal SDK's native threads (its Rust core) can still be completing a call into
+    Python while the interpreter tears down its modules, and then CPython aborts the
+    process ("PyGILState_Release: thread state ... must be current when releasing",
+    "Python runtime state: finalizing"), with exit status 134 or 139 after a command that
+    succeeded: about one run in a hundred of a replay here (docs/decisions.md, "The exit of
+    the `actors` program"). Everything a command owns is closed before it returns; what the
+    atexit handlers guard (the embedded server's process, a raw terminal) still runs."""
+    try:
+        atexit._run_exitfuncs()  # what a normal exit runs first
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -297,3 +297,24 @@ def test_help_and_version() -> None:
     for args in (("--help",), ("run", "--help"), ("exec", "-h")):
         shown = actors(*args)
         assert shown.returncode == 0 and shown.stdout.startswith("usage: actors")
+
+
+def test_the_program_ends_after_its_exit_handlers_with_its_streams_flushed(
+    tmp_path: Path,
+) -> None:
+    """`exit_process` skips the interpreter's finalization (the Temporal SDK's threads can
+    abort it) but not what a normal exit must do: atexit handlers, buffered output."""
+    marker = tmp_path / "handler-ran"
+    script = (
+        "import atexit, sys\n"
+        "from actors.cli import exit_process\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('yes'))\n"
+        "sys.stdout.write('buffered, no newline')\n"
+        "exit_process(3)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 3
+    assert result.stdout == "buffered, no newline"
+    assert marker.read_text() == "yes"

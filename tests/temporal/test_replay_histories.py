@@ -110,9 +110,11 @@ _REPLAY_SCRIPT = textwrap.dedent(
     """
     import json, sys
     from tests.temporal.test_replay_histories import APP, outcomes
+    from actors.cli import exit_process
     from actors.testing import replay
 
     print(json.dumps(outcomes(replay(APP, sys.argv[1:]))))
+    exit_process(0)  # as the `actors` program ends: see its docstring
     """
 )
 
