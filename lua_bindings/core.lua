@@ -667,6 +667,18 @@ local function waiter()
   return {task = current_task, ctx = rt.current, n = 3, false, false, false}
 end
 local function live(w) return not w.done and w.ctx.alive end
+-- The waiter of a receive that parks: the channel's spare, or a new one. Once the waiter of
+-- a channel's parked receive has fired and its task has run, nothing else refers to it
+-- (the receive queue and the run queue have let go), so `C.receive` leaves it to the
+-- channel for the next (`st.spare`): a request and its reply make no waiter. A waiter
+-- whose task was woken otherwise is never reused. `C.send` does the same for a send that
+-- parks (`st.spare_send`); a select makes its own.
+local function receive_waiter(st)
+  local w = st.spare
+  if w == nil then return waiter() end
+  st.spare, w.done, w.task, w.ctx = nil, nil, current_task, rt.current
+  return w
+end
 
 -- A select's waiter is registered on several channels: withdraw it from all of them.
 local function withdraw(w)
@@ -778,10 +790,21 @@ function C.send(self, v)
   local sent = send_now(st, v)
   if sent == nil then error(CLOSED_SEND, 2) end
   if not sent then
+    -- {waiter, case index, value}; the channel's spare once one has served (as a receive's
+    -- waiter, receive_waiter): the receive that took the value removed it from `send`
+    local e = st.spare_send
+    if e == nil then
+      e = {waiter(), 1, v}
+    else
+      local w = e[1]
+      st.spare_send, w.done, w.task, w.ctx, e[3] = nil, nil, current_task, rt.current, v
+    end
     local s = st.send
-    s[#s + 1] = {waiter(), 1, v}
+    s[#s + 1] = e
     local index, err = co_yield(PARK)
     if index < 0 then error(err, 2) end
+    local w = e[1]
+    if w.done then st.spare_send, e[3], w[2] = e, false, false end
   end
   return true
 end
@@ -804,14 +827,11 @@ function C.receive(self)
     if st.closed then return nil, false end
     local r = st.recv
     local n = #r
-    -- The waiter of this channel's last parked receive, once it fired and its task ran,
-    -- is referenced by nothing else (the receive queue and the run queue let go of it):
-    -- it serves again, one table fewer per request and reply. Not one woken otherwise.
-    local w = st.spare
+    local w = st.spare  -- receive_waiter(st), inline
     if w == nil then
       w = waiter()
     else
-      st.spare, w.done, w.task = nil, nil, current_task
+      st.spare, w.done, w.task, w.ctx = nil, nil, current_task, rt.current
     end
     r[n + 1], r[n + 2] = w, 1
     local _
@@ -821,9 +841,11 @@ function C.receive(self)
     local ready
     ready, v, ok = receive_now(st)
     if not ready then
-      wait_receive(st, waiter(), 1)
+      local w = receive_waiter(st)
+      wait_receive(st, w, 1)
       local _
       _, v, ok = co_yield(PARK)
+      if w.done then st.spare, w[2] = w, false end
     end
   end
   if ok then return take_for(st, v), true end

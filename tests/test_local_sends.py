@@ -373,3 +373,74 @@ async def test_tasks_taking_turns_on_one_inbox_each_get_their_own_messages(
     assert everything == list(range(1, 21))
     assert value["a"] == sorted(value["a"]) and value["b"] == sorted(value["b"])
     assert value["a"] and value["b"]  # both tasks took turns
+
+
+async def test_tasks_bouncing_values_over_channels_get_each_one_once(tmp_path: Path) -> None:
+    """A parked receive of any channel reuses its last fired waiter (`receive_waiter` in
+    core.lua), as a process channel's does; a select on the same channel, and a receive
+    woken by the channel's close, take their turns among those reused waiters."""
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local there, back = channel.new(0), channel.new(0)
+          coroutine.spawn(function()
+            while true do
+              local v, ok
+              if math.random(2) == 1 then
+                v, ok = there:receive()
+              else
+                local r = channel.select({there:case_receive()})
+                v, ok = r.value, r.ok
+              end
+              if not ok then back:close(); return end
+              back:send(v * 2)
+            end
+          end)
+          local got = {}
+          for i = 1, 60 do
+            there:send(i)
+            got[#got + 1] = back:receive()
+          end
+          there:close()
+          local last, ok = back:receive()
+          return {got = got, after_close = tostring(last), ok = ok}
+        end}
+        """,
+    )
+    assert value["got"] == [2 * i for i in range(1, 61)]
+    assert value["after_close"] == "nil"
+    assert value["ok"] is False
+
+
+async def test_a_receive_that_parks_on_a_channel_again_and_again_gets_each_value_once(
+    tmp_path: Path,
+) -> None:
+    """The other side of the test above: here the receives park (each task asks before
+    the other has sent), so every one of them takes the channel's spare waiter."""
+    value = await run(
+        tmp_path,
+        """
+        return {main = function()
+          local there, back = channel.new(0), channel.new(0)
+          local got = {}
+          coroutine.spawn(function()
+            for i = 1, 60 do
+              there:send(i)
+              got[#got + 1] = back:receive()
+            end
+            there:close()
+          end)
+          local seen = 0
+          while true do
+            local v, ok = there:receive()
+            if not ok then break end
+            seen = seen + 1
+            back:send(v * 2)
+          end
+          return {got = got, seen = seen}
+        end}
+        """,
+    )
+    assert value["got"] == [2 * i for i in range(1, 61)]
+    assert value["seen"] == 60
