@@ -825,6 +825,7 @@ _REPLAY_SCRIPT = textwrap.dedent(
     import asyncio, json, sys
     from temporalio.client import WorkflowHistory
     from tests.temporal.test_workflow_driver import load_runtime, replay_results
+    from actors.cli import exit_process
     from temporal_host.settings import WorkerSettings
 
     async def main(path):
@@ -834,6 +835,7 @@ _REPLAY_SCRIPT = textwrap.dedent(
         print(json.dumps(await replay_results(settings, histories)))
 
     asyncio.run(main(sys.argv[1]))
+    exit_process(0)  # as the `actors` program ends: see its docstring
     """
 )
 

@@ -1,9 +1,12 @@
 -- One of the `lua_fanout` processes. It is told its peers, which of them to send to (random
--- picks made by the benchmark) and how many messages to expect; it sends numbered messages,
--- receives until it has them all and checks that each sender's numbers arrived in order.
+-- picks made by the benchmark) and how many messages to expect; on "go" it sends numbered
+-- messages, receives until it has them all and checks that each sender's numbers arrived
+-- in order.
 local function main()
   local inbox = process.inbox()
+  local go = process.listen("go")
   local plan = inbox:receive():payload():data()
+  go:receive()
   local peers, me = plan.peers, process.pid()
   for i, target in ipairs(plan.targets) do
     process.send(peers[target], "m", {from = me, seq = i})
