@@ -376,18 +376,21 @@ async def test_tasks_taking_turns_on_one_inbox_each_get_their_own_messages(
 
 
 async def test_tasks_bouncing_values_over_channels_get_each_one_once(tmp_path: Path) -> None:
-    """A parked receive of any channel reuses its last fired waiter (`receive_waiter` in
-    core.lua), as a process channel's does; a select on the same channel, and a receive
-    woken by the channel's close, take their turns among those reused waiters."""
+    """A send that parks reuses the channel's last send entry once a receive has taken
+    it (`st.spare_send` in core.lua): here every send parks (each task sends before the
+    other asks), every other receive is a select, and the close at the end still wakes the
+    task that waits."""
     value = await run(
         tmp_path,
         """
         return {main = function()
           local there, back = channel.new(0), channel.new(0)
           coroutine.spawn(function()
+            local turn = 0
             while true do
               local v, ok
-              if math.random(2) == 1 then
+              turn = turn + 1
+              if turn % 2 == 1 then
                 v, ok = there:receive()
               else
                 local r = channel.select({there:case_receive()})
@@ -417,7 +420,8 @@ async def test_a_receive_that_parks_on_a_channel_again_and_again_gets_each_value
     tmp_path: Path,
 ) -> None:
     """The other side of the test above: here the receives park (each task asks before
-    the other has sent), so every one of them takes the channel's spare waiter."""
+    the other has sent), so every one but the first takes the channel's spare waiter
+    (`receive_waiter` in core.lua)."""
     value = await run(
         tmp_path,
         """
