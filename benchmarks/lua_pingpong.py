@@ -3,12 +3,16 @@ same run (each round paired with one of Erlang's); the same on a host with the C
 off, which shows what the budget costs (docs/performance.md, "The watchdog"); and the same
 with the two processes on two hosts of the node, where every message goes through Python
 (docs/decisions.md, "A batch runs the sleeping hosts it made ready"); and the same on the C
-library's allocator alone (docs/performance.md, "A cache of small blocks")."""
+library's allocator alone (docs/performance.md, "A cache of small blocks"). Beside it, two
+tasks of one process bouncing a number over channels; and for both, the bytes of garbage a
+round trip leaves for the collector, which is what a crowded host pays for
+(docs/performance.md, "A waiter that serves again")."""
 
 from __future__ import annotations
 
 import functools
 
+from actors import event_loop
 from actors.host import SpawnRequest
 from actors.runtime import AppRuntime
 from benchmarks.harness import (
@@ -20,11 +24,13 @@ from benchmarks.harness import (
     report_against_erlang,
 )
 from benchmarks.lua_app import HOST, UNBUDGETED_HOST, on_libc_allocator, run, with_app
+from lua_bindings.host import LuaHost
 
 ROUND_TRIPS = 50_000
 
 
 ACROSS_HOSTS = 10_000
+GARBAGE_ROUND_TRIPS = 20_000
 
 
 async def measure(
@@ -35,6 +41,42 @@ async def measure(
         watch = Stopwatch()
         await run(runtime, "bench:ping", str(pong), round_trips, host=host)
         return watch.rates(round_trips)
+
+    return await with_app(body)
+
+
+async def measure_between_tasks() -> tuple[float, float]:
+    async def body(runtime: AppRuntime) -> tuple[float, float]:
+        watch = Stopwatch()
+        await run(runtime, "bench:tasks", ROUND_TRIPS)
+        return watch.rates(ROUND_TRIPS)
+
+    return await with_app(body)
+
+
+async def garbage(between_tasks: bool) -> float:
+    """Bytes a round trip leaves in its host's Lua heap, the collector stopped meanwhile."""
+
+    async def body(runtime: AppRuntime) -> float:
+        host = runtime.node.host(HOST)
+        assert isinstance(host, LuaHost)
+        lua = host.state.runtime
+
+        async def round_trips(n: int) -> None:
+            if between_tasks:
+                await run(runtime, "bench:tasks", n)
+            else:
+                pong = await runtime.node.spawn(HOST, SpawnRequest(target="bench:pong"))
+                await run(runtime, "bench:ping", str(pong), n)
+
+        await round_trips(100)  # every lazy part made
+        lua.execute('collectgarbage("collect"); collectgarbage("stop")')
+        before = lua.eval('collectgarbage("count")')
+        await round_trips(GARBAGE_ROUND_TRIPS)
+        after = lua.eval('collectgarbage("count")')
+        lua.execute('collectgarbage("restart")')
+        # the run's own fixed costs (two spawns, their exits) are spread over many trips
+        return float(after - before) * 1024 / GARBAGE_ROUND_TRIPS
 
     return await with_app(body)
 
@@ -57,3 +99,9 @@ def main() -> None:
     report("lua_pingpong", "round_trips_per_s_across_hosts", across)
     libc, _ = best_rates(3, functools.partial(on_libc_allocator, measure))
     report("lua_pingpong", "round_trips_per_s_on_libc_allocator", libc)
+    report("lua_pingpong", "garbage_bytes_per_round_trip", event_loop.run(garbage, False))
+    tasks, _ = best_rates(3, measure_between_tasks)
+    report("lua_pingpong", "round_trips_per_s_between_tasks", tasks)
+    report(
+        "lua_pingpong", "garbage_bytes_per_round_trip_between_tasks", event_loop.run(garbage, True)
+    )
