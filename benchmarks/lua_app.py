@@ -38,6 +38,27 @@ async def on_libc_allocator(measure: Callable[[], Awaitable[T]]) -> T:
         allocator.enabled = True
 
 
+async def garbage_bytes(
+    runtime: AppRuntime, count: int, work: Callable[[int], Awaitable[object]], host: str = HOST
+) -> float:
+    """Bytes of Lua garbage `work(count)` leaves on `host` per unit of work: the collector
+    is stopped meanwhile, after `work(100)` has made every lazy part. What the collector
+    will have to sweep, which is what a crowded host pays for (docs/performance.md, "A
+    waiter that serves again"); unlike a rate, it does not drift with the machine."""
+    lua_host = runtime.node.host(host)
+    assert isinstance(lua_host, LuaHost)
+    lua = lua_host.state.runtime
+    await work(100)
+    lua.execute('collectgarbage("collect"); collectgarbage("stop")')
+    try:
+        before = lua.eval('collectgarbage("count")')
+        await work(count)
+        after = lua.eval('collectgarbage("count")')
+    finally:
+        lua.execute('collectgarbage("restart")')
+    return float(after - before) * 1024 / count
+
+
 async def run(runtime: AppRuntime, entry: str, *args: Any, host: str = HOST) -> Event:
     pid = await runtime.node.spawn(host, SpawnRequest(target=entry, args=args))
     event = await runtime.node.host(host).wait_exit(pid)

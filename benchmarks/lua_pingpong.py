@@ -23,8 +23,14 @@ from benchmarks.harness import (
     report,
     report_against_erlang,
 )
-from benchmarks.lua_app import HOST, UNBUDGETED_HOST, on_libc_allocator, run, with_app
-from lua_bindings.host import LuaHost
+from benchmarks.lua_app import (
+    HOST,
+    UNBUDGETED_HOST,
+    garbage_bytes,
+    on_libc_allocator,
+    run,
+    with_app,
+)
 
 ROUND_TRIPS = 50_000
 
@@ -55,13 +61,7 @@ async def measure_between_tasks() -> tuple[float, float]:
 
 
 async def garbage(between_tasks: bool) -> float:
-    """Bytes a round trip leaves in its host's Lua heap, the collector stopped meanwhile."""
-
     async def body(runtime: AppRuntime) -> float:
-        host = runtime.node.host(HOST)
-        assert isinstance(host, LuaHost)
-        lua = host.state.runtime
-
         async def round_trips(n: int) -> None:
             if between_tasks:
                 await run(runtime, "bench:tasks", n)
@@ -69,14 +69,7 @@ async def garbage(between_tasks: bool) -> float:
                 pong = await runtime.node.spawn(HOST, SpawnRequest(target="bench:pong"))
                 await run(runtime, "bench:ping", str(pong), n)
 
-        await round_trips(100)  # every lazy part made
-        lua.execute('collectgarbage("collect"); collectgarbage("stop")')
-        before = lua.eval('collectgarbage("count")')
-        await round_trips(GARBAGE_ROUND_TRIPS)
-        after = lua.eval('collectgarbage("count")')
-        lua.execute('collectgarbage("restart")')
-        # the run's own fixed costs (two spawns, their exits) are spread over many trips
-        return float(after - before) * 1024 / GARBAGE_ROUND_TRIPS
+        return await garbage_bytes(runtime, GARBAGE_ROUND_TRIPS, round_trips)
 
     return await with_app(body)
 
