@@ -128,16 +128,19 @@ rt.q_new, rt.q_push, rt.q_pop, rt.q_len = q_new, q_push, q_pop, q_len
 -- children may be spawned without Python (rt.spawn).
 -- The context is also its own queue of ready resumptions (q_push/q_pop: fields h and t,
 -- entries at 1, 2...), and its `cache` and `imports` are made on first use: a spawn makes
--- as few tables as it can. The constructor lists the fields a process spawned in Lua sets
--- later (nil for now), so the table is made with room for them: growing it would rehash.
+-- as few tables as it can. `entry`, `method` and `env` are what the process will run
+-- (start_main); a process spawned in Lua passes `lua_only` and its `watcher` too. The
+-- constructor lists every field a process spawned in Lua has, so the table is made with
+-- room for them (growing it would rehash), and fills what it is given: a field filled here
+-- costs less than one set later, which adds a key.
 local context_seq = 0
-local function new_context(pid, routable, plain)
+local function new_context(pid, routable, plain, entry, method, env, lua_only, watcher)
   context_seq = context_seq + 1
   local ctx = {false, id = context_seq, alive = true, pid = pid, h = 1, t = 0,
                tasks = {main = nil},  -- sized for one task (its main) without a rehash
                queued = false, main = 0, plain = plain, futures = EMPTY_FUTURES,
-               entry = nil, method = nil, env = nil, lua_only = nil, watcher = nil,
-               links = nil}
+               entry = entry, method = method, env = env, lua_only = lua_only,
+               watcher = watcher, links = nil}
   CONTEXTS[context_seq] = ctx
   if routable then LOCAL[pid] = context_seq end
   return ctx
@@ -251,7 +254,7 @@ local function end_task(ctx, id)
 end
 
 -- Main tasks. A process's main task runs in a coroutine of a pool: `trampoline` runs
--- `main_body` (defined with start_process), yields DONE with its results and, resumed by
+-- `main_body` (defined with start_main), yields DONE with its results and, resumed by
 -- the next process's start, runs that one. Making a coroutine and setting its hook is
 -- about 0.85 µs of a 7 µs spawn. A coroutine goes back to the pool only when its process
 -- returned normally and has ended (nothing of it can run any more: its context is
@@ -1650,10 +1653,9 @@ function rt.entry_checked(entry_id)
   local entry = ENTRIES[entry_id]
   if entry then entry.checked = os_time() end
 end
--- `ctx.entry` is the entry's definition (a new version of the entry replaces the table,
--- never changes it).
-local function start_process(ctx, entry_id, method)
-  ctx.entry, ctx.method, ctx.env = ENTRIES[entry_id], method, main_env()
+-- The main task of `ctx`, which runs `ctx.entry` (the entry's definition: a new version of
+-- the entry replaces the table, never changes it).
+local function start_main(ctx)
   next_task = next_task + 1
   ctx.tasks[next_task] = main_coroutine()
   ctx.main = next_task
@@ -1676,8 +1678,8 @@ end
 -- it, and with `start` its main task made ready with the arguments `...`, in one call into
 -- Lua. Returns the context's number and the main task's id.
 function rt.new_process(pid, routable, plain, entry_id, method, start, ...)
-  local ctx = new_context(pid, routable, plain)
-  local ok, main = pcall(start_process, ctx, entry_id, method)
+  local ctx = new_context(pid, routable, plain, ENTRIES[entry_id], method, main_env())
+  local ok, main = pcall(start_main, ctx)
   if not ok then  -- out of memory: no context may stay behind that Python does not know
     drop(ctx)
     error(main, 0)
@@ -1765,19 +1767,16 @@ local function spawn(entry_id, host, monitor, link, ...)
   end
   pid_counter = pid_counter + 1
   local pid = pid_text(pid_counter)
-  local ctx = new_context(pid, true, true)
-  ctx.lua_only = true
-  lua_only = lua_only + 1
   local ppid = parent.pid
+  local ctx = new_context(pid, true, true, entry, entry.method, main_env(), true,
+                          monitor and ppid or nil)
+  lua_only = lua_only + 1
   if link then
     ctx.links = {[ppid] = true}
     relation(parent, "links")[pid] = true
   end
-  if monitor then
-    ctx.watcher = ppid
-    relation(parent, "watching")[pid] = true
-  end
-  local main = start_process(ctx, entry_id, entry.method)
+  if monitor then relation(parent, "watching")[pid] = true end
+  local main = start_main(ctx)
   if args ~= START then args.task = main end
   make_ready(ctx, args)
   return pid
