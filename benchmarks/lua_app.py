@@ -11,6 +11,7 @@ import anyio
 from actors.host import SpawnRequest
 from actors.messages import Event
 from actors.runtime import AppRuntime
+from benchmarks.harness import Stopwatch
 from lua_bindings import allocator
 from lua_bindings.host import LuaHost
 
@@ -36,6 +37,18 @@ async def on_libc_allocator(measure: Callable[[], Awaitable[T]]) -> T:
         return await measure()
     finally:
         allocator.enabled = True
+
+
+async def run_rates(entry: str, count: int, *args: Any) -> tuple[float, float]:
+    """`count` per second of wall-clock and CPU time of one run of `entry` (with `args`) on
+    HOST, in an app booted for it."""
+
+    async def body(runtime: AppRuntime) -> tuple[float, float]:
+        watch = Stopwatch()
+        await run(runtime, entry, *args)
+        return watch.rates(count)
+
+    return await with_app(body)
 
 
 async def garbage_bytes(

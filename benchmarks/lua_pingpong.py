@@ -29,6 +29,7 @@ from benchmarks.lua_app import (
     garbage_bytes,
     on_libc_allocator,
     run,
+    run_rates,
     with_app,
 )
 
@@ -52,12 +53,7 @@ async def measure(
 
 
 async def measure_between_tasks() -> tuple[float, float]:
-    async def body(runtime: AppRuntime) -> tuple[float, float]:
-        watch = Stopwatch()
-        await run(runtime, "bench:tasks", ROUND_TRIPS)
-        return watch.rates(ROUND_TRIPS)
-
-    return await with_app(body)
+    return await run_rates("bench:tasks", ROUND_TRIPS, ROUND_TRIPS)
 
 
 async def garbage(between_tasks: bool) -> float:

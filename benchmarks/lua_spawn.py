@@ -12,26 +12,20 @@ import statistics
 from actors import event_loop
 from actors.runtime import AppRuntime
 from benchmarks.harness import (
-    Stopwatch,
     best_rates,
     cpu_metric,
     paired_with_erlang,
     report,
     report_against_erlang,
 )
-from benchmarks.lua_app import garbage_bytes, on_libc_allocator, run, with_app
+from benchmarks.lua_app import garbage_bytes, on_libc_allocator, run, run_rates, with_app
 from benchmarks.lupa_ceiling import spawn_floor
 
 CHILDREN = 5_000
 
 
 async def measure() -> tuple[float, float]:
-    async def body(runtime: AppRuntime) -> tuple[float, float]:
-        watch = Stopwatch()
-        await run(runtime, "bench:spawner", CHILDREN)
-        return watch.rates(CHILDREN)
-
-    return await with_app(body)
+    return await run_rates("bench:spawner", CHILDREN, CHILDREN)
 
 
 async def garbage() -> float:
