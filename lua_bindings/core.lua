@@ -813,7 +813,7 @@ function C.send(self, v)
 end
 function C.receive(self)
   local st = CHS[self]
-  local v, ok
+  local v, ok, w  -- w: the waiter of a receive that parks
   if st.proc and not st.pull then
     -- A process channel (inbox, events, a listener; not one fed from a Python queue, such
     -- as an event subscription's): buffered without bound and no sender ever waits on it,
@@ -830,26 +830,25 @@ function C.receive(self)
     if st.closed then return nil, false end
     local r = st.recv
     local n = #r
-    local w = st.spare  -- receive_waiter(st), inline
+    w = st.spare  -- receive_waiter(st), inline
     if w == nil then
       w = waiter()
     else
       st.spare, w.done, w.task, w.ctx = nil, nil, current_task, rt.current
     end
     r[n + 1], r[n + 2] = w, 1
-    local _
-    _, v, ok = co_yield(PARK)
-    if w.done then st.spare, w[2] = w, false end
   else
     local ready
     ready, v, ok = receive_now(st)
     if not ready then
-      local w = receive_waiter(st)
+      w = receive_waiter(st)
       wait_receive(st, w, 1)
-      local _
-      _, v, ok = co_yield(PARK)
-      if w.done then st.spare, w[2] = w, false end
     end
+  end
+  if w then
+    local _
+    _, v, ok = co_yield(PARK)
+    if w.done then st.spare, w[2] = w, false end  -- see receive_waiter
   end
   if ok then return take_for(st, v), true end
   return nil, false
