@@ -22,7 +22,7 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 
 from actors.runtime import AppRuntime
 from temporal_host.embedded import EmbeddedServer
@@ -106,15 +106,22 @@ def forward_core_logs() -> None:
 
 
 @contextlib.asynccontextmanager
-async def native_worker(address: str) -> AsyncIterator[Client]:
-    """A plain temporalio worker of the Python twins on NATIVE_QUEUE, and its client."""
+async def native_worker(
+    address: str,
+    task_queue: str = NATIVE_QUEUE,
+    runner: WorkflowRunner | None = None,
+) -> AsyncIterator[Client]:
+    """A plain temporalio worker of the Python twins on `task_queue`, and its client; the
+    SDK's own unsandboxed workflow instances unless `runner` says otherwise. (The twins
+    are `sandboxed=False`, so the worker's `unsandboxed_workflow_runner` is the one that
+    serves them; its `workflow_runner` is for sandboxed workflows.)"""
     client = await Client.connect(address)
     async with Worker(
         client,
-        task_queue=NATIVE_QUEUE,
+        task_queue=task_queue,
         workflows=NATIVE_WORKFLOWS,
         activities=[double],
-        workflow_runner=UnsandboxedWorkflowRunner(),
+        unsandboxed_workflow_runner=runner or UnsandboxedWorkflowRunner(),
     ):
         yield client
 

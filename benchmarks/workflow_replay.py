@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator
 
 import anyio
 from temporalio.client import Client, WorkflowHistory
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker import Replayer
 
 from actors.runtime import AppRuntime
 from benchmarks.harness import alternating_rounds, report
@@ -96,7 +96,7 @@ async def measure() -> list[dict[str, tuple[float, float]]]:
     sides = {
         "lua": (build_replayer(settings), lua_history),
         "python": (
-            Replayer(workflows=NATIVE_WORKFLOWS, workflow_runner=UnsandboxedWorkflowRunner()),
+            Replayer(workflows=NATIVE_WORKFLOWS),
             python_history,
         ),
     }

@@ -4,6 +4,9 @@
 running `temporalio.worker.Worker` with the dynamic Lua workflow, the dynamic Lua activity,
 the reserved local activities and the worker interceptors. The data converter comes with the
 client (`protocol.DATA_CONVERTER`). The `worker_options` translation is `options.WorkerOptions`.
+`LuaWorkflow` is declared `sandboxed=False`, so the SDK serves it with the worker's
+`unsandboxed_workflow_runner`, left at its default (the `workflow_runner` argument serves
+sandboxed workflows only, and there are none here).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 import attrs
 from temporalio.client import Client
-from temporalio.worker import Interceptor, Replayer, UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Interceptor, Replayer, Worker
 
 from actors.runtime import AppRuntime
 from temporal_host.activities import LuaActivities
@@ -57,7 +60,6 @@ def build_worker(
         workflows=[] if parsed.disable_workflow_worker else [LuaWorkflow],
         activities=LuaActivities(settings).definitions(),
         interceptors=[WippyInterceptor(settings)],
-        workflow_runner=UnsandboxedWorkflowRunner(),
         **parsed.worker_arguments(),
     )
 
@@ -73,6 +75,5 @@ def build_replayer(
         workflows=[LuaWorkflow],
         interceptors=[WippyInterceptor(settings), *extra_interceptors],
         data_converter=DATA_CONVERTER,
-        workflow_runner=UnsandboxedWorkflowRunner(),
         **kwargs,
     )
