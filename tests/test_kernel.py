@@ -20,7 +20,7 @@ import pytest
 
 from actors.host import SpawnRequest
 from actors.messages import EXIT, LINK_DOWN, Event, Message
-from actors.pid import PID
+from actors.pid import PID, local_id
 from actors.python_host import ProcessContext, PythonHost
 from actors.runtime import AppRuntime
 from lua_bindings import scheduler
@@ -93,6 +93,35 @@ async def test_python_reaches_a_process_spawned_in_lua(tmp_path: Path) -> None:
         assert exits and exits[0].value == {"n": 1} and exits[0].error is None
         assert second_exit.value == {"n": 2}
         assert len(host.processes) == 0
+
+
+async def test_a_pid_made_in_lua_is_the_text_python_makes(tmp_path: Path) -> None:
+    """The kernel writes the PIDs of its spawns itself (`pid_text`): every digit of the
+    counter, a carry through all five, and the switch to longer counters at 0x100000 must
+    give the text `actors.pid` gives, incarnation included, or Python would not find the
+    process."""
+    runtime = await booted(tmp_path, THREE_WAITERS)
+    async with runtime.node:
+        await runtime.start()
+        host = runtime.node.host(HOST)
+        assert isinstance(host, LuaHost)
+        node = runtime.node
+        assert node.incarnation, "the suffix is part of what is checked"
+        made: dict[int, str] = {}
+        # main, then three waiters: the first one through Python (it compiles the entry)
+        # in the first round, the others in Lua; main's PIDs end at the counter's value
+        for before in (0x1FFFC, 0xA5B3C, 0xFFFFD):
+            host.state.runtime.execute(
+                "local rt, target = ...; while rt.next_counter() < target do end",
+                host.state.rt,
+                before,
+            )
+            main = await exit_of(runtime, "test:main")
+            last = host.state.rt.next_counter() - 1
+            made.update(zip(range(last - 2, last + 1), main.value, strict=True))
+        assert {0x1FFFF, 0x20000, 0xA5B3E, 0xA5B3F, 0xFFFFF, 0x100000} <= made.keys()
+        for number, text in made.items():
+            assert text == str(PID(HOST, local_id(number, node.incarnation), node.name))
 
 
 async def test_the_kernel_drops_the_context_of_a_process_python_made(tmp_path: Path) -> None:
