@@ -53,13 +53,14 @@ class MinimalInstance(WorkflowInstance):
 
     def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
         completion = WorkflowActivationCompletion(run_id=act.run_id)
+        if self.info.workflow_type != "OneActivity":
+            completion.failed.failure.message = "MinimalInstance serves OneActivity only"
+            return completion
         commands = completion.successful.commands
         completion.successful.SetInParent()
         for job in act.jobs:
             kind = job.WhichOneof("variant")
-            if self.info.workflow_type != "OneActivity":
-                completion.failed.failure.message = "MinimalInstance serves OneActivity only"
-            elif kind == "initialize_workflow":
+            if kind == "initialize_workflow":
                 n = self.converter.from_payload(job.initialize_workflow.arguments[0])
                 schedule = commands.add().schedule_activity
                 schedule.seq, schedule.activity_id, schedule.activity_type = 1, "1", "double"

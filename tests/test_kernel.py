@@ -108,8 +108,9 @@ async def test_a_pid_made_in_lua_is_the_text_python_makes(tmp_path: Path) -> Non
         node = runtime.node
         assert node.incarnation, "the suffix is part of what is checked"
         made: dict[int, str] = {}
-        # main, then three waiters: the first one through Python (it compiles the entry)
-        # in the first round, the others in Lua; main's PIDs end at the counter's value
+        # main spawns three waiters (the first one of the first round through Python,
+        # which compiles the entry; the rest in Lua) and returns their PIDs, the last of
+        # which has the counter's value
         for before in (0x1FFFC, 0xA5B3C, 0xFFFFD):
             host.state.runtime.execute(
                 "local rt, target = ...; while rt.next_counter() < target do end",
