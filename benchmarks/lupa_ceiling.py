@@ -65,8 +65,9 @@ def _inside_lua() -> float:
 
 
 SPAWN_CYCLE = """function(n)
-  local create, resume, yield, format = coroutine.create, coroutine.resume, coroutine.yield,
-                                        string.format
+  local create, resume, yield = coroutine.create, coroutine.resume, coroutine.yield
+  local HEX = {[0] = "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+               "a", "b", "c", "d", "e", "f"}
   local factory = load(string.dump(load(
     "return function(_ENV) return function(...) return {main = function() return 1 end} end end"
   )))()
@@ -76,7 +77,9 @@ SPAWN_CYCLE = """function(n)
   local contexts, routes, pool, pooled = {}, {}, {}, 0
   local t0 = os.clock()
   for i = 1, n do
-    local pid = format("{host|0x%05x}", i % 0x100000)
+    local k = i % 0x100000  -- the PID's text as the kernel writes it (core.lua, pid_text)
+    local pid = "{host|0x" .. HEX[k >> 16] .. HEX[(k >> 12) & 15] .. HEX[(k >> 8) & 15]
+                .. HEX[(k >> 4) & 15] .. HEX[k & 15] .. "}"
     local ctx = {false, id = i, alive = true, pid = pid, h = 1, t = 0, tasks = {main = nil},
                  queued = false, main = 0, plain = true, futures = false, entry = false,
                  method = "main", env = nil, lua_only = true, watcher = "parent", links = nil}
